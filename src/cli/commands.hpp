@@ -1,0 +1,19 @@
+// The subcommands of the `partnergraph` CLI. Each Add*Command registers one
+// subcommand on `app`; when it runs, its callback stores the process exit code
+// in `exit_code`: 0 ok, 1 usage error, 2 bad input (ExitCode below).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace partnergraph::cli {
+
+enum ExitCode : int { kExitOk = 0, kExitUsage = 1, kExitBadInput = 2 };
+
+void AddGenerateCommand(CLI::App& app, int& exit_code);   // generate_command.cpp
+void AddImportCommand(CLI::App& app, int& exit_code);     // import_command.cpp
+void AddValidateCommand(CLI::App& app, int& exit_code);   // validate_command.cpp
+void AddBuildCommand(CLI::App& app, int& exit_code);      // build_command.cpp
+void AddStatsCommand(CLI::App& app, int& exit_code);      // stats_command.cpp
+void AddAttributeCommand(CLI::App& app, int& exit_code);  // attribute_command.cpp
+
+}  // namespace partnergraph::cli

@@ -1,0 +1,27 @@
+// partnergraph: the command-line front end. Each subcommand lives in its own
+// *_command.cpp; this file only wires them together and maps errors to exit
+// codes (0 ok, 1 usage, 2 bad input).
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"partnergraph: partner-ecosystem graph and recommendation engine"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "partnergraph 0.1.0");
+  int exit_code = partnergraph::cli::kExitOk;
+  partnergraph::cli::AddGenerateCommand(app, exit_code);
+  partnergraph::cli::AddImportCommand(app, exit_code);
+  partnergraph::cli::AddValidateCommand(app, exit_code);
+  partnergraph::cli::AddBuildCommand(app, exit_code);
+  partnergraph::cli::AddStatsCommand(app, exit_code);
+  partnergraph::cli::AddAttributeCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // --help and --version exit 0; every other parse error is a usage error.
+    return code == 0 ? 0 : partnergraph::cli::kExitUsage;
+  }
+  return exit_code;
+}
