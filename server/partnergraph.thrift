@@ -1,0 +1,254 @@
+/**
+ * partnergraph service: partner and coupon-pairing recommendations over a
+ * partner ecosystem (see ../../shared/SPEC.md "Serving").
+ *
+ * Every call carries an API key (first argument). Keys map to roles:
+ *  - operator: may ask about every merchant;
+ *  - merchant:<id>: may ask only about merchant <id>. Asking about any other
+ *    merchant id raises PermissionDenied, with the same message whether or not
+ *    that merchant exists.
+ * A missing or wrong key raises PermissionDenied.
+ *
+ * Privacy: counts about another merchant's customers are aggregates, and a
+ * count below k_min (the stricter of the two merchants' k_min) is suppressed:
+ * the field is unset and `suppressed` is true. It is never rounded.
+ *
+ * Errors are typed exceptions; the connection stays open after one.
+ * Transport: framed; protocol: binary (default) or compact, as the server was
+ * started. Request structs use optional fields so the API can grow without
+ * breaking clients: a client that does not set a field gets the default.
+ */
+namespace cpp partnergraph.rpc
+namespace py partnergraph_rpc
+namespace js partnergraph
+
+/** An id (merchant, SKU, segment) that the model does not hold. */
+exception NotFound {
+  1: string message
+}
+
+/** A request field out of range or malformed; the message names the field. */
+exception InvalidArgument {
+  1: string message
+}
+
+/** A missing or unknown API key, or a key asking outside its role. */
+exception PermissionDenied {
+  1: string message
+}
+
+/** The server cannot answer now (no model loaded, shutting down, overloaded). */
+exception Unavailable {
+  1: string message
+}
+
+struct HealthResponse {
+  /** "ok" when a model is loaded and serving. */
+  1: string status
+  2: string version
+  3: i64 uptime_seconds
+  /** The loaded model's folder and its build date. */
+  4: string model
+}
+
+struct StatsResponse {
+  1: i64 merchants
+  2: i64 skus
+  3: i64 customers
+  4: i64 segments
+  5: i64 categories
+  6: i64 order_lines
+  /** Edge counts by type: sells, bought, reaches, partners, competes, co_purchased, consent. */
+  7: map<string, i64> edges
+  8: i64 requests_served
+  9: i64 requests_failed
+}
+
+struct Merchant {
+  1: string merchant_id
+  2: string name
+  3: string category
+  4: string region
+  5: i64 sku_count
+  /** Whether this merchant takes part in partner discovery and coupon pairings. */
+  6: bool discoverable
+  7: bool allow_coupons
+  /** Customers and revenue: only in the merchant's own view and for operators. */
+  8: optional i64 customers
+  9: optional double revenue
+}
+
+struct ListMerchantsRequest {
+  /** Opaque cursor from the previous page; unset for the first page. */
+  1: optional string page_token
+  /** 1..1000, default 100. */
+  2: optional i32 page_size = 100
+  /** Only merchants of this category / region. */
+  3: optional string category
+  4: optional string region
+}
+
+struct ListMerchantsResponse {
+  1: list<Merchant> merchants
+  /** Unset on the last page. */
+  2: optional string next_page_token
+  3: i64 total
+}
+
+/** Filters of RecommendPartners; every field optional. */
+struct PartnerFilters {
+  /** Also return merchants that already partner with the merchant (default false). */
+  1: optional bool include_existing_partners
+  /** Only these regions / categories; exclude these categories. */
+  2: optional list<string> regions
+  3: optional list<string> categories
+  4: optional list<string> exclude_categories
+  /** Only candidates of these scorecard tiers. */
+  5: optional list<string> tiers
+  /** Weight of the long-tail boost in the score (default from the model config). */
+  6: optional double long_tail_boost
+  /** ANN candidates fetched before filtering (default from the model config, max 10000). */
+  7: optional i32 candidates
+}
+
+struct RecommendPartnersRequest {
+  1: string merchant_id
+  /** 1..100, default 10. */
+  2: optional i32 k = 10
+  3: optional PartnerFilters filters
+}
+
+/** The documented parts of a partner score (docs/recommendations.md). */
+struct ScoreComponents {
+  1: double audience_similarity
+  2: double category_complementarity
+  3: double shared_reach
+  4: double competition_penalty
+  5: double long_tail_boost
+}
+
+/** A customer segment both merchants reach, with the shared count. */
+struct SharedSegment {
+  1: string segment_id
+  2: string description
+  /** Unset when below k_min (then suppressed is true). */
+  3: optional i64 count
+  4: bool suppressed
+}
+
+struct PartnerRecommendation {
+  1: string merchant_id
+  2: string name
+  3: string category
+  4: string region
+  5: double score
+  6: ScoreComponents components
+  /** Up to 3 segments; counts follow the privacy rule above. */
+  7: list<SharedSegment> shared_segments
+  /** Shared customers of the pair; unset when below k_min. */
+  8: optional i64 shared_customers
+}
+
+struct RecommendPartnersResponse {
+  1: list<PartnerRecommendation> partners
+  /** True when served from results precomputed at build time. */
+  2: bool precomputed
+}
+
+struct CouponFilters {
+  /** Price band of the coupon SKU, in the dataset's currency. */
+  1: optional double min_price
+  2: optional double max_price
+  /** Only coupon SKUs of these categories. */
+  3: optional list<string> categories
+}
+
+/** Exactly one of sku_id and merchant_id. */
+struct RecommendCouponPairsRequest {
+  1: optional string sku_id
+  2: optional string merchant_id
+  /** 1..100, default 10. */
+  3: optional i32 k = 10
+  4: optional CouponFilters filters
+}
+
+/** Buy trigger_sku_id at its merchant, get a coupon for sku_id at merchant_id. */
+struct CouponPair {
+  1: string trigger_sku_id
+  2: string sku_id
+  3: string merchant_id
+  4: double score
+  /** Customers who bought both within the window; unset when below k_min. */
+  5: optional i64 support
+  6: double lift
+  /** Contactable customers of the trigger merchant who could receive the coupon; unset when below k_min. */
+  7: optional i64 reach
+  8: double price
+}
+
+struct RecommendCouponPairsResponse {
+  1: list<CouponPair> pairs
+  2: bool precomputed
+}
+
+struct ExplainPairRequest {
+  1: string merchant_id
+  2: string other_merchant_id
+}
+
+struct ExplainPairResponse {
+  1: double score
+  2: ScoreComponents components
+  3: list<SharedSegment> shared_segments
+  4: optional i64 shared_customers
+  /** Why the pair would not be recommended, if it would not (competitor, blocked, opted out...). */
+  5: list<string> excluded_because
+}
+
+struct OverlapReportRequest {
+  1: string merchant_id
+  2: string other_merchant_id
+}
+
+struct OverlapReportResponse {
+  /** Per segment; only when both merchants opted in to share overlaps. */
+  1: list<SharedSegment> segments
+  2: optional i64 shared_customers
+  3: i32 k_min
+}
+
+service PartnerGraph {
+  HealthResponse Health(1: string api_key)
+      throws (1: PermissionDenied denied, 2: Unavailable unavailable)
+
+  /** Operator only. */
+  StatsResponse Stats(1: string api_key)
+      throws (1: PermissionDenied denied, 2: Unavailable unavailable)
+
+  Merchant GetMerchant(1: string api_key, 2: string merchant_id)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  /** Operator only. */
+  ListMerchantsResponse ListMerchants(1: string api_key, 2: ListMerchantsRequest request)
+      throws (1: InvalidArgument invalid, 2: PermissionDenied denied, 3: Unavailable unavailable)
+
+  RecommendPartnersResponse RecommendPartners(1: string api_key, 2: RecommendPartnersRequest request)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  RecommendCouponPairsResponse RecommendCouponPairs(1: string api_key,
+                                                    2: RecommendCouponPairsRequest request)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  /** The caller must own merchant_id (or be an operator). */
+  ExplainPairResponse ExplainPair(1: string api_key, 2: ExplainPairRequest request)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  /** The caller must own merchant_id (or be an operator); both merchants must share overlaps. */
+  OverlapReportResponse OverlapReport(1: string api_key, 2: OverlapReportRequest request)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+}
