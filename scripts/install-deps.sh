@@ -9,7 +9,7 @@ PACKAGES=(
   libboost-graph-dev
   libfaiss-dev libopenblas-dev liblapack-dev libomp-dev
   libtbb-dev
-  libthrift-dev thrift-compiler python3-thrift libssl-dev
+  libthrift-dev thrift-compiler python3-thrift libssl-dev libevent-dev
   catch2
   librocksdb-dev
   libbenchmark-dev

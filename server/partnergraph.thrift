@@ -7,13 +7,18 @@
  *  - merchant:<id>: may ask only about merchant <id>. Asking about any other
  *    merchant id raises PermissionDenied, with the same message whether or not
  *    that merchant exists.
- * A missing or wrong key raises PermissionDenied.
+ * A missing or wrong key raises PermissionDenied. Health needs a valid key of
+ * any role. A server started without a keys file listens on loopback only and
+ * treats every caller as an operator (the api_key argument is then ignored).
  *
  * Privacy: counts about another merchant's customers are aggregates, and a
  * count below k_min (the stricter of the two merchants' k_min) is suppressed:
  * the field is unset and `suppressed` is true. It is never rounded.
  *
- * Errors are typed exceptions; the connection stays open after one.
+ * Errors are typed exceptions; the connection stays open after one. A fault
+ * inside the server (a damaged model part, a bug) is reported as Unavailable
+ * and logged; when a call does not declare the exception its error would map
+ * to, the closest declared one is raised (docs/serving.md lists the table).
  * Transport: framed; protocol: binary (default) or compact, as the server was
  * started. Request structs use optional fields so the API can grow without
  * breaking clients: a client that does not set a field gets the default.
@@ -37,18 +42,20 @@ exception PermissionDenied {
   1: string message
 }
 
-/** The server cannot answer now (no model loaded, shutting down, overloaded). */
+/** The server cannot answer now (no model loaded, shutting down, overloaded, internal fault). */
 exception Unavailable {
   1: string message
 }
 
 struct HealthResponse {
-  /** "ok" when a model is loaded and serving. */
+  /** "ok" when a model is loaded and serving; "draining" once a shutdown has begun. */
   1: string status
   2: string version
   3: i64 uptime_seconds
   /** The loaded model's folder and its build date. */
   4: string model
+  /** The caller's role as the server sees it: "operator" or "merchant:<id>". */
+  5: string caller_role
 }
 
 struct StatsResponse {
@@ -60,6 +67,7 @@ struct StatsResponse {
   6: i64 order_lines
   /** Edge counts by type: sells, bought, reaches, partners, competes, co_purchased, consent. */
   7: map<string, i64> edges
+  /** Calls answered since the server started: with a result / with a typed exception. */
   8: i64 requests_served
   9: i64 requests_failed
 }

@@ -1,11 +1,271 @@
-// PLACEHOLDER: replaced by the module that owns the `build` command.
+// `partnergraph build --data DIR --out MODEL_DIR`: loads a dataset folder
+// (LoadDataset), builds the ecosystem graph (GraphBuilder) and writes
+// MODEL_DIR/graph.pgg and MODEL_DIR/manifest.json. Prints the seconds of each
+// stage and the peak RSS. Exit 0 ok, 1 usage error, 2 bad input (the loader's
+// or builder's message on stderr), 3 when the model cannot be written.
+#include <sys/resource.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "partnergraph/common/progress.hpp"
+#include "partnergraph/common/time.hpp"
+#include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/ingest/loader.hpp"
 
 namespace partnergraph::cli {
+namespace {
+
+constexpr int kExitWriteFailed = 3;
+
+struct BuildArgs {
+  std::string data;
+  std::string out;
+  bool skip_bad_rows = false;
+  std::uint32_t threads = 0;
+  bool json = false;
+  double window_days = GraphOptions().copurchase_window_seconds / 86400.0;
+  std::uint32_t min_copurchase_support = GraphOptions().min_copurchase_support;
+  std::uint32_t max_segments = GraphOptions().max_segments;
+};
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+std::uint64_t PeakRssBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::string Hex(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+nlohmann::json OptionsJson(const GraphOptions& o) {
+  return {{"copurchase_window_seconds", o.copurchase_window_seconds},
+          {"min_copurchase_support", o.min_copurchase_support},
+          {"max_copurchase_neighbors", o.max_copurchase_neighbors},
+          {"max_purchases_per_customer", o.max_purchases_per_customer},
+          {"min_shared_customers", o.min_shared_customers},
+          {"price_bands", o.price_bands},
+          {"max_segments", o.max_segments},
+          {"derive_competitors", o.derive_competitors},
+          {"competitor_price_band_ratio", o.competitor_price_band_ratio},
+          {"competitor_min_jaccard", o.competitor_min_jaccard},
+          {"competitor_max_candidates", o.competitor_max_candidates},
+          {"max_derived_competitors", o.max_derived_competitors}};
+}
+
+// Writes `text` to `path` through a temporary file and a rename.
+Status WriteFileAtomically(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      return Status::IOError(tmp.string() + ": cannot write");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IOError(path.string() + ": cannot rename from .tmp: " + ec.message());
+  return Status::Ok();
+}
+
+int RunBuild(const BuildArgs& args) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(args.data, ec)) {
+    std::fprintf(stderr, "partnergraph build: %s: %s\n", args.data.c_str(),
+                 std::filesystem::exists(args.data, ec) ? "not a folder" : "no such folder");
+    return kExitUsage;
+  }
+  if (!(args.window_days >= 0)) {
+    std::fprintf(stderr, "partnergraph build: --window-days must be >= 0\n");
+    return kExitUsage;
+  }
+  GraphOptions options;
+  options.threads = args.threads;
+  options.show_progress = !args.json;
+  options.copurchase_window_seconds = static_cast<std::int64_t>(args.window_days * 86400.0);
+  options.min_copurchase_support = args.min_copurchase_support;
+  options.max_segments = args.max_segments;
+  if (Status valid = options.Validate(); !valid.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", valid.message().c_str());
+    return kExitUsage;
+  }
+  int threads = args.threads == 0 ? tbb::this_task_arena::max_concurrency()
+                                  : static_cast<int>(args.threads);
+  tbb::task_arena arena(threads);
+  nlohmann::json stages = nlohmann::json::array();
+  auto note = [&](const std::string& name, double seconds) {
+    stages.push_back({{"name", name}, {"seconds", seconds}});
+    if (!args.json) std::fprintf(stderr, "  %-30s %9.3f s\n", name.c_str(), seconds);
+  };
+  Progress overall("build", 3);
+
+  // ---- Load ----
+  auto start = std::chrono::steady_clock::now();
+  LoadOptions load_options;
+  load_options.skip_bad_rows = args.skip_bad_rows;
+  LoadReport load_report;
+  Result<Dataset> dataset = Status::Internal("not loaded");
+  arena.execute([&] { dataset = LoadDataset(args.data, load_options, &load_report); });
+  if (!dataset.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", dataset.status().ToString().c_str());
+    return kExitBadInput;
+  }
+  note("load", Seconds(start));
+  overall.Advance();
+  nlohmann::json input = {{"merchants", dataset->merchants.size()},
+                          {"skus", dataset->skus.size()},
+                          {"customers", dataset->customers.size()},
+                          {"orders", dataset->order_ids.size()},
+                          {"order_lines", dataset->orders.size()},
+                          {"partnerships", dataset->partnerships.size()},
+                          {"consent_records", dataset->consent.size()},
+                          {"rows_rejected", load_report.total_errors}};
+
+  // ---- Build ----
+  start = std::chrono::steady_clock::now();
+  GraphBuilder builder(options);
+  Status built = Status::Internal("not built");
+  arena.execute([&] { built = builder.Build(*dataset); });
+  if (!built.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", built.ToString().c_str());
+    return kExitBadInput;
+  }
+  for (const auto& stage : builder.report().stages) note("graph: " + stage.name, stage.seconds);
+  auto frozen = builder.Freeze();
+  if (!frozen.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", frozen.status().ToString().c_str());
+    return kExitBadInput;
+  }
+  std::shared_ptr<const EcosystemGraph> graph = std::move(frozen).value();
+  dataset = Status::Internal("released");  // the Dataset is not needed any more
+  overall.Advance();
+
+  // ---- Save ----
+  start = std::chrono::steady_clock::now();
+  std::filesystem::path out = args.out;
+  std::filesystem::create_directories(out, ec);
+  if (ec) {
+    std::fprintf(stderr, "partnergraph build: %s: cannot create: %s\n", args.out.c_str(),
+                 ec.message().c_str());
+    return kExitWriteFailed;
+  }
+  if (Status saved = SaveGraph(*graph, out / kGraphFileName); !saved.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", saved.ToString().c_str());
+    return kExitWriteFailed;
+  }
+  note("save", Seconds(start));
+  overall.Advance();
+  overall.Finish();
+
+  nlohmann::json nodes = nlohmann::json::object(), edges = nlohmann::json::object();
+  for (int t = 0; t < kNodeTypeCount; ++t) {
+    auto type = static_cast<NodeType>(t);
+    nodes[std::string(ToString(type))] = graph->NodeCount(type);
+  }
+  for (int k = 0; k < kEdgeKindCount; ++k) {
+    auto kind = static_cast<EdgeKind>(k);
+    edges[std::string(ToString(kind))] = graph->EdgeCount(kind);
+  }
+  const BuildReport& report = builder.report();
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  nlohmann::json manifest = {
+      {"graph_file", kGraphFileName},
+      {"graph_format_version", kGraphFormatVersion},
+      {"fingerprint", Hex(graph->Fingerprint())},
+      {"source_dir", std::filesystem::absolute(args.data).lexically_normal().string()},
+      {"build_date", FormatTimestamp(now)},
+      {"input", input},
+      {"nodes", nodes},
+      {"edges", edges},
+      {"edges_total", graph->edge_count()},
+      {"regions", graph->region_count()},
+      {"active_customers", graph->active_customer_count()},
+      {"options", OptionsJson(graph->options())},
+      {"threads", threads},
+      {"guards",
+       {{"customers_capped_copurchase", report.customers_capped_copurchase},
+        {"customers_capped_merchant_pairs", report.customers_capped_merchant_pairs},
+        {"customers_capped_category_pairs", report.customers_capped_category_pairs},
+        {"copurchase_edges_capped", report.copurchase_edges_capped},
+        {"merchants_capped_competitor_candidates", report.merchants_capped_competitor_candidates},
+        {"segment_keys_merged", report.segment_keys_merged}}},
+      {"stages", stages},
+      {"graph_memory_bytes", graph->MemoryBytes()},
+      {"peak_rss_bytes", PeakRssBytes()},
+  };
+  if (Status written = WriteFileAtomically(out / "manifest.json", manifest.dump(2) + "\n");
+      !written.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", written.ToString().c_str());
+    return kExitWriteFailed;
+  }
+  if (args.json) {
+    std::cout << manifest.dump(2) << '\n';
+  } else {
+    std::printf("built %s: %u merchants, %u SKUs, %u customers, %u segments, %u categories, "
+                "%llu edges\n",
+                (out / kGraphFileName).c_str(), graph->merchant_count(), graph->sku_count(),
+                graph->customer_count(), graph->segment_count(), graph->category_count(),
+                static_cast<unsigned long long>(graph->edge_count()));
+    double total = 0;
+    for (const auto& s : stages) total += s["seconds"].get<double>();
+    std::printf("total %.3f s (stages above, on stderr); graph %.1f MiB; peak RSS %.1f MiB\n",
+                total, graph->MemoryBytes() / 1048576.0, PeakRssBytes() / 1048576.0);
+    if (load_report.total_errors > 0) {
+      std::printf("%zu rows were rejected (see %s)\n", load_report.total_errors,
+                  load_report.reject_report.string().c_str());
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 void AddBuildCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("build", "(not built yet)");
-  cmd->callback([&exit_code] { exit_code = kExitUsage; });
+  auto args = std::make_shared<BuildArgs>();
+  auto* cmd = app.add_subcommand(
+      "build",
+      "Load a dataset folder and build the ecosystem graph into MODEL_DIR (graph.pgg, "
+      "manifest.json). Exit 0 ok, 1 usage, 2 bad input, 3 cannot write");
+  cmd->add_option("--data", args->data, "Dataset folder in the native format")->required();
+  cmd->add_option("--out", args->out, "Model folder to write (created if missing)")->required();
+  cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
+                "Load the valid rows and report the rejected ones instead of refusing the load");
+  cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->add_option("--window-days", args->window_days,
+                  "Co-purchase time window in days")
+      ->capture_default_str();
+  cmd->add_option("--min-copurchase-support", args->min_copurchase_support,
+                  "Minimum customers for a co-purchase edge")
+      ->capture_default_str();
+  cmd->add_option("--max-segments", args->max_segments, "Maximum number of customer segments")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout");
+  cmd->callback([args, &exit_code] { exit_code = RunBuild(*args); });
 }
 
 }  // namespace partnergraph::cli

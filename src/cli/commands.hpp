@@ -15,5 +15,8 @@ void AddValidateCommand(CLI::App& app, int& exit_code);   // validate_command.cp
 void AddBuildCommand(CLI::App& app, int& exit_code);      // build_command.cpp
 void AddStatsCommand(CLI::App& app, int& exit_code);      // stats_command.cpp
 void AddAttributeCommand(CLI::App& app, int& exit_code);  // attribute_command.cpp
+void AddKeysCommand(CLI::App& app, int& exit_code);       // keys_command.cpp
+// `query` also exits 3 when the server cannot be reached (2: the server answered an error).
+void AddQueryCommand(CLI::App& app, int& exit_code);      // query_command.cpp
 
 }  // namespace partnergraph::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   partnergraph::cli::AddBuildCommand(app, exit_code);
   partnergraph::cli::AddStatsCommand(app, exit_code);
   partnergraph::cli::AddAttributeCommand(app, exit_code);
+  partnergraph::cli::AddKeysCommand(app, exit_code);
+  partnergraph::cli::AddQueryCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

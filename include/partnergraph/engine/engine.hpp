@@ -1,0 +1,178 @@
+// Engine: the serving facade over one immutable model snapshot (graph +
+// embeddings + indexes + precomputed results), speaking in external string ids.
+//
+// The server (server/) and the CLI call only this; they never see graph
+// internals. Every method validates its arguments and returns a Status that
+// maps one-to-one onto the Thrift exceptions: NotFound (unknown id),
+// InvalidArgument (a field out of range, naming the field), Unavailable.
+// Authorisation is NOT done here: callers check the Principal (api_keys.hpp)
+// before calling. Privacy IS done here: counts about another merchant's
+// customers below the stricter k_min of the pair are returned as nullopt.
+//
+// Thread safety: an Engine is immutable after Open(); every const method may
+// be called from any number of threads at once. Swap snapshots by replacing a
+// std::shared_ptr<const Engine> atomically (std::atomic_store).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "partnergraph/common/status.hpp"
+
+namespace partnergraph {
+
+struct EngineOptions {
+  // Threads FAISS's OpenMP may use inside one request (1 on server workers: STYLE.md).
+  int search_threads = 1;
+  // Load the precomputed default answers written at build time, when present.
+  bool use_precomputed = true;
+};
+
+struct EngineStats {
+  std::int64_t merchants = 0;
+  std::int64_t skus = 0;
+  std::int64_t customers = 0;
+  std::int64_t segments = 0;
+  std::int64_t categories = 0;
+  std::int64_t order_lines = 0;
+  std::map<std::string, std::int64_t> edges;  // by edge type name
+  std::string model_dir;
+  std::string built_at;  // ISO-8601
+};
+
+struct MerchantView {
+  std::string merchant_id;
+  std::string name;
+  std::string category;
+  std::string region;
+  std::int64_t sku_count = 0;
+  bool discoverable = true;
+  bool allow_coupons = true;
+  std::int64_t customers = 0;  // the merchant's own figures (operator or own view only)
+  double revenue = 0.0;
+};
+
+struct MerchantPage {
+  std::vector<MerchantView> merchants;
+  std::optional<std::string> next_page_token;
+  std::int64_t total = 0;
+};
+
+struct PartnerFiltersView {
+  bool include_existing_partners = false;
+  std::vector<std::string> regions;             // empty: any
+  std::vector<std::string> categories;          // empty: any
+  std::vector<std::string> exclude_categories;
+  std::vector<std::string> tiers;               // empty: any
+  std::optional<double> long_tail_boost;        // unset: the model config's
+  std::optional<int> candidates;                // unset: the model config's
+  bool is_default() const {
+    return !include_existing_partners && regions.empty() && categories.empty() &&
+           exclude_categories.empty() && tiers.empty() && !long_tail_boost && !candidates;
+  }
+};
+
+struct ScoreComponentsView {
+  double audience_similarity = 0;
+  double category_complementarity = 0;
+  double shared_reach = 0;
+  double competition_penalty = 0;
+  double long_tail_boost = 0;
+};
+
+struct SharedSegmentView {
+  std::string segment_id;
+  std::string description;
+  std::optional<std::int64_t> count;  // nullopt: suppressed (below k_min)
+};
+
+struct PartnerView {
+  std::string merchant_id;
+  std::string name;
+  std::string category;
+  std::string region;
+  double score = 0;
+  ScoreComponentsView components;
+  std::vector<SharedSegmentView> shared_segments;  // at most 3
+  std::optional<std::int64_t> shared_customers;    // nullopt: suppressed
+};
+
+struct PartnerAnswer {
+  std::vector<PartnerView> partners;
+  bool precomputed = false;
+};
+
+struct CouponFiltersView {
+  std::optional<double> min_price;
+  std::optional<double> max_price;
+  std::vector<std::string> categories;
+  bool is_default() const { return !min_price && !max_price && categories.empty(); }
+};
+
+struct CouponPairView {
+  std::string trigger_sku_id;
+  std::string sku_id;
+  std::string merchant_id;
+  double score = 0;
+  std::optional<std::int64_t> support;  // nullopt: suppressed
+  double lift = 0;
+  std::optional<std::int64_t> reach;    // nullopt: suppressed
+  double price = 0;
+};
+
+struct CouponAnswer {
+  std::vector<CouponPairView> pairs;
+  bool precomputed = false;
+};
+
+struct PairExplanationView {
+  double score = 0;
+  ScoreComponentsView components;
+  std::vector<SharedSegmentView> shared_segments;
+  std::optional<std::int64_t> shared_customers;
+  std::vector<std::string> excluded_because;  // empty: the pair would be recommended
+};
+
+struct OverlapReportView {
+  std::vector<SharedSegmentView> segments;
+  std::optional<std::int64_t> shared_customers;
+  int k_min = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Opens the model folder written by `partnergraph build`. Corruption or
+  // InvalidArgument (naming the file) when a part is missing, damaged or does
+  // not match the others; IOError when unreadable.
+  static Result<std::shared_ptr<const Engine>> Open(const std::filesystem::path& model_dir,
+                                                    const EngineOptions& options = {});
+
+  virtual EngineStats Stats() const = 0;
+  // NotFound for an unknown merchant id.
+  virtual Result<MerchantView> GetMerchant(const std::string& merchant_id) const = 0;
+  // page_size 1..1000; InvalidArgument for a bad size or page token.
+  virtual Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token,
+                                             int page_size, const std::string& category,
+                                             const std::string& region) const = 0;
+  // k 1..100. NotFound for an unknown merchant; InvalidArgument for k or filters.
+  virtual Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
+                                                  const PartnerFiltersView& filters) const = 0;
+  // Exactly one of sku_id / merchant_id non-empty; k 1..100.
+  virtual Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
+                                                    const std::string& merchant_id, int k,
+                                                    const CouponFiltersView& filters) const = 0;
+  virtual Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
+                                                  const std::string& other_merchant_id) const = 0;
+  // PermissionDenied when either merchant has not opted in to share overlaps.
+  virtual Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
+                                                  const std::string& other_merchant_id) const = 0;
+};
+
+}  // namespace partnergraph

@@ -1,0 +1,54 @@
+// PrecomputedAnswers: every merchant's default answers (partners and coupon
+// pairs with default filters, top k), computed at build time so that the
+// common requests are a lookup. They equal the live recommender's answers for
+// the same model (tested), because the live ranking is a strict total order
+// (score desc, id asc) and the stored list is its prefix.
+//
+// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version, u64
+// graph fingerprint, u32 merchant count, u32 k, then per merchant its partner
+// list and its coupon list, then a CRC-32 (zlib) of every preceding byte.
+// A list is a u32 length and its entries; optional counts are stored as i64
+// with -1 for "suppressed".
+//
+// Thread safety: immutable after Compute/Load; const members are safe from
+// any thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "partnergraph/common/status.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
+
+namespace partnergraph {
+
+class PrecomputedAnswers {
+ public:
+  static constexpr std::uint32_t kFormatVersion = 1;
+
+  // Runs RecommendPartners and merchant-level RecommendCouponPairs with default
+  // filters for every merchant, in parallel (oneTBB; FAISS single-threaded per task).
+  static Result<PrecomputedAnswers> Compute(const Recommender& recommender, std::uint32_t k);
+
+  // Writes to `path` (temp + rename). IOError naming the file.
+  Status Save(const std::filesystem::path& path, std::uint64_t fingerprint) const;
+  // Reads `path`. Corruption naming the file when truncated, damaged or of another
+  // version; InvalidArgument when built for another graph (fingerprint or merchant
+  // count differ).
+  static Result<PrecomputedAnswers> Load(const std::filesystem::path& path,
+                                         std::uint64_t expected_fingerprint,
+                                         std::uint32_t merchant_count);
+
+  std::uint32_t k() const { return k_; }
+  std::uint32_t merchant_count() const { return static_cast<std::uint32_t>(partners_.size()); }
+  const std::vector<PartnerResult>& Partners(MerchantId m) const { return partners_[m.value]; }
+  const std::vector<CouponResult>& Coupons(MerchantId m) const { return coupons_[m.value]; }
+
+ private:
+  std::uint32_t k_ = 0;
+  std::vector<std::vector<PartnerResult>> partners_;
+  std::vector<std::vector<CouponResult>> coupons_;
+};
+
+}  // namespace partnergraph

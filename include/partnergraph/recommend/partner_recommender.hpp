@@ -1,0 +1,187 @@
+// PartnerRecommender and CouponRecommender: the recommendation stage over one
+// model (graph + embeddings + vector indexes). See docs/recommendations.md for
+// the scores, with every formula.
+//
+// Partner query for merchant m:
+//   1. candidates: the top C merchants by audience-embedding similarity (ANN
+//      index), plus m's largest shared-customer neighbours in the graph;
+//   2. filters: m itself; existing partners (unless asked); declared and
+//      derived competitors; blocked pairs; merchants that opted out of
+//      discovery; the request's region, category and tier filters;
+//   3. score = w_sim·similarity + w_comp·complementarity + w_reach·reach
+//              − w_pen·competition + long-tail boost; ties broken by merchant id.
+// Coupon query for SKU s (or each of a merchant's best sellers): candidates are
+// s's co-purchase neighbours plus its SKU-embedding neighbours at other
+// merchants; filtered (own merchant, competitor or blocked merchant, either side
+// not allowing coupons, price band, categories); scored by lift, support,
+// reach and embedding similarity; ties broken by SKU id.
+//
+// Privacy: results carry counts about the other merchant's customers only as
+// aggregates, and only when >= k_min of the pair (the larger k_min); per-segment
+// counts additionally need both merchants to share overlaps. Otherwise the
+// count is nullopt (suppressed, never rounded).
+//
+// Thread safety: immutable after construction; every const method may be
+// called from many threads at once. Ownership: a recommender keeps shared
+// pointers to the model parts it reads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "partnergraph/common/ids.hpp"
+#include "partnergraph/common/status.hpp"
+#include "partnergraph/embed/embeddings.hpp"
+#include "partnergraph/graph/ecosystem_graph.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/recommend_options.hpp"
+
+namespace partnergraph {
+
+// Scorecard-free merchant tiers used by the tier filter: by revenue rank,
+// "gold" = top 5 %, "silver" = next 15 %, "bronze" = the rest.
+enum class MerchantTier : std::uint8_t { kGold = 0, kSilver = 1, kBronze = 2 };
+std::string_view ToString(MerchantTier tier);
+std::optional<MerchantTier> ParseMerchantTier(std::string_view s);
+
+// What the recommenders precompute per merchant when they are built.
+struct MerchantProfile {
+  MerchantTier tier = MerchantTier::kBronze;
+  bool long_tail = true;            // outside the top RecommendOptions::long_tail_share
+  std::uint32_t customers = 0;      // distinct customers
+  std::uint32_t contactable = 0;    // customers it may contact on at least one channel
+  double contactable_share() const {
+    return customers == 0 ? 0.0 : static_cast<double>(contactable) / customers;
+  }
+};
+
+struct PartnerFilters {
+  bool include_existing_partners = false;
+  std::vector<RegionId> regions;             // empty: any
+  std::vector<CategoryId> categories;        // empty: any
+  std::vector<CategoryId> exclude_categories;
+  std::vector<MerchantTier> tiers;           // empty: any
+  std::optional<double> long_tail_boost;     // unset: options' weight
+  std::optional<std::uint32_t> candidates;   // unset: options' C
+  bool is_default() const {
+    return !include_existing_partners && regions.empty() && categories.empty() &&
+           exclude_categories.empty() && tiers.empty() && !long_tail_boost && !candidates;
+  }
+};
+
+struct PartnerScore {
+  double audience_similarity = 0;
+  double category_complementarity = 0;
+  double shared_reach = 0;
+  double competition_penalty = 0;
+  double long_tail_boost = 0;
+  double total = 0;
+};
+
+struct SegmentCount {
+  SegmentId segment;
+  std::optional<std::uint32_t> count;  // nullopt: suppressed
+};
+
+struct PartnerResult {
+  MerchantId merchant;
+  PartnerScore score;
+  std::vector<SegmentCount> shared_segments;     // up to 3, largest first
+  std::optional<std::uint32_t> shared_customers; // nullopt: suppressed
+};
+
+struct PairExplanation {
+  PartnerScore score;
+  std::vector<SegmentCount> shared_segments;
+  std::optional<std::uint32_t> shared_customers;
+  std::vector<std::string> excluded_because;  // empty: the pair passes every filter
+};
+
+struct OverlapDetail {
+  std::vector<SegmentCount> segments;  // every shared segment, largest first
+  std::optional<std::uint32_t> shared_customers;
+  std::uint32_t k_min = 0;
+};
+
+struct CouponFilters {
+  std::optional<double> min_price;
+  std::optional<double> max_price;
+  std::vector<CategoryId> categories;  // empty: any
+  bool is_default() const { return !min_price && !max_price && categories.empty(); }
+};
+
+struct CouponResult {
+  SkuId trigger;
+  SkuId sku;
+  double score = 0;
+  std::optional<std::uint32_t> support;  // nullopt: suppressed
+  double lift = 0;
+  std::optional<std::uint32_t> reach;    // nullopt: suppressed
+  double embedding_similarity = 0;
+};
+
+// The parts of a model a recommender reads. Embeddings have one row per
+// merchant (merchant_vectors) and per SKU (sku_vectors); an index may be null
+// (then only the graph supplies candidates).
+struct RecommendModel {
+  std::shared_ptr<const EcosystemGraph> graph;
+  std::shared_ptr<const Embeddings> merchant_vectors;
+  std::shared_ptr<const VectorIndex> merchant_index;
+  std::shared_ptr<const Embeddings> sku_vectors;
+  std::shared_ptr<const VectorIndex> sku_index;
+};
+
+class Recommender {
+ public:
+  // Checks that the parts match (embedding rows equal node counts) and
+  // precomputes the merchant profiles (parallel). InvalidArgument on mismatch.
+  static Result<std::shared_ptr<const Recommender>> Create(RecommendModel model,
+                                                           RecommendOptions options);
+
+  // Top k partners for m. InvalidArgument for k outside 1..max_k or candidates
+  // outside 1..max_candidates. The ANN search runs on the calling thread.
+  Result<std::vector<PartnerResult>> RecommendPartners(MerchantId m, std::uint32_t k,
+                                                       const PartnerFilters& filters) const;
+  // Score components and shared segments of (m, other), and every filter that
+  // would exclude `other` from m's recommendations.
+  PairExplanation ExplainPair(MerchantId m, MerchantId other) const;
+  // Per-segment shared counts; PermissionDenied unless both share overlaps.
+  Result<OverlapDetail> OverlapReport(MerchantId m, MerchantId other) const;
+
+  // Top k coupon SKUs for trigger SKU s.
+  Result<std::vector<CouponResult>> RecommendCouponPairs(SkuId s, std::uint32_t k,
+                                                         const CouponFilters& filters) const;
+  // Top k over the merchant's best-selling trigger SKUs.
+  Result<std::vector<CouponResult>> RecommendCouponPairs(MerchantId m, std::uint32_t k,
+                                                         const CouponFilters& filters) const;
+
+  const MerchantProfile& Profile(MerchantId m) const { return profiles_[m.value]; }
+  const RecommendModel& model() const { return model_; }
+  const RecommendOptions& options() const { return options_; }
+  // The stricter (larger) k_min of a pair.
+  std::uint32_t PairKMin(MerchantId a, MerchantId b) const;
+
+ private:
+  class CandidateFilter;
+  Recommender(RecommendModel model, RecommendOptions options);
+  PartnerScore ScorePair(MerchantId m, MerchantId c, double similarity,
+                         double long_tail_weight) const;
+  double Similarity(MerchantId a, MerchantId b) const;
+  std::vector<SegmentCount> SharedSegments(MerchantId a, MerchantId b, std::size_t limit) const;
+  // Reasons `c` is excluded for `m` under `filters` (empty: kept).
+  void ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilters& filters,
+                        std::vector<std::string>* reasons) const;
+  bool Excluded(MerchantId m, MerchantId c, const PartnerFilters& filters) const;
+  void CouponCandidatesFor(SkuId s, const CouponFilters& filters,
+                           std::vector<CouponResult>* out) const;
+
+  RecommendModel model_;
+  RecommendOptions options_;
+  std::vector<MerchantProfile> profiles_;
+  std::uint32_t max_customers_ = 0;
+};
+
+}  // namespace partnergraph

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make run`: builds the default model from generated data (deterministic, seed 42)
+# and starts the server on 127.0.0.1:9090. Re-runs reuse the data and the model.
+set -euo pipefail
+BUILD_DIR="${1:-build}"
+BIN="$BUILD_DIR/src/cli/partnergraph"
+SERVER="$BUILD_DIR/server/partnergraph-server"
+DATA="$BUILD_DIR/default-data"
+MODEL="$BUILD_DIR/default-model"
+MERCHANTS="${PG_MERCHANTS:-2000}"
+PORT="${PG_PORT:-9090}"
+
+export OMP_WAIT_POLICY=PASSIVE
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+
+if [ ! -f "$DATA/merchants.csv" ]; then
+  echo "run: generating a synthetic ecosystem of $MERCHANTS merchants into $DATA"
+  "$BIN" generate --merchants "$MERCHANTS" --seed 42 --out "$DATA"
+fi
+if [ ! -f "$MODEL/manifest.json" ]; then
+  echo "run: building the default model into $MODEL"
+  "$BIN" build --data "$DATA" --out "$MODEL"
+fi
+
+if [ ! -x "$SERVER" ]; then
+  echo "run: $SERVER is not built; the model is ready in $MODEL:" >&2
+  "$BIN" stats "$MODEL"
+  exit 1
+fi
+
+FIRST_MERCHANT=$(sed -n 2p "$DATA/merchants.csv" | cut -d, -f1)
+cat <<MSG
+run: starting partnergraph-server on 127.0.0.1:$PORT (Ctrl-C stops it). Query it with:
+  $BIN query --port $PORT health
+  $BIN query --port $PORT recommend-partners --merchant $FIRST_MERCHANT -k 10
+  $BIN query --port $PORT coupon-pairs --merchant $FIRST_MERCHANT -k 5
+  /usr/bin/python3 clients/python/example.py --port $PORT --merchant $FIRST_MERCHANT
+MSG
+exec "$SERVER" --model "$MODEL" --host 127.0.0.1 --port "$PORT"

@@ -1,0 +1,323 @@
+#include "rpc_client.hpp"
+
+#include <thrift/TApplicationException.h>
+#include <thrift/TConfiguration.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/TProtocolException.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+#include <thrift/transport/TTransportException.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "PartnerGraph.h"
+
+namespace partnergraph::client {
+
+namespace at = apache::thrift;
+
+struct RpcClient::Impl {
+  RpcClientOptions options;
+  std::shared_ptr<at::transport::TTransport> transport;
+  std::unique_ptr<rpc::PartnerGraphClient> client;
+  bool broken = false;
+
+  std::string Where() const { return options.host + ":" + std::to_string(options.port); }
+
+  // Runs one call, turning every Thrift exception into the Status documented in the header.
+  template <typename Call>
+  Status Invoke(Call&& call) {
+    if (broken) return Status::IOError("connection to " + Where() + " was closed by an earlier error");
+    try {
+      call(*client);
+      return Status::Ok();
+    } catch (const rpc::NotFound& e) {
+      return Status::NotFound(e.message);
+    } catch (const rpc::InvalidArgument& e) {
+      return Status::InvalidArgument(e.message);
+    } catch (const rpc::PermissionDenied& e) {
+      return Status::PermissionDenied(e.message);
+    } catch (const rpc::Unavailable& e) {
+      return Status::Unavailable(e.message);
+    } catch (const at::transport::TTransportException& e) {
+      Break();
+      return Status::IOError("connection to " + Where() + " failed: " + e.what());
+    } catch (const at::protocol::TProtocolException& e) {
+      Break();
+      return Status::Internal("reply from " + Where() + " does not parse: " + e.what());
+    } catch (const at::TApplicationException& e) {
+      return Status::Internal("server " + Where() + " reported an application error: " + e.what());
+    } catch (const at::TException& e) {
+      Break();
+      return Status::Internal("call to " + Where() + " failed: " + e.what());
+    }
+  }
+
+  void Break() {
+    broken = true;
+    try {
+      transport->close();
+    } catch (const at::TException&) {
+      // Already unusable; nothing more to report than the error being returned.
+    }
+  }
+};
+
+namespace {
+
+ScoreComponentsView FromWire(const rpc::ScoreComponents& c) {
+  ScoreComponentsView out;
+  out.audience_similarity = c.audience_similarity;
+  out.category_complementarity = c.category_complementarity;
+  out.shared_reach = c.shared_reach;
+  out.competition_penalty = c.competition_penalty;
+  out.long_tail_boost = c.long_tail_boost;
+  return out;
+}
+
+std::vector<SharedSegmentView> FromWire(const std::vector<rpc::SharedSegment>& segments) {
+  std::vector<SharedSegmentView> out;
+  out.reserve(segments.size());
+  for (const auto& s : segments) {
+    SharedSegmentView v;
+    v.segment_id = s.segment_id;
+    v.description = s.description;
+    if (s.__isset.count && !s.suppressed) v.count = s.count;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+MerchantView FromWire(const rpc::Merchant& m) {
+  MerchantView out;
+  out.merchant_id = m.merchant_id;
+  out.name = m.name;
+  out.category = m.category;
+  out.region = m.region;
+  out.sku_count = m.sku_count;
+  out.discoverable = m.discoverable;
+  out.allow_coupons = m.allow_coupons;
+  out.customers = m.__isset.customers ? m.customers : 0;
+  out.revenue = m.__isset.revenue ? m.revenue : 0.0;
+  return out;
+}
+
+std::optional<std::int64_t> OptionalOf(bool isset, std::int64_t value) {
+  return isset ? std::optional<std::int64_t>(value) : std::nullopt;
+}
+
+}  // namespace
+
+RpcClient::RpcClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RpcClient::~RpcClient() {
+  if (impl_ && !impl_->broken) {
+    try {
+      impl_->transport->close();
+    } catch (const at::TException&) {
+      // Closing a connection whose peer is gone: nothing to do.
+    }
+  }
+}
+
+Result<std::unique_ptr<RpcClient>> RpcClient::Connect(const RpcClientOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const int max_message = at::TConfiguration::DEFAULT_MAX_MESSAGE_SIZE;
+  auto config = std::make_shared<at::TConfiguration>(std::max(options.max_frame_bytes, max_message),
+                                                     options.max_frame_bytes);
+  auto socket = std::make_shared<at::transport::TSocket>(options.host, options.port, config);
+  socket->setConnTimeout(options.connect_timeout_ms);
+  socket->setRecvTimeout(options.call_timeout_ms);
+  socket->setSendTimeout(options.call_timeout_ms);
+  impl->transport = std::make_shared<at::transport::TFramedTransport>(socket, config);
+  std::shared_ptr<at::protocol::TProtocol> protocol;
+  if (options.protocol == RpcProtocol::kBinary) {
+    protocol = std::make_shared<at::protocol::TBinaryProtocol>(impl->transport);
+  } else {
+    protocol = std::make_shared<at::protocol::TCompactProtocol>(impl->transport);
+  }
+  impl->client = std::make_unique<rpc::PartnerGraphClient>(protocol);
+  try {
+    impl->transport->open();
+  } catch (const at::TException& e) {
+    return Status::IOError("cannot connect to " + impl->Where() + ": " + e.what());
+  }
+  return std::unique_ptr<RpcClient>(new RpcClient(std::move(impl)));
+}
+
+void RpcClient::set_api_key(std::string api_key) { impl_->options.api_key = std::move(api_key); }
+
+const RpcClientOptions& RpcClient::options() const { return impl_->options; }
+
+Result<HealthInfo> RpcClient::Health() {
+  rpc::HealthResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.Health(r, impl_->options.api_key);
+  }));
+  HealthInfo out;
+  out.status = r.status;
+  out.version = r.version;
+  out.uptime_seconds = r.uptime_seconds;
+  out.model = r.model;
+  out.caller_role = r.caller_role;
+  return out;
+}
+
+Result<ServerStats> RpcClient::Stats() {
+  rpc::StatsResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.Stats(r, impl_->options.api_key);
+  }));
+  ServerStats out;
+  out.engine.merchants = r.merchants;
+  out.engine.skus = r.skus;
+  out.engine.customers = r.customers;
+  out.engine.segments = r.segments;
+  out.engine.categories = r.categories;
+  out.engine.order_lines = r.order_lines;
+  out.engine.edges = std::map<std::string, std::int64_t>(r.edges.begin(), r.edges.end());
+  out.requests_served = r.requests_served;
+  out.requests_failed = r.requests_failed;
+  return out;
+}
+
+Result<MerchantView> RpcClient::GetMerchant(const std::string& merchant_id) {
+  rpc::Merchant r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.GetMerchant(r, impl_->options.api_key, merchant_id);
+  }));
+  return FromWire(r);
+}
+
+Result<MerchantPage> RpcClient::ListMerchants(const ListMerchantsQuery& query) {
+  rpc::ListMerchantsRequest request;
+  if (query.page_token) request.__set_page_token(*query.page_token);
+  if (query.page_size) request.__set_page_size(*query.page_size);
+  if (query.category) request.__set_category(*query.category);
+  if (query.region) request.__set_region(*query.region);
+  rpc::ListMerchantsResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.ListMerchants(r, impl_->options.api_key, request);
+  }));
+  MerchantPage out;
+  out.merchants.reserve(r.merchants.size());
+  for (const auto& m : r.merchants) out.merchants.push_back(FromWire(m));
+  if (r.__isset.next_page_token) out.next_page_token = r.next_page_token;
+  out.total = r.total;
+  return out;
+}
+
+Result<PartnerAnswer> RpcClient::RecommendPartners(const std::string& merchant_id,
+                                                   std::optional<int> k,
+                                                   const PartnerFiltersView& filters) {
+  rpc::RecommendPartnersRequest request;
+  request.merchant_id = merchant_id;
+  if (k) request.__set_k(*k);
+  if (!filters.is_default()) {
+    rpc::PartnerFilters f;
+    if (filters.include_existing_partners) f.__set_include_existing_partners(true);
+    if (!filters.regions.empty()) f.__set_regions(filters.regions);
+    if (!filters.categories.empty()) f.__set_categories(filters.categories);
+    if (!filters.exclude_categories.empty()) f.__set_exclude_categories(filters.exclude_categories);
+    if (!filters.tiers.empty()) f.__set_tiers(filters.tiers);
+    if (filters.long_tail_boost) f.__set_long_tail_boost(*filters.long_tail_boost);
+    if (filters.candidates) f.__set_candidates(*filters.candidates);
+    request.__set_filters(f);
+  }
+  rpc::RecommendPartnersResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.RecommendPartners(r, impl_->options.api_key, request);
+  }));
+  PartnerAnswer out;
+  out.precomputed = r.precomputed;
+  out.partners.reserve(r.partners.size());
+  for (const auto& p : r.partners) {
+    PartnerView v;
+    v.merchant_id = p.merchant_id;
+    v.name = p.name;
+    v.category = p.category;
+    v.region = p.region;
+    v.score = p.score;
+    v.components = FromWire(p.components);
+    v.shared_segments = FromWire(p.shared_segments);
+    v.shared_customers = OptionalOf(p.__isset.shared_customers, p.shared_customers);
+    out.partners.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<CouponAnswer> RpcClient::RecommendCouponPairs(const std::optional<std::string>& sku_id,
+                                                     const std::optional<std::string>& merchant_id,
+                                                     std::optional<int> k,
+                                                     const CouponFiltersView& filters) {
+  rpc::RecommendCouponPairsRequest request;
+  if (sku_id) request.__set_sku_id(*sku_id);
+  if (merchant_id) request.__set_merchant_id(*merchant_id);
+  if (k) request.__set_k(*k);
+  if (!filters.is_default()) {
+    rpc::CouponFilters f;
+    if (filters.min_price) f.__set_min_price(*filters.min_price);
+    if (filters.max_price) f.__set_max_price(*filters.max_price);
+    if (!filters.categories.empty()) f.__set_categories(filters.categories);
+    request.__set_filters(f);
+  }
+  rpc::RecommendCouponPairsResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.RecommendCouponPairs(r, impl_->options.api_key, request);
+  }));
+  CouponAnswer out;
+  out.precomputed = r.precomputed;
+  out.pairs.reserve(r.pairs.size());
+  for (const auto& p : r.pairs) {
+    CouponPairView v;
+    v.trigger_sku_id = p.trigger_sku_id;
+    v.sku_id = p.sku_id;
+    v.merchant_id = p.merchant_id;
+    v.score = p.score;
+    v.support = OptionalOf(p.__isset.support, p.support);
+    v.lift = p.lift;
+    v.reach = OptionalOf(p.__isset.reach, p.reach);
+    v.price = p.price;
+    out.pairs.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<PairExplanationView> RpcClient::ExplainPair(const std::string& merchant_id,
+                                                   const std::string& other_merchant_id) {
+  rpc::ExplainPairRequest request;
+  request.merchant_id = merchant_id;
+  request.other_merchant_id = other_merchant_id;
+  rpc::ExplainPairResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.ExplainPair(r, impl_->options.api_key, request);
+  }));
+  PairExplanationView out;
+  out.score = r.score;
+  out.components = FromWire(r.components);
+  out.shared_segments = FromWire(r.shared_segments);
+  out.shared_customers = OptionalOf(r.__isset.shared_customers, r.shared_customers);
+  out.excluded_because = r.excluded_because;
+  return out;
+}
+
+Result<OverlapReportView> RpcClient::OverlapReport(const std::string& merchant_id,
+                                                   const std::string& other_merchant_id) {
+  rpc::OverlapReportRequest request;
+  request.merchant_id = merchant_id;
+  request.other_merchant_id = other_merchant_id;
+  rpc::OverlapReportResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.OverlapReport(r, impl_->options.api_key, request);
+  }));
+  OverlapReportView out;
+  out.segments = FromWire(r.segments);
+  out.shared_customers = OptionalOf(r.__isset.shared_customers, r.shared_customers);
+  out.k_min = r.k_min;
+  return out;
+}
+
+}  // namespace partnergraph::client

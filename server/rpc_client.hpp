@@ -1,0 +1,97 @@
+// RpcClient: a C++ client of the PartnerGraph Thrift service whose interface shows no Thrift type
+// (STYLE.md: only server/ includes Thrift-generated code). The CLI (`partnergraph query`),
+// bench/load_generator and the tests use it.
+//
+// Answers come back as the Engine's view structs (engine.hpp). Errors are Status values:
+//   the server's typed exceptions -> NotFound, InvalidArgument, PermissionDenied, Unavailable,
+//                                    with the server's message;
+//   no connection, a broken one, a timeout -> IOError naming host:port (the client is then
+//                                    closed: every later call returns IOError; Connect again);
+//   a reply that does not parse, or a Thrift application error -> Internal.
+//
+// Thread safety: one RpcClient is one connection; use it from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "partnergraph/common/status.hpp"
+#include "partnergraph/engine/engine.hpp"
+
+namespace partnergraph::client {
+
+enum class RpcProtocol { kBinary, kCompact };
+
+struct RpcClientOptions {
+  std::string host = "127.0.0.1";
+  int port = 9090;
+  // Sent with every call; ignored by a server started without a keys file.
+  std::string api_key;
+  // Must match the server's --protocol.
+  RpcProtocol protocol = RpcProtocol::kBinary;
+  int connect_timeout_ms = 3000;
+  // Time allowed for one call's reply.
+  int call_timeout_ms = 30000;
+  // Largest reply frame accepted.
+  int max_frame_bytes = 64 << 20;
+};
+
+struct HealthInfo {
+  std::string status;  // "ok" or "draining"
+  std::string version;
+  std::int64_t uptime_seconds = 0;
+  std::string model;
+  std::string caller_role;  // "operator" or "merchant:<id>"
+};
+
+struct ServerStats {
+  EngineStats engine;  // model_dir and built_at are not sent (Health has them)
+  std::int64_t requests_served = 0;
+  std::int64_t requests_failed = 0;
+};
+
+struct ListMerchantsQuery {
+  std::optional<std::string> page_token;
+  std::optional<int> page_size;  // unset: the server's default (100)
+  std::optional<std::string> category;
+  std::optional<std::string> region;
+};
+
+class RpcClient {
+ public:
+  // Opens one connection. IOError "cannot connect to host:port: reason" when it cannot.
+  static Result<std::unique_ptr<RpcClient>> Connect(const RpcClientOptions& options);
+  ~RpcClient();
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+
+  // The key sent with the following calls.
+  void set_api_key(std::string api_key);
+  const RpcClientOptions& options() const;
+
+  Result<HealthInfo> Health();
+  Result<ServerStats> Stats();
+  Result<MerchantView> GetMerchant(const std::string& merchant_id);
+  Result<MerchantPage> ListMerchants(const ListMerchantsQuery& query);
+  // k unset: the server's default (10). Only non-default filter fields are sent.
+  Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, std::optional<int> k,
+                                          const PartnerFiltersView& filters = {});
+  // Sends the ids that are set (the server wants exactly one).
+  Result<CouponAnswer> RecommendCouponPairs(const std::optional<std::string>& sku_id,
+                                            const std::optional<std::string>& merchant_id,
+                                            std::optional<int> k,
+                                            const CouponFiltersView& filters = {});
+  Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
+                                          const std::string& other_merchant_id);
+  Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
+                                          const std::string& other_merchant_id);
+
+ private:
+  struct Impl;
+  explicit RpcClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace partnergraph::client

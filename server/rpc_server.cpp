@@ -1,0 +1,420 @@
+#include "rpc_server.hpp"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <thrift/TConfiguration.h>
+#include <thrift/concurrency/ThreadFactory.h>
+#include <thrift/concurrency/ThreadManager.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/TProtocolException.h>
+#include <thrift/server/TNonblockingServer.h>
+#include <thrift/server/TThreadPoolServer.h>
+#include <thrift/server/TThreadedServer.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TNonblockingServerSocket.h>
+#include <thrift/transport/TServerSocket.h>
+#include <thrift/transport/TSocket.h>
+#include <thrift/transport/TTransportException.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "PartnerGraph.h"
+#include "handler.hpp"
+
+namespace partnergraph::server {
+
+namespace at = apache::thrift;
+
+std::optional<WireProtocol> ParseWireProtocol(const std::string& name) {
+  if (name == "binary") return WireProtocol::kBinary;
+  if (name == "compact") return WireProtocol::kCompact;
+  return std::nullopt;
+}
+
+std::optional<ServerKind> ParseServerKind(const std::string& name) {
+  if (name == "threadpool") return ServerKind::kThreadPool;
+  if (name == "threaded") return ServerKind::kThreaded;
+  if (name == "nonblocking") return ServerKind::kNonblocking;
+  return std::nullopt;
+}
+
+std::string ToString(WireProtocol protocol) {
+  return protocol == WireProtocol::kBinary ? "binary" : "compact";
+}
+
+std::string ToString(ServerKind kind) {
+  switch (kind) {
+    case ServerKind::kThreadPool:
+      return "threadpool";
+    case ServerKind::kThreaded:
+      return "threaded";
+    case ServerKind::kNonblocking:
+      return "nonblocking";
+  }
+  return "?";
+}
+
+Result<bool> IsLoopbackHost(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (rc != 0) {
+    return Status::InvalidArgument("host \"" + host + "\" does not resolve: " + gai_strerror(rc));
+  }
+  bool all_loopback = found != nullptr;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(a->ai_addr);
+      all_loopback = all_loopback && (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (a->ai_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(a->ai_addr);
+      all_loopback = all_loopback && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    } else {
+      all_loopback = false;
+    }
+  }
+  ::freeaddrinfo(found);
+  return all_loopback;
+}
+
+namespace {
+
+// State shared by the accept thread, every connection and Shutdown().
+struct ConnectionState {
+  explicit ConnectionState(const ServerOptions& o) : options(o) {}
+  ~ConnectionState() {
+    if (drain_fd >= 0) ::close(drain_fd);
+  }
+  const ServerOptions options;
+  // Readable once the shutdown has begun (an eventfd written once, never read).
+  int drain_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::atomic<int> open{0};
+};
+
+std::string PeerOf(const std::shared_ptr<at::transport::TTransport>& transport) {
+  auto socket = std::dynamic_pointer_cast<at::transport::TSocket>(transport);
+  if (!socket) return "unknown peer";
+  return socket->getPeerAddress() + ":" + std::to_string(socket->getPeerPort());
+}
+
+std::string DescribeTransportError(const at::transport::TTransportException& e) {
+  using TTE = at::transport::TTransportException;
+  switch (e.getType()) {
+    case TTE::END_OF_FILE:
+      return std::string("truncated frame: the peer closed mid-request (") + e.what() + ")";
+    case TTE::TIMED_OUT:
+      return std::string("the rest of a frame (or the taking of a reply) exceeded the frame "
+                         "timeout (") + e.what() + ")";
+    case TTE::CORRUPTED_DATA:
+      return std::string("bad frame: ") + e.what();
+    default:
+      return std::string("transport error: ") + e.what();
+  }
+}
+
+// One per connection. For the blocking server kinds it waits for a request itself, so that it
+// can tell an idle connection (closed at shutdown) from one with a request pending (answered),
+// and turns a bad frame into one log line naming the peer.
+class ConnectionProcessor final : public at::TProcessor {
+ public:
+  ConnectionProcessor(std::shared_ptr<at::TProcessor> inner, std::shared_ptr<ConnectionState> state,
+                      int fd, std::string peer, bool refused)
+      : inner_(std::move(inner)), state_(std::move(state)), fd_(fd), peer_(std::move(peer)),
+        refused_(refused) {}
+
+  // Logs the close once, with its reason: a warning for a bad peer, debug otherwise.
+  ~ConnectionProcessor() override {
+    int left = state_->open.fetch_sub(1, std::memory_order_relaxed) - 1;
+    if (refused_) return;
+    spdlog::log(close_level_, "connection from {} closed: {} ({} open)", peer_, close_reason_,
+                left);
+  }
+
+  bool process(std::shared_ptr<at::protocol::TProtocol> in,
+               std::shared_ptr<at::protocol::TProtocol> out, void* context) override {
+    if (refused_) return false;
+    if (fd_ >= 0 && !WaitForRequest()) return false;
+    try {
+      return inner_->process(in, out, context);
+    } catch (const at::transport::TTransportException& e) {
+      Closing(spdlog::level::warn, DescribeTransportError(e));
+    } catch (const at::protocol::TProtocolException& e) {
+      Closing(spdlog::level::warn, std::string("malformed request: ") + e.what());
+    } catch (const at::TException& e) {
+      Closing(spdlog::level::warn, e.what());
+    }
+    return false;
+  }
+
+ private:
+  // True when request bytes are readable; false when the connection should close: the peer
+  // closed it, the shutdown began and no request is pending, or it stayed idle too long.
+  bool WaitForRequest() {
+    const int timeout = state_->options.idle_timeout_ms > 0 ? state_->options.idle_timeout_ms : -1;
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {state_->drain_fd, POLLIN, 0}};
+    int n = 0;
+    do {
+      n = ::poll(fds, 2, timeout);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      Closing(spdlog::level::warn, std::string("poll failed: ") + std::strerror(errno));
+      return false;
+    }
+    if (n == 0) {
+      Closing(spdlog::level::debug,
+              "idle for " + std::to_string(state_->options.idle_timeout_ms) + " ms");
+      return false;
+    }
+    if (fds[0].revents == 0) {
+      Closing(spdlog::level::debug, "shutting down, no request pending");
+      return false;
+    }
+    char byte = 0;
+    ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked == 0) {
+      Closing(spdlog::level::debug, "closed by the peer");
+      return false;
+    }
+    if (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      Closing(spdlog::level::debug, std::strerror(errno));
+      return false;
+    }
+    return true;
+  }
+
+  void Closing(spdlog::level::level_enum level, std::string reason) {
+    close_level_ = level;
+    close_reason_ = std::move(reason);
+  }
+
+  std::shared_ptr<at::TProcessor> inner_;
+  std::shared_ptr<ConnectionState> state_;
+  int fd_;
+  std::string peer_;
+  bool refused_;
+  spdlog::level::level_enum close_level_ = spdlog::level::debug;
+  std::string close_reason_ = "closed";
+};
+
+class ConnectionProcessorFactory final : public at::TProcessorFactory {
+ public:
+  ConnectionProcessorFactory(std::shared_ptr<at::TProcessor> inner,
+                             std::shared_ptr<ConnectionState> state, bool wait_for_requests)
+      : inner_(std::move(inner)), state_(std::move(state)), wait_(wait_for_requests) {}
+
+  std::shared_ptr<at::TProcessor> getProcessor(const at::TConnectionInfo& info) override {
+    std::string peer = PeerOf(info.transport);
+    int fd = -1;
+    if (wait_) {
+      if (auto socket = std::dynamic_pointer_cast<at::transport::TSocket>(info.transport)) {
+        fd = socket->getSocketFD();
+      }
+    }
+    int open = state_->open.fetch_add(1, std::memory_order_relaxed) + 1;
+    bool refused = wait_ && open > state_->options.max_connections;
+    if (refused) {
+      spdlog::warn("connection from {} refused: {} connections open (--max-connections {})", peer,
+                   open - 1, state_->options.max_connections);
+    } else {
+      spdlog::debug("connection from {} opened ({} open)", peer, open);
+    }
+    return std::make_shared<ConnectionProcessor>(inner_, state_, fd, std::move(peer), refused);
+  }
+
+ private:
+  std::shared_ptr<at::TProcessor> inner_;
+  std::shared_ptr<ConnectionState> state_;
+  bool wait_;
+};
+
+// TFramedTransport carrying our frame limit (Thrift's default factory would use its 16 MB one).
+class FramedTransportFactory final : public at::transport::TTransportFactory {
+ public:
+  explicit FramedTransportFactory(std::shared_ptr<at::TConfiguration> config)
+      : config_(std::move(config)) {}
+  std::shared_ptr<at::transport::TTransport> getTransport(
+      std::shared_ptr<at::transport::TTransport> trans) override {
+    return std::make_shared<at::transport::TFramedTransport>(std::move(trans), config_);
+  }
+
+ private:
+  std::shared_ptr<at::TConfiguration> config_;
+};
+
+// Tells Run()'s caller the port once the socket listens, and closes the race with a Shutdown()
+// that came before listen().
+class ListenEvents final : public at::server::TServerEventHandler {
+ public:
+  explicit ListenEvents(std::function<void()> on_listening) : on_listening_(std::move(on_listening)) {}
+  void preServe() override { on_listening_(); }
+
+ private:
+  std::function<void()> on_listening_;
+};
+
+Status CheckOptions(const ServerOptions& o) {
+  auto range = [](const char* name, long long v, long long lo, long long hi) {
+    if (v >= lo && v <= hi) return Status::Ok();
+    return Status::InvalidArgument(std::string(name) + " = " + std::to_string(v) +
+                                   " is out of range " + std::to_string(lo) + ".." +
+                                   std::to_string(hi));
+  };
+  PG_RETURN_IF_ERROR(range("port", o.port, 0, 65535));
+  PG_RETURN_IF_ERROR(range("threads", o.threads, 1, 4096));
+  PG_RETURN_IF_ERROR(range("io threads", o.io_threads, 1, 64));
+  PG_RETURN_IF_ERROR(range("max connections", o.max_connections, 1, 100000));
+  PG_RETURN_IF_ERROR(range("max frame bytes", o.max_frame_bytes, 64, 1 << 30));
+  PG_RETURN_IF_ERROR(range("frame timeout ms", o.frame_timeout_ms, 1, 3600 * 1000));
+  PG_RETURN_IF_ERROR(range("idle timeout ms", o.idle_timeout_ms, 0, 24 * 3600 * 1000));
+  PG_RETURN_IF_ERROR(range("accept backlog", o.accept_backlog, 1, 65535));
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct RpcServer::Impl {
+  std::shared_ptr<PartnerGraphHandler> handler;
+  ServerOptions options;
+  std::shared_ptr<ConnectionState> state;
+
+  std::mutex mu;  // guards the fields below
+  bool listening = false;
+  bool stopping = false;
+  std::shared_ptr<at::transport::TServerSocket> blocking_socket;
+  std::shared_ptr<at::server::TNonblockingServer> nonblocking_server;
+
+  // Called with `mu` held.
+  void InterruptLocked() {
+    if (blocking_socket) blocking_socket->interrupt();
+    if (nonblocking_server) nonblocking_server->stop();
+  }
+};
+
+RpcServer::RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
+                     ServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::make_shared<PartnerGraphHandler>(std::move(engine), std::move(keys));
+  impl_->options = std::move(options);
+  impl_->state = std::make_shared<ConnectionState>(impl_->options);
+}
+
+RpcServer::~RpcServer() = default;
+
+int RpcServer::open_connections() const {
+  return impl_->state->open.load(std::memory_order_relaxed);
+}
+
+void RpcServer::Shutdown() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->stopping) return;
+  impl_->stopping = true;
+  impl_->handler->BeginDrain();
+  std::uint64_t one = 1;
+  if (::write(impl_->state->drain_fd, &one, sizeof one) != sizeof one) {
+    spdlog::error("cannot signal the connections to drain: {}", std::strerror(errno));
+  }
+  if (impl_->listening) impl_->InterruptLocked();
+}
+
+Status RpcServer::Run(const std::function<void(int port)>& on_listening) {
+  const ServerOptions& o = impl_->options;
+  PG_RETURN_IF_ERROR(CheckOptions(o));
+  if (impl_->state->drain_fd < 0) {
+    return Status::IOError(std::string("eventfd: ") + std::strerror(errno));
+  }
+  const std::string where = o.host + ":" + std::to_string(o.port);
+
+  const int max_message = at::TConfiguration::DEFAULT_MAX_MESSAGE_SIZE;
+  auto config = std::make_shared<at::TConfiguration>(max_message, o.max_frame_bytes);
+  std::shared_ptr<at::protocol::TProtocolFactory> protocol;
+  if (o.protocol == WireProtocol::kBinary) {
+    protocol = std::make_shared<at::protocol::TBinaryProtocolFactory>(
+        o.max_frame_bytes, o.max_frame_bytes, /*strict_read=*/true, /*strict_write=*/true);
+  } else {
+    protocol = std::make_shared<at::protocol::TCompactProtocolFactory>(o.max_frame_bytes,
+                                                                       o.max_frame_bytes);
+  }
+  auto inner = std::make_shared<rpc::PartnerGraphProcessor>(impl_->handler);
+  const bool blocking = o.kind != ServerKind::kNonblocking;
+  auto processors = std::make_shared<ConnectionProcessorFactory>(inner, impl_->state, blocking);
+
+  std::shared_ptr<at::server::TServer> server;
+  std::function<int()> bound_port;
+  try {
+    if (blocking) {
+      auto socket = std::make_shared<at::transport::TServerSocket>(o.host, o.port);
+      // Children are not interrupted by Thrift: ConnectionProcessor drains them (see the header).
+      socket->setInterruptableChildren(false);
+      socket->setRecvTimeout(o.frame_timeout_ms);
+      socket->setSendTimeout(o.frame_timeout_ms);
+      socket->setAcceptBacklog(o.accept_backlog);
+      auto transports = std::make_shared<FramedTransportFactory>(config);
+      if (o.kind == ServerKind::kThreadPool) {
+        auto threads = at::concurrency::ThreadManager::newSimpleThreadManager(
+            static_cast<std::size_t>(o.max_connections) + 1);
+        threads->threadFactory(std::make_shared<at::concurrency::ThreadFactory>());
+        threads->start();
+        server = std::make_shared<at::server::TThreadPoolServer>(processors, socket, transports,
+                                                                 protocol, threads);
+      } else {
+        server = std::make_shared<at::server::TThreadedServer>(processors, socket, transports,
+                                                               protocol);
+      }
+      bound_port = [socket] { return socket->getPort(); };
+      std::lock_guard lock(impl_->mu);
+      impl_->blocking_socket = socket;
+    } else {
+      auto socket = std::make_shared<at::transport::TNonblockingServerSocket>(o.host, o.port);
+      socket->setAcceptBacklog(o.accept_backlog);
+      auto threads = at::concurrency::ThreadManager::newSimpleThreadManager(
+          static_cast<std::size_t>(o.threads));
+      threads->threadFactory(std::make_shared<at::concurrency::ThreadFactory>());
+      threads->start();
+      auto nb = std::make_shared<at::server::TNonblockingServer>(processors, protocol, socket,
+                                                                threads);
+      nb->setNumIOThreads(static_cast<std::size_t>(o.io_threads));
+      nb->setMaxConnections(static_cast<std::size_t>(o.max_connections));
+      nb->setOverloadAction(at::server::T_OVERLOAD_CLOSE_ON_ACCEPT);
+      nb->setMaxFrameSize(static_cast<std::size_t>(o.max_frame_bytes));
+      server = nb;
+      bound_port = [socket] { return socket->getListenPort(); };
+      std::lock_guard lock(impl_->mu);
+      impl_->nonblocking_server = nb;
+    }
+  } catch (const at::TException& e) {
+    return Status::IOError("cannot set up the server on " + where + ": " + e.what());
+  }
+
+  server->setServerEventHandler(std::make_shared<ListenEvents>([&] {
+    on_listening(bound_port());
+    std::lock_guard lock(impl_->mu);
+    impl_->listening = true;
+    if (impl_->stopping) impl_->InterruptLocked();
+  }));
+
+  try {
+    server->serve();
+  } catch (const at::TException& e) {
+    return Status::IOError("cannot serve on " + where + ": " + e.what());
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->listening) return Status::IOError("cannot listen on " + where);
+  }
+  return Status::Ok();
+}
+
+}  // namespace partnergraph::server

@@ -1,0 +1,100 @@
+// RpcServer: serves the PartnerGraph Thrift service (handler.hpp) on one TCP address.
+//
+// Wire: framed transport, binary or compact protocol. Each connection is checked at its edge:
+// a frame larger than max_frame_bytes, a negative frame size, bytes that do not parse as a call,
+// a frame cut short (peer closed, or the rest not arriving within frame_timeout_ms) each close
+// THAT connection with one warning log line naming the peer; the server keeps serving. At most
+// max_connections are open at once: one more is accepted, logged and closed at once, so that its
+// client sees a closed connection instead of waiting.
+//
+// Shutdown (Shutdown(), e.g. on SIGTERM): the listening socket stops accepting; every open
+// connection finishes the call it is answering and also answers a request whose bytes have
+// already arrived, then closes; Run() returns when the last connection has closed.
+//
+// Server kinds (docs/serving.md has the measurements that chose the default):
+//   kThreadPool  TThreadPoolServer: one pooled thread per open connection (the default).
+//   kThreaded    TThreadedServer: one new thread per connection.
+//   kNonblocking TNonblockingServer: libevent I/O threads + `threads` workers. For measurement
+//                only: its shutdown does not wait for calls in flight, and its frame and
+//                connection limits are Thrift's own (logged by Thrift, not per peer).
+//
+// Thread safety: Run() once, from one thread; Shutdown() from any thread (also before Run()
+// listens, and more than once). Not copyable.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "partnergraph/common/status.hpp"
+#include "partnergraph/engine/api_keys.hpp"
+#include "partnergraph/engine/engine.hpp"
+
+namespace partnergraph::server {
+
+enum class WireProtocol { kBinary, kCompact };
+enum class ServerKind { kThreadPool, kThreaded, kNonblocking };
+
+// "binary"/"compact", "threadpool"/"threaded"/"nonblocking"; nullopt for anything else.
+std::optional<WireProtocol> ParseWireProtocol(const std::string& name);
+std::optional<ServerKind> ParseServerKind(const std::string& name);
+std::string ToString(WireProtocol protocol);
+std::string ToString(ServerKind kind);
+
+struct ServerOptions {
+  // Address to bind: an IPv4/IPv6 literal or a host name.
+  std::string host = "127.0.0.1";
+  // TCP port; 0 picks a free port (Run() reports the one it got).
+  int port = 9090;
+  WireProtocol protocol = WireProtocol::kBinary;
+  ServerKind kind = ServerKind::kThreadPool;
+  // Worker threads of kNonblocking. kThreadPool keeps max_connections + 1 threads (one per
+  // connection, one to refuse the connection above the limit); kThreaded starts one per connection.
+  int threads = 4;
+  // I/O threads of kNonblocking.
+  int io_threads = 1;
+  // Open connections served at once; the next one is closed on accept with a log line.
+  int max_connections = 256;
+  // Largest request frame accepted, in bytes (the 4-byte length prefix excluded).
+  int max_frame_bytes = 1 << 20;
+  // Once a frame has started, its remaining bytes must arrive within this; a reply must also be
+  // taken by the client within this. Bounds how long a stalled peer holds a thread (and shutdown).
+  int frame_timeout_ms = 5000;
+  // A connection idle (no request) this long is closed; 0 keeps idle connections open.
+  int idle_timeout_ms = 0;
+  // Kernel queue of connections not yet accepted.
+  int accept_backlog = 1024;
+};
+
+class RpcServer {
+ public:
+  // `engine` must not be null. `keys` unset: every caller is an operator (loopback only: the
+  // caller checks the host).
+  RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
+            ServerOptions options);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // Listens, then calls `on_listening(port)` once (the real port when options.port was 0), then
+  // serves until Shutdown() and the drain described above. OK after a clean shutdown; IOError
+  // naming host:port when it cannot listen; InvalidArgument for out-of-range options.
+  Status Run(const std::function<void(int port)>& on_listening);
+
+  // Begins the shutdown; returns at once. Idempotent.
+  void Shutdown();
+
+  // Connections open right now (kThreadPool and kThreaded).
+  int open_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether every address `host` resolves to is a loopback address (127.0.0.0/8, ::1).
+// InvalidArgument naming the host when it does not resolve.
+Result<bool> IsLoopbackHost(const std::string& host);
+
+}  // namespace partnergraph::server

@@ -1,0 +1,456 @@
+#include "partnergraph/common/csv_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <unordered_set>
+
+#include "partnergraph/common/huge_pages.hpp"
+
+namespace partnergraph {
+namespace {
+
+constexpr std::size_t kNoPos = std::numeric_limits<std::size_t>::max();
+
+// Growable anonymous memory for a file's text. Fresh pages are advised as huge
+// pages (see huge_pages.hpp) and growing uses mremap, which moves no bytes.
+class TextBuffer {
+ public:
+  TextBuffer() = default;
+  TextBuffer(const TextBuffer&) = delete;
+  TextBuffer& operator=(const TextBuffer&) = delete;
+  ~TextBuffer() {
+    if (data_ != nullptr) munmap(data_, capacity_);
+  }
+  // Makes room for at least `capacity` bytes; false when out of memory.
+  bool Reserve(std::size_t capacity) {
+    if (capacity <= capacity_) return true;
+    capacity = std::max(capacity, std::size_t{1});
+    void* p = data_ == nullptr
+                  ? mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                  : mremap(data_, capacity_, capacity, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return false;
+    data_ = static_cast<char*>(p);
+    AdviseHugePages(data_ + capacity_, capacity - capacity_);
+    capacity_ = capacity;
+    return true;
+  }
+  char* data() { return data_; }
+  std::size_t capacity() const { return capacity_; }
+  std::size_t size = 0;  // bytes in use
+
+ private:
+  char* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+bool IsGzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+// Inflates one or more concatenated gzip members. Trailing zero padding is allowed.
+Status Gunzip(std::string_view in, const std::string& name, TextBuffer& out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    return Status::IOError(name + ": cannot initialise zlib");
+  }
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+  constexpr std::size_t kMaxPiece = 1u << 30;  // z_stream counts in 32-bit uInt
+  const Status no_memory = Status::IOError(name + ": out of memory while decompressing");
+  if (!out.Reserve(std::max<std::size_t>(in.size() * 4, 1u << 16))) return no_memory;
+  std::size_t consumed = 0;
+  out.size = 0;
+  while (true) {
+    if (out.size == out.capacity() && !out.Reserve(out.capacity() * 2)) return no_memory;
+    const std::size_t in_piece = std::min(in.size() - consumed, kMaxPiece);
+    const std::size_t out_piece = std::min(out.capacity() - out.size, kMaxPiece);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + consumed));
+    zs.avail_in = static_cast<uInt>(in_piece);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + out.size);
+    zs.avail_out = static_cast<uInt>(out_piece);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    consumed += in_piece - zs.avail_in;
+    out.size += out_piece - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      const std::string_view rest = in.substr(consumed);
+      if (IsGzip(rest)) {
+        inflateReset(&zs);
+        continue;
+      }
+      if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == '\0'; })) break;
+      return Status::IOError(name + ": unexpected bytes after the end of the gzip data");
+    }
+    if (rc == Z_BUF_ERROR || rc == Z_OK) {
+      const bool no_progress = in_piece == zs.avail_in && out_piece == zs.avail_out;
+      if (consumed == in.size() && (no_progress || zs.avail_out != 0)) {
+        return Status::IOError(name + ": truncated gzip data");
+      }
+      continue;
+    }
+    return Status::IOError(name + ": corrupt gzip data (" +
+                           (zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc)) +
+                           ")");
+  }
+  return Status::Ok();
+}
+
+// One split record, see ParseRecord().
+struct ParsedRecord {
+  std::size_t next = 0;      // offset after the record and its line end
+  std::size_t raw_end = 0;   // offset of the end of the record's text (before "\r\n")
+  std::size_t newlines = 0;  // '\n' characters consumed, the final one included
+  const char* error = nullptr;
+};
+
+// Splits the record that starts at `pos` (< end, not a blank line) into
+// `fields`. Quoted fields without doubled quotes point into `text`; the others
+// are unescaped into `scratch`. The quoting rule is the one in csv_reader.hpp
+// and must stay in step with FindChunkBoundaries().
+ParsedRecord ParseRecord(std::string_view text, std::size_t pos, std::size_t end, char delim,
+                         std::vector<std::string_view>& fields, std::string& scratch) {
+  const char* s = text.data();
+  ParsedRecord out;
+  fields.clear();
+
+  // Fast path: a line without any quote.
+  const void* nl = std::memchr(s + pos, '\n', end - pos);
+  const std::size_t eol = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - s) : end;
+  if (std::memchr(s + pos, '"', eol - pos) == nullptr) {
+    std::size_t content_end = eol;
+    if (content_end > pos && s[content_end - 1] == '\r') --content_end;
+    std::size_t b = pos;
+    while (true) {
+      const void* d = std::memchr(s + b, delim, content_end - b);
+      if (d == nullptr) {
+        fields.emplace_back(s + b, content_end - b);
+        break;
+      }
+      const auto di = static_cast<std::size_t>(static_cast<const char*>(d) - s);
+      fields.emplace_back(s + b, di - b);
+      b = di + 1;
+    }
+    out.raw_end = content_end;
+    out.newlines = nl != nullptr ? 1 : 0;
+    out.next = nl != nullptr ? eol + 1 : end;
+    return out;
+  }
+
+  // General path: a state machine over the fields.
+  scratch.clear();
+  struct Unescaped {
+    std::size_t field;
+    std::size_t offset;
+    std::size_t size;
+  };
+  std::vector<Unescaped> unescaped;
+  std::size_t p = pos;
+  auto set_error = [&out](const char* message) {
+    if (out.error == nullptr) out.error = message;
+  };
+  while (true) {
+    if (p < end && s[p] == '"') {
+      const std::size_t content = p + 1;
+      std::size_t search = content;
+      std::size_t close = kNoPos;
+      bool doubled = false;
+      while (search < end) {
+        const void* q = std::memchr(s + search, '"', end - search);
+        if (q == nullptr) break;
+        const auto qi = static_cast<std::size_t>(static_cast<const char*>(q) - s);
+        if (qi + 1 < end && s[qi + 1] == '"') {
+          doubled = true;
+          search = qi + 2;
+          continue;
+        }
+        close = qi;
+        break;
+      }
+      if (close == kNoPos) {
+        set_error("unterminated quoted field (it runs to the end of the file)");
+        out.newlines += static_cast<std::size_t>(std::count(s + content, s + end, '\n'));
+        fields.emplace_back(s + content, end - content);
+        std::size_t raw_end = end;
+        while (raw_end > pos && (s[raw_end - 1] == '\n' || s[raw_end - 1] == '\r')) --raw_end;
+        out.raw_end = raw_end;
+        out.next = end;
+        break;
+      }
+      out.newlines += static_cast<std::size_t>(std::count(s + content, s + close, '\n'));
+      if (doubled) {
+        const std::size_t offset = scratch.size();
+        for (std::size_t i = content; i < close; ++i) {
+          scratch.push_back(s[i]);
+          if (s[i] == '"') ++i;  // the second quote of a doubled pair
+        }
+        unescaped.push_back({fields.size(), offset, scratch.size() - offset});
+        fields.emplace_back();
+      } else {
+        fields.emplace_back(s + content, close - content);
+      }
+      p = close + 1;
+      const bool clean_end = p == end || s[p] == delim || s[p] == '\n' ||
+                             (s[p] == '\r' && (p + 1 == end || s[p + 1] == '\n'));
+      if (!clean_end) {
+        set_error("unexpected text after a closing quote");
+        while (p < end && s[p] != delim && s[p] != '\n') ++p;
+      }
+    } else {
+      const std::size_t b = p;
+      while (p < end && s[p] != delim && s[p] != '\n') {
+        if (s[p] == '"') set_error("quote inside an unquoted field");
+        ++p;
+      }
+      std::size_t e = p;
+      if (e > b && s[e - 1] == '\r' && (p == end || s[p] == '\n')) --e;
+      fields.emplace_back(s + b, e - b);
+    }
+    if (p < end && s[p] == delim) {
+      ++p;
+      continue;
+    }
+    if (p < end && s[p] == '\r') ++p;
+    if (p < end && s[p] == '\n') {
+      out.raw_end = p > pos && s[p - 1] == '\r' ? p - 1 : p;
+      out.newlines += 1;
+      out.next = p + 1;
+    } else {
+      out.raw_end = p > pos && s[p - 1] == '\r' ? p - 1 : p;
+      out.next = end;
+    }
+    break;
+  }
+  for (const Unescaped& u : unescaped) {
+    fields[u.field] = std::string_view(scratch.data() + u.offset, u.size);
+  }
+  return out;
+}
+
+// Length of the blank line at `pos` ("\n", "\r\n", or "\r" at the end), 0 if none.
+std::size_t BlankLineLength(std::string_view text, std::size_t pos, std::size_t end) {
+  if (text[pos] == '\n') return 1;
+  if (text[pos] == '\r' && (pos + 1 == end || text[pos + 1] == '\n')) {
+    return pos + 1 == end ? 1 : 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions options) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
+  }
+  std::unique_ptr<int, void (*)(int*)> guard(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
+  struct stat st{};
+  const std::size_t expected =
+      ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0;
+  auto buffer = std::make_shared<TextBuffer>();
+  const Status no_memory = Status::IOError("out of memory reading " + path.string());
+  // One byte more than expected, so that the end of the file is seen in one pass.
+  if (!buffer->Reserve(expected + 1)) return no_memory;
+  while (true) {
+    if (buffer->size == buffer->capacity() && !buffer->Reserve(buffer->capacity() * 2)) {
+      return no_memory;
+    }
+    const ssize_t n = ::read(fd, buffer->data() + buffer->size, buffer->capacity() - buffer->size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("cannot read " + path.string() + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    buffer->size += static_cast<std::size_t>(n);
+  }
+  const std::string_view bytes(buffer->data(), buffer->size);
+  return FromStorage(buffer, bytes, path.filename().string(), options);
+}
+
+Result<CsvReader> CsvReader::FromString(std::string text, std::string display_name,
+                                        CsvOptions options) {
+  auto storage = std::make_shared<std::string>(std::move(text));
+  const std::string_view bytes = *storage;
+  return FromStorage(std::move(storage), bytes, std::move(display_name), options);
+}
+
+Result<CsvReader> CsvReader::FromStorage(std::shared_ptr<const void> storage,
+                                         std::string_view bytes, std::string display_name,
+                                         CsvOptions options) {
+  CsvReader reader;
+  reader.display_name_ = std::move(display_name);
+  reader.options_ = options;
+  if (reader.options_.chunk_bytes == 0) reader.options_.chunk_bytes = 1;
+  if (IsGzip(bytes)) {
+    auto inflated = std::make_shared<TextBuffer>();
+    PG_RETURN_IF_ERROR(Gunzip(bytes, reader.display_name_, *inflated));
+    reader.text_ = std::string_view(inflated->data(), inflated->size);
+    reader.storage_ = std::move(inflated);
+  } else {
+    reader.text_ = bytes;
+    reader.storage_ = std::move(storage);
+  }
+  PG_RETURN_IF_ERROR(reader.Init());
+  return reader;
+}
+
+Status CsvReader::Init() {
+  const std::string_view text = text_;
+  const std::size_t end = text.size();
+  std::size_t pos = 0;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+  std::size_t line = 1;
+  if (!options_.has_header) {
+    SplitIntoChunks(pos, line);
+    return Status::Ok();
+  }
+  while (pos < end) {
+    const std::size_t blank = BlankLineLength(text, pos, end);
+    if (blank == 0) break;
+    pos += blank;
+    ++line;
+  }
+  if (pos == end) {
+    return Status::InvalidArgument(display_name_ + ": file is empty (no header row)");
+  }
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  const ParsedRecord header = ParseRecord(text, pos, end, options_.delimiter, fields, scratch);
+  if (header.error != nullptr) {
+    return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) +
+                                   ": malformed header: " + header.error);
+  }
+  std::unordered_set<std::string_view> seen;
+  for (std::string_view name : fields) {
+    if (!name.empty() && !seen.insert(name).second) {
+      return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) +
+                                     ": header names column \"" + std::string(name) + "\" twice");
+    }
+    header_.emplace_back(name);
+  }
+  SplitIntoChunks(header.next, line + header.newlines);
+  return Status::Ok();
+}
+
+// Cuts the data into chunks of about chunk_bytes, each ending just after a
+// record's line end. Only the positions of quotes need a closer look: between
+// two quotes every '\n' ends a record, and a quote that opens a quoted field
+// (see csv_reader.hpp) hides the '\n's up to its closing quote.
+void CsvReader::SplitIntoChunks(std::size_t data_begin, std::size_t data_first_line) {
+  const char* s = text_.data();
+  const std::size_t end = text_.size();
+  const char delim = options_.delimiter;
+  const std::size_t step = options_.chunk_bytes;
+  std::vector<std::size_t> cuts;  // chunk begin offsets after the first
+  std::size_t chunk_begin = data_begin;
+  std::size_t target = data_begin + step;
+  // Cuts at record ends in [from, region_end), where no quoted field is open.
+  auto cut_in = [&](std::size_t from, std::size_t region_end) {
+    while (target < region_end) {
+      const std::size_t at = std::max(from, target);
+      if (at >= region_end) break;
+      const void* nl = std::memchr(s + at, '\n', region_end - at);
+      if (nl == nullptr) break;
+      const auto cut = static_cast<std::size_t>(static_cast<const char*>(nl) - s) + 1;
+      if (cut >= end) break;
+      cuts.push_back(cut);
+      chunk_begin = cut;
+      target = chunk_begin + step;
+    }
+  };
+  std::size_t pos = data_begin;
+  while (pos < end) {
+    const void* q = std::memchr(s + pos, '"', end - pos);
+    const std::size_t qpos = q != nullptr ? static_cast<std::size_t>(static_cast<const char*>(q) - s) : end;
+    cut_in(pos, qpos);
+    if (qpos == end) break;
+    const bool opens_field = qpos == data_begin || s[qpos - 1] == delim || s[qpos - 1] == '\n';
+    if (!opens_field) {
+      pos = qpos + 1;
+      continue;
+    }
+    std::size_t search = qpos + 1;
+    pos = end;  // unterminated unless a closing quote is found
+    while (search < end) {
+      const void* c = std::memchr(s + search, '"', end - search);
+      if (c == nullptr) break;
+      const auto ci = static_cast<std::size_t>(static_cast<const char*>(c) - s);
+      if (ci + 1 < end && s[ci + 1] == '"') {
+        search = ci + 2;
+        continue;
+      }
+      pos = ci + 1;
+      break;
+    }
+  }
+  chunks_.clear();
+  if (data_begin >= end) return;
+  std::size_t begin = data_begin;
+  std::size_t line = data_first_line;
+  cuts.push_back(end);
+  for (std::size_t cut : cuts) {
+    const auto newlines = static_cast<std::size_t>(std::count(s + begin, s + cut, '\n'));
+    chunks_.push_back({begin, cut, line, newlines});
+    line += newlines;
+    begin = cut;
+  }
+}
+
+std::optional<std::size_t> CsvReader::Column(std::string_view name) const {
+  for (std::size_t i = 0; i < header_.size(); ++i) {
+    if (header_[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+void CsvReader::ForEachInChunk(std::size_t chunk,
+                               const std::function<void(const CsvRecord&)>& fn) const {
+  const Chunk& c = chunks_.at(chunk);
+  const std::string_view text = text_;
+  std::vector<std::string_view> fields;
+  fields.reserve(std::max<std::size_t>(header_.size(), 8));
+  std::string scratch;
+  std::string count_error;
+  std::size_t pos = c.begin;
+  std::size_t line = c.first_line;
+  while (pos < c.end) {
+    const std::size_t blank = BlankLineLength(text, pos, c.end);
+    if (blank != 0) {
+      pos += blank;
+      ++line;
+      continue;
+    }
+    const ParsedRecord parsed = ParseRecord(text, pos, c.end, options_.delimiter, fields, scratch);
+    CsvRecord record;
+    record.line = line;
+    record.fields = fields;
+    record.raw = text.substr(pos, parsed.raw_end - pos);
+    if (parsed.error != nullptr) {
+      record.error = parsed.error;
+    } else if (options_.has_header && fields.size() != header_.size()) {
+      count_error = "expected " + std::to_string(header_.size()) + " fields, found " +
+                    std::to_string(fields.size());
+      record.error = count_error;
+    }
+    fn(record);
+    line += parsed.newlines;
+    pos = parsed.next;
+  }
+}
+
+void CsvReader::ForEach(const std::function<void(const CsvRecord&)>& fn) const {
+  for (std::size_t i = 0; i < chunks_.size(); ++i) ForEachInChunk(i, fn);
+}
+
+}  // namespace partnergraph

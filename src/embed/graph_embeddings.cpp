@@ -1,0 +1,98 @@
+#include "partnergraph/embed/graph_embeddings.hpp"
+
+#include <vector>
+
+#include "partnergraph/embed/purchase_sequences.hpp"
+#include "partnergraph/embed/random_walker.hpp"
+#include "partnergraph/embed/randomized_svd.hpp"
+#include "partnergraph/embed/skip_gram.hpp"
+
+namespace partnergraph {
+
+Result<SparseMatrix> MerchantCustomerMatrix(const EcosystemGraph& g) {
+  const std::uint32_t rows = g.merchant_count();
+  std::vector<std::uint64_t> offsets(rows + 1, 0);
+  std::vector<std::uint32_t> cols;
+  std::vector<float> values;
+  for (std::uint32_t m = 0; m < rows; ++m) {
+    for (const CustomerLink& link : g.CustomersOf(MerchantId(m))) {
+      if (link.lines == 0) continue;
+      cols.push_back(link.customer.value);
+      values.push_back(static_cast<float>(link.lines));
+    }
+    offsets[m + 1] = cols.size();
+  }
+  return SparseMatrix::FromCsr(rows, g.customer_count(), std::move(offsets), std::move(cols),
+                               std::move(values));
+}
+
+Result<Embeddings> TrainMerchantSvdEmbeddings(const EcosystemGraph& g,
+                                              const MatrixEmbeddingOptions& options) {
+  PG_ASSIGN_OR_RETURN(SparseMatrix counts, MerchantCustomerMatrix(g));
+  return TrainSvdEmbeddings(counts, options.ppmi, options.svd);
+}
+
+Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
+                                               const WalkEmbeddingOptions& options) {
+  // A CSR over the graph's own vertex ids, with only the merchant → customer,
+  // customer → SKU and SKU → merchant edges (weights: order lines; 1 for SKU → merchant).
+  const std::uint32_t n = g.vertex_count();
+  std::vector<std::uint64_t> offsets(n + 1, 0);
+  std::vector<std::uint32_t> targets;
+  std::vector<float> weights;
+  for (GraphVertex v = 0; v < n; ++v) {
+    switch (g.TypeOf(v)) {
+      case NodeType::kMerchant: {
+        auto nbrs = g.OutNeighbors(v, EdgeKind::kHasCustomer);
+        for (std::size_t i = 0; i < nbrs.size(); ++i) {
+          targets.push_back(nbrs[i]);
+          weights.push_back(g.OutEdgeWeight(v, EdgeKind::kHasCustomer, i));
+        }
+        break;
+      }
+      case NodeType::kCustomer: {
+        auto nbrs = g.OutNeighbors(v, EdgeKind::kBought);
+        for (std::size_t i = 0; i < nbrs.size(); ++i) {
+          targets.push_back(nbrs[i]);
+          weights.push_back(g.OutEdgeWeight(v, EdgeKind::kBought, i));
+        }
+        break;
+      }
+      case NodeType::kSku:
+        targets.push_back(g.VertexOf(g.Sku(g.IdOf<SkuId>(v)).merchant));
+        weights.push_back(1.0f);
+        break;
+      default:
+        break;
+    }
+    offsets[v + 1] = targets.size();
+  }
+  CsrAdjacency adjacency{offsets, targets, weights};
+  PG_ASSIGN_OR_RETURN(RandomWalker walker, RandomWalker::Create(adjacency, options.walks));
+  std::vector<std::uint32_t> starts(g.merchant_count());
+  for (std::uint32_t m = 0; m < g.merchant_count(); ++m) starts[m] = g.VertexOf(MerchantId(m));
+  PG_ASSIGN_OR_RETURN(SequenceCorpus walks, walker.Walk(starts));
+  PG_ASSIGN_OR_RETURN(Embeddings all, TrainSkipGram(walks, n, options.sgns));
+  // Keep the merchant rows.
+  const std::uint32_t dim = all.dim();
+  std::vector<float> values(static_cast<std::size_t>(g.merchant_count()) * dim);
+  for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
+    auto row = all.Row(g.VertexOf(MerchantId(m)));
+    std::copy(row.begin(), row.end(), values.begin() + static_cast<std::ptrdiff_t>(m) * dim);
+  }
+  return Embeddings::FromValues(g.merchant_count(), dim, std::move(values), all.config_json());
+}
+
+Result<Embeddings> TrainSkuItem2vecEmbeddings(const EcosystemGraph& g,
+                                              const SequenceEmbeddingOptions& options) {
+  std::vector<PurchaseEvent> events;
+  for (std::uint32_t c = 0; c < g.customer_count(); ++c) {
+    for (const Purchase& p : g.PurchasesOf(CustomerId(c))) {
+      events.push_back(PurchaseEvent{c, p.first_ts, p.sku.value});
+    }
+  }
+  PG_ASSIGN_OR_RETURN(SequenceCorpus corpus, BuildPurchaseSequences(events, options.sequences));
+  return TrainSkipGram(corpus, g.sku_count(), options.sgns);
+}
+
+}  // namespace partnergraph

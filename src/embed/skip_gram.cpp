@@ -1,0 +1,398 @@
+#include "partnergraph/embed/skip_gram.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rng.hpp"
+
+namespace partnergraph {
+namespace {
+
+using embed_internal::Rng;
+
+// Stream id of the initial vectors, above every epoch number.
+constexpr std::uint64_t kInitStream = 1ull << 40;
+
+// word2vec's sigmoid table: 1000 entries over [-6, 6].
+class SigmoidTable {
+ public:
+  static constexpr int kSize = 1000;
+  static constexpr float kMaxExp = 6.0f;
+  SigmoidTable() {
+    for (int i = 0; i < kSize; ++i) {
+      const double x = (static_cast<double>(i) / kSize * 2.0 - 1.0) * kMaxExp;
+      const double e = std::exp(x);
+      table_[static_cast<std::size_t>(i)] = static_cast<float>(e / (e + 1.0));
+    }
+  }
+  // The SGD coefficient (label - sigmoid(f)) * rate, saturating outside [-6, 6].
+  float Gradient(float f, float label, float rate) const {
+    if (f >= kMaxExp) return (label - 1.0f) * rate;
+    if (f <= -kMaxExp) return label * rate;
+    const auto i = static_cast<std::size_t>((f + kMaxExp) * (kSize / kMaxExp / 2.0f));
+    return (label - table_[std::min<std::size_t>(i, kSize - 1)]) * rate;
+  }
+
+ private:
+  std::array<float, kSize> table_{};
+};
+
+// Walker/Vose alias table over the tokens with a positive weight.
+class AliasTable {
+ public:
+  explicit AliasTable(const std::vector<double>& weights) {
+    for (std::uint32_t t = 0; t < weights.size(); ++t) {
+      if (weights[t] > 0) tokens_.push_back(t);
+    }
+    const std::size_t n = tokens_.size();
+    if (n == 0) return;
+    double total = 0;
+    for (std::uint32_t t : tokens_) total += weights[t];
+    std::vector<double> scaled(n);
+    for (std::size_t i = 0; i < n; ++i) scaled[i] = weights[tokens_[i]] * n / total;
+    probability_.assign(n, 1.0f);
+    alias_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) alias_[i] = static_cast<std::uint32_t>(i);
+    std::vector<std::uint32_t> small;
+    std::vector<std::uint32_t> large;
+    for (std::size_t i = 0; i < n; ++i) {
+      (scaled[i] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(i));
+    }
+    while (!small.empty() && !large.empty()) {
+      const std::uint32_t s = small.back();
+      small.pop_back();
+      const std::uint32_t l = large.back();
+      probability_[s] = static_cast<float>(scaled[s]);
+      alias_[s] = l;
+      scaled[l] -= 1.0 - scaled[s];
+      if (scaled[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
+    // What remains in either list has probability 1 (up to rounding).
+  }
+  bool empty() const { return tokens_.empty(); }
+  std::uint32_t Sample(Rng& rng) const {
+    const std::uint32_t i = rng.Below(static_cast<std::uint32_t>(tokens_.size()));
+    const bool keep = static_cast<float>(rng.Uniform()) < probability_[i];
+    return tokens_[keep ? i : alias_[i]];
+  }
+
+ private:
+  std::vector<std::uint32_t> tokens_;
+  std::vector<float> probability_;
+  std::vector<std::uint32_t> alias_;
+};
+
+// A block's private copies of the rows it touched (copied from the shared model on first
+// touch), found through an open-addressing hash map.
+class LocalRows {
+ public:
+  explicit LocalRows(std::uint32_t dim) : dim_(dim) { Rehash(1024); }
+
+  // The private copy of `row`, copying it from `shared` (row-major, dim_ wide) if new.
+  // The pointer is valid until the next Get().
+  float* Get(std::uint32_t row, const float* shared) {
+    std::size_t i = Hash(row);
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == row) return values_.data() + static_cast<std::size_t>(slots_[i]) * dim_;
+      i = (i + 1) & mask_;
+    }
+    if ((rows_.size() + 1) * 2 > keys_.size()) {
+      Rehash(keys_.size() * 2);
+      return Get(row, shared);
+    }
+    const auto slot = static_cast<std::uint32_t>(rows_.size());
+    keys_[i] = row;
+    slots_[i] = slot;
+    rows_.push_back(row);
+    const float* source = shared + static_cast<std::size_t>(row) * dim_;
+    values_.insert(values_.end(), source, source + dim_);
+    return values_.data() + static_cast<std::size_t>(slot) * dim_;
+  }
+  // Turns each private row into its change: private - shared.
+  void SubtractShared(const float* shared) {
+    for (std::size_t s = 0; s < rows_.size(); ++s) {
+      const float* base = shared + static_cast<std::size_t>(rows_[s]) * dim_;
+      float* local = values_.data() + s * dim_;
+      for (std::uint32_t k = 0; k < dim_; ++k) local[k] -= base[k];
+    }
+  }
+  // Counts, per row, the blocks of the round that touched it.
+  void CountTouches(std::vector<std::uint16_t>& touches) const {
+    for (std::uint32_t row : rows_) ++touches[row];
+  }
+  // Adds the changes to the shared model, each divided by the number of blocks that
+  // changed the same row (rows are distinct within a block: safe in parallel).
+  void AddTo(float* shared, const std::vector<std::uint16_t>& touches) const {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows_.size(), 512),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t s = range.begin(); s != range.end(); ++s) {
+                          const std::uint32_t row = rows_[s];
+                          float* base = shared + static_cast<std::size_t>(row) * dim_;
+                          const float* delta = values_.data() + s * dim_;
+                          const float weight = 1.0f / static_cast<float>(touches[row]);
+                          for (std::uint32_t k = 0; k < dim_; ++k) base[k] += weight * delta[k];
+                        }
+                      });
+  }
+  const std::vector<std::uint32_t>& rows() const { return rows_; }
+  void Clear() {
+    for (std::uint32_t row : rows_) {
+      std::size_t i = Hash(row);
+      while (keys_[i] != row) i = (i + 1) & mask_;
+      keys_[i] = kEmpty;
+    }
+    // Clearing leaves holes in probe chains only for keys that are all being removed.
+    rows_.clear();
+    values_.clear();
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
+  std::size_t Hash(std::uint32_t row) const {
+    return static_cast<std::size_t>((row * 0x9E3779B97F4A7C15ull) >> 32) & mask_;
+  }
+  void Rehash(std::size_t capacity) {
+    keys_.assign(capacity, kEmpty);
+    slots_.assign(capacity, 0);
+    mask_ = capacity - 1;
+    for (std::size_t s = 0; s < rows_.size(); ++s) {
+      std::size_t i = Hash(rows_[s]);
+      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
+      keys_[i] = rows_[s];
+      slots_[i] = static_cast<std::uint32_t>(s);
+    }
+  }
+
+  std::uint32_t dim_;
+  std::vector<std::uint32_t> keys_;
+  std::vector<std::uint32_t> slots_;
+  std::size_t mask_ = 0;
+  std::vector<std::uint32_t> rows_;
+  std::vector<float> values_;
+};
+
+float Dot(const float* a, const float* b, std::uint32_t n) {
+  // Eight partial sums in a fixed order: vectorisable, and the same on every run.
+  float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) partial[k] += a[i + k] * b[i + k];
+  }
+  float sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+              ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void Axpy(float* y, float alpha, const float* x, std::uint32_t n) {
+  for (std::uint32_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// A contiguous range of sequences trained as one unit.
+struct Block {
+  std::size_t first_sequence = 0;
+  std::size_t end_sequence = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const SequenceCorpus& corpus, std::uint32_t vocab_size, const SgnsOptions& options)
+      : corpus_(corpus), vocab_size_(vocab_size), options_(options) {}
+
+  Embeddings Run() {
+    const std::uint32_t dim = options_.dim;
+    std::vector<double> counts(vocab_size_, 0.0);
+    for (std::uint32_t t : corpus_.tokens()) counts[t] += 1.0;
+    const double total_tokens = static_cast<double>(corpus_.token_count());
+
+    keep_probability_.assign(vocab_size_, 1.0f);
+    if (options_.subsample > 0) {
+      for (std::uint32_t t = 0; t < vocab_size_; ++t) {
+        if (counts[t] == 0) continue;
+        const double f = counts[t] / total_tokens;
+        const double keep = (std::sqrt(f / options_.subsample) + 1.0) * options_.subsample / f;
+        keep_probability_[t] = static_cast<float>(std::min(1.0, keep));
+      }
+    }
+    std::vector<double> weights(vocab_size_);
+    for (std::uint32_t t = 0; t < vocab_size_; ++t) {
+      weights[t] = counts[t] > 0 ? std::pow(counts[t], options_.negative_power) : 0.0;
+    }
+    negatives_ = std::make_unique<AliasTable>(weights);
+
+    input_.assign(static_cast<std::size_t>(vocab_size_) * dim, 0.0f);
+    output_.assign(static_cast<std::size_t>(vocab_size_) * dim, 0.0f);
+    tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, vocab_size_, 1024),
+                      [&](const tbb::blocked_range<std::uint32_t>& range) {
+                        for (std::uint32_t t = range.begin(); t != range.end(); ++t) {
+                          if (counts[t] == 0) continue;
+                          Rng rng(options_.seed, kInitStream, t);
+                          float* row = input_.data() + static_cast<std::size_t>(t) * dim;
+                          for (std::uint32_t k = 0; k < dim; ++k) {
+                            row[k] = static_cast<float>((rng.Uniform() - 0.5) / dim);
+                          }
+                        }
+                      });
+
+    MakeBlocks();
+    total_work_ = total_tokens * options_.epochs;
+    std::vector<LocalRows> local_input(options_.shards, LocalRows(dim));
+    std::vector<LocalRows> local_output(options_.shards, LocalRows(dim));
+    std::vector<std::uint16_t> input_touches(vocab_size_, 0);
+    std::vector<std::uint16_t> output_touches(vocab_size_, 0);
+    for (std::uint32_t epoch = 0; epoch < options_.epochs; ++epoch) {
+      for (std::size_t round = 0; round < blocks_.size(); round += options_.shards) {
+        const std::size_t in_round = std::min<std::size_t>(options_.shards, blocks_.size() - round);
+        tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
+          TrainBlock(epoch, round + s, local_input[s], local_output[s]);
+          local_input[s].SubtractShared(input_.data());
+          local_output[s].SubtractShared(output_.data());
+        });
+        for (std::size_t s = 0; s < in_round; ++s) {
+          local_input[s].CountTouches(input_touches);
+          local_output[s].CountTouches(output_touches);
+        }
+        for (std::size_t s = 0; s < in_round; ++s) {
+          local_input[s].AddTo(input_.data(), input_touches);
+          local_output[s].AddTo(output_.data(), output_touches);
+        }
+        for (std::size_t s = 0; s < in_round; ++s) {
+          for (std::uint32_t row : local_input[s].rows()) input_touches[row] = 0;
+          for (std::uint32_t row : local_output[s].rows()) output_touches[row] = 0;
+          local_input[s].Clear();
+          local_output[s].Clear();
+        }
+      }
+    }
+    Embeddings result = Embeddings::FromValues(vocab_size_, dim, std::move(input_)).value();
+    if (options_.normalize) result.NormalizeRows();
+    return result;
+  }
+
+ private:
+  void MakeBlocks() {
+    Block block;
+    std::uint64_t tokens = 0;
+    for (std::size_t i = 0; i < corpus_.size(); ++i) {
+      tokens += corpus_.Sequence(i).size();
+      if (tokens >= options_.block_tokens) {
+        block.end_sequence = i + 1;
+        blocks_.push_back(block);
+        block.first_sequence = i + 1;
+        tokens = 0;
+      }
+    }
+    if (block.first_sequence < corpus_.size()) {
+      block.end_sequence = corpus_.size();
+      blocks_.push_back(block);
+    }
+  }
+
+  void TrainBlock(std::uint32_t epoch, std::size_t block_index, LocalRows& input,
+                  LocalRows& output) const {
+    const std::uint32_t dim = options_.dim;
+    const Block& block = blocks_[block_index];
+    Rng rng(options_.seed, epoch, block_index);
+    std::vector<std::uint32_t> kept;
+    std::vector<float> gradient(dim);
+    const double epoch_start = static_cast<double>(epoch) * static_cast<double>(corpus_.token_count());
+    for (std::size_t q = block.first_sequence; q < block.end_sequence; ++q) {
+      const auto sequence = corpus_.Sequence(q);
+      kept.clear();
+      for (std::uint32_t t : sequence) {
+        if (options_.subsample > 0 && static_cast<float>(rng.Uniform()) >= keep_probability_[t]) {
+          continue;
+        }
+        kept.push_back(t);
+      }
+      if (kept.size() < 2) continue;
+      const double done = epoch_start + static_cast<double>(corpus_.offsets()[q]);
+      const auto rate = static_cast<float>(
+          options_.learning_rate *
+          std::max(options_.min_learning_rate_ratio, 1.0 - done / (total_work_ + 1.0)));
+      const std::size_t n = kept.size();
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t centre = kept[i];
+        const std::size_t reach = 1 + rng.Below(options_.window);
+        const std::size_t lo = i >= reach ? i - reach : 0;
+        const std::size_t hi = std::min(n, i + reach + 1);
+        for (std::size_t j = lo; j < hi; ++j) {
+          if (j == i) continue;
+          float* context = input.Get(kept[j], input_.data());
+          std::fill(gradient.begin(), gradient.end(), 0.0f);
+          for (std::uint32_t d = 0; d <= options_.negatives; ++d) {
+            std::uint32_t target = centre;
+            float label = 1.0f;
+            if (d > 0) {
+              if (negatives_->empty()) break;
+              target = negatives_->Sample(rng);
+              if (target == centre) continue;
+              label = 0.0f;
+            }
+            float* out = output.Get(target, output_.data());
+            const float g = sigmoid_.Gradient(Dot(context, out, dim), label, rate);
+            Axpy(gradient.data(), g, out, dim);
+            Axpy(out, g, context, dim);
+          }
+          Axpy(context, 1.0f, gradient.data(), dim);
+        }
+      }
+    }
+  }
+
+  const SequenceCorpus& corpus_;
+  std::uint32_t vocab_size_;
+  SgnsOptions options_;
+  SigmoidTable sigmoid_;
+  std::unique_ptr<AliasTable> negatives_;
+  std::vector<float> keep_probability_;
+  std::vector<Block> blocks_;
+  double total_work_ = 0;
+  std::vector<float> input_;
+  std::vector<float> output_;
+};
+
+}  // namespace
+
+Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t vocab_size,
+                                 const SgnsOptions& options) {
+  PG_RETURN_IF_ERROR(Validate(options));
+  for (std::size_t q = 0; q < corpus.size(); ++q) {
+    const auto sequence = corpus.Sequence(q);
+    for (std::size_t p = 0; p < sequence.size(); ++p) {
+      if (sequence[p] >= vocab_size) {
+        return Status::InvalidArgument("skip-gram: sequence " + std::to_string(q) +
+                                       ", position " + std::to_string(p) + ": token " +
+                                       std::to_string(sequence[p]) +
+                                       " is outside the vocabulary of " +
+                                       std::to_string(vocab_size));
+      }
+    }
+  }
+  const int threads = options.threads == 0 ? tbb::task_arena::automatic
+                                           : static_cast<int>(options.threads);
+  tbb::task_arena arena(threads);
+  Embeddings result;
+  arena.execute([&] { result = Trainer(corpus, vocab_size, options).Run(); });
+  nlohmann::ordered_json config;
+  config["method"] = "sgns";
+  config["sgns"] = nlohmann::ordered_json::parse(ToJson(options));
+  config["sequences"] = corpus.size();
+  config["tokens"] = corpus.token_count();
+  result.set_config_json(config.dump());
+  return result;
+}
+
+}  // namespace partnergraph

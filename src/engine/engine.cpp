@@ -1,0 +1,373 @@
+// The Engine over a model folder: string ids in, views out (engine.hpp).
+#include "partnergraph/engine/engine.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "partnergraph/embed/embeddings.hpp"
+#include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/precomputed_answers.hpp"
+#include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
+
+namespace partnergraph {
+namespace {
+
+std::string ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<std::int64_t> Count(const std::optional<std::uint32_t>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<std::int64_t>(*v);
+}
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(std::filesystem::path dir, std::shared_ptr<const Recommender> recommender,
+             std::optional<PrecomputedAnswers> precomputed, std::string built_at,
+             int search_threads)
+      : search_threads_(search_threads),
+        dir_(std::move(dir)),
+        rec_(std::move(recommender)),
+        g_(*rec_->model().graph),
+        precomputed_(std::move(precomputed)),
+        built_at_(std::move(built_at)) {}
+
+  EngineStats Stats() const override {
+    EngineStats s;
+    s.merchants = g_.merchant_count();
+    s.skus = g_.sku_count();
+    s.customers = g_.customer_count();
+    s.segments = g_.segment_count();
+    s.categories = g_.category_count();
+    for (std::uint32_t m = 0; m < g_.merchant_count(); ++m) {
+      s.order_lines += g_.MerchantStatsOf(MerchantId(m)).order_lines;
+    }
+    for (int k = 0; k < kEdgeKindCount; ++k) {
+      auto kind = static_cast<EdgeKind>(k);
+      s.edges[std::string(ToString(kind))] = static_cast<std::int64_t>(g_.EdgeCount(kind));
+    }
+    s.model_dir = dir_.string();
+    s.built_at = built_at_;
+    return s;
+  }
+
+  Result<MerchantView> GetMerchant(const std::string& merchant_id) const override {
+    PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
+    return View(m);
+  }
+
+  Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token, int page_size,
+                                     const std::string& category,
+                                     const std::string& region) const override {
+    if (page_size < 1 || page_size > 1000) {
+      return Status::InvalidArgument("page_size: " + std::to_string(page_size) +
+                                     " is out of range [1, 1000]");
+    }
+    std::uint32_t start = 0;
+    if (page_token && !page_token->empty()) {
+      const char* b = page_token->data();
+      const char* e = b + page_token->size();
+      auto [ptr, ec] = std::from_chars(b, e, start);
+      if (ec != std::errc() || ptr != e || start > g_.merchant_count()) {
+        return Status::InvalidArgument("page_token: \"" + *page_token + "\" is not a valid token");
+      }
+    }
+    std::optional<CategoryId> want_category;
+    std::optional<RegionId> want_region;
+    if (!category.empty()) {
+      auto c = g_.FindCategory(category);
+      if (!c.ok()) return MerchantPage{};  // no merchant has an unknown category
+      want_category = *c;
+    }
+    if (!region.empty()) {
+      auto r = g_.FindRegion(region);
+      if (!r.ok()) return MerchantPage{};
+      want_region = *r;
+    }
+    auto matches = [&](MerchantId m) {
+      MerchantInfo info = g_.Merchant(m);
+      return (!want_category || info.category == *want_category) &&
+             (!want_region || info.region == *want_region);
+    };
+    MerchantPage page;
+    std::uint32_t i = start;
+    for (; i < g_.merchant_count() && page.merchants.size() < static_cast<std::size_t>(page_size);
+         ++i) {
+      if (matches(MerchantId(i))) page.merchants.push_back(View(MerchantId(i)));
+    }
+    for (std::uint32_t j = 0; j < g_.merchant_count(); ++j) {
+      if (!want_category && !want_region) {
+        page.total = g_.merchant_count();
+        break;
+      }
+      if (matches(MerchantId(j))) ++page.total;
+    }
+    if (i < g_.merchant_count()) page.next_page_token = std::to_string(i);
+    return page;
+  }
+
+  Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
+                                          const PartnerFiltersView& f) const override {
+    PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
+    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
+      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                     std::to_string(rec_->options().max_k) + "]");
+    }
+    PartnerAnswer answer;
+    if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
+      const auto& stored = precomputed_->Partners(m);
+      for (std::size_t i = 0; i < stored.size() && i < static_cast<std::size_t>(k); ++i) {
+        answer.partners.push_back(PartnerToView(stored[i]));
+      }
+      answer.precomputed = true;
+      return answer;
+    }
+    PartnerFilters filters;
+    filters.include_existing_partners = f.include_existing_partners;
+    for (const auto& r : f.regions) {
+      auto id = g_.FindRegion(r);
+      if (!id.ok()) return Status::InvalidArgument("filters.regions: unknown region \"" + r + "\"");
+      filters.regions.push_back(*id);
+    }
+    for (const auto& c : f.categories) {
+      auto id = g_.FindCategory(c);
+      if (!id.ok()) {
+        return Status::InvalidArgument("filters.categories: unknown category \"" + c + "\"");
+      }
+      filters.categories.push_back(*id);
+    }
+    for (const auto& c : f.exclude_categories) {
+      auto id = g_.FindCategory(c);
+      if (!id.ok()) {
+        return Status::InvalidArgument("filters.exclude_categories: unknown category \"" + c +
+                                       "\"");
+      }
+      filters.exclude_categories.push_back(*id);
+    }
+    for (const auto& t : f.tiers) {
+      auto tier = ParseMerchantTier(t);
+      if (!tier) {
+        return Status::InvalidArgument("filters.tiers: unknown tier \"" + t +
+                                       "\" (gold, silver, bronze)");
+      }
+      filters.tiers.push_back(*tier);
+    }
+    filters.long_tail_boost = f.long_tail_boost;
+    if (f.candidates) {
+      if (*f.candidates < 1) {
+        return Status::InvalidArgument("filters.candidates: must be at least 1");
+      }
+      filters.candidates = static_cast<std::uint32_t>(*f.candidates);
+    }
+    ScopedFaissThreads threads(search_threads_);
+    PG_ASSIGN_OR_RETURN(auto results,
+                        rec_->RecommendPartners(m, static_cast<std::uint32_t>(k), filters));
+    for (const auto& r : results) answer.partners.push_back(PartnerToView(r));
+    return answer;
+  }
+
+  Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
+                                            const std::string& merchant_id, int k,
+                                            const CouponFiltersView& f) const override {
+    if (sku_id.empty() == merchant_id.empty()) {
+      return Status::InvalidArgument("exactly one of sku_id and merchant_id must be set");
+    }
+    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
+      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                     std::to_string(rec_->options().max_k) + "]");
+    }
+    CouponFilters filters;
+    filters.min_price = f.min_price;
+    filters.max_price = f.max_price;
+    for (const auto& c : f.categories) {
+      auto id = g_.FindCategory(c);
+      if (!id.ok()) {
+        return Status::InvalidArgument("filters.categories: unknown category \"" + c + "\"");
+      }
+      filters.categories.push_back(*id);
+    }
+    if ((f.min_price && *f.min_price < 0) || (f.max_price && *f.max_price < 0)) {
+      return Status::InvalidArgument("filters: prices must be >= 0");
+    }
+    CouponAnswer answer;
+    std::vector<CouponResult> results;
+    ScopedFaissThreads threads(search_threads_);
+    if (!sku_id.empty()) {
+      PG_ASSIGN_OR_RETURN(SkuId s, g_.FindSku(sku_id));
+      PG_ASSIGN_OR_RETURN(results,
+                          rec_->RecommendCouponPairs(s, static_cast<std::uint32_t>(k), filters));
+    } else {
+      PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
+      if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
+        const auto& stored = precomputed_->Coupons(m);
+        results.assign(stored.begin(),
+                       stored.begin() + static_cast<std::ptrdiff_t>(
+                                            std::min<std::size_t>(stored.size(), k)));
+        answer.precomputed = true;
+      } else {
+        PG_ASSIGN_OR_RETURN(
+            results, rec_->RecommendCouponPairs(m, static_cast<std::uint32_t>(k), filters));
+      }
+    }
+    for (const auto& r : results) {
+      CouponPairView v;
+      v.trigger_sku_id = std::string(g_.Sku(r.trigger).external_id);
+      const SkuInfo info = g_.Sku(r.sku);
+      v.sku_id = std::string(info.external_id);
+      v.merchant_id = std::string(g_.Merchant(info.merchant).external_id);
+      v.score = r.score;
+      v.support = Count(r.support);
+      v.lift = r.lift;
+      v.reach = Count(r.reach);
+      v.price = info.price;
+      answer.pairs.push_back(std::move(v));
+    }
+    return answer;
+  }
+
+  Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
+                                          const std::string& other_merchant_id) const override {
+    PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
+    PG_ASSIGN_OR_RETURN(MerchantId b, g_.FindMerchant(other_merchant_id));
+    PairExplanation e = rec_->ExplainPair(a, b);
+    PairExplanationView v;
+    v.score = e.score.total;
+    v.components = Components(e.score);
+    v.shared_segments = Segments(e.shared_segments);
+    v.shared_customers = Count(e.shared_customers);
+    v.excluded_because = e.excluded_because;
+    return v;
+  }
+
+  Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
+                                          const std::string& other_merchant_id) const override {
+    PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
+    PG_ASSIGN_OR_RETURN(MerchantId b, g_.FindMerchant(other_merchant_id));
+    PG_ASSIGN_OR_RETURN(OverlapDetail d, rec_->OverlapReport(a, b));
+    OverlapReportView v;
+    v.segments = Segments(d.segments);
+    v.shared_customers = Count(d.shared_customers);
+    v.k_min = static_cast<int>(d.k_min);
+    return v;
+  }
+
+ private:
+  MerchantView View(MerchantId m) const {
+    const MerchantInfo info = g_.Merchant(m);
+    const MerchantStats stats = g_.MerchantStatsOf(m);
+    MerchantView v;
+    v.merchant_id = std::string(info.external_id);
+    v.name = std::string(info.name);
+    v.category = std::string(info.category_name);
+    v.region = std::string(info.region_name);
+    v.sku_count = static_cast<std::int64_t>(g_.SkusOf(m).size());
+    v.discoverable = info.policy.discoverable;
+    v.allow_coupons = info.policy.allow_coupons;
+    v.customers = stats.customers;
+    v.revenue = stats.revenue;
+    return v;
+  }
+
+  static ScoreComponentsView Components(const PartnerScore& s) {
+    ScoreComponentsView c;
+    c.audience_similarity = s.audience_similarity;
+    c.category_complementarity = s.category_complementarity;
+    c.shared_reach = s.shared_reach;
+    c.competition_penalty = s.competition_penalty;
+    c.long_tail_boost = s.long_tail_boost;
+    return c;
+  }
+
+  std::vector<SharedSegmentView> Segments(const std::vector<SegmentCount>& in) const {
+    std::vector<SharedSegmentView> out;
+    out.reserve(in.size());
+    for (const auto& s : in) {
+      const SegmentInfo info = g_.Segment(s.segment);
+      SharedSegmentView v;
+      v.segment_id = std::string(info.name);
+      v.description = std::string(info.description);
+      v.count = Count(s.count);
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
+  PartnerView PartnerToView(const PartnerResult& r) const {
+    const MerchantInfo info = g_.Merchant(r.merchant);
+    PartnerView v;
+    v.merchant_id = std::string(info.external_id);
+    v.name = std::string(info.name);
+    v.category = std::string(info.category_name);
+    v.region = std::string(info.region_name);
+    v.score = r.score.total;
+    v.components = Components(r.score);
+    v.shared_segments = Segments(r.shared_segments);
+    v.shared_customers = Count(r.shared_customers);
+    return v;
+  }
+
+  int search_threads_;
+  std::filesystem::path dir_;
+  std::shared_ptr<const Recommender> rec_;
+  const EcosystemGraph& g_;
+  std::optional<PrecomputedAnswers> precomputed_;
+  std::string built_at_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& dir,
+                                                   const EngineOptions& options) {
+  if (!std::filesystem::is_directory(dir)) {
+    return Status::NotFound("model folder " + dir.string() + " does not exist");
+  }
+  PG_ASSIGN_OR_RETURN(auto graph, LoadGraph(dir / "graph.pgg"));
+  PG_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir / "config.json"));
+  const std::uint64_t fingerprint = graph->Fingerprint();
+  RecommendModel model;
+  model.graph = graph;
+  const auto merchant_file = dir / (config.model.partner_embedding == "walk"
+                                        ? "merchants_walk.emb"
+                                        : "merchants_svd.emb");
+  PG_ASSIGN_OR_RETURN(Embeddings merchants, Embeddings::Load(merchant_file));
+  model.merchant_vectors = std::make_shared<const Embeddings>(std::move(merchants));
+  PG_ASSIGN_OR_RETURN(VectorIndex merchant_index,
+                      VectorIndex::Load(dir / "merchants.faiss", fingerprint));
+  model.merchant_index = std::make_shared<const VectorIndex>(std::move(merchant_index));
+  if (config.model.train_sku_embedding) {
+    PG_ASSIGN_OR_RETURN(Embeddings skus, Embeddings::Load(dir / "skus_item2vec.emb"));
+    model.sku_vectors = std::make_shared<const Embeddings>(std::move(skus));
+    PG_ASSIGN_OR_RETURN(VectorIndex sku_index, VectorIndex::Load(dir / "skus.faiss", fingerprint));
+    model.sku_index = std::make_shared<const VectorIndex>(std::move(sku_index));
+  }
+  auto recommender = Recommender::Create(model, config.recommend);
+  if (!recommender.ok()) return recommender.status().WithContext(dir.string());
+  std::optional<PrecomputedAnswers> precomputed;
+  if (options.use_precomputed && std::filesystem::exists(dir / "precomputed.bin")) {
+    PG_ASSIGN_OR_RETURN(PrecomputedAnswers answers,
+                        PrecomputedAnswers::Load(dir / "precomputed.bin", fingerprint,
+                                                 graph->merchant_count()));
+    precomputed = std::move(answers);
+  }
+  std::string built_at;
+  if (std::filesystem::exists(dir / "manifest.json")) {
+    auto manifest = nlohmann::json::parse(ReadText(dir / "manifest.json"), nullptr, false);
+    if (manifest.is_object() && manifest.contains("built_at") && manifest["built_at"].is_string()) {
+      built_at = manifest["built_at"].get<std::string>();
+    }
+  }
+  return std::shared_ptr<const Engine>(
+      std::make_shared<EngineImpl>(dir, *recommender, std::move(precomputed), built_at,
+                                   options.search_threads));
+}
+
+}  // namespace partnergraph

@@ -1,0 +1,182 @@
+#include "partnergraph/engine/model_builder.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "partnergraph/embed/graph_embeddings.hpp"
+#include "partnergraph/engine/precomputed_answers.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
+
+namespace partnergraph {
+namespace {
+
+using Json = nlohmann::json;
+
+Status ParseModelOptions(const Json& doc, const std::string& src, ModelOptions* out) {
+  if (!doc.contains("model")) return Status::Ok();
+  const Json& m = doc["model"];
+  const std::string p = src + ": model.";
+  if (!m.is_object()) return Status::InvalidArgument(src + ": model: expected an object");
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "partner_embedding") {
+      if (!it->is_string() || (*it != "svd" && *it != "walk")) {
+        return Status::InvalidArgument(p + key + ": expected \"svd\" or \"walk\"");
+      }
+      out->partner_embedding = it->get<std::string>();
+    } else if (key == "train_walk_embedding" || key == "train_sku_embedding" ||
+               key == "precompute") {
+      if (!it->is_boolean()) return Status::InvalidArgument(p + key + ": expected true or false");
+      bool v = it->get<bool>();
+      if (key == "train_walk_embedding") out->train_walk_embedding = v;
+      if (key == "train_sku_embedding") out->train_sku_embedding = v;
+      if (key == "precompute") out->precompute = v;
+    } else if (key == "precompute_k") {
+      if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 ||
+          it->get<std::uint64_t>() > 100) {
+        return Status::InvalidArgument(p + key + ": expected an integer in [1, 100]");
+      }
+      out->precompute_k = it->get<std::uint32_t>();
+    } else {
+      return Status::InvalidArgument(p + key + ": unknown key");
+    }
+  }
+  if (out->partner_embedding == "walk" && !out->train_walk_embedding) {
+    return Status::InvalidArgument(
+        p + "partner_embedding: \"walk\" needs train_walk_embedding = true");
+  }
+  return Status::Ok();
+}
+
+// Times one stage and records it.
+class StageTimer {
+ public:
+  StageTimer(ModelBuildReport* report, std::string name)
+      : report_(report), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() {
+    if (report_ == nullptr) return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    report_->stages.push_back({name_, s});
+  }
+
+ private:
+  ModelBuildReport* report_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// An index over the non-zero rows of `e` (zero rows: entities without data).
+Result<VectorIndex> IndexNonZeroRows(const Embeddings& e, const VectorIndexOptions& options) {
+  std::vector<std::uint32_t> ids;
+  std::vector<float> values;
+  for (std::uint32_t r = 0; r < e.rows(); ++r) {
+    auto row = e.Row(r);
+    if (std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; })) continue;
+    ids.push_back(r);
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  return VectorIndex::Build(values, e.dim(), ids, options);
+}
+
+}  // namespace
+
+Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_view source_name) {
+  const std::string src(source_name);
+  Json doc = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Status::InvalidArgument(src + ": not a JSON object");
+  }
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    if (key != "embed" && key != "index" && key != "recommend" && key != "model") {
+      return Status::InvalidArgument(src + ": " + key +
+                                     ": unknown key (known: embed, index, recommend, model)");
+    }
+  }
+  ModelConfig config;
+  PG_ASSIGN_OR_RETURN(config.embed, ParseEmbedOptions(json_text, source_name));
+  PG_ASSIGN_OR_RETURN(config.index, ParseIndexOptions(json_text, source_name));
+  PG_ASSIGN_OR_RETURN(config.recommend, ParseRecommendOptions(json_text, source_name));
+  PG_RETURN_IF_ERROR(ParseModelOptions(doc, src, &config.model));
+  return config;
+}
+
+Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read model configuration " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseModelConfig(text.str(), path.string());
+}
+
+Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
+                  const std::string& config_json, const std::filesystem::path& dir,
+                  ModelBuildReport* report) {
+  const std::uint64_t fingerprint = graph->Fingerprint();
+  {
+    std::ofstream out(dir / "config.json.tmp");
+    out << config_json;
+    out.close();
+    if (!out) return Status::IOError("cannot write " + (dir / "config.json").string());
+    std::filesystem::rename(dir / "config.json.tmp", dir / "config.json");
+  }
+  RecommendModel model;
+  model.graph = graph;
+  {
+    StageTimer t(report, "embed: merchant PPMI-SVD");
+    auto e = TrainMerchantSvdEmbeddings(*graph, config.embed.merchant_svd);
+    if (!e.ok()) return e.status().WithContext("merchant PPMI-SVD embedding");
+    PG_RETURN_IF_ERROR(e->Save(dir / "merchants_svd.emb"));
+    if (config.model.partner_embedding == "svd") {
+      model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
+    }
+  }
+  if (config.model.train_walk_embedding) {
+    StageTimer t(report, "embed: merchant random-walk skip-gram");
+    auto e = TrainMerchantWalkEmbeddings(*graph, config.embed.merchant_walk);
+    if (!e.ok()) return e.status().WithContext("merchant random-walk embedding");
+    PG_RETURN_IF_ERROR(e->Save(dir / "merchants_walk.emb"));
+    if (config.model.partner_embedding == "walk") {
+      model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
+    }
+  }
+  if (config.model.train_sku_embedding) {
+    StageTimer t(report, "embed: SKU item2vec");
+    auto e = TrainSkuItem2vecEmbeddings(*graph, config.embed.sku_item2vec);
+    if (!e.ok()) return e.status().WithContext("SKU item2vec embedding");
+    PG_RETURN_IF_ERROR(e->Save(dir / "skus_item2vec.emb"));
+    model.sku_vectors = std::make_shared<const Embeddings>(std::move(e).value());
+  }
+  {
+    StageTimer t(report, "index: merchants");
+    auto index = IndexNonZeroRows(*model.merchant_vectors, config.index.merchants);
+    if (!index.ok()) return index.status().WithContext("merchant index");
+    PG_RETURN_IF_ERROR(index->Save(dir / "merchants.faiss", fingerprint));
+    if (report) report->merchant_factory = index->factory();
+    model.merchant_index = std::make_shared<const VectorIndex>(std::move(index).value());
+  }
+  if (model.sku_vectors) {
+    StageTimer t(report, "index: SKUs");
+    auto index = IndexNonZeroRows(*model.sku_vectors, config.index.skus);
+    if (!index.ok()) return index.status().WithContext("SKU index");
+    PG_RETURN_IF_ERROR(index->Save(dir / "skus.faiss", fingerprint));
+    if (report) report->sku_factory = index->factory();
+    model.sku_index = std::make_shared<const VectorIndex>(std::move(index).value());
+  }
+  if (config.model.precompute) {
+    StageTimer t(report, "precompute default answers");
+    PG_ASSIGN_OR_RETURN(auto recommender, Recommender::Create(model, config.recommend));
+    PG_ASSIGN_OR_RETURN(auto answers,
+                        PrecomputedAnswers::Compute(*recommender, config.model.precompute_k));
+    PG_RETURN_IF_ERROR(answers.Save(dir / "precomputed.bin", fingerprint));
+  } else {
+    std::filesystem::remove(dir / "precomputed.bin");
+  }
+  return Status::Ok();
+}
+
+}  // namespace partnergraph

@@ -1,0 +1,191 @@
+#include "partnergraph/engine/precomputed_answers.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "byte_io.hpp"
+#include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+
+namespace partnergraph {
+namespace {
+
+using engine_internal::ByteReader;
+using engine_internal::ByteWriter;
+
+constexpr char kMagic[8] = {'P', 'G', 'P', 'R', 'E', 'C', 'M', 'P'};
+
+std::int64_t Opt(const std::optional<std::uint32_t>& v) { return v ? std::int64_t{*v} : -1; }
+bool ReadOpt(ByteReader& r, std::optional<std::uint32_t>* out) {
+  std::int64_t v = 0;
+  if (!r.Get(&v) || v < -1 || v > 0xFFFFFFFFll) return false;
+  if (v >= 0) *out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+void PutScore(ByteWriter& w, const PartnerScore& s) {
+  w.Put(s.audience_similarity);
+  w.Put(s.category_complementarity);
+  w.Put(s.shared_reach);
+  w.Put(s.competition_penalty);
+  w.Put(s.long_tail_boost);
+  w.Put(s.total);
+}
+bool GetScore(ByteReader& r, PartnerScore* s) {
+  return r.Get(&s->audience_similarity) && r.Get(&s->category_complementarity) &&
+         r.Get(&s->shared_reach) && r.Get(&s->competition_penalty) &&
+         r.Get(&s->long_tail_boost) && r.Get(&s->total);
+}
+
+}  // namespace
+
+Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recommender,
+                                                       std::uint32_t k) {
+  const std::uint32_t n = recommender.model().graph->merchant_count();
+  PrecomputedAnswers out;
+  out.k_ = k;
+  out.partners_.resize(n);
+  out.coupons_.resize(n);
+  std::mutex error_mutex;
+  Status first_error;
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n, 64), [&](const auto& range) {
+    ScopedFaissThreads one_thread(1);
+    for (std::uint32_t i = range.begin(); i != range.end(); ++i) {
+      auto partners = recommender.RecommendPartners(MerchantId(i), k, PartnerFilters{});
+      auto coupons = recommender.RecommendCouponPairs(MerchantId(i), k, CouponFilters{});
+      if (!partners.ok() || !coupons.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (first_error.ok()) {
+          first_error = (!partners.ok() ? partners.status() : coupons.status())
+                            .WithContext("precompute merchant " + std::to_string(i));
+        }
+        continue;
+      }
+      out.partners_[i] = std::move(partners).value();
+      out.coupons_[i] = std::move(coupons).value();
+    }
+  });
+  if (!first_error.ok()) return first_error;
+  return out;
+}
+
+Status PrecomputedAnswers::Save(const std::filesystem::path& path,
+                                std::uint64_t fingerprint) const {
+  ByteWriter w;
+  w.PutBytes(std::string_view(kMagic, sizeof(kMagic)));
+  w.Put(kFormatVersion);
+  w.Put(fingerprint);
+  w.Put(merchant_count());
+  w.Put(k_);
+  for (std::uint32_t m = 0; m < merchant_count(); ++m) {
+    w.Put(static_cast<std::uint32_t>(partners_[m].size()));
+    for (const PartnerResult& p : partners_[m]) {
+      w.Put(p.merchant.value);
+      PutScore(w, p.score);
+      w.Put(Opt(p.shared_customers));
+      w.Put(static_cast<std::uint32_t>(p.shared_segments.size()));
+      for (const SegmentCount& s : p.shared_segments) {
+        w.Put(s.segment.value);
+        w.Put(Opt(s.count));
+      }
+    }
+    w.Put(static_cast<std::uint32_t>(coupons_[m].size()));
+    for (const CouponResult& c : coupons_[m]) {
+      w.Put(c.trigger.value);
+      w.Put(c.sku.value);
+      w.Put(c.score);
+      w.Put(Opt(c.support));
+      w.Put(c.lift);
+      w.Put(Opt(c.reach));
+      w.Put(c.embedding_similarity);
+    }
+  }
+  const auto crc = static_cast<std::uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(w.data().data()), static_cast<uInt>(w.data().size())));
+  w.Put(crc);
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  PG_RETURN_IF_ERROR(file.Append(w.data().data(), w.data().size()));
+  return file.Commit();
+}
+
+Result<PrecomputedAnswers> PrecomputedAnswers::Load(const std::filesystem::path& path,
+                                                    std::uint64_t expected_fingerprint,
+                                                    std::uint32_t merchant_count) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  const std::string data = buffer.str();
+  const std::string name = path.filename().string();
+  auto corrupt = [&](const std::string& what) {
+    return Status::Corruption(name + ": " + what);
+  };
+  if (data.size() < sizeof(kMagic) + 4 + 8 + 4 + 4 + 4) return corrupt("file is truncated");
+  if (data.compare(0, sizeof(kMagic), std::string_view(kMagic, sizeof(kMagic))) != 0) {
+    return corrupt("not a precomputed-answers file (bad magic)");
+  }
+  std::uint32_t stored_crc = 0;
+  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
+  const auto crc = static_cast<std::uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size() - 4)));
+  if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
+
+  ByteReader r(std::string_view(data).substr(sizeof(kMagic), data.size() - sizeof(kMagic) - 4));
+  std::uint32_t version = 0, count = 0, k = 0;
+  std::uint64_t fingerprint = 0;
+  if (!r.Get(&version) || !r.Get(&fingerprint) || !r.Get(&count) || !r.Get(&k)) {
+    return corrupt("header is truncated");
+  }
+  if (version != kFormatVersion) {
+    return corrupt("format version " + std::to_string(version) + " is not " +
+                   std::to_string(kFormatVersion));
+  }
+  if (fingerprint != expected_fingerprint || count != merchant_count) {
+    return Status::InvalidArgument(name + " was built for a different graph");
+  }
+  PrecomputedAnswers out;
+  out.k_ = k;
+  out.partners_.resize(count);
+  out.coupons_.resize(count);
+  for (std::uint32_t m = 0; m < count; ++m) {
+    std::uint32_t np = 0;
+    if (!r.Get(&np) || np > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+    for (std::uint32_t i = 0; i < np; ++i) {
+      PartnerResult p;
+      std::uint32_t nseg = 0;
+      if (!r.Get(&p.merchant.value) || !GetScore(r, &p.score) ||
+          !ReadOpt(r, &p.shared_customers) || !r.Get(&nseg) || nseg > 64 ||
+          p.merchant.value >= count) {
+        return corrupt("merchant " + std::to_string(m) + ": bad partner entry");
+      }
+      for (std::uint32_t s = 0; s < nseg; ++s) {
+        SegmentCount sc;
+        if (!r.Get(&sc.segment.value) || !ReadOpt(r, &sc.count)) {
+          return corrupt("merchant " + std::to_string(m) + ": bad segment entry");
+        }
+        p.shared_segments.push_back(sc);
+      }
+      out.partners_[m].push_back(std::move(p));
+    }
+    std::uint32_t nc = 0;
+    if (!r.Get(&nc) || nc > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+    for (std::uint32_t i = 0; i < nc; ++i) {
+      CouponResult c;
+      if (!r.Get(&c.trigger.value) || !r.Get(&c.sku.value) || !r.Get(&c.score) ||
+          !ReadOpt(r, &c.support) || !r.Get(&c.lift) || !ReadOpt(r, &c.reach) ||
+          !r.Get(&c.embedding_similarity)) {
+        return corrupt("merchant " + std::to_string(m) + ": bad coupon entry");
+      }
+      out.coupons_[m].push_back(c);
+    }
+  }
+  if (r.remaining() != 0) return corrupt("trailing bytes after the last merchant");
+  return out;
+}
+
+}  // namespace partnergraph

@@ -1,0 +1,462 @@
+#include "partnergraph/index/vector_index.hpp"
+
+#include <faiss/Index.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/HNSW.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <optional>
+
+#include "index_file_io.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+
+namespace partnergraph {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the index sidecar format is little-endian");
+
+using FaissId = faiss::Index::idx_t;
+
+// Sidecar layout (little-endian):
+//   0   8 bytes magic "PGIDXMT\0"
+//   8   u32 version (1)
+//   12  u32 dim
+//   16  u64 fingerprint
+//   24  u64 vector count n
+//   32  u32 default HNSW efSearch
+//   36  u32 default IVF nprobe
+//   40  u32 normalize flag (0 or 1)
+//   44  u32 factory length F
+//   48  F bytes factory string
+//   then n x u32 engine ids in FAISS position order
+//   then u64 size and u32 CRC-32 of the .faiss file
+//   then u32 CRC-32 of every preceding sidecar byte
+constexpr char kMagic[8] = {'P', 'G', 'I', 'D', 'X', 'M', 'T', '\0'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kFixedHeader = 48;
+constexpr std::size_t kTrailer = 8 + 4 + 4;
+
+enum class Kind { kFlat, kHnsw, kIvf, kOther };
+
+Kind KindOf(const faiss::Index* index) {
+  if (dynamic_cast<const faiss::IndexHNSW*>(index) != nullptr) return Kind::kHnsw;
+  if (dynamic_cast<const faiss::IndexIVF*>(index) != nullptr) return Kind::kIvf;
+  if (dynamic_cast<const faiss::IndexFlat*>(index) != nullptr) return Kind::kFlat;
+  return Kind::kOther;
+}
+
+// FAISS messages read "Error in <signature> at <file>.cpp:<line>: [Error: '<check>' failed: ]
+// <reason>"; keep the reason.
+std::string FaissReason(const std::exception& e) {
+  std::string what = e.what();
+  const std::size_t at = what.find(".cpp:");
+  if (at != std::string::npos) {
+    const std::size_t colon = what.find(": ", at);
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+  }
+  if (what.rfind("Error: '", 0) == 0) {
+    const std::size_t failed = what.find("' failed: ");
+    if (failed != std::string::npos) what = what.substr(failed + 10);
+  }
+  return what;
+}
+
+std::string Hex(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Maps FAISS positions to engine ids for the caller's filter.
+class EngineIdSelector final : public faiss::IDSelector {
+ public:
+  EngineIdSelector(const std::vector<std::uint32_t>& ids, const IdFilter& filter)
+      : ids_(ids), filter_(filter) {}
+  bool is_member(idx_t position) const override {
+    return position >= 0 && static_cast<std::size_t>(position) < ids_.size() &&
+           filter_.Allows(ids_[static_cast<std::size_t>(position)]);
+  }
+
+ private:
+  const std::vector<std::uint32_t>& ids_;
+  const IdFilter& filter_;
+};
+
+// Writes `n` rows of `dim` floats, L2-normalised, to `out` (zero rows stay zero).
+void NormalizeRows(const float* in, std::size_t n, std::uint32_t dim, float* out) {
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* x = in + r * dim;
+    float* y = out + r * dim;
+    double sum = 0;
+    for (std::uint32_t k = 0; k < dim; ++k) sum += static_cast<double>(x[k]) * x[k];
+    const float scale = sum > 0 ? static_cast<float>(1.0 / std::sqrt(sum)) : 0.0f;
+    for (std::uint32_t k = 0; k < dim; ++k) y[k] = x[k] * scale;
+  }
+}
+
+template <typename T>
+void Put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+template <typename T>
+T Get(const std::string& bytes, std::size_t offset) {
+  T v;
+  std::memcpy(&v, bytes.data() + offset, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+struct VectorIndex::Impl {
+  std::unique_ptr<faiss::Index> index;
+  Kind kind = Kind::kOther;
+  std::uint32_t dim = 0;
+  std::string factory;
+  std::vector<std::uint32_t> ids;
+  std::uint32_t ef_search = 64;
+  std::uint32_t nprobe = 16;
+  bool normalize = true;
+  std::uint64_t fingerprint = 0;
+
+  // Sets the defaults on the FAISS index too, for callers of the raw index.
+  void ApplyDefaults() {
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index.get())) {
+      hnsw->hnsw.efSearch = static_cast<int>(ef_search);
+    }
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index.get())) ivf->nprobe = nprobe;
+  }
+};
+
+std::span<const Neighbor> SearchResults::Query(std::size_t i) const {
+  assert(i < num_queries());
+  return {neighbors_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]};
+}
+
+IdBitmapFilter IdBitmapFilter::FromIds(std::span<const std::uint32_t> ids) {
+  std::vector<bool> bits;
+  for (std::uint32_t id : ids) {
+    if (id >= bits.size()) bits.resize(static_cast<std::size_t>(id) + 1, false);
+    bits[id] = true;
+  }
+  return IdBitmapFilter(std::move(bits));
+}
+
+std::string ResolveFactory(const VectorIndexOptions& options, std::uint64_t count) {
+  if (options.factory != "auto") return options.factory;
+  return count < options.exact_below ? "Flat" : options.auto_large_factory;
+}
+
+VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VectorIndex::VectorIndex(VectorIndex&&) noexcept = default;
+VectorIndex& VectorIndex::operator=(VectorIndex&&) noexcept = default;
+VectorIndex::~VectorIndex() = default;
+
+std::uint32_t VectorIndex::size() const { return static_cast<std::uint32_t>(impl_->ids.size()); }
+std::uint32_t VectorIndex::dim() const { return impl_->dim; }
+const std::string& VectorIndex::factory() const { return impl_->factory; }
+const std::vector<std::uint32_t>& VectorIndex::ids() const { return impl_->ids; }
+std::uint64_t VectorIndex::fingerprint() const { return impl_->fingerprint; }
+
+Result<VectorIndex> VectorIndex::Build(std::span<const float> vectors, std::uint32_t dim,
+                                       std::span<const std::uint32_t> ids,
+                                       const VectorIndexOptions& options) {
+  PG_RETURN_IF_ERROR(Validate(options));
+  if (dim == 0) return Status::InvalidArgument("vector index: dimension 0");
+  const std::size_t n = ids.size();
+  if (vectors.size() != n * dim) {
+    return Status::InvalidArgument("vector index: " + std::to_string(vectors.size()) +
+                                   " values for " + std::to_string(n) + " ids x " +
+                                   std::to_string(dim) + " dimensions");
+  }
+  if (n >= std::numeric_limits<std::uint32_t>::max()) {
+    return Status::InvalidArgument("vector index: too many vectors for 32-bit positions");
+  }
+  {
+    std::vector<std::uint32_t> sorted(ids.begin(), ids.end());
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end()) {
+      return Status::InvalidArgument("vector index: id " + std::to_string(*dup) +
+                                     " appears more than once");
+    }
+  }
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    if (!std::isfinite(vectors[i])) {
+      return Status::InvalidArgument("vector index: row " + std::to_string(i / dim) + " (id " +
+                                     std::to_string(ids[i / dim]) + ") has a value that is not finite");
+    }
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->dim = dim;
+  impl->factory = ResolveFactory(options, n);
+  impl->ids.assign(ids.begin(), ids.end());
+  impl->ef_search = options.hnsw_ef_search;
+  impl->nprobe = options.ivf_nprobe;
+  impl->normalize = options.normalize;
+
+  std::vector<float> normalized;
+  const float* data = vectors.data();
+  if (options.normalize) {
+    normalized.resize(vectors.size());
+    NormalizeRows(vectors.data(), n, dim, normalized.data());
+    data = normalized.data();
+  }
+  const std::string what = "vector index \"" + impl->factory + "\" over " + std::to_string(n) +
+                           " vectors of dimension " + std::to_string(dim);
+  try {
+    ScopedFaissThreads threads(static_cast<int>(options.build_threads));
+    impl->index.reset(faiss::index_factory(static_cast<int>(dim), impl->factory.c_str(),
+                                           faiss::METRIC_INNER_PRODUCT));
+    impl->kind = KindOf(impl->index.get());
+    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(impl->index.get())) {
+      hnsw->hnsw.efConstruction = static_cast<int>(options.hnsw_ef_construction);
+    }
+    impl->ApplyDefaults();
+    if (!impl->index->is_trained && n > 0) {
+      const std::size_t stride =
+          (n + options.max_training_vectors - 1) / options.max_training_vectors;
+      if (stride <= 1) {
+        impl->index->train(static_cast<FaissId>(n), data);
+      } else {
+        std::vector<float> sample;
+        sample.reserve((n / stride + 1) * dim);
+        for (std::size_t r = 0; r < n; r += stride) {
+          sample.insert(sample.end(), data + r * dim, data + (r + 1) * dim);
+        }
+        impl->index->train(static_cast<FaissId>(sample.size() / dim), sample.data());
+      }
+    }
+    if (n > 0) impl->index->add(static_cast<FaissId>(n), data);
+  } catch (const faiss::FaissException& e) {
+    return Status::InvalidArgument(what + ": " + FaissReason(e));
+  } catch (const std::bad_alloc&) {
+    return Status::Internal(what + ": out of memory");
+  } catch (const std::exception& e) {
+    return Status::Internal(what + ": " + e.what());
+  }
+  return VectorIndex(std::move(impl));
+}
+
+Result<SearchResults> VectorIndex::Search(std::span<const float> queries, std::uint32_t k,
+                                          const SearchOptions& options) const {
+  const Impl& impl = *impl_;
+  if (queries.size() % impl.dim != 0) {
+    return Status::InvalidArgument("vector index search: " + std::to_string(queries.size()) +
+                                   " query values is not a multiple of the dimension " +
+                                   std::to_string(impl.dim));
+  }
+  const std::size_t nq = queries.size() / impl.dim;
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    if (!std::isfinite(queries[i])) {
+      return Status::InvalidArgument("vector index search: query " + std::to_string(i / impl.dim) +
+                                     " has a value that is not finite");
+    }
+  }
+  SearchResults results;
+  results.offsets_.assign(nq + 1, 0);
+  const std::size_t ntotal = impl.ids.size();
+  const std::size_t kk = std::min<std::size_t>(k, ntotal);
+  if (nq == 0 || kk == 0) return results;
+
+  std::vector<float> normalized;
+  const float* q = queries.data();
+  if (impl.normalize) {
+    normalized.resize(queries.size());
+    NormalizeRows(queries.data(), nq, impl.dim, normalized.data());
+    q = normalized.data();
+  }
+
+  std::optional<EngineIdSelector> selector;
+  if (options.filter != nullptr) selector.emplace(impl.ids, *options.filter);
+  faiss::IDSelector* sel = selector ? &*selector : nullptr;
+  faiss::SearchParametersHNSW hnsw_params;
+  faiss::SearchParametersIVF ivf_params;
+  faiss::SearchParameters plain_params;
+  const faiss::SearchParameters* params = nullptr;
+  switch (impl.kind) {
+    case Kind::kHnsw:
+      hnsw_params.efSearch = static_cast<int>(
+          std::max<std::size_t>(options.ef_search != 0 ? options.ef_search : impl.ef_search, kk));
+      hnsw_params.sel = sel;
+      params = &hnsw_params;
+      break;
+    case Kind::kIvf:
+      ivf_params.nprobe = options.nprobe != 0 ? options.nprobe : impl.nprobe;
+      ivf_params.sel = sel;
+      params = &ivf_params;
+      break;
+    case Kind::kFlat:
+    case Kind::kOther:
+      if (sel != nullptr) {
+        plain_params.sel = sel;
+        params = &plain_params;
+      }
+      break;
+  }
+
+  std::vector<float> distances(nq * kk);
+  std::vector<FaissId> labels(nq * kk);
+  try {
+    std::optional<ScopedFaissThreads> threads;
+    if (options.omp_threads > 0) threads.emplace(options.omp_threads);
+    impl.index->search(static_cast<FaissId>(nq), q, static_cast<FaissId>(kk), distances.data(),
+                       labels.data(), params);
+  } catch (const faiss::FaissException& e) {
+    return Status::Internal("vector index \"" + impl.factory + "\" search: " + FaissReason(e));
+  } catch (const std::exception& e) {
+    return Status::Internal("vector index \"" + impl.factory + "\" search: " + e.what());
+  }
+
+  results.neighbors_.reserve(nq * kk);
+  for (std::size_t i = 0; i < nq; ++i) {
+    const std::size_t begin = results.neighbors_.size();
+    for (std::size_t j = 0; j < kk; ++j) {
+      const FaissId label = labels[i * kk + j];
+      if (label < 0 || static_cast<std::size_t>(label) >= ntotal) continue;
+      results.neighbors_.push_back(
+          Neighbor{impl.ids[static_cast<std::size_t>(label)], distances[i * kk + j]});
+    }
+    std::sort(results.neighbors_.begin() + static_cast<std::ptrdiff_t>(begin),
+              results.neighbors_.end(), [](const Neighbor& a, const Neighbor& b) {
+                return a.score != b.score ? a.score > b.score : a.id < b.id;
+              });
+    results.offsets_[i + 1] = results.neighbors_.size();
+  }
+  return results;
+}
+
+Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t fingerprint) const {
+  const Impl& impl = *impl_;
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  try {
+    faiss::write_index(impl.index.get(), tmp.c_str());
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return Status::IOError(tmp.string() + ": cannot write the FAISS index: " + FaissReason(e));
+  }
+  Status synced = index_internal::SyncFile(tmp);
+  Result<index_internal::FileDigest> digest =
+      synced.ok() ? index_internal::DigestFile(tmp) : Result<index_internal::FileDigest>(synced);
+  if (!digest.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return digest.status();
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Status::IOError(path.string() + ": cannot rename " + tmp.string() + " over it");
+  }
+
+  std::string meta(kMagic, sizeof kMagic);
+  Put<std::uint32_t>(meta, kVersion);
+  Put<std::uint32_t>(meta, impl.dim);
+  Put<std::uint64_t>(meta, fingerprint);
+  Put<std::uint64_t>(meta, impl.ids.size());
+  Put<std::uint32_t>(meta, impl.ef_search);
+  Put<std::uint32_t>(meta, impl.nprobe);
+  Put<std::uint32_t>(meta, impl.normalize ? 1 : 0);
+  Put<std::uint32_t>(meta, static_cast<std::uint32_t>(impl.factory.size()));
+  meta += impl.factory;
+  meta.append(reinterpret_cast<const char*>(impl.ids.data()), impl.ids.size() * 4);
+  Put<std::uint64_t>(meta, digest->size);
+  Put<std::uint32_t>(meta, digest->crc);
+  Put<std::uint32_t>(meta, index_internal::Crc32(0, meta.data(), meta.size()));
+  std::filesystem::path meta_path = path;
+  meta_path += ".meta";
+  return index_internal::WriteFileAtomically(meta_path, meta);
+}
+
+Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
+                                      std::uint64_t expected_fingerprint) {
+  std::filesystem::path meta_path = path;
+  meta_path += ".meta";
+  const std::string name = path.string();
+  PG_ASSIGN_OR_RETURN(std::string meta, index_internal::ReadWholeFile(meta_path));
+  const std::string meta_name = meta_path.string();
+  if (meta.size() < kFixedHeader + kTrailer) {
+    return Status::Corruption(meta_name + ": truncated index sidecar (" +
+                              std::to_string(meta.size()) + " bytes)");
+  }
+  const auto stored_crc = Get<std::uint32_t>(meta, meta.size() - 4);
+  if (index_internal::Crc32(0, meta.data(), meta.size() - 4) != stored_crc) {
+    return Status::Corruption(meta_name + ": index sidecar checksum mismatch (truncated or "
+                              "corrupted)");
+  }
+  if (std::memcmp(meta.data(), kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption(meta_name + ": not an index sidecar (bad magic)");
+  }
+  if (Get<std::uint32_t>(meta, 8) != kVersion) {
+    return Status::Corruption(meta_name + ": index sidecar version " +
+                              std::to_string(Get<std::uint32_t>(meta, 8)) + " is not supported");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->dim = Get<std::uint32_t>(meta, 12);
+  impl->fingerprint = Get<std::uint64_t>(meta, 16);
+  const auto count = Get<std::uint64_t>(meta, 24);
+  impl->ef_search = Get<std::uint32_t>(meta, 32);
+  impl->nprobe = Get<std::uint32_t>(meta, 36);
+  impl->normalize = Get<std::uint32_t>(meta, 40) != 0;
+  const auto factory_bytes = Get<std::uint32_t>(meta, 44);
+  const std::size_t body = meta.size() - kFixedHeader - kTrailer;
+  if (factory_bytes > body || count > (body - factory_bytes) / 4 ||
+      factory_bytes + count * 4 != body || impl->dim == 0) {
+    return Status::Corruption(meta_name + ": index sidecar sizes are inconsistent");
+  }
+  if (impl->fingerprint != expected_fingerprint) {
+    return Status::InvalidArgument("index " + name + " was built for a different graph (fingerprint " +
+                                   Hex(impl->fingerprint) + " != " + Hex(expected_fingerprint) +
+                                   "); rebuild the model");
+  }
+  impl->factory = meta.substr(kFixedHeader, factory_bytes);
+  impl->ids.resize(count);
+  std::memcpy(impl->ids.data(), meta.data() + kFixedHeader + factory_bytes, count * 4);
+  const auto faiss_size = Get<std::uint64_t>(meta, kFixedHeader + body);
+  const auto faiss_crc = Get<std::uint32_t>(meta, kFixedHeader + body + 8);
+
+  PG_ASSIGN_OR_RETURN(index_internal::FileDigest digest, index_internal::DigestFile(path));
+  if (digest.size != faiss_size) {
+    return Status::Corruption(name + ": index file is " + std::to_string(digest.size) +
+                              " bytes, its sidecar says " + std::to_string(faiss_size) +
+                              (digest.size < faiss_size ? " (truncated)" : ""));
+  }
+  if (digest.crc != faiss_crc) {
+    return Status::Corruption(name + ": index file checksum mismatch with its sidecar");
+  }
+  try {
+    impl->index.reset(faiss::read_index(path.c_str()));
+  } catch (const std::exception& e) {
+    return Status::Corruption(name + ": FAISS cannot read the index: " + FaissReason(e));
+  }
+  if (impl->index->d != static_cast<faiss::Index::idx_t>(impl->dim) ||
+      impl->index->ntotal != static_cast<faiss::Index::idx_t>(count) ||
+      impl->index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+    return Status::Corruption(name + ": the FAISS index (" + std::to_string(impl->index->ntotal) +
+                              " vectors of dimension " + std::to_string(impl->index->d) +
+                              ") does not match its sidecar (" + std::to_string(count) + " x " +
+                              std::to_string(impl->dim) + ", inner product)");
+  }
+  impl->kind = KindOf(impl->index.get());
+  impl->ApplyDefaults();
+  return VectorIndex(std::move(impl));
+}
+
+}  // namespace partnergraph

@@ -1,0 +1,511 @@
+#include "partnergraph/recommend/partner_recommender.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "partnergraph/consent/contact_policy.hpp"
+
+namespace partnergraph {
+namespace {
+
+constexpr std::array<ContactChannel, kContactChannelCount> kChannels{
+    ContactChannel::kEmail, ContactChannel::kNewsletter, ContactChannel::kPhone,
+    ContactChannel::kSms,   ContactChannel::kPost,       ContactChannel::kEvents};
+
+double Clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
+
+// log(x) / log(cap), clamped to [0, 1]; 0 for x <= 1.
+double LogScaled(double x, double cap) {
+  if (!(x > 1.0)) return 0.0;
+  return Clamp01(std::log(x) / std::log(cap));
+}
+
+template <typename T>
+bool Contains(const std::vector<T>& v, T x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Whether merchant m (running `model`) may contact customer c on some channel.
+bool Contactable(const EcosystemGraph& g, CustomerId c, MerchantId m, PermissionModel model) {
+  for (ContactChannel ch : kChannels) {
+    std::optional<ConsentStatus> status;
+    if (auto entry = g.ConsentStatusOf(c, m, ch)) status = entry->status;
+    if (MayContact(model, status, ch)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view ToString(MerchantTier tier) {
+  switch (tier) {
+    case MerchantTier::kGold: return "gold";
+    case MerchantTier::kSilver: return "silver";
+    case MerchantTier::kBronze: return "bronze";
+  }
+  return "?";
+}
+
+std::optional<MerchantTier> ParseMerchantTier(std::string_view s) {
+  if (s == "gold") return MerchantTier::kGold;
+  if (s == "silver") return MerchantTier::kSilver;
+  if (s == "bronze") return MerchantTier::kBronze;
+  return std::nullopt;
+}
+
+Recommender::Recommender(RecommendModel model, RecommendOptions options)
+    : model_(std::move(model)), options_(options) {}
+
+Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel model,
+                                                               RecommendOptions options) {
+  PG_RETURN_IF_ERROR(Validate(options));
+  if (!model.graph) return Status::InvalidArgument("recommender: no graph");
+  const EcosystemGraph& g = *model.graph;
+  if (model.merchant_vectors && model.merchant_vectors->rows() != g.merchant_count()) {
+    return Status::InvalidArgument(
+        "merchant embeddings have " + std::to_string(model.merchant_vectors->rows()) +
+        " rows but the graph has " + std::to_string(g.merchant_count()) + " merchants");
+  }
+  if (model.sku_vectors && model.sku_vectors->rows() != g.sku_count()) {
+    return Status::InvalidArgument("SKU embeddings have " +
+                                   std::to_string(model.sku_vectors->rows()) +
+                                   " rows but the graph has " + std::to_string(g.sku_count()) +
+                                   " SKUs");
+  }
+  if (model.merchant_index && !model.merchant_vectors) {
+    return Status::InvalidArgument("a merchant index needs the merchant embeddings");
+  }
+  if (model.sku_index && !model.sku_vectors) {
+    return Status::InvalidArgument("a SKU index needs the SKU embeddings");
+  }
+  std::shared_ptr<Recommender> r(new Recommender(std::move(model), options));
+
+  const std::uint32_t n = g.merchant_count();
+  r->profiles_.resize(n);
+  std::vector<double> revenue(n);
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n), [&](const auto& range) {
+    for (std::uint32_t i = range.begin(); i != range.end(); ++i) {
+      MerchantId m(i);
+      MerchantProfile& p = r->profiles_[i];
+      const PermissionModel model_kind = g.Merchant(m).policy.permission_model;
+      auto customers = g.CustomersOf(m);
+      p.customers = static_cast<std::uint32_t>(customers.size());
+      std::uint32_t contactable = 0;
+      for (GraphVertex v : customers.targets()) {
+        if (Contactable(g, g.IdOf<CustomerId>(v), m, model_kind)) ++contactable;
+      }
+      p.contactable = contactable;
+      revenue[i] = g.MerchantStatsOf(m).revenue;
+    }
+  });
+  // Tiers by revenue rank and the long tail by customer rank (ties by id).
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return revenue[a] != revenue[b] ? revenue[a] > revenue[b] : a < b;
+  });
+  for (std::uint32_t rank = 0; rank < n; ++rank) {
+    double q = static_cast<double>(rank) / std::max<std::uint32_t>(n, 1);
+    r->profiles_[order[rank]].tier =
+        q < 0.05 ? MerchantTier::kGold : (q < 0.20 ? MerchantTier::kSilver : MerchantTier::kBronze);
+  }
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    auto ca = r->profiles_[a].customers, cb = r->profiles_[b].customers;
+    return ca != cb ? ca > cb : a < b;
+  });
+  const auto head = static_cast<std::uint32_t>(std::ceil((1.0 - options.long_tail_share) * n));
+  for (std::uint32_t rank = 0; rank < n; ++rank) {
+    r->profiles_[order[rank]].long_tail = rank >= head;
+    r->max_customers_ = std::max(r->max_customers_, r->profiles_[order[rank]].customers);
+  }
+  return std::shared_ptr<const Recommender>(std::move(r));
+}
+
+std::uint32_t Recommender::PairKMin(MerchantId a, MerchantId b) const {
+  const EcosystemGraph& g = *model_.graph;
+  return std::max(g.Merchant(a).policy.k_min, g.Merchant(b).policy.k_min);
+}
+
+double Recommender::Similarity(MerchantId a, MerchantId b) const {
+  if (!model_.merchant_vectors) return 0.0;
+  return model_.merchant_vectors->Dot(a.value, b.value);
+}
+
+PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarity,
+                                    double long_tail_weight) const {
+  const EcosystemGraph& g = *model_.graph;
+  const auto& w = options_.partner_weights;
+  PartnerScore s;
+  s.audience_similarity = similarity;
+  const CategoryId cm = g.Merchant(m).category;
+  const CategoryId cc = g.Merchant(c).category;
+  if (cm != cc) {
+    if (auto lift = g.CategoryLift(cm, cc)) {
+      s.category_complementarity = LogScaled(lift->lift, options_.complementarity_lift_cap);
+    }
+  }
+  const MerchantProfile& pm = profiles_[m.value];
+  const MerchantProfile& pc = profiles_[c.value];
+  const double reachable = g.SharedCustomerCount(m, c) * pc.contactable_share();
+  if (pm.customers > 0) {
+    s.shared_reach = Clamp01(std::log1p(reachable) / std::log1p(static_cast<double>(pm.customers)));
+  }
+  s.competition_penalty = (cm == cc || g.IsCompetitor(m, c)) ? 1.0 : 0.0;
+  if (pc.long_tail && max_customers_ > 0) {
+    s.long_tail_boost =
+        long_tail_weight *
+        (1.0 - std::log1p(static_cast<double>(pc.customers)) / std::log1p(max_customers_));
+  }
+  s.total = w.audience_similarity * s.audience_similarity +
+            w.category_complementarity * s.category_complementarity +
+            w.shared_reach * s.shared_reach - w.competition_penalty * s.competition_penalty +
+            s.long_tail_boost;
+  return s;
+}
+
+std::vector<SegmentCount> Recommender::SharedSegments(MerchantId a, MerchantId b,
+                                                      std::size_t limit) const {
+  const EcosystemGraph& g = *model_.graph;
+  auto ta = g.CustomersOf(a).targets();
+  auto tb = g.CustomersOf(b).targets();
+  std::unordered_map<std::uint32_t, std::uint32_t> per_segment;
+  // Both lists are sorted by customer vertex: a merge walk (galloping on the
+  // larger list would help lopsided pairs; the merge is bounded by their sum).
+  std::size_t i = 0, j = 0;
+  while (i < ta.size() && j < tb.size()) {
+    if (ta[i] < tb[j]) {
+      ++i;
+    } else if (tb[j] < ta[i]) {
+      ++j;
+    } else {
+      SegmentId seg = g.Customer(g.IdOf<CustomerId>(ta[i])).segment;
+      if (seg.valid()) ++per_segment[seg.value];
+      ++i;
+      ++j;
+    }
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked(per_segment.begin(),
+                                                              per_segment.end());
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
+    return x.second != y.second ? x.second > y.second : x.first < y.first;
+  });
+  if (ranked.size() > limit) ranked.resize(limit);
+  const std::uint32_t k_min = PairKMin(a, b);
+  const bool both_share =
+      g.Merchant(a).policy.share_overlaps && g.Merchant(b).policy.share_overlaps;
+  std::vector<SegmentCount> out;
+  out.reserve(ranked.size());
+  for (const auto& [seg, count] : ranked) {
+    SegmentCount sc;
+    sc.segment = SegmentId(seg);
+    if (both_share && count >= k_min) sc.count = count;
+    out.push_back(sc);
+  }
+  return out;
+}
+
+void Recommender::ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilters& f,
+                                   std::vector<std::string>* reasons) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (m == c) reasons->push_back("the merchant itself");
+  if (!f.include_existing_partners && g.IsPartner(m, c)) reasons->push_back("already a partner");
+  if (g.IsDeclaredCompetitor(m, c)) reasons->push_back("declared competitor");
+  if (g.IsDerivedCompetitor(m, c)) reasons->push_back("derived competitor (same category, overlapping assortment)");
+  if (g.IsBlocked(m, c)) reasons->push_back("blocked pair");
+  const MerchantInfo info = g.Merchant(c);
+  if (!info.policy.discoverable) reasons->push_back("opted out of discovery");
+  if (!f.regions.empty() && !Contains(f.regions, info.region)) {
+    reasons->push_back("region not in the request's regions");
+  }
+  if (!f.categories.empty() && !Contains(f.categories, info.category)) {
+    reasons->push_back("category not in the request's categories");
+  }
+  if (Contains(f.exclude_categories, info.category)) reasons->push_back("category excluded by the request");
+  if (!f.tiers.empty() && !Contains(f.tiers, profiles_[c.value].tier)) {
+    reasons->push_back("tier not in the request's tiers");
+  }
+}
+
+bool Recommender::Excluded(MerchantId m, MerchantId c, const PartnerFilters& f) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (m == c) return true;
+  const MerchantInfo info = g.Merchant(c);
+  if (!info.policy.discoverable) return true;
+  if (!f.regions.empty() && !Contains(f.regions, info.region)) return true;
+  if (!f.categories.empty() && !Contains(f.categories, info.category)) return true;
+  if (Contains(f.exclude_categories, info.category)) return true;
+  if (!f.tiers.empty() && !Contains(f.tiers, profiles_[c.value].tier)) return true;
+  if (!f.include_existing_partners && g.IsPartner(m, c)) return true;
+  return g.IsCompetitor(m, c) || g.IsBlocked(m, c);
+}
+
+// The per-merchant filters of a request that do not depend on the pair, for use inside
+// the ANN search. Thread-safe: const lookups only.
+class Recommender::CandidateFilter final : public IdFilter {
+ public:
+  CandidateFilter(const Recommender& r, MerchantId m, const PartnerFilters& f)
+      : r_(r), m_(m), f_(f) {}
+  bool active() const {
+    return !f_.regions.empty() || !f_.categories.empty() || !f_.exclude_categories.empty() ||
+           !f_.tiers.empty();
+  }
+  bool Allows(std::uint32_t id) const override {
+    MerchantId c(id);
+    if (c == m_ || !r_.model_.graph->Contains(c)) return false;
+    const MerchantInfo info = r_.model_.graph->Merchant(c);
+    if (!f_.regions.empty() && !Contains(f_.regions, info.region)) return false;
+    if (!f_.categories.empty() && !Contains(f_.categories, info.category)) return false;
+    if (Contains(f_.exclude_categories, info.category)) return false;
+    if (!f_.tiers.empty() && !Contains(f_.tiers, r_.profiles_[id].tier)) return false;
+    return true;
+  }
+
+ private:
+  const Recommender& r_;
+  MerchantId m_;
+  const PartnerFilters& f_;
+};
+
+Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
+    MerchantId m, std::uint32_t k, const PartnerFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
+  if (k < 1 || k > options_.max_k) {
+    return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                   std::to_string(options_.max_k) + "]");
+  }
+  const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
+  if (c < 1 || c > options_.max_candidates) {
+    return Status::InvalidArgument("candidates: " + std::to_string(c) + " is out of range [1, " +
+                                   std::to_string(options_.max_candidates) + "]");
+  }
+  const double lt_weight = filters.long_tail_boost.value_or(options_.partner_weights.long_tail_boost);
+  if (!(lt_weight >= 0.0 && lt_weight <= 100.0)) {
+    return Status::InvalidArgument("long_tail_boost: must be in [0, 100]");
+  }
+
+  // 1. Candidates: ANN neighbours, then the largest shared-customer neighbours.
+  std::vector<std::pair<MerchantId, double>> candidates;  // (merchant, similarity)
+  if (model_.merchant_index) {
+    auto row = model_.merchant_vectors->Row(m.value);
+    bool nonzero = std::any_of(row.begin(), row.end(), [](float x) { return x != 0.0f; });
+    if (nonzero) {
+      // The request's static filters run inside the search (a FAISS IDSelector), so a
+      // narrow region or category still gets C candidates of its own.
+      CandidateFilter filter(*this, m, filters);
+      SearchOptions search;
+      if (filter.active()) search.filter = &filter;
+      PG_ASSIGN_OR_RETURN(SearchResults hits, model_.merchant_index->Search(row, c + 1, search));
+      for (const Neighbor& hit : hits.Query(0)) {
+        candidates.emplace_back(MerchantId(hit.id), hit.score);
+      }
+    }
+  }
+  if (options_.partner_graph_candidates > 0) {
+    auto shared = g.SharedCustomersOf(m);
+    std::vector<SharedCustomers> top(shared.begin(), shared.end());
+    const std::size_t keep = std::min<std::size_t>(top.size(), options_.partner_graph_candidates);
+    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                      [](const SharedCustomers& a, const SharedCustomers& b) {
+                        return a.customers != b.customers ? a.customers > b.customers
+                                                          : a.merchant < b.merchant;
+                      });
+    top.resize(keep);
+    for (const auto& s : top) candidates.emplace_back(s.merchant, Similarity(m, s.merchant));
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  candidates.erase(std::unique(candidates.begin(), candidates.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+                   candidates.end());
+
+  // 2. Filters, 3. score.
+  std::vector<PartnerResult> results;
+  results.reserve(candidates.size());
+  for (const auto& [cand, sim] : candidates) {
+    if (Excluded(m, cand, filters)) continue;
+    PartnerResult r;
+    r.merchant = cand;
+    r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight);
+    results.push_back(r);
+  }
+  auto better = [](const PartnerResult& a, const PartnerResult& b) {
+    return a.score.total != b.score.total ? a.score.total > b.score.total : a.merchant < b.merchant;
+  };
+  const std::size_t top = std::min<std::size_t>(k, results.size());
+  std::partial_sort(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(top),
+                    results.end(), better);
+  results.resize(top);
+
+  // Evidence for the kept results only.
+  for (auto& r : results) {
+    r.shared_segments = SharedSegments(m, r.merchant, 3);
+    const std::uint32_t shared = g.SharedCustomerCount(m, r.merchant);
+    if (shared >= PairKMin(m, r.merchant)) r.shared_customers = shared;
+  }
+  return results;
+}
+
+PairExplanation Recommender::ExplainPair(MerchantId m, MerchantId other) const {
+  const EcosystemGraph& g = *model_.graph;
+  PairExplanation e;
+  e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost);
+  e.shared_segments = SharedSegments(m, other, 3);
+  const std::uint32_t shared = g.SharedCustomerCount(m, other);
+  if (shared >= PairKMin(m, other)) e.shared_customers = shared;
+  ExclusionReasons(m, other, PartnerFilters{}, &e.excluded_because);
+  return e;
+}
+
+Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Merchant(m).policy.share_overlaps || !g.Merchant(other).policy.share_overlaps) {
+    return Status::PermissionDenied(
+        "overlap detail needs both merchants to opt in to sharing (merchant_policy.csv "
+        "share_overlaps)");
+  }
+  OverlapDetail d;
+  d.k_min = PairKMin(m, other);
+  d.segments = SharedSegments(m, other, g.segment_count());
+  const std::uint32_t shared = g.SharedCustomerCount(m, other);
+  if (shared >= d.k_min) d.shared_customers = shared;
+  return d;
+}
+
+void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
+                                      std::vector<CouponResult>* out) const {
+  const EcosystemGraph& g = *model_.graph;
+  const SkuInfo trigger = g.Sku(s);
+  const MerchantId x = trigger.merchant;
+  if (!g.Merchant(x).policy.allow_coupons) return;
+  const auto& w = options_.coupon_weights;
+  const MerchantProfile& px = profiles_[x.value];
+  const double reach = g.SkuStatsOf(s).buyers * px.contactable_share();
+  const double reach_scaled =
+      px.customers > 0 ? Clamp01(std::log1p(reach) / std::log1p(static_cast<double>(px.customers)))
+                       : 0.0;
+
+  auto keep = [&](SkuId cand) {
+    const SkuInfo info = g.Sku(cand);
+    const MerchantId y = info.merchant;
+    if (y == x) return false;
+    if (!g.Merchant(y).policy.allow_coupons) return false;
+    if (g.IsCompetitor(x, y) || g.IsBlocked(x, y)) return false;
+    if (f.min_price && info.price < *f.min_price) return false;
+    if (f.max_price && info.price > *f.max_price) return false;
+    if (!f.categories.empty() && !Contains(f.categories, info.category)) return false;
+    return true;
+  };
+  auto similarity = [&](SkuId cand) {
+    return model_.sku_vectors ? static_cast<double>(model_.sku_vectors->Dot(s.value, cand.value))
+                              : 0.0;
+  };
+  auto make = [&](SkuId cand, std::uint32_t support, double lift) {
+    CouponResult r;
+    r.trigger = s;
+    r.sku = cand;
+    r.lift = lift;
+    r.embedding_similarity = similarity(cand);
+    const std::uint32_t k_min = PairKMin(x, g.Sku(cand).merchant);
+    if (support >= k_min) r.support = support;
+    r.reach = static_cast<std::uint32_t>(std::llround(reach));
+    r.score = w.lift * LogScaled(lift, options_.coupon_lift_cap) +
+              w.support * Clamp01(std::log1p(support) / std::log1p(options_.coupon_support_cap)) +
+              w.reach * reach_scaled + w.embedding_similarity * r.embedding_similarity;
+    return r;
+  };
+
+  std::vector<SkuId> seen;
+  for (const CoPurchase& n : g.CoPurchaseNeighbors(s)) {
+    seen.push_back(n.sku);
+    if (keep(n.sku)) out->push_back(make(n.sku, n.support, n.lift));
+  }
+  if (model_.sku_index && options_.coupon_candidates > 0) {
+    auto row = model_.sku_vectors->Row(s.value);
+    bool nonzero = std::any_of(row.begin(), row.end(), [](float v) { return v != 0.0f; });
+    if (nonzero) {
+      auto hits = model_.sku_index->Search(row, options_.coupon_candidates + 1);
+      if (hits.ok()) {
+        std::sort(seen.begin(), seen.end());
+        for (const Neighbor& hit : hits->Query(0)) {
+          SkuId cand(hit.id);
+          if (cand == s || std::binary_search(seen.begin(), seen.end(), cand)) continue;
+          if (keep(cand)) out->push_back(make(cand, 0, 0.0));
+        }
+      }
+    }
+  }
+}
+
+namespace {
+bool BetterCoupon(const CouponResult& a, const CouponResult& b) {
+  if (a.score != b.score) return a.score > b.score;
+  if (a.sku != b.sku) return a.sku < b.sku;
+  return a.trigger < b.trigger;
+}
+}  // namespace
+
+Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
+    SkuId s, std::uint32_t k, const CouponFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Contains(s)) return Status::NotFound("SKU index " + std::to_string(s.value));
+  if (k < 1 || k > options_.max_k) {
+    return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                   std::to_string(options_.max_k) + "]");
+  }
+  if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
+    return Status::InvalidArgument("min_price is above max_price");
+  }
+  std::vector<CouponResult> out;
+  CouponCandidatesFor(s, filters, &out);
+  const std::size_t top = std::min<std::size_t>(k, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
+                    BetterCoupon);
+  out.resize(top);
+  return out;
+}
+
+Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
+    MerchantId m, std::uint32_t k, const CouponFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
+  if (k < 1 || k > options_.max_k) {
+    return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                   std::to_string(options_.max_k) + "]");
+  }
+  if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
+    return Status::InvalidArgument("min_price is above max_price");
+  }
+  // The merchant's best sellers (buyers desc, id asc) are the triggers.
+  std::vector<std::pair<std::uint32_t, SkuId>> sellers;
+  for (SkuId s : g.SkusOf(m)) sellers.emplace_back(g.SkuStatsOf(s).buyers, s);
+  std::sort(sellers.begin(), sellers.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  if (sellers.size() > options_.coupon_trigger_skus) sellers.resize(options_.coupon_trigger_skus);
+  std::vector<CouponResult> all;
+  for (const auto& [buyers, s] : sellers) {
+    if (buyers == 0) continue;
+    CouponCandidatesFor(s, filters, &all);
+  }
+  // One pair per coupon SKU: its best trigger.
+  std::sort(all.begin(), all.end(), [](const CouponResult& a, const CouponResult& b) {
+    return a.sku != b.sku ? a.sku < b.sku : BetterCoupon(a, b);
+  });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const CouponResult& a, const CouponResult& b) { return a.sku == b.sku; }),
+            all.end());
+  const std::size_t top = std::min<std::size_t>(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(top), all.end(),
+                    BetterCoupon);
+  all.resize(top);
+  return all;
+}
+
+}  // namespace partnergraph

@@ -1,0 +1,299 @@
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "partnergraph/common/csv_reader.hpp"
+#include "test_paths.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+// A record copied out of the callback, so that it can be compared later.
+struct Rec {
+  std::size_t line = 0;
+  std::vector<std::string> fields;
+  std::string error;
+  std::string raw;
+  bool operator==(const Rec&) const = default;
+};
+
+std::vector<Rec> Collect(const CsvReader& reader) {
+  std::vector<Rec> out;
+  reader.ForEach([&](const CsvRecord& r) {
+    out.push_back({r.line, {r.fields.begin(), r.fields.end()}, std::string(r.error),
+                   std::string(r.raw)});
+  });
+  return out;
+}
+
+CsvReader Read(std::string text, CsvOptions options = {}) {
+  auto reader = CsvReader::FromString(std::move(text), "test.csv", options);
+  REQUIRE(reader.ok());
+  return std::move(reader).value();
+}
+
+// Compresses `text` as one gzip member.
+std::string Gzip(std::string_view text) {
+  z_stream zs{};
+  REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                       Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+using Fields = std::vector<std::string>;
+
+}  // namespace
+
+namespace Catch {
+template <>
+struct StringMaker<Rec> {
+  static std::string convert(const Rec& r) {
+    std::string out = "{line " + std::to_string(r.line) + ", fields [";
+    for (const auto& f : r.fields) out += "<" + f + ">";
+    return out + "], error <" + r.error + ">, raw <" + r.raw + ">}";
+  }
+};
+}  // namespace Catch
+
+TEST_CASE("CsvReader splits a simple file and finds columns by name", "[common][csv]") {
+  CsvReader reader = Read("id,name,price\na,Alpha,1.5\nb,Beta,2\n");
+  CHECK(reader.header() == Fields{"id", "name", "price"});
+  CHECK(reader.Column("price") == 2u);
+  CHECK(reader.Column("Price") == std::nullopt);
+  CHECK(reader.display_name() == "test.csv");
+  auto recs = Collect(reader);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0] == Rec{2, {"a", "Alpha", "1.5"}, "", "a,Alpha,1.5"});
+  CHECK(recs[1] == Rec{3, {"b", "Beta", "2"}, "", "b,Beta,2"});
+}
+
+TEST_CASE("CsvReader skips a BOM and tolerates CRLF and a missing final newline",
+          "[common][csv]") {
+  CsvReader reader = Read("\xEF\xBB\xBFid,name\r\na,x\r\nb,\r\nc,z");
+  CHECK(reader.header() == Fields{"id", "name"});
+  auto recs = Collect(reader);
+  REQUIRE(recs.size() == 3);
+  CHECK(recs[0] == Rec{2, {"a", "x"}, "", "a,x"});
+  CHECK(recs[1] == Rec{3, {"b", ""}, "", "b,"});
+  CHECK(recs[2] == Rec{4, {"c", "z"}, "", "c,z"});
+}
+
+TEST_CASE("CsvReader unquotes RFC 4180 fields and keeps line numbers", "[common][csv]") {
+  const std::string text =
+      "id,text,n\r\n"
+      "1,\"a, b\",x\r\n"
+      "2,\"say \"\"hi\"\"\",y\r\n"
+      "3,\"two\r\nlines\nthree\",z\r\n"
+      "4,\"\",\"\"\r\n"
+      "5,plain,\"last\"";
+  CsvReader reader = Read(text);
+  auto recs = Collect(reader);
+  REQUIRE(recs.size() == 5);
+  CHECK(recs[0] == Rec{2, {"1", "a, b", "x"}, "", "1,\"a, b\",x"});
+  CHECK(recs[1] == Rec{3, {"2", "say \"hi\"", "y"}, "", "2,\"say \"\"hi\"\"\",y"});
+  CHECK(recs[2] == Rec{4, {"3", "two\r\nlines\nthree", "z"}, "", "3,\"two\r\nlines\nthree\",z"});
+  CHECK(recs[3] == Rec{7, {"4", "", ""}, "", "4,\"\",\"\""});
+  CHECK(recs[4] == Rec{8, {"5", "plain", "last"}, "", "5,plain,\"last\""});
+}
+
+TEST_CASE("CsvReader skips blank lines but counts them", "[common][csv]") {
+  CsvReader reader = Read("\n\r\nid,v\n\na,1\r\n\r\n\nb,2\n\n");
+  CHECK(reader.header() == Fields{"id", "v"});
+  auto recs = Collect(reader);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].line == 5);
+  CHECK(recs[1].line == 8);
+}
+
+TEST_CASE("CsvReader hands malformed records out with an error", "[common][csv]") {
+  SECTION("wrong field count, both ways") {
+    auto recs = Collect(Read("a,b,c\n1,2\n1,2,3,4\n1,2,3\n"));
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[0].error == "expected 3 fields, found 2");
+    CHECK(recs[0].fields == Fields{"1", "2"});
+    CHECK(recs[0].raw == "1,2");
+    CHECK(recs[1].error == "expected 3 fields, found 4");
+    CHECK(recs[2].error.empty());
+  }
+  SECTION("quote inside an unquoted field") {
+    auto recs = Collect(Read("a,b\nx,5\" screen\ny,z\n"));
+    REQUIRE(recs.size() == 2);
+    CHECK(recs[0].line == 2);
+    CHECK(recs[0].error == "quote inside an unquoted field");
+    CHECK(recs[0].fields == Fields{"x", "5\" screen"});
+    CHECK(recs[0].raw == "x,5\" screen");
+    CHECK(recs[1] == Rec{3, {"y", "z"}, "", "y,z"});
+  }
+  SECTION("text after a closing quote") {
+    auto recs = Collect(Read("a,b\n\"x\"y,1\nz,2\n"));
+    REQUIRE(recs.size() == 2);
+    CHECK(recs[0].error == "unexpected text after a closing quote");
+    CHECK(recs[0].raw == "\"x\"y,1");
+    CHECK(recs[1] == Rec{3, {"z", "2"}, "", "z,2"});
+  }
+  SECTION("unterminated quote runs to the end of the file") {
+    auto recs = Collect(Read("a,b\n1,ok\n2,\"open\n3,lost\n4,lost\n"));
+    REQUIRE(recs.size() == 2);
+    CHECK(recs[0] == Rec{2, {"1", "ok"}, "", "1,ok"});
+    CHECK(recs[1].line == 3);
+    CHECK(recs[1].error == "unterminated quoted field (it runs to the end of the file)");
+    CHECK(recs[1].raw == "2,\"open\n3,lost\n4,lost");
+  }
+}
+
+TEST_CASE("CsvReader rejects an empty file, a bad header, a duplicate column", "[common][csv]") {
+  auto empty = CsvReader::FromString("", "orders.csv");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.status().IsInvalidArgument());
+  CHECK(empty.status().message() == "orders.csv: file is empty (no header row)");
+
+  auto blank = CsvReader::FromString("\xEF\xBB\xBF\r\n\n", "orders.csv");
+  REQUIRE_FALSE(blank.ok());
+  CHECK(blank.status().message() == "orders.csv: file is empty (no header row)");
+
+  auto bad = CsvReader::FromString("\nid,\"name\n", "orders.csv");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "orders.csv:2: malformed header: unterminated quoted field (it runs to the end of the "
+        "file)");
+
+  auto dup = CsvReader::FromString("id,price,price\n", "orders.csv");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.status().message() == "orders.csv:1: header names column \"price\" twice");
+}
+
+TEST_CASE("CsvReader: a header-only file has no chunks", "[common][csv]") {
+  CsvReader reader = Read("id,name\n");
+  CHECK(reader.chunk_count() == 0);
+  CHECK(Collect(reader).empty());
+  CsvReader no_newline = Read("id,name");
+  CHECK(no_newline.header() == Fields{"id", "name"});
+  CHECK(no_newline.chunk_count() == 0);
+}
+
+TEST_CASE("CsvReader: other delimiter, no header", "[common][csv]") {
+  CsvOptions options;
+  options.delimiter = ';';
+  options.has_header = false;
+  auto recs = Collect(Read("a;b;\"c;d\"\ne\n", options));
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0] == Rec{1, {"a", "b", "c;d"}, "", "a;b;\"c;d\""});
+  CHECK(recs[1] == Rec{2, {"e"}, "", "e"});
+}
+
+TEST_CASE("CsvReader reads gzip by content, whatever the name", "[common][csv]") {
+  const std::string text = "id,v\na,\"1\n2\"\nb,3\n";
+  const auto dir = testing::FreshTempDir("csv_reader_gzip");
+  {
+    std::ofstream out(dir / "data.csv", std::ios::binary);
+    out << Gzip(text);
+  }
+  auto from_file = CsvReader::Open(dir / "data.csv");
+  REQUIRE(from_file.ok());
+  CHECK(from_file->display_name() == "data.csv");
+  auto plain = Read(text);
+  CHECK(Collect(*from_file) == Collect(plain));
+
+  SECTION("several concatenated members") {
+    auto two = Read(Gzip("id,v\na,1\n") + Gzip("b,2\n"));
+    auto recs = Collect(two);
+    REQUIRE(recs.size() == 2);
+    CHECK(recs[1] == Rec{3, {"b", "2"}, "", "b,2"});
+  }
+  SECTION("truncated") {
+    std::string gz = Gzip(text);
+    gz.resize(gz.size() - 10);
+    auto r = CsvReader::FromString(gz, "orders.csv.gz");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().IsIOError());
+    CHECK(r.status().message() == "orders.csv.gz: truncated gzip data");
+  }
+  SECTION("corrupt") {
+    std::string gz = Gzip(text);
+    for (std::size_t i = 10; i < gz.size() - 8; ++i) gz[i] = static_cast<char>(0xff);
+    auto r = CsvReader::FromString(gz, "orders.csv.gz");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().IsIOError());
+    CHECK(r.status().message().rfind("orders.csv.gz: corrupt gzip data", 0) == 0);
+  }
+}
+
+TEST_CASE("CsvReader::Open reports a missing file", "[common][csv]") {
+  auto r = CsvReader::Open(testing::FreshTempDir("csv_reader_missing") / "nope.csv");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsIOError());
+  CHECK(r.status().message().find("nope.csv: No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("CsvReader chunks give the same records as one pass, in parallel too",
+          "[common][csv]") {
+  // Random text with every awkward case: quoted delimiters and newlines, doubled
+  // quotes, CRLF, blank lines, stray quotes, text after a closing quote, and
+  // field counts that differ from the header.
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::string text = "k,a,b\r\n";
+  for (int i = 0; i < 3000; ++i) {
+    const int fields = pick(20) == 0 ? 2 + pick(3) : 3;
+    for (int f = 0; f < fields; ++f) {
+      if (f > 0) text += ',';
+      switch (pick(9)) {
+        case 0: text += "\"q,\n\"\"x\"\"\r\ny\""; break;
+        case 1: text += "\"\""; break;
+        case 2: text += "\"plain\""; break;
+        case 3: if (pick(30) == 0) text += "bad\"quote"; else text += "v"; break;
+        case 4: if (pick(30) == 0) text += "\"x\"tail"; else text += "w"; break;
+        default: text += std::to_string(i * 10 + f); break;
+      }
+    }
+    text += pick(2) == 0 ? "\r\n" : "\n";
+    if (pick(25) == 0) text += "\n";
+  }
+  CsvOptions one_chunk;
+  one_chunk.chunk_bytes = text.size() * 2;
+  const CsvReader whole = Read(text, one_chunk);
+  REQUIRE(whole.chunk_count() == 1);
+  const std::vector<Rec> expected = Collect(whole);
+  REQUIRE(expected.size() == 3000);
+
+  for (std::size_t chunk_bytes : {1, 2, 3, 5, 17, 64, 333, 4096, 50000}) {
+    INFO("chunk_bytes " << chunk_bytes);
+    CsvOptions options;
+    options.chunk_bytes = chunk_bytes;
+    const CsvReader reader = Read(text, options);
+    CHECK(reader.chunk_count() > 1);
+    CHECK(Collect(reader) == expected);
+
+    // Two threads parse alternate chunks at the same time.
+    std::vector<std::vector<Rec>> per_chunk(reader.chunk_count());
+    auto work = [&](std::size_t first) {
+      for (std::size_t c = first; c < reader.chunk_count(); c += 2) {
+        reader.ForEachInChunk(c, [&](const CsvRecord& r) {
+          per_chunk[c].push_back({r.line, {r.fields.begin(), r.fields.end()},
+                                  std::string(r.error), std::string(r.raw)});
+        });
+      }
+    };
+    std::thread t0(work, 0);
+    std::thread t1(work, 1);
+    t0.join();
+    t1.join();
+    std::vector<Rec> joined;
+    for (auto& recs : per_chunk) joined.insert(joined.end(), recs.begin(), recs.end());
+    CHECK(joined == expected);
+  }
+}

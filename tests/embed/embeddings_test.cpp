@@ -1,0 +1,124 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "partnergraph/embed/embeddings.hpp"
+#include "test_paths.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+Embeddings Sample() {
+  std::vector<float> values(5 * 3);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.25f * static_cast<float>(i) - 1.0f;
+  return Embeddings::FromValues(5, 3, values, R"({"method":"test"})").value();
+}
+
+std::vector<char> ReadBytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void WriteBytes(const std::filesystem::path& p, const std::vector<char>& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("Embeddings round-trip through Save and Load", "[embed]") {
+  const auto dir = testing::FreshTempDir("embeddings_roundtrip");
+  const Embeddings e = Sample();
+  REQUIRE(e.Save(dir / "merchants.emb").ok());
+  CHECK_FALSE(std::filesystem::exists(dir / "merchants.emb.tmp"));
+  auto loaded = Embeddings::Load(dir / "merchants.emb");
+  REQUIRE(loaded.ok());
+  CHECK(loaded->rows() == 5);
+  CHECK(loaded->dim() == 3);
+  CHECK(loaded->values() == e.values());
+  CHECK(loaded->config_json() == R"({"method":"test"})");
+  CHECK(std::filesystem::file_size(dir / "merchants.emb") == 32 + 17 + 5 * 3 * 4 + 4);
+
+  // Saving again replaces the file.
+  const Embeddings empty;
+  REQUIRE(empty.Save(dir / "merchants.emb").ok());
+  auto reloaded = Embeddings::Load(dir / "merchants.emb");
+  REQUIRE(reloaded.ok());
+  CHECK(reloaded->rows() == 0);
+}
+
+TEST_CASE("Embeddings::Load refuses truncated, corrupted and foreign files", "[embed]") {
+  const auto dir = testing::FreshTempDir("embeddings_corrupt");
+  const auto path = dir / "e.emb";
+  REQUIRE(Sample().Save(path).ok());
+  const std::vector<char> good = ReadBytes(path);
+
+  SECTION("truncated") {
+    for (std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{40}, good.size() - 1}) {
+      WriteBytes(path, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut)));
+      auto r = Embeddings::Load(path);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().IsCorruption());
+      CHECK(r.status().message().find(path.string()) != std::string::npos);
+    }
+  }
+  SECTION("trailing bytes") {
+    std::vector<char> longer = good;
+    longer.push_back('x');
+    WriteBytes(path, longer);
+    CHECK(Embeddings::Load(path).status().IsCorruption());
+  }
+  SECTION("a flipped value bit") {
+    std::vector<char> bad = good;
+    bad[60] ^= 0x01;
+    WriteBytes(path, bad);
+    auto r = Embeddings::Load(path);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("checksum mismatch") != std::string::npos);
+  }
+  SECTION("a header claiming more rows") {
+    std::vector<char> bad = good;
+    bad[16] = 100;
+    WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().IsCorruption());
+    bad[23] = 0x7f;  // absurd row count: refused before any allocation
+    WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().IsCorruption());
+  }
+  SECTION("bad magic and version") {
+    std::vector<char> bad = good;
+    bad[0] = 'X';
+    WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().message().find("bad magic") != std::string::npos);
+    bad = good;
+    bad[8] = 9;
+    WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().message().find("version 9") != std::string::npos);
+  }
+  SECTION("missing") {
+    CHECK(Embeddings::Load(dir / "absent.emb").status().IsIOError());
+  }
+}
+
+TEST_CASE("Embeddings::Save reports an unwritable path", "[embed]") {
+  auto s = Sample().Save("/nonexistent-dir/e.emb");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.IsIOError());
+  CHECK(s.message().find("/nonexistent-dir/e.emb.tmp") != std::string::npos);
+}
+
+TEST_CASE("Embeddings rows, normalisation and shape checks", "[embed]") {
+  auto bad = Embeddings::FromValues(2, 3, std::vector<float>(5));
+  CHECK(bad.status().IsInvalidArgument());
+  Embeddings e(2, 2);
+  e.MutableRow(0)[0] = 3;
+  e.MutableRow(0)[1] = 4;
+  e.NormalizeRows();
+  CHECK(e.Row(0)[0] == Approx(0.6f));
+  CHECK(e.Row(0)[1] == Approx(0.8f));
+  CHECK(e.Row(1)[0] == 0.0f);  // zero rows stay zero
+  CHECK(e.Dot(0, 0) == Approx(1.0f));
+}

@@ -1,0 +1,144 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "partnergraph/embed/random_walker.hpp"
+#include "partnergraph/embed/skip_gram.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+// Two cliques of 10 nodes (0-9 and 10-19) joined by the single edge 9-10.
+struct TwoCommunities {
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<std::uint32_t> targets;
+  TwoCommunities() {
+    for (std::uint32_t v = 0; v < 20; ++v) {
+      const std::uint32_t base = v < 10 ? 0 : 10;
+      for (std::uint32_t u = base; u < base + 10; ++u) {
+        if (u != v) targets.push_back(u);
+      }
+      if (v == 9) targets.push_back(10);
+      if (v == 10) targets.push_back(9);
+      offsets.push_back(targets.size());
+    }
+  }
+  SequenceCorpus Walks(std::uint64_t seed) const {
+    WalkOptions options;
+    options.walks_per_node = 20;
+    options.walk_length = 20;
+    options.seed = seed;
+    return RandomWalker::Create({offsets, targets, {}}, options).value().Walk().value();
+  }
+};
+
+SgnsOptions SmallOptions() {
+  SgnsOptions options;
+  options.dim = 16;
+  options.window = 3;
+  options.negatives = 5;
+  options.epochs = 3;
+  options.shards = 4;
+  options.block_tokens = 256;  // several rounds per epoch
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("Skip-gram is bit-identical for a seed, whatever the thread count", "[embed]") {
+  const SequenceCorpus walks = TwoCommunities().Walks(1);
+  SgnsOptions options = SmallOptions();
+  options.threads = 1;
+  auto one = TrainSkipGram(walks, 20, options);
+  options.threads = 2;
+  auto two = TrainSkipGram(walks, 20, options);
+  auto two_again = TrainSkipGram(walks, 20, options);
+  REQUIRE(one.ok());
+  REQUIRE(two.ok());
+  REQUIRE(two_again.ok());
+  CHECK(one->values() == two->values());
+  CHECK(two->values() == two_again->values());
+
+  options.seed = 43;
+  auto other = TrainSkipGram(walks, 20, options);
+  REQUIRE(other.ok());
+  CHECK(other->values() != one->values());
+  CHECK(one->config_json().find("\"method\":\"sgns\"") != std::string::npos);
+}
+
+TEST_CASE("Skip-gram on walks places same-community nodes closer", "[embed]") {
+  const SequenceCorpus walks = TwoCommunities().Walks(3);
+  auto e = TrainSkipGram(walks, 20, SmallOptions());
+  REQUIRE(e.ok());
+  double within = 0, across = 0;
+  int n_within = 0, n_across = 0;
+  for (std::uint32_t a = 0; a < 20; ++a) {
+    CHECK(e->Dot(a, a) == Approx(1.0f));
+    for (std::uint32_t b = a + 1; b < 20; ++b) {
+      if ((a < 10) == (b < 10)) {
+        within += e->Dot(a, b);
+        ++n_within;
+      } else {
+        across += e->Dot(a, b);
+        ++n_across;
+      }
+    }
+  }
+  within /= n_within;
+  across /= n_across;
+  INFO("mean cosine within communities " << within << ", across " << across);
+  CHECK(within > across + 0.3);
+  // Each node's nearest other node is in its own community.
+  for (std::uint32_t a = 0; a < 20; ++a) {
+    std::uint32_t best = a == 0 ? 1 : 0;
+    for (std::uint32_t b = 0; b < 20; ++b) {
+      if (b != a && e->Dot(a, b) > e->Dot(a, best)) best = b;
+    }
+    CHECK((a < 10) == (best < 10));
+  }
+}
+
+TEST_CASE("Skip-gram leaves tokens absent from the corpus at zero", "[embed]") {
+  SequenceCorpus corpus;
+  for (int i = 0; i < 50; ++i) corpus.Add(std::vector<std::uint32_t>{0, 1, 2, 1, 0});
+  auto e = TrainSkipGram(corpus, 5, SmallOptions());
+  REQUIRE(e.ok());
+  REQUIRE(e->rows() == 5);
+  for (std::uint32_t t : {3u, 4u}) {
+    for (float v : e->Row(t)) CHECK(v == 0.0f);
+  }
+  CHECK(e->Dot(0, 0) == Approx(1.0f));
+
+  auto empty = TrainSkipGram(SequenceCorpus(), 3, SmallOptions());
+  REQUIRE(empty.ok());
+  for (float v : empty->values()) CHECK(v == 0.0f);
+}
+
+TEST_CASE("Skip-gram with subsampling and without negatives still runs deterministically", "[embed]") {
+  const SequenceCorpus walks = TwoCommunities().Walks(5);
+  SgnsOptions options = SmallOptions();
+  options.subsample = 0.01;
+  options.negatives = 0;
+  auto a = TrainSkipGram(walks, 20, options);
+  auto b = TrainSkipGram(walks, 20, options);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->values() == b->values());
+}
+
+TEST_CASE("Skip-gram refuses out-of-vocabulary tokens and bad options", "[embed]") {
+  SequenceCorpus corpus;
+  corpus.Add(std::vector<std::uint32_t>{0, 1});
+  corpus.Add(std::vector<std::uint32_t>{1, 7, 0});
+  auto bad = TrainSkipGram(corpus, 5, {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().IsInvalidArgument());
+  CHECK(bad.status().message() ==
+        "skip-gram: sequence 1, position 1: token 7 is outside the vocabulary of 5");
+  SgnsOptions options;
+  options.window = 0;
+  auto bad_window = TrainSkipGram(corpus, 8, options);
+  REQUIRE_FALSE(bad_window.ok());
+  CHECK(bad_window.status().message() == "sgns.window: 0 is out of range [1, 1000]");
+}

@@ -1,0 +1,350 @@
+// The engine over a real model folder built from datasets/tiny: the partner
+// and coupon answers the fixture was designed for, every filter, privacy
+// suppression, precomputed == live, and damaged or mismatched model parts.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "partnergraph/engine/engine.hpp"
+#include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/ingest/loader.hpp"
+#include "test_paths.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+// Builds a model folder from datasets/tiny (once per name) and returns its path.
+std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph_options = {}) {
+  auto dir = testing::FreshTempDir(name);
+  LoadReport report;
+  auto dataset = LoadDataset(testing::TinyDataset(), LoadOptions{}, &report);
+  REQUIRE(dataset.ok());
+  GraphBuilder builder(graph_options);
+  REQUIRE(builder.Build(*dataset).ok());
+  auto graph = builder.Freeze();
+  REQUIRE(graph.ok());
+  REQUIRE(SaveGraph(**graph, dir / "graph.pgg").ok());
+  std::ifstream in(testing::SourceDir() / "models" / "default.json");
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto config = ParseModelConfig(json, "models/default.json");
+  REQUIRE(config.ok());
+  ModelBuildReport build_report;
+  Status built = BuildModel(*graph, *config, json, dir, &build_report);
+  INFO(built.ToString());
+  REQUIRE(built.ok());
+  return dir;
+}
+
+const std::filesystem::path& TinyModel() {
+  static const std::filesystem::path dir = BuildTinyModel("engine_tiny_model");
+  return dir;
+}
+
+std::shared_ptr<const Engine> OpenTiny() {
+  auto engine = Engine::Open(TinyModel());
+  INFO(engine.status().ToString());
+  REQUIRE(engine.ok());
+  return *engine;
+}
+
+std::set<std::string> Ids(const PartnerAnswer& a) {
+  std::set<std::string> out;
+  for (const auto& p : a.partners) out.insert(p.merchant_id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("The bakery's partners are the florist and the wine shop", "[engine]") {
+  auto engine = OpenTiny();
+  auto answer = engine->RecommendPartners("m_bakery", 10, {});
+  REQUIRE(answer.ok());
+  CHECK(Ids(*answer) == std::set<std::string>{"m_florist", "m_wine"});
+  for (const auto& p : answer->partners) {
+    CHECK(p.merchant_id != "m_bakery2");  // a declared competitor: never
+    CHECK(p.components.competition_penalty == 0.0);
+    CHECK(p.components.category_complementarity >= 0.0);
+    CHECK(p.shared_segments.size() <= 3);
+  }
+  // Sorted by score, best first.
+  REQUIRE(answer->partners.size() == 2);
+  CHECK(answer->partners[0].score >= answer->partners[1].score);
+}
+
+TEST_CASE("Each partner filter removes what it says", "[engine]") {
+  auto engine = OpenTiny();
+  SECTION("categories keeps only the listed categories") {
+    PartnerFiltersView f;
+    f.categories = {"wine"};
+    auto a = engine->RecommendPartners("m_bakery", 10, f);
+    REQUIRE(a.ok());
+    CHECK(Ids(*a) == std::set<std::string>{"m_wine"});
+    CHECK_FALSE(a->precomputed);
+  }
+  SECTION("exclude_categories drops them") {
+    PartnerFiltersView f;
+    f.exclude_categories = {"wine"};
+    auto a = engine->RecommendPartners("m_bakery", 10, f);
+    REQUIRE(a.ok());
+    CHECK(Ids(*a) == std::set<std::string>{"m_florist"});
+  }
+  SECTION("regions: the only southern merchants are blocked or opted out") {
+    PartnerFiltersView f;
+    f.regions = {"south"};
+    auto a = engine->RecommendPartners("m_bakery", 10, f);
+    REQUIRE(a.ok());
+    CHECK(a->partners.empty());
+  }
+  SECTION("existing partners only when asked") {
+    auto without = engine->RecommendPartners("m_florist", 10, {});
+    REQUIRE(without.ok());
+    CHECK(Ids(*without).count("m_hardware") == 0);
+    PartnerFiltersView f;
+    f.include_existing_partners = true;
+    auto with = engine->RecommendPartners("m_florist", 10, f);
+    REQUIRE(with.ok());
+    CHECK(Ids(*with).count("m_hardware") == 1);
+  }
+  SECTION("opted-out merchants are never suggested, to anyone") {
+    for (const char* m : {"m_bakery", "m_bakery2", "m_florist", "m_wine", "m_hardware"}) {
+      auto a = engine->RecommendPartners(m, 10, {});
+      REQUIRE(a.ok());
+      CHECK(Ids(*a).count("m_cheese") == 0);
+    }
+  }
+  SECTION("blocked pairs never appear") {
+    auto a = engine->RecommendPartners("m_hardware", 10, {});
+    REQUIRE(a.ok());
+    CHECK(Ids(*a).count("m_bakery") == 0);
+  }
+  SECTION("tiers must be known") {
+    PartnerFiltersView f;
+    f.tiers = {"platinum"};
+    auto a = engine->RecommendPartners("m_bakery", 10, f);
+    CHECK(a.status().IsInvalidArgument());
+    f.tiers = {"gold", "silver", "bronze"};
+    auto all = engine->RecommendPartners("m_bakery", 10, f);
+    REQUIRE(all.ok());
+    CHECK(Ids(*all) == std::set<std::string>{"m_florist", "m_wine"});
+  }
+  SECTION("unknown regions and categories are named") {
+    PartnerFiltersView f;
+    f.regions = {"atlantis"};
+    auto a = engine->RecommendPartners("m_bakery", 10, f);
+    REQUIRE(a.status().IsInvalidArgument());
+    CHECK(a.status().message().find("atlantis") != std::string::npos);
+  }
+}
+
+TEST_CASE("Counts below the pair's k_min are suppressed, never rounded", "[engine]") {
+  auto engine = OpenTiny();
+  // bakery k_min 3, florist 2: the pair's k_min is 3; 6 shared customers, both share.
+  auto florist = engine->ExplainPair("m_bakery", "m_florist");
+  REQUIRE(florist.ok());
+  REQUIRE(florist->shared_customers.has_value());
+  CHECK(*florist->shared_customers == 6);
+  // bakery and cheese share 2 customers (c01, c03) < 3: suppressed.
+  auto cheese = engine->ExplainPair("m_bakery", "m_cheese");
+  REQUIRE(cheese.ok());
+  CHECK_FALSE(cheese->shared_customers.has_value());
+  for (const auto& s : cheese->shared_segments) CHECK_FALSE(s.count.has_value());
+  CHECK(std::find(cheese->excluded_because.begin(), cheese->excluded_because.end(),
+                  "opted out of discovery") != cheese->excluded_because.end());
+  // wine (k_min 5, does not share overlaps): the total shows (6 >= 5), segment counts never.
+  auto wine = engine->ExplainPair("m_bakery", "m_wine");
+  REQUIRE(wine.ok());
+  REQUIRE(wine->shared_customers.has_value());
+  CHECK(*wine->shared_customers == 6);
+  CHECK_FALSE(wine->shared_segments.empty());
+  for (const auto& s : wine->shared_segments) CHECK_FALSE(s.count.has_value());
+  // Every shown segment count respects k_min.
+  for (const auto& s : florist->shared_segments) {
+    if (s.count) CHECK(*s.count >= 3);
+  }
+  auto competitor = engine->ExplainPair("m_bakery", "m_bakery2");
+  REQUIRE(competitor.ok());
+  CHECK(competitor->components.competition_penalty == 1.0);
+  CHECK_FALSE(competitor->excluded_because.empty());
+}
+
+TEST_CASE("Overlap reports need both merchants to share", "[engine]") {
+  auto engine = OpenTiny();
+  auto shared = engine->OverlapReport("m_bakery", "m_florist");
+  REQUIRE(shared.ok());
+  CHECK(shared->k_min == 3);
+  std::int64_t sum = 0;
+  for (const auto& s : shared->segments) {
+    if (s.count) {
+      CHECK(*s.count >= 3);
+      sum += *s.count;
+    }
+  }
+  CHECK(sum <= 6);
+  CHECK(engine->OverlapReport("m_bakery", "m_wine").status().IsPermissionDenied());
+  CHECK(engine->OverlapReport("m_bakery", "nope").status().IsNotFound());
+}
+
+TEST_CASE("Coupon pairs: co-purchased SKUs of other merchants, never a competitor's",
+          "[engine]") {
+  auto engine = OpenTiny();
+  auto bread = engine->RecommendCouponPairs("s_bread", "", 10, {});
+  REQUIRE(bread.ok());
+  REQUIRE_FALSE(bread->pairs.empty());
+  std::set<std::string> skus;
+  for (const auto& p : bread->pairs) {
+    skus.insert(p.sku_id);
+    CHECK(p.trigger_sku_id == "s_bread");
+    CHECK(p.merchant_id != "m_bakery");
+    CHECK(p.merchant_id != "m_bakery2");  // competitor
+    CHECK(p.merchant_id != "m_cheese");   // does not allow coupons
+  }
+  CHECK(skus.count("s_roses") + skus.count("s_tulips") + skus.count("s_red") >= 2);
+  CHECK(skus.count("s_bread2") == 0);
+  CHECK(skus.count("s_brie") == 0);
+
+  CouponFiltersView cheap;
+  cheap.max_price = 17.0;
+  auto filtered = engine->RecommendCouponPairs("s_bread", "", 10, cheap);
+  REQUIRE(filtered.ok());
+  for (const auto& p : filtered->pairs) CHECK(p.price <= 17.0);
+
+  auto merchant = engine->RecommendCouponPairs("", "m_bakery", 5, {});
+  REQUIRE(merchant.ok());
+  CHECK(merchant->precomputed);
+  CHECK(engine->RecommendCouponPairs("s_bread", "m_bakery", 5, {}).status().IsInvalidArgument());
+  CHECK(engine->RecommendCouponPairs("", "", 5, {}).status().IsInvalidArgument());
+  CHECK(engine->RecommendCouponPairs("s_nope", "", 5, {}).status().IsNotFound());
+  CouponFiltersView inverted;
+  inverted.min_price = 10;
+  inverted.max_price = 5;
+  CHECK(engine->RecommendCouponPairs("s_bread", "", 5, inverted).status().IsInvalidArgument());
+}
+
+TEST_CASE("Precomputed answers equal the live recommender's", "[engine]") {
+  auto engine = OpenTiny();
+  auto live_engine = Engine::Open(TinyModel(), EngineOptions{1, /*use_precomputed=*/false});
+  REQUIRE(live_engine.ok());
+  for (const char* m : {"m_bakery", "m_bakery2", "m_florist", "m_wine", "m_hardware", "m_cheese"}) {
+    for (int k : {1, 3, 10}) {
+      auto pre = engine->RecommendPartners(m, k, {});
+      auto live = (*live_engine)->RecommendPartners(m, k, {});
+      REQUIRE(pre.ok());
+      REQUIRE(live.ok());
+      CHECK(pre->precomputed);
+      CHECK_FALSE(live->precomputed);
+      REQUIRE(pre->partners.size() == live->partners.size());
+      for (std::size_t i = 0; i < pre->partners.size(); ++i) {
+        CHECK(pre->partners[i].merchant_id == live->partners[i].merchant_id);
+        CHECK(pre->partners[i].score == live->partners[i].score);
+        CHECK(pre->partners[i].shared_customers == live->partners[i].shared_customers);
+        REQUIRE(pre->partners[i].shared_segments.size() ==
+                live->partners[i].shared_segments.size());
+        for (std::size_t j = 0; j < pre->partners[i].shared_segments.size(); ++j) {
+          CHECK(pre->partners[i].shared_segments[j].segment_id ==
+                live->partners[i].shared_segments[j].segment_id);
+          CHECK(pre->partners[i].shared_segments[j].count ==
+                live->partners[i].shared_segments[j].count);
+        }
+      }
+      auto pre_c = engine->RecommendCouponPairs("", m, k, {});
+      auto live_c = (*live_engine)->RecommendCouponPairs("", m, k, {});
+      REQUIRE(pre_c.ok());
+      REQUIRE(live_c.ok());
+      REQUIRE(pre_c->pairs.size() == live_c->pairs.size());
+      for (std::size_t i = 0; i < pre_c->pairs.size(); ++i) {
+        CHECK(pre_c->pairs[i].sku_id == live_c->pairs[i].sku_id);
+        CHECK(pre_c->pairs[i].trigger_sku_id == live_c->pairs[i].trigger_sku_id);
+        CHECK(pre_c->pairs[i].score == live_c->pairs[i].score);
+      }
+    }
+  }
+}
+
+TEST_CASE("Bad requests get InvalidArgument or NotFound naming the field", "[engine]") {
+  auto engine = OpenTiny();
+  CHECK(engine->RecommendPartners("m_nope", 10, {}).status().IsNotFound());
+  auto k0 = engine->RecommendPartners("m_bakery", 0, {});
+  REQUIRE(k0.status().IsInvalidArgument());
+  CHECK(k0.status().message().find("k:") == 0);
+  CHECK(engine->RecommendPartners("m_bakery", 101, {}).status().IsInvalidArgument());
+  PartnerFiltersView f;
+  f.candidates = 0;
+  CHECK(engine->RecommendPartners("m_bakery", 10, f).status().IsInvalidArgument());
+  f.candidates = 20000;
+  CHECK(engine->RecommendPartners("m_bakery", 10, f).status().IsInvalidArgument());
+  CHECK(engine->GetMerchant("m_nope").status().IsNotFound());
+  CHECK(engine->ListMerchants(std::string("garbage"), 10, "", "").status().IsInvalidArgument());
+  CHECK(engine->ListMerchants(std::nullopt, 0, "", "").status().IsInvalidArgument());
+}
+
+TEST_CASE("GetMerchant, ListMerchants and Stats", "[engine]") {
+  auto engine = OpenTiny();
+  auto m = engine->GetMerchant("m_cheese");
+  REQUIRE(m.ok());
+  CHECK(m->name == "Curd & Rind, Cheesemonger");
+  CHECK(m->category == "cheese");
+  CHECK_FALSE(m->discoverable);
+  CHECK_FALSE(m->allow_coupons);
+  CHECK(m->customers == 2);
+  auto page1 = engine->ListMerchants(std::nullopt, 4, "", "");
+  REQUIRE(page1.ok());
+  CHECK(page1->merchants.size() == 4);
+  CHECK(page1->total == 6);
+  REQUIRE(page1->next_page_token.has_value());
+  auto page2 = engine->ListMerchants(page1->next_page_token, 4, "", "");
+  REQUIRE(page2.ok());
+  CHECK(page2->merchants.size() == 2);
+  CHECK_FALSE(page2->next_page_token.has_value());
+  auto bakeries = engine->ListMerchants(std::nullopt, 10, "bakery", "");
+  REQUIRE(bakeries.ok());
+  CHECK(bakeries->total == 2);
+  auto stats = engine->Stats();
+  CHECK(stats.merchants == 6);
+  CHECK(stats.skus == 9);
+  CHECK(stats.order_lines == 30);
+}
+
+TEST_CASE("A model whose index was built for another graph is refused", "[engine]") {
+  GraphOptions other;
+  other.min_shared_customers = 2;  // a different graph, so a different fingerprint
+  auto other_dir = BuildTinyModel("engine_other_model", other);
+  auto dir = testing::FreshTempDir("engine_mixed_model");
+  for (const auto& entry : std::filesystem::directory_iterator(TinyModel())) {
+    std::filesystem::copy(entry.path(), dir / entry.path().filename());
+  }
+  std::filesystem::copy(other_dir / "merchants.faiss", dir / "merchants.faiss",
+                        std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy(other_dir / "merchants.faiss.meta", dir / "merchants.faiss.meta",
+                        std::filesystem::copy_options::overwrite_existing);
+  auto engine = Engine::Open(dir);
+  REQUIRE_FALSE(engine.ok());
+  CHECK(engine.status().message().find("different graph") != std::string::npos);
+}
+
+TEST_CASE("Missing and damaged model parts are refused with the file named", "[engine]") {
+  CHECK(Engine::Open(testing::FreshTempDir("engine_empty_model")).status().ToString().find(
+            "graph.pgg") != std::string::npos);
+  CHECK(Engine::Open("/nonexistent/model").status().IsNotFound());
+  auto dir = testing::FreshTempDir("engine_damaged_model");
+  for (const auto& entry : std::filesystem::directory_iterator(TinyModel())) {
+    std::filesystem::copy(entry.path(), dir / entry.path().filename());
+  }
+  {
+    std::fstream f(dir / "precomputed.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x7f');
+  }
+  auto damaged = Engine::Open(dir);
+  REQUIRE_FALSE(damaged.ok());
+  CHECK(damaged.status().IsCorruption());
+  CHECK(damaged.status().message().find("precomputed.bin") != std::string::npos);
+  std::filesystem::resize_file(dir / "precomputed.bin", 10);
+  CHECK(Engine::Open(dir).status().IsCorruption());
+  std::filesystem::remove(dir / "config.json");
+  CHECK_FALSE(Engine::Open(dir).ok());
+}
