@@ -1,6 +1,7 @@
 #include "rpc_client.hpp"
 
 #include <thrift/TApplicationException.h>
+#include <thrift/TOutput.h>
 #include <thrift/TConfiguration.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
@@ -10,6 +11,7 @@
 #include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 
 #include "PartnerGraph.h"
@@ -123,6 +125,10 @@ RpcClient::~RpcClient() {
 }
 
 Result<std::unique_ptr<RpcClient>> RpcClient::Connect(const RpcClientOptions& options) {
+  static std::once_flag quiet;
+  std::call_once(quiet, [] {
+    apache::thrift::GlobalOutput.setOutputFunction([](const char*) {});
+  });
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const int max_message = at::TConfiguration::DEFAULT_MAX_MESSAGE_SIZE;

@@ -9,7 +9,11 @@
 //                                    closed: every later call returns IOError; Connect again);
 //   a reply that does not parse, or a Thrift application error -> Internal.
 //
-// Thread safety: one RpcClient is one connection; use it from one thread at a time.
+// The first Connect() silences Thrift's own messages on stderr (its GlobalOutput) for the
+// process: every failure is reported through the returned Status instead.
+//
+// Thread safety: one RpcClient is one connection; use it from one thread at a time. Connect()
+// may be called from any thread.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "PartnerGraph.h"
 #include "handler.hpp"
@@ -160,9 +162,11 @@ class ConnectionProcessor final : public at::TProcessor {
   }
 
  private:
-  // True when request bytes are readable; false when the connection should close: the peer
-  // closed it, the shutdown began and no request is pending, or it stayed idle too long.
+  // True when a request is to be read; false when the connection should close: the peer closed
+  // it, it stayed idle too long, or the shutdown began and the requests received before this
+  // connection noticed it have been answered (drain_budget_).
   bool WaitForRequest() {
+    if (drain_budget_) return TakeFromDrainBudget();
     const int timeout = state_->options.idle_timeout_ms > 0 ? state_->options.idle_timeout_ms : -1;
     pollfd fds[2] = {{fd_, POLLIN, 0}, {state_->drain_fd, POLLIN, 0}};
     int n = 0;
@@ -178,9 +182,9 @@ class ConnectionProcessor final : public at::TProcessor {
               "idle for " + std::to_string(state_->options.idle_timeout_ms) + " ms");
       return false;
     }
-    if (fds[0].revents == 0) {
-      Closing(spdlog::level::debug, "shutting down, no request pending");
-      return false;
+    if (fds[1].revents != 0) {
+      drain_budget_ = CountPendingRequests();
+      return TakeFromDrainBudget();
     }
     char byte = 0;
     ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -195,6 +199,38 @@ class ConnectionProcessor final : public at::TProcessor {
     return true;
   }
 
+  bool TakeFromDrainBudget() {
+    if (*drain_budget_ == 0) {
+      Closing(spdlog::level::debug, "shut down after answering the requests it had received");
+      return false;
+    }
+    --*drain_budget_;
+    return true;
+  }
+
+  // The requests whose bytes (at least the first one) have arrived: the frames in the socket's
+  // receive queue, counted from their length prefixes without consuming them. A frame whose rest
+  // is still on its way counts (its read waits up to the frame timeout). Bounded by the receive
+  // buffer, so a client that keeps sending cannot hold a shutdown open.
+  int CountPendingRequests() const {
+    int pending = 0;
+    if (::ioctl(fd_, FIONREAD, &pending) != 0 || pending <= 0) return 0;
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(pending));
+    ssize_t got = ::recv(fd_, bytes.data(), bytes.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (got <= 0) return 0;
+    int frames = 0;
+    std::size_t at = 0;
+    const auto size = static_cast<std::size_t>(got);
+    while (at < size) {
+      ++frames;
+      if (at + 4 > size) break;
+      std::uint32_t length = (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
+                             (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
+      at += 4 + std::size_t{length};
+    }
+    return frames;
+  }
+
   void Closing(spdlog::level::level_enum level, std::string reason) {
     close_level_ = level;
     close_reason_ = std::move(reason);
@@ -207,6 +243,8 @@ class ConnectionProcessor final : public at::TProcessor {
   bool refused_;
   spdlog::level::level_enum close_level_ = spdlog::level::debug;
   std::string close_reason_ = "closed";
+  // Set once this connection has noticed the shutdown: requests it still answers.
+  std::optional<int> drain_budget_;
 };
 
 class ConnectionProcessorFactory final : public at::TProcessorFactory {

@@ -8,8 +8,10 @@
 // client sees a closed connection instead of waiting.
 //
 // Shutdown (Shutdown(), e.g. on SIGTERM): the listening socket stops accepting; every open
-// connection finishes the call it is answering and also answers a request whose bytes have
-// already arrived, then closes; Run() returns when the last connection has closed.
+// connection finishes the call it is answering, then answers the requests whose bytes had
+// arrived when it noticed the shutdown (counted from the frames in its receive queue, so a client
+// that keeps sending cannot hold the shutdown open), then closes; Run() returns when the last
+// connection has closed.
 //
 // Server kinds (docs/serving.md has the measurements that chose the default):
 //   kThreadPool  TThreadPoolServer: one pooled thread per open connection (the default).

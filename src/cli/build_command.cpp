@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/common/time.hpp"
+#include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
@@ -37,7 +38,26 @@ struct BuildArgs {
   double window_days = GraphOptions().copurchase_window_seconds / 86400.0;
   std::uint32_t min_copurchase_support = GraphOptions().min_copurchase_support;
   std::uint32_t max_segments = GraphOptions().max_segments;
+  // Model configuration (embeddings, indexes, recommenders); empty: the project's
+  // models/default.json when the source tree is there, else the built-in defaults.
+  std::string config;
+  // Only the graph: no embeddings, indexes or precomputed answers.
+  bool graph_only = false;
 };
+
+// The configuration text to use and where it came from.
+Result<std::pair<std::string, std::string>> ReadModelConfigText(const std::string& path) {
+  std::filesystem::path file = path;
+  if (file.empty()) {
+    const std::filesystem::path bundled = PG_DEFAULT_MODEL_CONFIG;
+    if (!std::filesystem::exists(bundled)) return std::pair<std::string, std::string>{"{}", "built-in defaults"};
+    file = bundled;
+  }
+  std::ifstream in(file);
+  if (!in) return Status::InvalidArgument("--config: cannot read " + file.string());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::pair<std::string, std::string>{text, file.string()};
+}
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -111,13 +131,22 @@ int RunBuild(const BuildArgs& args) {
     std::fprintf(stderr, "partnergraph build: %s\n", valid.message().c_str());
     return kExitUsage;
   }
+  auto config_text = ReadModelConfigText(args.config);
+  if (!config_text.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", config_text.status().message().c_str());
+    return kExitUsage;
+  }
+  auto config = ParseModelConfig(config_text->first, config_text->second);
+  if (!config.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", config.status().message().c_str());
+    return kExitUsage;
+  }
   int threads = args.threads == 0 ? tbb::this_task_arena::max_concurrency()
                                   : static_cast<int>(args.threads);
   tbb::task_arena arena(threads);
   nlohmann::json stages = nlohmann::json::array();
   auto note = [&](const std::string& name, double seconds) {
     stages.push_back({{"name", name}, {"seconds", seconds}});
-    if (!args.json) std::fprintf(stderr, "  %-30s %9.3f s\n", name.c_str(), seconds);
   };
   Progress overall("build", 3);
 
@@ -177,6 +206,25 @@ int RunBuild(const BuildArgs& args) {
   }
   note("save", Seconds(start));
   overall.Advance();
+
+  // ---- Embeddings, indexes, precomputed answers ----
+  nlohmann::json model = nullptr;
+  if (!args.graph_only) {
+    ModelBuildReport model_report;
+    Status model_built = Status::Internal("not built");
+    arena.execute(
+        [&] { model_built = BuildModel(graph, *config, config_text->first, out, &model_report); });
+    if (!model_built.ok()) {
+      std::fprintf(stderr, "partnergraph build: %s\n", model_built.ToString().c_str());
+      return model_built.IsIOError() ? kExitWriteFailed : kExitBadInput;
+    }
+    for (const auto& stage : model_report.stages) note(stage.name, stage.seconds);
+    model = {{"config", config_text->second},
+             {"merchant_index", model_report.merchant_factory},
+             {"sku_index", model_report.sku_factory},
+             {"partner_embedding", config->model.partner_embedding},
+             {"precomputed", config->model.precompute}};
+  }
   overall.Finish();
 
   nlohmann::json nodes = nlohmann::json::object(), edges = nlohmann::json::object();
@@ -213,6 +261,7 @@ int RunBuild(const BuildArgs& args) {
         {"copurchase_edges_capped", report.copurchase_edges_capped},
         {"merchants_capped_competitor_candidates", report.merchants_capped_competitor_candidates},
         {"segment_keys_merged", report.segment_keys_merged}}},
+      {"model", model},
       {"stages", stages},
       {"graph_memory_bytes", graph->MemoryBytes()},
       {"peak_rss_bytes", PeakRssBytes()},
@@ -231,9 +280,14 @@ int RunBuild(const BuildArgs& args) {
                 graph->customer_count(), graph->segment_count(), graph->category_count(),
                 static_cast<unsigned long long>(graph->edge_count()));
     double total = 0;
-    for (const auto& s : stages) total += s["seconds"].get<double>();
-    std::printf("total %.3f s (stages above, on stderr); graph %.1f MiB; peak RSS %.1f MiB\n",
-                total, graph->MemoryBytes() / 1048576.0, PeakRssBytes() / 1048576.0);
+    for (const auto& s : stages) {
+      std::printf("  %-36s %9.3f s\n", s["name"].get<std::string>().c_str(),
+                  s["seconds"].get<double>());
+      total += s["seconds"].get<double>();
+    }
+    std::printf("  %-36s %9.3f s\n", "total", total);
+    std::printf("graph in memory %.1f MiB; peak RSS %.1f MiB\n", graph->MemoryBytes() / 1048576.0,
+                PeakRssBytes() / 1048576.0);
     if (load_report.total_errors > 0) {
       std::printf("%zu rows were rejected (see %s)\n", load_report.total_errors,
                   load_report.reject_report.string().c_str());
@@ -248,8 +302,9 @@ void AddBuildCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<BuildArgs>();
   auto* cmd = app.add_subcommand(
       "build",
-      "Load a dataset folder and build the ecosystem graph into MODEL_DIR (graph.pgg, "
-      "manifest.json). Exit 0 ok, 1 usage, 2 bad input, 3 cannot write");
+      "Load a dataset folder, build the ecosystem graph, train the embeddings and indexes and "
+      "precompute the default answers into MODEL_DIR. Exit 0 ok, 1 usage, 2 bad input, "
+      "3 cannot write");
   cmd->add_option("--data", args->data, "Dataset folder in the native format")->required();
   cmd->add_option("--out", args->out, "Model folder to write (created if missing)")->required();
   cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
@@ -264,6 +319,10 @@ void AddBuildCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--max-segments", args->max_segments, "Maximum number of customer segments")
       ->capture_default_str();
+  cmd->add_option("--config", args->config,
+                  "Model configuration JSON (default: models/default.json of the source tree)");
+  cmd->add_flag("--graph-only", args->graph_only,
+                "Build and save only the graph (no embeddings, indexes or precomputed answers)");
   cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout");
   cmd->callback([args, &exit_code] { exit_code = RunBuild(*args); });
 }

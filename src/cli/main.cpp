@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   partnergraph::cli::AddAttributeCommand(app, exit_code);
   partnergraph::cli::AddKeysCommand(app, exit_code);
   partnergraph::cli::AddQueryCommand(app, exit_code);
+  partnergraph::cli::AddRecommendCommands(app, exit_code);
+  partnergraph::cli::AddEvaluateCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

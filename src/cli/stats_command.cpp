@@ -50,6 +50,19 @@ nlohmann::json ToJson(const Distribution& d) {
   return {{"min", d.min}, {"median", d.median}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
 }
 
+std::string FormatBytes(std::size_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024.0 && unit < 4) {
+    value /= 1024.0;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.2f %s", value, units[unit]);
+  return buf;
+}
+
 std::string Hex(std::uint64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
@@ -175,9 +188,9 @@ int RunStats(const StatsArgs& args) {
   top_rows("top merchants by revenue", top_revenue);
   std::printf("\nmemory by structure\n");
   for (const auto& item : g.MemoryBreakdown()) {
-    std::printf("  %-30s %12.2f MiB\n", item.structure.c_str(), item.bytes / 1048576.0);
+    std::printf("  %-30s %14s\n", item.structure.c_str(), FormatBytes(item.bytes).c_str());
   }
-  std::printf("  %-30s %12.2f MiB\n", "total", g.MemoryBytes() / 1048576.0);
+  std::printf("  %-30s %14s\n", "total", FormatBytes(g.MemoryBytes()).c_str());
   return kExitOk;
 }
 

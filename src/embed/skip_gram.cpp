@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -141,7 +142,9 @@ class LocalRows {
                           const std::uint32_t row = rows_[s];
                           float* base = shared + static_cast<std::size_t>(row) * dim_;
                           const float* delta = values_.data() + s * dim_;
-                          const float weight = 1.0f / static_cast<float>(touches[row]);
+                          const char* mode = std::getenv("PG_MERGE");
+                          const float m = static_cast<float>(touches[row]);
+                          const float weight = !mode ? 1.0f / m : mode[0] == 's' ? 1.0f : mode[0] == 'q' ? 1.0f / std::sqrt(m) : 1.0f / m;
                           for (std::uint32_t k = 0; k < dim_; ++k) base[k] += weight * delta[k];
                         }
                       });

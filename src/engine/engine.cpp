@@ -361,8 +361,8 @@ Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& 
   std::string built_at;
   if (std::filesystem::exists(dir / "manifest.json")) {
     auto manifest = nlohmann::json::parse(ReadText(dir / "manifest.json"), nullptr, false);
-    if (manifest.is_object() && manifest.contains("built_at") && manifest["built_at"].is_string()) {
-      built_at = manifest["built_at"].get<std::string>();
+    if (manifest.is_object() && manifest.contains("build_date") && manifest["build_date"].is_string()) {
+      built_at = manifest["build_date"].get<std::string>();
     }
   }
   return std::shared_ptr<const Engine>(

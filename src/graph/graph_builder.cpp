@@ -31,6 +31,30 @@ using graph_internal::Transpose;
 using Impl = EcosystemGraph::Impl;
 using Scratch = tbb::enumerable_thread_specific<std::vector<std::uint32_t>>;
 
+// A per-thread dense counter over [0, n): Add() in any order, then Drain()
+// hands out (key, count) in ascending key order and resets. O(n) memory per
+// thread, O(touched) time per use.
+class DenseCounter {
+ public:
+  explicit DenseCounter(std::uint32_t n) : counts_(n, 0) {}
+  void Add(std::uint32_t key) {
+    if (counts_[key]++ == 0) touched_.push_back(key);
+  }
+  template <typename Fn>
+  void Drain(Fn&& fn) {
+    std::sort(touched_.begin(), touched_.end());
+    for (std::uint32_t key : touched_) {
+      fn(key, counts_[key]);
+      counts_[key] = 0;
+    }
+    touched_.clear();
+  }
+
+ private:
+  std::vector<std::uint32_t> counts_;
+  std::vector<std::uint32_t> touched_;
+};
+
 // ---------------------------------------------------------------------------
 // Dataset validation: the builder indexes with every id, so each must be in
 // range; a hand-built or damaged Dataset is refused, never trusted.
@@ -726,13 +750,14 @@ Status BuildRun::Segments() {
     segment_of_key[k] = static_cast<std::uint32_t>(names.size());
     std::string category = d_.categories.Name(ks.key.category);
     std::string band = std::to_string(ks.key.band + 1) + " of " + std::to_string(bands);
+    std::string price_range = FormatMoney(ks.min_price);
+    if (FormatMoney(ks.max_price) != price_range) price_range += "-" + FormatMoney(ks.max_price);
     names.push_back(region_name(ks.key.region) + " / " + category + " / price " + band);
     descriptions.push_back("Customers in " +
                            (ks.key.region == kNone ? std::string("an unknown region")
                                                    : "region " + region_name(ks.key.region)) +
                            " whose top category by spend is " + category +
-                           " and whose mean item price is " + FormatMoney(ks.min_price) + "-" +
-                           FormatMoney(ks.max_price) + " (price band " + band +
+                           " and whose mean item price is " + price_range + " (price band " + band +
                            " within the category).");
     g.segment_region.push_back(ks.key.region);
     g.segment_category.push_back(ks.key.category);
@@ -941,28 +966,21 @@ Status BuildRun::SharedCustomers() {
   auto customers_of = Transpose<std::uint32_t>(
       capped, M_, [](std::uint32_t m) { return m; },
       [](std::uint32_t c, std::uint32_t, std::uint32_t) { return c; });
-  Scratch scratch;
+  tbb::enumerable_thread_specific<DenseCounter> counters(M_);
   using Entry = std::pair<std::uint32_t, std::uint32_t>;  // merchant, customers
   auto progress = MakeProgress("shared customers", M_);
   PG_ASSIGN_OR_RETURN(
       auto shared,
       BuildPerSource<Entry>(M_, "shared-customer edges", progress.get(), [&](std::uint32_t a, std::vector<Entry>& out) {
-        auto& acc = scratch.local();
-        acc.clear();
+        auto& counter = counters.local();
         for (std::uint32_t c : customers_of.Of(a)) {
           for (std::uint32_t b : capped.Of(c)) {
-            if (b != a) acc.push_back(b);
+            if (b != a) counter.Add(b);
           }
         }
-        std::sort(acc.begin(), acc.end());
-        for (std::size_t i = 0; i < acc.size();) {
-          std::size_t j = i;
-          while (j < acc.size() && acc[j] == acc[i]) ++j;
-          if (j - i >= options_.min_shared_customers) {
-            out.push_back({acc[i], static_cast<std::uint32_t>(j - i)});
-          }
-          i = j;
-        }
+        counter.Drain([&](std::uint32_t b, std::uint32_t count) {
+          if (count >= options_.min_shared_customers) out.push_back({b, count});
+        });
       }));
   std::vector<std::uint32_t> targets(shared.entries.size());
   g.shares_customers.resize(shared.entries.size());
@@ -1028,28 +1046,21 @@ Status BuildRun::CategoryPairs() {
     float expected;
     float lift;
   };
-  Scratch scratch;
+  tbb::enumerable_thread_specific<DenseCounter> counters(K_);
   PG_ASSIGN_OR_RETURN(
       auto pairs,
       BuildPerSource<Entry>(K_, "category pairs", nullptr, [&](std::uint32_t x, std::vector<Entry>& out) {
-        auto& acc = scratch.local();
-        acc.clear();
+        auto& counter = counters.local();
         for (std::uint32_t c : customers_of.Of(x)) {
           for (std::uint32_t y : cats.Of(c)) {
-            if (y != x) acc.push_back(y);
+            if (y != x) counter.Add(y);
           }
         }
-        std::sort(acc.begin(), acc.end());
-        for (std::size_t i = 0; i < acc.size();) {
-          std::size_t j = i;
-          while (j < acc.size() && acc[j] == acc[i]) ++j;
-          double expected = static_cast<double>(g.category_customers[x]) *
-                            g.category_customers[acc[i]] / n;
-          auto both = static_cast<std::uint32_t>(j - i);
-          out.push_back({acc[i], both, static_cast<float>(expected),
-                         static_cast<float>(both / expected)});
-          i = j;
-        }
+        counter.Drain([&](std::uint32_t y, std::uint32_t both) {
+          double expected =
+              static_cast<double>(g.category_customers[x]) * g.category_customers[y] / n;
+          out.push_back({y, both, static_cast<float>(expected), static_cast<float>(both / expected)});
+        });
       }));
   std::vector<std::uint32_t> targets(pairs.entries.size());
   g.category_pair_both.resize(pairs.entries.size());

@@ -230,21 +230,22 @@ Status SaveGraph(const EcosystemGraph& graph, const std::filesystem::path& path)
   for (const auto& s : sections) ok = ok && write(s.data, s.bytes);
   ok = ok && write(trailer.data(), trailer.size());
   ok = ok && std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0;
+  std::error_code ignored;
   if (!ok) {
     std::string why = SystemError();
     f.Close();
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return Status::IOError(tmp.string() + ": write failed: " + why);
   }
   if (f.Close() != 0) {
     std::string why = SystemError();
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return Status::IOError(tmp.string() + ": close failed: " + why);
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return Status::IOError(where + ": cannot rename " + tmp.string() + ": " + ec.message());
   }
   return Status::Ok();

@@ -169,15 +169,15 @@ TEST_CASE("Markov order 1: hand-computed removal effects", "[attribution]") {
   // value RE_a = 1 - 1.5/2.5 = 0.4, RE_b = 1 -> a = 15 × 0.4/1.4 = 30/7, b = 75/7.
   REQUIRE(r.markov.has_value());
   CHECK(r.order == 1);
-  CHECK(r.markov->conversion_probability == Approx(1.0 / 3).margin(1e-15));
-  CHECK(r.markov->value_per_journey == Approx(2.5).margin(1e-15));
-  CHECK(Credit(r, "a").removal_effect == Approx(0.4).margin(1e-15));
-  CHECK(Credit(r, "b").removal_effect == Approx(1.0).margin(1e-15));
-  CHECK(Credit(r, "a").conversions == Approx(4.0 / 7).margin(1e-14));
-  CHECK(Credit(r, "b").conversions == Approx(10.0 / 7).margin(1e-14));
-  CHECK(Credit(r, "a").value_removal_effect == Approx(0.4).margin(1e-15));
-  CHECK(Credit(r, "a").value == Approx(30.0 / 7).margin(1e-13));
-  CHECK(Credit(r, "b").value == Approx(75.0 / 7).margin(1e-13));
+  CHECK(r.markov->conversion_probability == Approx(1.0 / 3).epsilon(0).margin(1e-15));
+  CHECK(r.markov->value_per_journey == Approx(2.5).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "a").removal_effect == Approx(0.4).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "b").removal_effect == Approx(1.0).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "a").conversions == Approx(4.0 / 7).epsilon(0).margin(1e-14));
+  CHECK(Credit(r, "b").conversions == Approx(10.0 / 7).epsilon(0).margin(1e-14));
+  CHECK(Credit(r, "a").value_removal_effect == Approx(0.4).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "a").value == Approx(30.0 / 7).epsilon(0).margin(1e-13));
+  CHECK(Credit(r, "b").value == Approx(75.0 / 7).epsilon(0).margin(1e-13));
   // The transition matrix: (start), a, b, then (conversion), (null).
   const auto& m = *r.markov;
   REQUIRE(m.state_names == std::vector<std::string>{"(start)", "a", "b"});
@@ -188,9 +188,9 @@ TEST_CASE("Markov order 1: hand-computed removal effects", "[attribution]") {
   CHECK(m.transitions[0].probability == 0.5);
   CHECK(m.transitions[3].from == 1);
   CHECK(m.transitions[3].to == 4);  // a -> (null)
-  CHECK(m.transitions[3].probability == Approx(1.0 / 3));
+  CHECK(m.transitions[3].probability == Approx(1.0 / 3).epsilon(1e-12));
   CHECK(m.transitions[4].to == 3);  // b -> (conversion)
-  CHECK(m.transitions[4].probability == Approx(0.4));
+  CHECK(m.transitions[4].probability == Approx(0.4).epsilon(1e-12));
 }
 
 TEST_CASE("Markov order 2: states are the last two channels", "[attribution]") {
@@ -202,14 +202,14 @@ TEST_CASE("Markov order 2: states are the last two channels", "[attribution]") {
   // Conversions 2 split 1/2 : 1 -> a = 2/3, b = 4/3.
   CHECK(r.order == 2);
   CHECK(r.markov->state_names == std::vector<std::string>{"(start)", "a", "a > b", "b"});
-  CHECK(Credit(r, "a").removal_effect == Approx(0.5).margin(1e-15));
-  CHECK(Credit(r, "b").removal_effect == Approx(1.0).margin(1e-15));
-  CHECK(Credit(r, "a").conversions == Approx(2.0 / 3).margin(1e-14));
-  CHECK(Credit(r, "b").conversions == Approx(4.0 / 3).margin(1e-14));
+  CHECK(Credit(r, "a").removal_effect == Approx(0.5).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "b").removal_effect == Approx(1.0).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "a").conversions == Approx(2.0 / 3).epsilon(0).margin(1e-14));
+  CHECK(Credit(r, "b").conversions == Approx(4.0 / 3).epsilon(0).margin(1e-14));
   // Orders 3 and 4 have the same states here (no path is longer than 2).
   for (int k : {3, 4}) {
     auto rk = RunMarkov(ParseOrFail(kSmall), k);
-    CHECK(Credit(rk, "a").removal_effect == Approx(0.5).margin(1e-15));
+    CHECK(Credit(rk, "a").removal_effect == Approx(0.5).epsilon(0).margin(1e-15));
   }
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("Markov: cycles and self-loops are solved exactly", "[attribution]") {
   // = 3/5 (flow conservation), and the dense and the Gauss-Seidel solvers agree.
   auto t = ParseOrFail("a > a > b;1;1;0\nb > a;1;2;1\nb > a > b > a;0;0;1\na;1;1;0\n");
   auto dense = RunMarkov(t, 1);
-  CHECK(dense.markov->conversion_probability == Approx(3.0 / 5).margin(1e-15));
+  CHECK(dense.markov->conversion_probability == Approx(3.0 / 5).epsilon(0).margin(1e-15));
   AttributionOptions gs;
   gs.markov_dense_block_limit = 1;  // every block of 2+ states by Gauss-Seidel
   auto iter = RunMarkov(t, 1, gs);
@@ -227,7 +227,7 @@ TEST_CASE("Markov: cycles and self-loops are solved exactly", "[attribution]") {
   CHECK(dense.markov->solve.dense_blocks > 0);
   for (const auto& key : {"a", "b"}) {
     CHECK(Credit(iter, key).removal_effect ==
-          Approx(Credit(dense, key).removal_effect).margin(1e-13));
+          Approx(Credit(dense, key).removal_effect).epsilon(0).margin(1e-13));
   }
   CHECK(iter.markov->solve.max_relative_residual < 1e-13);
 }
@@ -244,8 +244,8 @@ TEST_CASE("Markov: a channel in every path has removal effect 1", "[attribution]
     CHECK(Credit(r, "hub").removal_effect == 1.0);
     CHECK(Credit(r, "hub").value_removal_effect == 1.0);
     CHECK(Credit(r, "w").removal_effect == 0.0);
-    CHECK(SumConversions(r) == Approx(7).margin(1e-12));
-    CHECK(SumValue(r) == Approx(38).margin(1e-12));
+    CHECK(SumConversions(r) == Approx(7).epsilon(0).margin(1e-12));
+    CHECK(SumValue(r) == Approx(38).epsilon(0).margin(1e-12));
   }
 }
 
@@ -267,7 +267,7 @@ TEST_CASE("Markov: one-channel paths", "[attribution]") {
   CHECK(Credit(r, "solo").removal_effect == 1.0);
   CHECK(Credit(r, "solo").conversions == 4);
   CHECK(Credit(r, "solo").value == 10);
-  CHECK(r.markov->conversion_probability == Approx(0.4));
+  CHECK(r.markov->conversion_probability == Approx(0.4).epsilon(1e-12));
 }
 
 TEST_CASE("Markov: without conversions every effect is 0", "[attribution]") {
@@ -313,15 +313,15 @@ TEST_CASE("Markov removal effects on the ChannelAttribution sample match a dense
       o.markov_dense_block_limit = dense_limit;  // 1: Gauss-Seidel on every cycle
       auto r = RunMarkov(*table, order, o);
       CHECK(r.markov->conversion_probability ==
-            Approx(ref.conversion_probability).margin(1e-12));
-      CHECK(ref.conversion_probability == Approx(ref.conversions / ref.journeys).margin(1e-12));
+            Approx(ref.conversion_probability).epsilon(0).margin(1e-12));
+      CHECK(ref.conversion_probability == Approx(ref.conversions / ref.journeys).epsilon(0).margin(1e-12));
       for (const auto& c : ref.channels) {
         INFO("channel " << c);
         CHECK(std::fabs(Credit(r, c).removal_effect - ref.removal_effect.at(c)) <= 1e-9);
         CHECK(Credit(r, c).removal_effect > 0);
       }
-      CHECK(SumConversions(r) == Approx(19785).margin(1e-7));
-      CHECK(SumValue(r) == Approx(74802.972).margin(1e-7));
+      CHECK(SumConversions(r) == Approx(19785).epsilon(0).margin(1e-7));
+      CHECK(SumValue(r) == Approx(74802.97158721084).epsilon(0).margin(1e-7));
     }
   }
 }
@@ -334,8 +334,8 @@ TEST_CASE("Markov orders 3 and 4 run on the ChannelAttribution sample", "[attrib
   for (int order : {3, 4}) {
     auto r = RunMarkov(*table, order);
     INFO("order " << order << " states " << r.markov->state_names.size());
-    CHECK(r.markov->conversion_probability == Approx(19785.0 / (19785 + 68602)).margin(1e-12));
+    CHECK(r.markov->conversion_probability == Approx(19785.0 / (19785 + 68602)).epsilon(0).margin(1e-12));
     CHECK(r.markov->solve.max_relative_residual < 1e-12);
-    CHECK(SumConversions(r) == Approx(19785).margin(1e-7));
+    CHECK(SumConversions(r) == Approx(19785).epsilon(0).margin(1e-7));
   }
 }

@@ -204,8 +204,8 @@ TEST_CASE("native journeys: linear credits per SKU, channel and partner", "[attr
     sku_conv += c.conversions;
     sku_value += c.value;
   }
-  CHECK(sku_conv == Approx(3));
-  CHECK(sku_value == Approx(50));
+  CHECK(sku_conv == Approx(3).epsilon(1e-12));
+  CHECK(sku_value == Approx(50).epsilon(1e-12));
 
   auto rp = RunModel(j.by_partner, AttributionModel::kLinear);
   CHECK(Credit(rp, "m1").conversions == 0.5);
@@ -220,13 +220,13 @@ TEST_CASE("native journeys: time-decay uses touch ages in seconds", "[attributio
   o.half_life_seconds = kDay;
   auto r = RunModel(j.by_channel, AttributionModel::kTimeDecay, o);
   // o1: email 3 days old, search 1 day: weights 2^-3 : 2^-1 = 1 : 4 -> 0.2, 0.8.
-  CHECK(Credit(r, "email").conversions == Approx(0.2).margin(1e-15));
-  CHECK(Credit(r, "search").value == Approx(32).margin(1e-13));
+  CHECK(Credit(r, "email").conversions == Approx(0.2).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "search").value == Approx(32).epsilon(0).margin(1e-13));
   o.decay_by_touches = true;
   o.half_life_touches = 1;
   auto steps = RunModel(j.by_channel, AttributionModel::kTimeDecay, o);
   // By steps: email one step before search: 1/2 : 1 -> 1/3, 2/3.
-  CHECK(Credit(steps, "email").conversions == Approx(1.0 / 3).margin(1e-15));
+  CHECK(Credit(steps, "email").conversions == Approx(1.0 / 3).epsilon(0).margin(1e-15));
 }
 
 TEST_CASE("native journeys: Markov per SKU uses the SKU's own conversions", "[attribution]") {
@@ -241,12 +241,12 @@ TEST_CASE("native journeys: Markov per SKU uses the SKU's own conversions", "[at
   // P = 2/6 × 1/2 × 1/2 + 1/6 × 1/2 + 2/6 = 1/12 + 1/12 + 4/12 = 1/2.
   // Without email: 5/12 -> RE 1/6; without search: 4/12 -> 1/3; without (direct):
   // 2/12 -> 2/3; social 0. Sum 7/6: email 3/7, search 6/7, (direct) 12/7.
-  CHECK(Credit(r, "email").removal_effect == Approx(1.0 / 6).margin(1e-15));
-  CHECK(Credit(r, "search").removal_effect == Approx(1.0 / 3).margin(1e-15));
-  CHECK(Credit(r, "(direct)").removal_effect == Approx(2.0 / 3).margin(1e-15));
+  CHECK(Credit(r, "email").removal_effect == Approx(1.0 / 6).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "search").removal_effect == Approx(1.0 / 3).epsilon(0).margin(1e-15));
+  CHECK(Credit(r, "(direct)").removal_effect == Approx(2.0 / 3).epsilon(0).margin(1e-15));
   CHECK(Credit(r, "social").removal_effect == 0);
-  CHECK(Credit(r, "email").conversions == Approx(3.0 / 7).margin(1e-14));
-  CHECK(Credit(r, "(direct)").conversions == Approx(12.0 / 7).margin(1e-14));
+  CHECK(Credit(r, "email").conversions == Approx(3.0 / 7).epsilon(0).margin(1e-14));
+  CHECK(Credit(r, "(direct)").conversions == Approx(12.0 / 7).epsilon(0).margin(1e-14));
   // s1: 0.75 conversion ends at search (o1), 1 at (direct) (o3). Visits: search 1/3,
   // (direct) 1/3; reward per journey leaving search 0.75/2, (direct) 1/2.
   // E = 1/3 × 0.375 + 1/3 × 0.5 = 7/24 (= 1.75 / 6).
@@ -254,10 +254,10 @@ TEST_CASE("native journeys: Markov per SKU uses the SKU's own conversions", "[at
   // Without search: E = 1/6 -> RE 1 - 4/7 = 3/7.  Without (direct): E = 1/8 -> RE 4/7.
   // Sum 17/14: email 1.75 × 3/17, search 1.75 × 6/17, (direct) 1.75 × 8/17.
   REQUIRE(Find(r, "s1", "email"));
-  CHECK(Find(r, "s1", "email")->removal_effect == Approx(3.0 / 14).margin(1e-15));
-  CHECK(Find(r, "s1", "email")->conversions == Approx(1.75 * 3 / 17).margin(1e-14));
-  CHECK(Find(r, "s1", "search")->conversions == Approx(1.75 * 6 / 17).margin(1e-14));
-  CHECK(Find(r, "s1", "(direct)")->conversions == Approx(1.75 * 8 / 17).margin(1e-14));
+  CHECK(Find(r, "s1", "email")->removal_effect == Approx(3.0 / 14).epsilon(0).margin(1e-15));
+  CHECK(Find(r, "s1", "email")->conversions == Approx(1.75 * 3 / 17).epsilon(0).margin(1e-14));
+  CHECK(Find(r, "s1", "search")->conversions == Approx(1.75 * 6 / 17).epsilon(0).margin(1e-14));
+  CHECK(Find(r, "s1", "(direct)")->conversions == Approx(1.75 * 8 / 17).epsilon(0).margin(1e-14));
   CHECK(Find(r, "s1", "social") == nullptr);
   // Each SKU's credits sum to its conversions and value.
   std::map<std::string, std::pair<double, double>> per_sku;
@@ -265,10 +265,10 @@ TEST_CASE("native journeys: Markov per SKU uses the SKU's own conversions", "[at
     per_sku[r.skus[c.sku]].first += c.conversions;
     per_sku[r.skus[c.sku]].second += c.value;
   }
-  CHECK(per_sku["s1"].first == Approx(1.75));
-  CHECK(per_sku["s1"].second == Approx(30));
-  CHECK(per_sku["s2"].first == Approx(1.25));
-  CHECK(per_sku["s2"].second == Approx(20));
+  CHECK(per_sku["s1"].first == Approx(1.75).epsilon(1e-12));
+  CHECK(per_sku["s1"].second == Approx(30).epsilon(1e-12));
+  CHECK(per_sku["s2"].first == Approx(1.25).epsilon(1e-12));
+  CHECK(per_sku["s2"].second == Approx(20).epsilon(1e-12));
 }
 
 TEST_CASE("native journeys: Shapley per SKU", "[attribution]") {
@@ -276,11 +276,11 @@ TEST_CASE("native journeys: Shapley per SKU", "[attribution]") {
   auto r = RunModel(j.by_channel, AttributionModel::kShapley);
   // Sets with conversions: {email, search} (o1: 1, 40), {(direct)} (o2, o3: 2, 10).
   // phi: email 1/2, search 1/2, (direct) 2; per SKU s1: email 0.375, (direct) 1 (o3).
-  CHECK(Credit(r, "email").conversions == Approx(0.5));
-  CHECK(Credit(r, "(direct)").conversions == Approx(2));
-  CHECK(Find(r, "s1", "email")->conversions == Approx(0.375));
-  CHECK(Find(r, "s1", "(direct)")->conversions == Approx(1));
-  CHECK(Find(r, "s2", "(direct)")->value == Approx(10));
+  CHECK(Credit(r, "email").conversions == Approx(0.5).epsilon(1e-12));
+  CHECK(Credit(r, "(direct)").conversions == Approx(2).epsilon(1e-12));
+  CHECK(Find(r, "s1", "email")->conversions == Approx(0.375).epsilon(1e-12));
+  CHECK(Find(r, "s1", "(direct)")->conversions == Approx(1).epsilon(1e-12));
+  CHECK(Find(r, "s2", "(direct)")->value == Approx(10).epsilon(1e-12));
 }
 
 TEST_CASE("native journeys: unknown references are errors naming the row", "[attribution]") {

@@ -8,6 +8,7 @@
 #include "graph_test_util.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "test_paths.hpp"
 
@@ -640,4 +641,32 @@ TEST_CASE("the graph does not depend on the thread count", "[graph]") {
       }
     }
   }
+}
+
+TEST_CASE("a larger random graph: deterministic across threads, consistent, round-trips",
+          "[graph][.slow]") {
+  Dataset d = partnergraph::testing::RandomDataset(2026, 5000, 100000, 1000000, 40);
+  GraphOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  auto g1 = BuildGraph(d, one);
+  auto g2 = BuildGraph(d, two);
+  auto dump = partnergraph::testing::DumpGraph(*g1);
+  CHECK(partnergraph::testing::FirstDifference(dump, partnergraph::testing::DumpGraph(*g2)) == "");
+  auto dir = partnergraph::testing::FreshTempDir("graph_slow_round_trip");
+  REQUIRE(SaveGraph(*g1, dir / "graph.pgg").ok());
+  auto loaded = LoadGraph(dir / "graph.pgg");  // also runs the full consistency check
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  CHECK(partnergraph::testing::FirstDifference(dump, partnergraph::testing::DumpGraph(**loaded)) == "");
+  // Every order line is accounted for in the bought edges and merchant stats.
+  std::uint64_t lines = 0, merchant_lines = 0;
+  for (std::uint32_t c = 0; c < g1->customer_count(); ++c) {
+    for (const auto& p : g1->PurchasesOf(CustomerId(c))) lines += p.lines;
+  }
+  for (std::uint32_t m = 0; m < g1->merchant_count(); ++m) {
+    merchant_lines += g1->MerchantStatsOf(MerchantId(m)).order_lines;
+  }
+  CHECK(lines == d.orders.size());
+  CHECK(merchant_lines == d.orders.size());
 }

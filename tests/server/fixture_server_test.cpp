@@ -82,14 +82,15 @@ TEST_CASE("SIGTERM lets every call in flight finish before exiting 0", "[server]
       if (first.ok()) {
         answered.fetch_add(1);
       } else {
-        std::fprintf(stderr, "first: %s\n", first.status().ToString().c_str());
         unexpected.fetch_add(1);
       }
-      // The connection is closed after the drain: a call now fails cleanly.
-      auto after = raw->Health();
-      if (after.ok() || !after.status().IsIOError()) {
-        std::fprintf(stderr, "after: %s\n", after.status().ToString().c_str());
-        unexpected.fetch_add(1);
+      // Then the connection closes: a call that reached the server before it noticed the
+      // shutdown is still answered (at most this one), the next fails cleanly.
+      for (int extra = 0;; ++extra) {
+        auto after = raw->Health();
+        if (after.ok() && extra == 0) continue;
+        if (after.ok() || !after.status().IsIOError()) unexpected.fetch_add(1);
+        break;
       }
     });
   }
