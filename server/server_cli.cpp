@@ -97,6 +97,8 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                  "Worker threads of --server-type nonblocking (threadpool keeps one thread per "
                  "connection, see --max-connections)")
       ->capture_default_str();
+  app.add_option("--io-threads", options.io_threads, "I/O threads of --server-type nonblocking")
+      ->capture_default_str();
   app.add_option("--protocol", protocol_name, "binary or compact (framed transport either way)")
       ->capture_default_str();
   app.add_option("--max-frame-bytes", options.max_frame_bytes,
@@ -191,16 +193,16 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
   std::thread signals(WaitForSignals, &server, &finished);
 
   Status status = server.Run([&](int port) {
-    std::printf("partnergraph-server listening on %s:%d (protocol %s, server %s)\n",
-                options.host.c_str(), port, ToString(options.protocol).c_str(),
-                ToString(options.kind).c_str());
-    std::fflush(stdout);
     spdlog::info("listening on {}:{} (protocol {}, server {}, max {} connections, max frame {} "
                  "bytes, {})",
                  options.host, port, ToString(options.protocol), ToString(options.kind),
                  options.max_connections, options.max_frame_bytes,
                  keys_file.empty() ? "no keys file: every caller is an operator"
                                    : "API keys required");
+    std::printf("partnergraph-server listening on %s:%d (protocol %s, server %s)\n",
+                options.host.c_str(), port, ToString(options.protocol).c_str(),
+                ToString(options.kind).c_str());
+    std::fflush(stdout);
   });
 
   finished.store(true);

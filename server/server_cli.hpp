@@ -4,6 +4,7 @@
 //   partnergraph-server --model DIR [--host 127.0.0.1] [--port 9090] [--keys FILE]
 //       [--threads N] [--protocol binary|compact] [--max-frame-bytes N] [--max-connections N]
 //       [--frame-timeout-ms N] [--idle-timeout-ms N] [--server-type threadpool|threaded|nonblocking]
+//       [--io-threads N]
 //       [--log-level trace|debug|info|warn|error]
 //
 // Prints one line on stdout once it listens, and flushes it:

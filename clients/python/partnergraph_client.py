@@ -9,33 +9,41 @@ and put DIR on PYTHONPATH (README.md). This module only adds the transport setti
 expects: framed transport, binary (default) or compact protocol.
 """
 
-import contextlib
-
 from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.transport import TSocket, TTransport
 
 from partnergraph_rpc import PartnerGraph
 
 
-@contextlib.contextmanager
-def connect(host="127.0.0.1", port=9090, protocol="binary", timeout_s=30.0):
-    """Yields a connected PartnerGraph.Client; closes the connection on exit.
+class connect:
+    """A connection: `with connect(...) as client:` gives a PartnerGraph.Client and closes the
+    connection on exit.
 
     Calls raise the IDL's typed exceptions (partnergraph_rpc.ttypes.NotFound, InvalidArgument,
     PermissionDenied, Unavailable: each has `.message`) or thrift.transport.TTransport.
     TTransportException when the server cannot be reached or the connection breaks.
+
+    A class rather than @contextlib.contextmanager on purpose: python3-thrift 0.17 makes the
+    generated exceptions immutable, and contextlib's __exit__ fails with "can't modify immutable
+    instance" when it re-raises one of them.
     """
-    socket = TSocket.TSocket(host, port)
-    socket.setTimeout(timeout_s * 1000.0)
-    transport = TTransport.TFramedTransport(socket)
-    if protocol == "binary":
-        proto = TBinaryProtocol.TBinaryProtocolAccelerated(transport)
-    elif protocol == "compact":
-        proto = TCompactProtocol.TCompactProtocolAccelerated(transport)
-    else:
-        raise ValueError(f"protocol must be 'binary' or 'compact', not {protocol!r}")
-    transport.open()
-    try:
-        yield PartnerGraph.Client(proto)
-    finally:
-        transport.close()
+
+    def __init__(self, host="127.0.0.1", port=9090, protocol="binary", timeout_s=30.0):
+        socket = TSocket.TSocket(host, port)
+        socket.setTimeout(timeout_s * 1000.0)
+        self._transport = TTransport.TFramedTransport(socket)
+        if protocol == "binary":
+            proto = TBinaryProtocol.TBinaryProtocolAccelerated(self._transport)
+        elif protocol == "compact":
+            proto = TCompactProtocol.TCompactProtocolAccelerated(self._transport)
+        else:
+            raise ValueError(f"protocol must be 'binary' or 'compact', not {protocol!r}")
+        self.client = PartnerGraph.Client(proto)
+
+    def __enter__(self):
+        self._transport.open()
+        return self.client
+
+    def __exit__(self, *exc_info):
+        self._transport.close()
+        return False

@@ -1,13 +1,14 @@
 #include "partnergraph/attribution/journey_binary.hpp"
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
-#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "parallel.hpp"
@@ -60,7 +61,9 @@ struct Block {
   std::uint64_t index = 0;
   std::uint64_t offset = 0;  // file offset of the block header
   std::uint32_t journeys = 0;
-  std::string payload;
+  std::unique_ptr<unsigned char[]> payload;  // reused from wave to wave
+  std::size_t capacity = 0;
+  std::size_t size = 0;
 };
 
 // The file's header, then its blocks a wave at a time.
@@ -99,39 +102,33 @@ class BlockReader {
   const std::string& name() const { return name_; }
   const std::vector<std::string>& channels() const { return channels_; }
 
-  // Reads blocks until about `max_bytes` are in `blocks`; returns the bytes
-  // read (0 at the end of the file).
-  Result<std::uint64_t> NextWave(std::uint64_t max_bytes, std::vector<Block>& blocks) {
-    blocks.clear();
-    std::uint64_t bytes = 0;
-    while (bytes < max_bytes) {
-      unsigned char head[8];
-      const std::size_t got = std::fread(head, 1, 8, file_.get());
-      if (got == 0 && std::feof(file_.get())) break;
-      if (got != 8) return Truncated("a block header");
-      Block b;
-      b.index = next_block_++;
-      b.offset = offset_;
-      b.journeys = GetU32(head);
-      const std::uint32_t size = GetU32(head + 4);
-      if (size > kMaxPayload || b.journeys > size / 3) {
-        return Status::Corruption(name_ + ": block " + std::to_string(b.index) + " (offset " +
-                                  std::to_string(b.offset) + "): " +
-                                  std::to_string(b.journeys) + " journeys in " +
-                                  std::to_string(size) + " bytes is impossible");
-      }
-      b.payload.resize(size);
-      if (std::fread(b.payload.data(), 1, size, file_.get()) != size) {
-        return Truncated("block " + std::to_string(b.index));
-      }
-      offset_ += 8 + size;
-      bytes += 8 + size;
-      blocks.push_back(std::move(b));
+  // Reads the next block into `b` (reusing its buffer). Returns false at the
+  // end of the file.
+  Result<bool> NextBlock(Block& b) {
+    unsigned char head[8];
+    const std::size_t got = std::fread(head, 1, 8, file_.get());
+    if (got == 0 && std::feof(file_.get())) return false;
+    if (got != 8) return Truncated("a block header");
+    b.index = next_block_++;
+    b.offset = offset_;
+    b.journeys = GetU32(head);
+    const std::uint32_t size = GetU32(head + 4);
+    if (size > kMaxPayload || b.journeys > size / 3) {
+      return Status::Corruption(name_ + ": block " + std::to_string(b.index) + " (offset " +
+                                std::to_string(b.offset) + "): " + std::to_string(b.journeys) +
+                                " journeys in " + std::to_string(size) +
+                                " bytes is impossible");
     }
-    if (std::ferror(file_.get())) {
-      return Status::IOError(name_ + ": read error: " + std::strerror(errno));
+    if (b.capacity < size) {
+      b.capacity = size;
+      b.payload.reset(new unsigned char[size]);
     }
-    return bytes;
+    b.size = size;
+    if (std::fread(b.payload.get(), 1, size, file_.get()) != size) {
+      return Truncated("block " + std::to_string(b.index));
+    }
+    offset_ += 8 + size;
+    return true;
   }
 
  private:
@@ -161,8 +158,8 @@ struct Journey {
 // Returns an empty string or the first problem ("journey 5: ...").
 template <typename Fn>
 std::string DecodeBlock(const Block& b, std::uint32_t channel_count, bool check_ids, Fn&& fn) {
-  const auto* p = reinterpret_cast<const unsigned char*>(b.payload.data());
-  const auto* end = p + b.payload.size();
+  const unsigned char* p = b.payload.get();
+  const unsigned char* end = p + b.size;
   for (std::uint32_t j = 0; j < b.journeys; ++j) {
     auto fail = [&](const std::string& what) { return "journey " + std::to_string(j) + ": " + what; };
     if (end - p < 2) return fail("payload ends inside the journey");
@@ -291,6 +288,76 @@ Result<bool> IsJourneyBinaryFile(const std::filesystem::path& path) {
   return std::fread(head, 1, 4, f.get()) == 4 && std::memcmp(head, kMagic, 4) == 0;
 }
 
+namespace {
+
+// Runs read (serial, in order) -> work (parallel) -> finish (serial, in file
+// order) over the blocks of `reader`, with at most options.chunks_per_wave
+// blocks in flight. `Slot` holds a Block `block` plus per-block work state and
+// a std::string `error`; `work(slot)` decodes it; `finish(slot)` merges it (in
+// block order) when no error came before. Returns the first error in file
+// order (a read error after the blocks that decoded).
+template <typename Slot, typename WorkFn, typename FinishFn>
+Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
+                        Progress* progress, WorkFn work, FinishFn finish) {
+  std::vector<std::unique_ptr<Slot>> pool;
+  tbb::concurrent_queue<Slot*> free_slots;
+  for (std::size_t i = 0; i < options.chunks_per_wave; ++i) {
+    pool.push_back(std::make_unique<Slot>());
+    free_slots.push(pool.back().get());
+  }
+  Status read_failure, block_failure;
+  std::atomic<bool> failed{false};
+  bool eof = false;
+  auto read = [&](tbb::flow_control& fc) -> Slot* {
+    if (eof || failed.load()) {
+      fc.stop();
+      return nullptr;
+    }
+    Slot* slot = nullptr;
+    free_slots.try_pop(slot);  // never empty: one slot per live token
+    auto more = reader.NextBlock(slot->block);
+    if (!more.ok() || !*more) {
+      if (!more.ok()) {
+        read_failure = more.status();
+        failed = true;
+      }
+      eof = true;
+      free_slots.push(slot);
+      fc.stop();
+      return nullptr;
+    }
+    slot->error.clear();
+    return slot;
+  };
+  auto decode = [&](Slot* slot) -> Slot* {
+    work(*slot);
+    return slot;
+  };
+  auto merge = [&](Slot* slot) {
+    if (block_failure.ok()) {
+      if (!slot->error.empty()) {
+        block_failure = BlockError(reader.name(), slot->block, slot->error);
+        failed = true;
+      } else {
+        finish(*slot);
+      }
+    }
+    if (progress) progress->Advance(8 + slot->block.size);
+    free_slots.push(slot);
+  };
+  attribution_internal::RunInArena(options.threads, [&] {
+    tbb::parallel_pipeline(
+        options.chunks_per_wave,
+        tbb::make_filter<void, Slot*>(tbb::filter_mode::serial_in_order, read) &
+            tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, decode) &
+            tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_in_order, merge));
+  });
+  if (!block_failure.ok()) return block_failure;
+  return read_failure;
+}
+
+}  // namespace
+
 Result<JourneyTable> ReadJourneyBinary(const std::filesystem::path& path,
                                        const AttributionOptions& options, Progress* progress) {
   PG_RETURN_IF_ERROR(ValidateAttributionOptions(options));
@@ -298,46 +365,46 @@ Result<JourneyTable> ReadJourneyBinary(const std::filesystem::path& path,
   const auto channel_count = static_cast<std::uint32_t>(reader.channels().size());
   attribution_internal::PathMerger merger;
   merger.SetKeys(reader.channels());
-  std::vector<Block> blocks;
-  const std::uint64_t wave_bytes = options.chunk_bytes * options.chunks_per_wave;
-  while (true) {
-    PG_ASSIGN_OR_RETURN(std::uint64_t bytes, reader.NextWave(wave_bytes, blocks));
-    if (blocks.empty()) break;
-    std::vector<attribution_internal::ChunkPaths> parsed(blocks.size());
-    attribution_internal::RunInArena(options.threads, [&] {
-      tbb::parallel_for(std::size_t{0}, blocks.size(), [&](std::size_t i) {
-        auto& out = parsed[i];
-        std::unordered_map<std::string_view, std::uint32_t> index;
-        std::vector<std::uint32_t> ids;
-        std::string error;
-        out.error = DecodeBlock(blocks[i], channel_count, false, [&](const Journey& j) {
-          if (!error.empty()) return;
-          std::string_view raw(reinterpret_cast<const char*>(j.touches), j.count);
-          auto [it, inserted] =
-              index.try_emplace(raw, static_cast<std::uint32_t>(out.conversions.size()));
-          if (inserted) {
-            ids.assign(j.touches, j.touches + j.count);
-            for (std::uint32_t id : ids) {
-              if (id >= channel_count) {
-                error = "journey " + std::to_string(out.rows) + ": channel id " +
-                        std::to_string(id) + " >= channel count " + std::to_string(channel_count);
-                return;
-              }
-            }
-            out.AddPath(ids);
+  struct Slot {
+    Block block;
+    std::string error;
+    attribution_internal::ChunkPaths paths;
+    attribution_internal::FlatIndex index{1 << 12};
+    std::vector<std::string_view> raw_keys;
+    std::vector<std::uint32_t> ids;
+  };
+  auto work = [&](Slot& slot) {
+    auto& out = slot.paths;
+    out.Clear();
+    slot.index.Clear();
+    slot.raw_keys.clear();
+    std::string bad_id;
+    slot.error = DecodeBlock(slot.block, channel_count, false, [&](const Journey& j) {
+      if (!bad_id.empty()) return;
+      std::string_view raw(reinterpret_cast<const char*>(j.touches), j.count);
+      bool inserted = false;
+      const std::uint32_t p = slot.index.FindOrInsert(
+          attribution_internal::HashBytes(raw.data(), raw.size()),
+          [&](std::uint32_t k) { return slot.raw_keys[k] == raw; }, &inserted);
+      if (inserted) {
+        slot.raw_keys.push_back(raw);
+        slot.ids.assign(j.touches, j.touches + j.count);
+        for (std::uint32_t id : slot.ids) {
+          if (id >= channel_count) {
+            bad_id = "journey " + std::to_string(out.rows) + ": channel id " +
+                     std::to_string(id) + " >= channel count " + std::to_string(channel_count);
+            return;
           }
-          out.Add(it->second, j.converted ? 1.0 : 0.0, j.value, j.converted ? 0.0 : 1.0);
-          ++out.rows;
-        });
-        if (out.error.empty()) out.error = std::move(error);
-      });
+        }
+        out.AddPath(slot.ids);
+      }
+      out.Add(p, j.converted ? 1.0 : 0.0, j.value, j.converted ? 0.0 : 1.0);
+      ++out.rows;
     });
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      if (!parsed[i].error.empty()) return BlockError(reader.name(), blocks[i], parsed[i].error);
-      merger.Merge(parsed[i]);
-    }
-    if (progress) progress->Advance(bytes);
-  }
+    if (slot.error.empty()) slot.error = std::move(bad_id);
+  };
+  auto finish = [&](Slot& slot) { merger.Merge(slot.paths); };
+  PG_RETURN_IF_ERROR(RunBlockPipeline<Slot>(reader, options, progress, work, finish));
   return std::move(merger).Finish();
 }
 
@@ -347,81 +414,59 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
   PG_RETURN_IF_ERROR(ValidateAttributionOptions(options));
   PG_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   const auto n = static_cast<std::uint32_t>(reader.channels().size());
+  // Integer counts per thread: exact, so the order of the final sum is irrelevant.
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> counts(
       [] { return std::vector<std::uint64_t>(kRows * kCols, 0); });
   std::vector<double> values(n, 0.0);
   std::uint64_t journeys = 0;
-  std::vector<Block> blocks;
-  const std::uint64_t wave_bytes = options.chunk_bytes * options.chunks_per_wave;
-  while (true) {
-    PG_ASSIGN_OR_RETURN(std::uint64_t bytes, reader.NextWave(wave_bytes, blocks));
-    if (blocks.empty()) break;
-    std::vector<std::string> errors(blocks.size());
-    std::vector<std::vector<double>> block_values(blocks.size());
-    attribution_internal::RunInArena(options.threads, [&] {
-      tbb::parallel_for(std::size_t{0}, blocks.size(), [&](std::size_t i) {
-        std::uint64_t* c = counts.local().data();
-        std::vector<double>& v = block_values[i];
-        v.assign(kRows, 0.0);
-        const Block& b = blocks[i];
-        const auto* p = reinterpret_cast<const unsigned char*>(b.payload.data());
-        const auto* end = p + b.payload.size();
-        std::uint32_t j = 0;
-        // The fast loop: structure checked inline, channel ids after the wave.
-        for (; j < b.journeys; ++j) {
-          if (end - p < 2) break;
-          const std::uint32_t touches = p[0];
-          const unsigned flags = p[1];
-          if (touches == 0 || (flags & ~1u)) break;
-          const std::size_t need = 2 + (flags ? 8 : 0) + touches;
-          if (static_cast<std::size_t>(end - p) < need) break;
-          double value = 0;
-          if (flags) {
-            value = GetF64(p + 2);
-            if (!std::isfinite(value) || value < 0) break;
-          }
-          const unsigned char* t = p + 2 + (flags ? 8 : 0);
-          std::size_t row = 0;
-          for (std::uint32_t k = 0; k < touches; ++k) {
-            ++c[row * kCols + t[k]];
-            row = static_cast<std::size_t>(t[k]) + 1;
-          }
-          ++c[row * kCols + (flags ? kConvCol : kNullCol)];
-          v[row] += value;
-          p += need;
-        }
-        if (j < b.journeys || p != end) {
-          errors[i] = DecodeBlock(b, n, true, [](const Journey&) {});
-          if (errors[i].empty()) errors[i] = "inconsistent block";
-        }
-      });
-    });
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      if (!errors[i].empty()) return BlockError(reader.name(), blocks[i], errors[i]);
-    }
-    bool bad_ids = false;
-    for (const auto& c : counts) {
-      for (std::size_t r = 0; r < kRows && !bad_ids; ++r) {
-        for (std::size_t col = n; col < kConvCol; ++col) {
-          if (c[r * kCols + col] != 0) {
-            bad_ids = true;
-            break;
-          }
-        }
+  struct Slot {
+    Block block;
+    std::string error;
+    std::vector<double> values;  // conversion value per row of the count matrix
+  };
+  auto work = [&](Slot& slot) {
+    std::uint64_t* c = counts.local().data();
+    slot.values.assign(kRows, 0.0);
+    double* v = slot.values.data();
+    const Block& b = slot.block;
+    const unsigned char* p = b.payload.get();
+    const unsigned char* end = p + b.size;
+    unsigned bad = 0;
+    std::uint32_t j = 0;
+    // The fast loop: structure checked inline, channel ids folded into `bad`.
+    for (; j < b.journeys; ++j) {
+      if (end - p < 2) break;
+      const std::uint32_t touches = p[0];
+      const unsigned flags = p[1];
+      if (touches == 0 || (flags & ~1u)) break;
+      const std::size_t need = 2 + (flags ? 8 : 0) + touches;
+      if (static_cast<std::size_t>(end - p) < need) break;
+      double value = 0;
+      if (flags) {
+        value = GetF64(p + 2);
+        if (!std::isfinite(value) || value < 0) break;
       }
-    }
-    if (bad_ids) {
-      for (const Block& b : blocks) {
-        std::string e = DecodeBlock(b, n, true, [](const Journey&) {});
-        if (!e.empty()) return BlockError(reader.name(), b, e);
+      const unsigned char* t = p + 2 + (flags ? 8 : 0);
+      std::size_t row = 0;
+      for (std::uint32_t k = 0; k < touches; ++k) {
+        bad |= t[k] >= n;
+        ++c[row * kCols + t[k]];
+        row = static_cast<std::size_t>(t[k]) + 1;
       }
+      ++c[row * kCols + (flags ? kConvCol : kNullCol)];
+      v[row] += value;
+      p += need;
     }
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      for (std::uint32_t k = 0; k < n; ++k) values[k] += block_values[i][k + 1];
-      journeys += blocks[i].journeys;
+    if (j < b.journeys || p != end || bad) {
+      slot.error = DecodeBlock(b, n, true, [](const Journey&) {});
+      if (slot.error.empty()) slot.error = "inconsistent block";
     }
-    if (progress) progress->Advance(bytes);
-  }
+  };
+  auto finish = [&](Slot& slot) {
+    for (std::uint32_t k = 0; k < n; ++k) values[k] += slot.values[k + 1];
+    journeys += slot.block.journeys;
+  };
+  PG_RETURN_IF_ERROR(RunBlockPipeline<Slot>(reader, options, progress, work, finish));
   std::vector<double> matrix((n + 1) * (n + 2), 0.0);
   for (const auto& c : counts) {
     for (std::size_t r = 0; r <= n; ++r) {

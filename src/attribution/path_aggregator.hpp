@@ -1,9 +1,12 @@
 // Internal: per-chunk aggregation of paths, and the in-order merge of chunks
 // into a JourneyTable of distinct paths (used by the path-file and binary
-// readers).
+// readers), on an open-addressing hash index whose keys live elsewhere.
 #pragma once
 
+#include <algorithm>
+#include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -12,6 +15,88 @@
 #include "partnergraph/attribution/journey_table.hpp"
 
 namespace partnergraph::attribution_internal {
+
+// A fast 64-bit hash of a byte string (multiply-xorshift over 8-byte words).
+inline std::uint64_t HashBytes(const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xD6E8FEB86659FD93ull);
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w) * 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
+}
+
+// Maps keys stored by the caller to dense indices 0, 1, 2, ... in insertion
+// order. The caller gives each key's hash and an equality test against an
+// existing index. Linear probing, load factor <= 1/2. Not synchronised.
+class FlatIndex {
+ public:
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;
+
+  explicit FlatIndex(std::size_t expected = 512) {
+    std::size_t cap = 16;
+    while (cap < 2 * expected) cap *= 2;
+    slots_.assign(cap, Slot{kEmpty, 0});
+  }
+
+  std::size_t size() const { return hashes_.size(); }
+
+  // Empties the index, keeping its memory.
+  void Clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{kEmpty, 0});
+    hashes_.clear();
+  }
+
+  // The index of the key with hash `h` for which eq(index) is true; when there
+  // is none, the key gets index size() and *inserted is set.
+  template <typename Eq>
+  std::uint32_t FindOrInsert(std::uint64_t h, Eq&& eq, bool* inserted) {
+    if (2 * (hashes_.size() + 1) > slots_.size()) Grow();
+    const std::size_t mask = slots_.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.index == kEmpty) {
+        s = {static_cast<std::uint32_t>(hashes_.size()), tag};
+        hashes_.push_back(h);
+        *inserted = true;
+        return s.index;
+      }
+      if (s.tag == tag && eq(s.index)) {
+        *inserted = false;
+        return s.index;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t index;
+    std::uint32_t tag;
+  };
+  void Grow() {
+    std::vector<Slot> bigger(slots_.size() * 2, Slot{kEmpty, 0});
+    const std::size_t mask = bigger.size() - 1;
+    for (std::uint32_t k = 0; k < hashes_.size(); ++k) {
+      std::size_t i = hashes_[k] & mask;
+      while (bigger[i].index != kEmpty) i = (i + 1) & mask;
+      bigger[i] = {k, static_cast<std::uint32_t>(hashes_[k] >> 32)};
+    }
+    slots_.swap(bigger);
+  }
+  std::vector<Slot> slots_;
+  std::vector<std::uint64_t> hashes_;  // by index
+};
 
 // The distinct paths of one chunk with their summed weights (summed in line
 // order), plus the chunk's line count and its first error.
@@ -28,6 +113,18 @@ struct ChunkPaths {
   std::uint64_t rows = 0;        // data rows aggregated
   std::uint64_t error_line = 0;  // 1-based within the chunk, when `error` is set
   std::string error;
+
+  // Empties the chunk, keeping its memory (chunks are reused wave after wave).
+  void Clear() {
+    channels.clear();
+    offsets.assign(1, 0);
+    touches.clear();
+    conversions.clear();
+    value.clear();
+    nulls.clear();
+    lines = rows = error_line = 0;
+    error.clear();
+  }
 
   std::uint32_t AddPath(std::span<const std::uint32_t> ids) {
     touches.insert(touches.end(), ids.begin(), ids.end());
@@ -65,20 +162,26 @@ class PathMerger {
     }
     const bool global = chunk.channels.empty();
     for (std::size_t i = 0; i < chunk.conversions.size(); ++i) {
-      key_.clear();
+      ids_.clear();
       for (std::uint64_t t = chunk.offsets[i]; t < chunk.offsets[i + 1]; ++t) {
-        std::uint32_t id = chunk.touches[t];
-        key_.push_back(static_cast<char32_t>(global ? id : remap_[id]));
+        const std::uint32_t id = chunk.touches[t];
+        ids_.push_back(global ? id : remap_[id]);
       }
-      auto [it, inserted] =
-          path_index_.try_emplace(key_, static_cast<std::uint32_t>(table_.path_count()));
+      const std::size_t bytes = ids_.size() * sizeof(std::uint32_t);
+      bool inserted = false;
+      const std::uint32_t path = index_.FindOrInsert(
+          HashBytes(ids_.data(), bytes),
+          [&](std::uint32_t k) {
+            return table_.offsets[k + 1] - table_.offsets[k] == ids_.size() &&
+                   std::memcmp(table_.touches.data() + table_.offsets[k], ids_.data(), bytes) == 0;
+          },
+          &inserted);
       if (inserted) {
-        ids_.assign(key_.begin(), key_.end());
         table_.AddPath(ids_, chunk.conversions[i], chunk.value[i], chunk.nulls[i]);
       } else {
-        table_.conversions[it->second] += chunk.conversions[i];
-        table_.value[it->second] += chunk.value[i];
-        table_.nulls[it->second] += chunk.nulls[i];
+        table_.conversions[path] += chunk.conversions[i];
+        table_.value[path] += chunk.value[i];
+        table_.nulls[path] += chunk.nulls[i];
       }
     }
     table_.input_rows += chunk.rows;
@@ -89,10 +192,9 @@ class PathMerger {
  private:
   JourneyTable table_;
   std::unordered_map<std::string, std::uint32_t> key_index_;
-  std::unordered_map<std::u32string, std::uint32_t> path_index_;
+  FlatIndex index_{1 << 14};
   std::vector<std::uint32_t> remap_;
   std::vector<std::uint32_t> ids_;
-  std::u32string key_;
 };
 
 }  // namespace partnergraph::attribution_internal

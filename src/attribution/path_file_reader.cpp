@@ -1,7 +1,10 @@
 #include "partnergraph/attribution/path_file_reader.hpp"
 
-#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 
+#include <atomic>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -47,10 +50,16 @@ std::string Quote(std::string_view text) {
 // channel names are split and interned only the first time.
 class ChunkParser {
  public:
-  ChunkParser(const std::unordered_set<std::string_view>* known, ChunkPaths* out)
-      : known_(known), out_(out) {}
+  explicit ChunkParser(const std::unordered_set<std::string_view>* known) : known_(known) {}
 
-  void Parse(std::string_view text) {
+  // Parses `text` into `out` (cleared first). The parser keeps its memory for
+  // the next chunk.
+  void Parse(std::string_view text, ChunkPaths* out) {
+    out_ = out;
+    out_->Clear();
+    raw_index_.Clear();
+    raw_keys_.clear();
+    channel_index_.clear();
     const char* p = text.data();
     const char* end = p + text.size();
     while (p < end) {
@@ -156,13 +165,15 @@ class ChunkParser {
            " is revenue without a conversion (total_conversions is 0)");
       return false;
     }
-    std::uint32_t index = 0;
-    auto it = raw_index_.find(raw);
-    if (it != raw_index_.end()) {
-      index = it->second;
-    } else {
-      if (!AddPath(raw, &index)) return false;
-      raw_index_.emplace(raw, index);
+    bool inserted = false;
+    std::uint32_t index = raw_index_.FindOrInsert(
+        attribution_internal::HashBytes(raw.data(), raw.size()),
+        [&](std::uint32_t k) { return raw_keys_[k] == raw; }, &inserted);
+    if (inserted) {
+      raw_keys_.push_back(raw);
+      std::uint32_t added = 0;
+      if (!AddPath(raw, &added)) return false;
+      assert(added == index);
     }
     out_->Add(index, conv, value, nulls);
     ++out_->rows;
@@ -170,8 +181,10 @@ class ChunkParser {
   }
 
   const std::unordered_set<std::string_view>* known_;
-  ChunkPaths* out_;
-  std::unordered_map<std::string_view, std::uint32_t> raw_index_;
+  ChunkPaths* out_ = nullptr;
+  // The chunk's paths by the raw text of their path field (views into the chunk).
+  attribution_internal::FlatIndex raw_index_{1 << 12};
+  std::vector<std::string_view> raw_keys_;
   std::unordered_map<std::string_view, std::uint32_t> channel_index_;
   std::vector<std::uint32_t> ids_;
 };
@@ -185,67 +198,123 @@ Result<JourneyTable> ReadPaths(const ByteSource& source, std::string_view displa
   std::unordered_set<std::string_view> known_set(options.known_channels.begin(),
                                                  options.known_channels.end());
   const auto* known = options.known_channels.empty() ? nullptr : &known_set;
+
+  // A pipeline: read a chunk (serial, in order) -> parse it (parallel) -> merge
+  // it (serial, in file order). At most chunks_per_wave chunks are in flight;
+  // their buffers and parsers are reused.
+  struct Chunk {
+    std::unique_ptr<char[]> data;  // uninitialised: the source fills it
+    std::size_t capacity = 0;
+    std::size_t len = 0;
+    std::size_t skip = 0;          // bytes at the start not parsed (a header)
+    std::uint64_t skip_lines = 0;  // lines in those bytes
+    std::uint64_t bytes_read = 0;
+    ChunkParser parser;
+    ChunkPaths paths;
+    explicit Chunk(const std::unordered_set<std::string_view>* k) : parser(k) {}
+  };
+  std::vector<std::unique_ptr<Chunk>> pool;
+  tbb::concurrent_queue<Chunk*> free_chunks;
+  for (std::size_t i = 0; i < options.chunks_per_wave; ++i) {
+    pool.push_back(std::make_unique<Chunk>(known));
+    free_chunks.push(pool.back().get());
+  }
   PathMerger merger;
-  std::string carry;
+  std::vector<char> carry;  // the incomplete last line of the previous chunk
   bool eof = false;
   bool first_chunk = true;
   std::uint64_t lines_before = 0;  // lines of the chunks already merged (header included)
-  std::vector<std::string> texts;
-  std::vector<std::size_t> skips;  // bytes at the start of each chunk not parsed (a header)
-  while (!eof) {
-    texts.clear();
-    skips.clear();
-    std::uint64_t wave_bytes = 0;
-    while (texts.size() < options.chunks_per_wave && !eof) {
-      std::string buf = std::move(carry);
+  // The first error of each stage; a parse error comes before any read error in
+  // file order (its chunk was read before the read that failed).
+  Status read_failure, parse_failure;
+  std::atomic<bool> failed{false};
+
+  std::uint64_t unreported = 0;  // bytes read, not yet handed to `progress`
+  auto read = [&](tbb::flow_control& fc) -> Chunk* {
+    while (!eof && !failed.load()) {
+      Chunk* c = nullptr;
+      free_chunks.try_pop(c);  // never empty: one chunk per live token
+      std::size_t len = carry.size();
+      if (c->capacity < len + options.chunk_bytes) {
+        c->capacity = len + options.chunk_bytes;
+        c->data.reset(new char[c->capacity]);
+      }
+      if (len > 0) std::memcpy(c->data.get(), carry.data(), len);
       carry.clear();
-      std::size_t old = buf.size();
-      buf.resize(old + options.chunk_bytes);
-      PG_ASSIGN_OR_RETURN(std::size_t got, source(buf.data() + old, options.chunk_bytes));
-      buf.resize(old + got);
-      wave_bytes += got;
-      if (got == 0) eof = true;
+      auto got = source(c->data.get() + len, options.chunk_bytes);
+      if (!got.ok()) {
+        read_failure = got.status();
+        failed = true;
+        free_chunks.push(c);
+        break;
+      }
+      len += *got;
+      unreported += *got;
+      if (*got == 0) eof = true;
       if (!eof) {
-        std::size_t nl = buf.rfind('\n');
-        if (nl == std::string::npos) {  // a line longer than a chunk: read on
-          carry = std::move(buf);
+        const std::size_t nl = std::string_view(c->data.get(), len).rfind('\n');
+        if (nl == std::string_view::npos) {  // a line longer than a chunk: read on
+          carry.assign(c->data.get(), c->data.get() + len);
+          free_chunks.push(c);
           continue;
         }
-        carry.assign(buf, nl + 1);
-        buf.resize(nl + 1);
+        carry.assign(c->data.get() + nl + 1, c->data.get() + len);
+        len = nl + 1;
       }
-      if (buf.empty()) continue;
+      if (len == 0) {
+        free_chunks.push(c);
+        continue;
+      }
       std::size_t skip = 0;
+      c->skip_lines = 0;
       if (first_chunk) {
         first_chunk = false;
-        if (buf.starts_with("\xEF\xBB\xBF")) skip = 3;
-        if (std::string_view(buf).substr(skip).starts_with("path;")) {
-          std::size_t nl = buf.find('\n', skip);
-          skip = nl == std::string::npos ? buf.size() : nl + 1;
-          lines_before = 1;
+        std::string_view text(c->data.get(), len);
+        if (text.starts_with("\xEF\xBB\xBF")) skip = 3;
+        if (text.substr(skip).starts_with("path;")) {
+          const std::size_t nl = text.find('\n', skip);
+          skip = nl == std::string_view::npos ? len : nl + 1;
+          c->skip_lines = 1;
         }
       }
-      texts.push_back(std::move(buf));
-      skips.push_back(skip);
+      c->len = len;
+      c->skip = skip;
+      c->bytes_read = unreported;
+      unreported = 0;
+      return c;
     }
-    std::vector<ChunkPaths> parsed(texts.size());
-    attribution_internal::RunInArena(options.threads, [&] {
-      tbb::parallel_for(std::size_t{0}, texts.size(), [&](std::size_t i) {
-        ChunkParser parser(known, &parsed[i]);
-        parser.Parse(std::string_view(texts[i]).substr(skips[i]));
-      });
-    });
-    for (std::size_t i = 0; i < parsed.size(); ++i) {
-      if (!parsed[i].error.empty()) {
-        return Status::InvalidArgument(std::string(display_name) + ":" +
-                                       std::to_string(lines_before + parsed[i].error_line) +
-                                       ": " + parsed[i].error);
+    fc.stop();
+    return nullptr;
+  };
+  auto parse = [](Chunk* c) -> Chunk* {
+    c->parser.Parse(std::string_view(c->data.get(), c->len).substr(c->skip), &c->paths);
+    return c;
+  };
+  auto merge = [&](Chunk* c) {
+    lines_before += c->skip_lines;
+    if (parse_failure.ok()) {
+      if (!c->paths.error.empty()) {
+        parse_failure = Status::InvalidArgument(std::string(display_name) + ":" +
+                                          std::to_string(lines_before + c->paths.error_line) +
+                                          ": " + c->paths.error);
+        failed = true;
+      } else {
+        merger.Merge(c->paths);
+        lines_before += c->paths.lines;
       }
-      merger.Merge(parsed[i]);
-      lines_before += parsed[i].lines;
     }
-    if (progress) progress->Advance(wave_bytes);
-  }
+    if (progress) progress->Advance(c->bytes_read);
+    free_chunks.push(c);
+  };
+  attribution_internal::RunInArena(options.threads, [&] {
+    tbb::parallel_pipeline(
+        options.chunks_per_wave,
+        tbb::make_filter<void, Chunk*>(tbb::filter_mode::serial_in_order, read) &
+            tbb::make_filter<Chunk*, Chunk*>(tbb::filter_mode::parallel, parse) &
+            tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, merge));
+  });
+  if (!parse_failure.ok()) return parse_failure;
+  if (!read_failure.ok()) return read_failure;
   return std::move(merger).Finish();
 }
 

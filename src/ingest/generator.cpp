@@ -11,8 +11,11 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <numbers>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -80,7 +83,7 @@ class Rng {
   double Normal() {
     double u1 = 1.0 - Uniform();  // (0, 1]
     double u2 = Uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   }
   // Number of failures before the first success when the mean is `mean` (>= 0).
   std::uint64_t Geometric(double mean) {

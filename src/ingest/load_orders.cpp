@@ -1,14 +1,20 @@
 // orders.csv: the big table, parsed in parallel.
 //
-// A oneTBB pipeline runs over the CsvReader chunks: a parallel stage splits and
-// checks the lines of each chunk against read-only lookups (merchants, SKUs,
-// customers.csv); a serial, in-order stage merges the chunks one after the
-// other, in file order: the checks that span chunks (an order id used with two
-// customers, the same SKU twice in an order) and the interning of new strings
-// (order ids, customers created from orders, channels, devices, regions) into
-// the Dataset's dictionaries, in the order the lines are accepted. The result
-// is the same as a single-threaded pass, whatever the thread count or chunk
-// size. The merge stage writes only what the parse stage does not read.
+// A oneTBB pipeline runs over the CsvReader chunks:
+//   1. parse (parallel): split and check each line against read-only lookups
+//      (merchants, SKUs, customers.csv); strings that will need new ids
+//      (customers created from orders, channels, devices, regions) are
+//      numbered locally per chunk in first-seen order;
+//   2. intern order ids (serial, in file order) into Dataset::order_ids;
+//   3. merge (serial, in file order): the checks that span chunks (an order id
+//      used with two customers, the same SKU twice in an order), local numbers
+//      to global ids, rows appended to Dataset::orders.
+// Stages 2 and 3 of different chunks run at the same time; each stage writes
+// only what the other stages running beside it do not read. The result is the
+// same as a single-threaded pass, whatever the thread count or chunk size:
+// every id is given in the order the lines are accepted (a line that starts a
+// new order is never rejected by stage 3, so stage 2 interns no id for
+// nothing).
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
@@ -67,6 +73,8 @@ struct ParsedLine {
   std::uint32_t channel = kNone;   // local
   std::uint32_t device = kNone;    // local
   std::uint32_t region = kNone;    // local
+  std::uint32_t order = kNone;     // global, set by stage 2
+  bool new_order = false;          // set by stage 2: first line of its order in the file
 };
 
 struct ChunkOutput {
@@ -249,6 +257,25 @@ struct OrderMerge {
   }
 };
 
+// Stage 2: gives every line its order id. Lines of one order usually follow each
+// other, so the lookup is skipped when the id repeats.
+void InternOrderIds(ChunkOutput& chunk, Dictionary& order_ids) {
+  std::string_view previous_id;
+  std::uint32_t previous = kNone;
+  for (ParsedLine& line : chunk.lines) {
+    if (previous != kNone && line.order_id == previous_id) {
+      line.order = previous;
+      continue;
+    }
+    const std::size_t before = order_ids.size();
+    line.order = order_ids.Add(line.order_id);
+    line.new_order = line.order == before;
+    previous_id = line.order_id;
+    previous = line.order;
+  }
+}
+
+// Stage 3. Does not read Dataset::order_ids (stage 2 may be adding to it).
 void MergeChunk(const CsvReader& reader, ChunkOutput& chunk, LoadContext& ctx, OrderMerge& merge,
                 TableCounts& counts) {
   Dataset& ds = ctx.dataset;
@@ -261,19 +288,9 @@ void MergeChunk(const CsvReader& reader, ChunkOutput& chunk, LoadContext& ctx, O
     errors.push_back({reader.display_name(), line.line, std::string(column), std::move(reason),
                       std::string(line.raw)});
   };
-  // Lines of one order usually follow each other: skip the lookup then.
-  std::string_view previous_order_id;
-  std::uint32_t previous_order = kNone;
   for (const ParsedLine& line : chunk.lines) {
-    std::uint32_t order = previous_order;
-    bool new_order = false;
-    if (previous_order == kNone || line.order_id != previous_order_id) {
-      const std::size_t orders_before = ds.order_ids.size();
-      order = ds.order_ids.Add(line.order_id);
-      new_order = order == orders_before;
-      previous_order_id = line.order_id;
-      previous_order = order;
-    }
+    const std::uint32_t order = line.order;
+    const bool new_order = line.new_order;
     if (!new_order) {
       const std::uint32_t first_index = merge.first_line[order];
       const CustomerId order_customer = ds.orders[first_index].customer;
@@ -357,9 +374,15 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
   reserve(ds.orders, ds.orders.size() + max_lines);
   reserve(merge.previous_of_order, max_lines);
   reserve(merge.file_lines, max_lines);
+  reserve(merge.first_line, max_lines);
+  reserve(merge.last_line, max_lines);
+  reserve(merge.line_count, max_lines);
+  // The order-id names fill tens of MB of fresh memory too (a hint only).
+  AdviseHugePages(ds.order_ids.names().data(),
+                  ds.order_ids.names().capacity() * sizeof(std::string));
 
   std::size_t next_chunk = 0;
-  // Chunks in flight: enough to keep every thread busy while one merges.
+  // Chunks in flight: enough to keep every thread busy beside the serial stages.
   const auto tokens = static_cast<std::size_t>(2 * tbb::this_task_arena::max_concurrency() + 1);
   tbb::parallel_pipeline(
       tokens,
@@ -381,6 +404,12 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
                 reader.ForEachInChunk(chunk, [&](const CsvRecord& record) {
                   ParseOrderLine(reader, record, c, ctx, *out);
                 });
+                return out;
+              }) &
+          tbb::make_filter<std::shared_ptr<ChunkOutput>, std::shared_ptr<ChunkOutput>>(
+              tbb::filter_mode::serial_in_order,
+              [&](std::shared_ptr<ChunkOutput> out) {
+                InternOrderIds(*out, ds.order_ids);
                 return out;
               }) &
           tbb::make_filter<std::shared_ptr<ChunkOutput>, void>(

@@ -28,7 +28,7 @@ Dataset LoadTiny() {
   return std::move(dataset).value();
 }
 
-MerchantId Merchant(const Dataset& d, const char* id) {
+MerchantId IdOf(const Dataset& d, const char* id) {
   std::uint32_t v = d.merchant_ids.Find(id);
   REQUIRE(v != Dictionary::kNotFound);
   return MerchantId(v);
@@ -131,10 +131,10 @@ TEST_CASE("Temporal split keeps only what happened before the date", "[recommend
   const Timestamp split = At("2026-02-01");
   auto s = SplitAtTimestamp(full, split);
   REQUIRE(s.ok());
-  CHECK(s->train_order_lines == 11);  // o001..o011 (o003 has two lines)
-  CHECK(s->test_order_lines == 19);
-  CHECK(s->train_orders == 10);
-  CHECK(s->test_orders == 19);
+  CHECK(s->train_order_lines == 12);  // o001..o011 (o003 has two lines)
+  CHECK(s->test_order_lines == 18);
+  CHECK(s->train_orders == 11);
+  CHECK(s->test_orders == 18);
   CHECK(s->first_order_ts == At("2026-01-05T09:00:00Z"));
   CHECK(s->last_order_ts == At("2026-03-05T12:00:00Z"));
   const Dataset& train = s->train;
@@ -163,17 +163,17 @@ TEST_CASE("Nothing after the split date reaches the training graph", "[recommend
   auto whole = full_builder.Freeze();
   REQUIRE(train.ok());
   REQUIRE(whole.ok());
-  const MerchantId bakery = Merchant(full, "m_bakery");
+  const MerchantId bakery = IdOf(full, "m_bakery");
   // These pairs only share customers after the date (c12; c01 and c03; c09 and c10).
   for (const char* other : {"m_hardware", "m_cheese", "m_bakery2"}) {
     INFO(other);
-    CHECK((*whole)->SharedCustomerCount(bakery, Merchant(full, other)) > 0);
-    CHECK((*train)->SharedCustomerCount(bakery, Merchant(full, other)) == 0);
+    CHECK((*whole)->SharedCustomerCount(bakery, IdOf(full, other)) > 0);
+    CHECK((*train)->SharedCustomerCount(bakery, IdOf(full, other)) == 0);
   }
   // m_wine shares c02..c04 before the date and c05..c07 after it.
-  CHECK((*train)->SharedCustomerCount(bakery, Merchant(full, "m_wine")) == 3);
-  CHECK((*whole)->SharedCustomerCount(bakery, Merchant(full, "m_wine")) == 6);
-  CHECK((*train)->MerchantStatsOf(Merchant(full, "m_cheese")).customers == 0);
+  CHECK((*train)->SharedCustomerCount(bakery, IdOf(full, "m_wine")) == 3);
+  CHECK((*whole)->SharedCustomerCount(bakery, IdOf(full, "m_wine")) == 6);
+  CHECK((*train)->MerchantStatsOf(IdOf(full, "m_cheese")).customers == 0);
 }
 
 TEST_CASE("Every ranking depends on the training period only", "[recommend]") {
@@ -182,7 +182,7 @@ TEST_CASE("Every ranking depends on the training period only", "[recommend]") {
   // more popular and closer to the bakery than the florist.
   const Dataset full = LoadTiny();
   Dataset more = full;
-  const MerchantId wine = Merchant(full, "m_wine");
+  const MerchantId wine = IdOf(full, "m_wine");
   const SkuId red(full.sku_ids.Find("s_red"));
   for (const char* c : {"c08", "c09", "c10", "c11"}) {
     OrderLine line;
@@ -214,19 +214,19 @@ TEST_CASE("Gained partners: pairs that gain a shared customer after the date", "
   const Dataset d = LoadTiny();
   auto gained = GainedPartners(d, At("2026-02-01"));
   REQUIRE(gained.size() == d.merchants.size());
-  std::vector<MerchantId> expected{Merchant(d, "m_bakery2"), Merchant(d, "m_florist"),
-                                   Merchant(d, "m_wine"), Merchant(d, "m_hardware"),
-                                   Merchant(d, "m_cheese")};
+  std::vector<MerchantId> expected{IdOf(d, "m_bakery2"), IdOf(d, "m_florist"),
+                                   IdOf(d, "m_wine"), IdOf(d, "m_hardware"),
+                                   IdOf(d, "m_cheese")};
   std::sort(expected.begin(), expected.end());
-  CHECK(gained[Merchant(d, "m_bakery").value] == expected);
+  CHECK(gained[IdOf(d, "m_bakery").value] == expected);
   // c01 and c03 bought at m_florist before the date and at m_cheese after it.
-  auto florist = gained[Merchant(d, "m_florist").value];
-  CHECK(std::count(florist.begin(), florist.end(), Merchant(d, "m_cheese")) == 1);
+  auto florist = gained[IdOf(d, "m_florist").value];
+  CHECK(std::count(florist.begin(), florist.end(), IdOf(d, "m_cheese")) == 1);
   // m_hardware and m_florist never share a customer.
-  auto hardware = gained[Merchant(d, "m_hardware").value];
-  CHECK(std::count(hardware.begin(), hardware.end(), Merchant(d, "m_florist")) == 0);
+  auto hardware = gained[IdOf(d, "m_hardware").value];
+  CHECK(std::count(hardware.begin(), hardware.end(), IdOf(d, "m_florist")) == 0);
   // Before every order, everything is new; after every order, nothing is.
-  CHECK(GainedPartners(d, At("2027-01-01"))[Merchant(d, "m_bakery").value].empty());
+  CHECK(GainedPartners(d, At("2027-01-01"))[IdOf(d, "m_bakery").value].empty());
 }
 
 TEST_CASE("Evaluation of the tiny fixture: queries, relevant sets, universe", "[recommend]") {
@@ -239,22 +239,22 @@ TEST_CASE("Evaluation of the tiny fixture: queries, relevant sets, universe", "[
   // bakery's relevant partners exclude the blocked hardware store, the cheese
   // shop (not discoverable) and the competing bakery.
   CHECK(r->queries == 3);
-  const QueryRankings& bakery = RankingsOf(*r, Merchant(d, "m_bakery"));
-  std::vector<std::uint32_t> expected{Merchant(d, "m_florist").value, Merchant(d, "m_wine").value};
+  const QueryRankings& bakery = RankingsOf(*r, IdOf(d, "m_bakery"));
+  std::vector<std::uint32_t> expected{IdOf(d, "m_florist").value, IdOf(d, "m_wine").value};
   CHECK(bakery.relevant == expected);
   REQUIRE(bakery.by_method.size() == r->methods.size());
   for (std::size_t m = 0; m < r->methods.size(); ++m) {
     INFO(r->methods[m].name);
     for (std::uint32_t id : bakery.by_method[m]) {
-      CHECK(id != Merchant(d, "m_bakery2").value);
-      CHECK(id != Merchant(d, "m_hardware").value);
-      CHECK(id != Merchant(d, "m_cheese").value);
+      CHECK(id != IdOf(d, "m_bakery2").value);
+      CHECK(id != IdOf(d, "m_hardware").value);
+      CHECK(id != IdOf(d, "m_cheese").value);
     }
   }
   // The florist's declared partner (hardware) is outside its universe.
-  const QueryRankings& florist = RankingsOf(*r, Merchant(d, "m_florist"));
+  const QueryRankings& florist = RankingsOf(*r, IdOf(d, "m_florist"));
   for (const auto& list : florist.by_method) {
-    CHECK(std::count(list.begin(), list.end(), Merchant(d, "m_hardware").value) == 0);
+    CHECK(std::count(list.begin(), list.end(), IdOf(d, "m_hardware").value) == 0);
   }
   // The universes are small enough for every method to find everything.
   for (const MethodEvaluation& e : r->methods) {
@@ -342,8 +342,8 @@ TEST_CASE("JSON report has the documented shape", "[recommend]") {
   REQUIRE(r.ok());
   auto j = nlohmann::json::parse(ToJson(*r));
   CHECK(j["split_date"] == "2026-02-01T00:00:00Z");
-  CHECK(j["train_orders"] == 10);
-  CHECK(j["test_orders"] == 19);
+  CHECK(j["train_orders"] == 11);
+  CHECK(j["test_orders"] == 18);
   CHECK(j["queries"] == 3);
   REQUIRE(j["methods"].is_object());
   for (const char* name : {"partnergraph", "svd", "random_walk", "baseline:popularity",
@@ -432,8 +432,8 @@ TEST_CASE("Planted partners: loaded, scored, and bad files named", "[recommend]"
   }
   auto planted = LoadPlantedPartners(dir / "best_partners.csv", d);
   REQUIRE(planted.ok());
-  std::vector<MerchantId> bakery{Merchant(d, "m_florist"), Merchant(d, "m_wine")};  // by rank
-  CHECK(planted->partners[Merchant(d, "m_bakery").value] == bakery);
+  std::vector<MerchantId> bakery{IdOf(d, "m_florist"), IdOf(d, "m_wine")};  // by rank
+  CHECK(planted->partners[IdOf(d, "m_bakery").value] == bakery);
   auto r = Evaluate(d, &*planted, FastOptions(At("2026-02-01")));
   REQUIRE(r.ok());
   CHECK(r->has_planted);

@@ -94,7 +94,8 @@ struct AttributionOptions {
   // thread count, and reduced in file order: that is what makes results identical
   // whatever the number of threads.
   std::size_t chunk_bytes = 4u << 20;
-  // Chunks parsed in parallel per wave (memory: about chunk_bytes × this).
+  // Chunks (binary files: blocks) in flight at once in the read -> parse ->
+  // merge pipeline (memory: about chunk_bytes × this for path files).
   std::size_t chunks_per_wave = 16;
 
   // ---- Execution ----

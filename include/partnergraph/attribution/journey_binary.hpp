@@ -74,9 +74,10 @@ Result<bool> IsJourneyBinaryFile(const std::filesystem::path& path);
 
 // Reads a binary journey file into a JourneyTable of distinct paths (the same
 // table a path file with one row per journey would give, except that channel
-// ids follow the file's channel list). Streaming like ReadPathFile: waves of
-// blocks (about options.chunk_bytes × options.chunks_per_wave bytes) decoded in
-// parallel, merged in block order. `progress` (may be null) counts bytes.
+// ids follow the file's channel list). Streaming like ReadPathFile: a pipeline
+// reads blocks in order, decodes them in parallel and merges them in block
+// order, with at most options.chunks_per_wave blocks in flight. `progress`
+// (may be null) counts bytes.
 // Errors: IOError; Corruption naming the file, block and journey (bad magic,
 // sizes, touch count, flags, channel id, value).
 Result<JourneyTable> ReadJourneyBinary(const std::filesystem::path& path,

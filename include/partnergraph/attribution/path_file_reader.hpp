@@ -15,10 +15,11 @@
 //   a number that is not a number, negative, not finite, or a channel not in
 //   AttributionOptions::known_channels when that list is set.
 //
-// Streaming: the file is read in chunks of options.chunk_bytes, a wave of
-// options.chunks_per_wave chunks at a time, parsed in parallel (oneTBB) into
-// per-chunk aggregates, then merged in file order. Memory is bounded by the
-// distinct paths and channels plus one wave of chunks, never by the rows.
+// Streaming: a oneTBB pipeline reads the file in chunks of options.chunk_bytes
+// (serially), parses each chunk into a per-chunk aggregate (in parallel) and
+// merges the aggregates in file order (serially), with at most
+// options.chunks_per_wave chunks in flight. Memory is bounded by the distinct
+// paths and channels plus the chunks in flight, never by the rows.
 // Channel ids are given in order of first appearance in the file; paths are
 // listed in order of first appearance. The result is the same bytes whatever
 // the number of threads (chunks do not depend on it; sums are in file order).

@@ -451,7 +451,8 @@ class EcosystemGraph {
   std::optional<CategoryPairLift> CategoryLift(CategoryId a, CategoryId b) const;
 
   // ---- Whole graph ----
-  // The options it was built with (show_progress is not stored: false).
+  // The options it was built with; threads and show_progress are not stored
+  // (they do not change the graph) and read 0 and false.
   const GraphOptions& options() const;
   // A 64-bit FNV-1a hash of the node and edge counts and of every merchant's
   // external id in id order; indexes built from this graph store it to check

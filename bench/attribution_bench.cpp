@@ -1,0 +1,335 @@
+// attribution_bench: journeys per second of every attribution model on
+// generated journeys, read from the path format (CSV) and from the binary
+// journey file, with the peak RSS of each run (docs/attribution.md "Benchmark").
+//
+// Journeys: `--sizes` (default 1M and 10M) individual journeys over 12
+// channels, from a seeded generator (a skewed first-order process: popular
+// channels start journeys, each channel has three favourite successors, a
+// journey continues with probability 0.62; conversion probability grows with
+// some channels and the length). Each journey is one row of the path file
+// ("alpha > iota;1;42.17;0" or "beta;0;0;1") and one record of the binary file.
+// Files are written once to --dir and reused.
+//
+// Each (size, source, model) run is a forked child: it reads the file and runs
+// the model with --threads workers; the parent times it and reads the child's
+// peak RSS (wait4). The baseline of each source is a plain scan of the same
+// file (read + count records), reported as a ratio.
+//
+// Usage: attribution_bench [--dir DIR] [--sizes 1000000,10000000] [--threads 2]
+//                          [--models first-touch,...,markov1,markov2,shapley]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "partnergraph/attribution/attribution.hpp"
+#include "partnergraph/attribution/journey_binary.hpp"
+#include "partnergraph/attribution/path_file_reader.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+const std::vector<std::string> kChannels = {"alpha", "beta",   "delta", "epsilon",
+                                            "eta",   "gamma",  "iota",  "kappa",
+                                            "lambda", "mi",    "theta", "zeta"};
+
+struct Rng {
+  std::uint64_t s;
+  std::uint64_t Next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  std::uint32_t Below(std::uint32_t n) { return static_cast<std::uint32_t>(Uniform() * n); }
+};
+
+struct Journey {
+  std::vector<std::uint8_t> path;
+  bool converted = false;
+  double value = 0;
+};
+
+class JourneyGenerator {
+ public:
+  explicit JourneyGenerator(std::uint64_t seed) : rng_{seed} {
+    double total = 0;
+    for (std::size_t c = 0; c < kChannels.size(); ++c) {
+      total += 1.0 / std::pow(static_cast<double>(c + 1), 0.8);
+      cumulative_.push_back(total);
+    }
+    for (double& x : cumulative_) x /= total;
+  }
+
+  void Next(Journey& j) {
+    j.path.clear();
+    std::uint8_t c = Popular();
+    j.path.push_back(c);
+    while (j.path.size() < 20 && rng_.Uniform() < 0.62) {
+      if (rng_.Uniform() < 0.6) {
+        const std::uint8_t fav[3] = {static_cast<std::uint8_t>((c * 5 + 1) % 12),
+                                     static_cast<std::uint8_t>((c * 7 + 3) % 12), c};
+        c = fav[rng_.Below(3)];
+      } else {
+        c = Popular();
+      }
+      j.path.push_back(c);
+    }
+    double p = 0.04 + 0.01 * static_cast<double>(j.path.size());
+    for (std::uint8_t t : j.path) {
+      if (t == 6) p += 0.03;  // iota
+      if (t == 0) p += 0.02;  // alpha
+    }
+    j.converted = rng_.Uniform() < std::min(p, 0.6);
+    j.value = j.converted ? std::round(std::exp(3 + 2 * rng_.Uniform()) * 100) / 100 : 0;
+  }
+
+ private:
+  std::uint8_t Popular() {
+    const double u = rng_.Uniform();
+    for (std::size_t c = 0; c < cumulative_.size(); ++c) {
+      if (u < cumulative_[c]) return static_cast<std::uint8_t>(c);
+    }
+    return static_cast<std::uint8_t>(cumulative_.size() - 1);
+  }
+  Rng rng_;
+  std::vector<double> cumulative_;
+};
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Die(const Status& s) {
+  std::fprintf(stderr, "attribution_bench: %s\n", s.ToString().c_str());
+  std::exit(1);
+}
+
+// Writes `n` journeys to `csv` and `bin` (same journeys in both).
+void Generate(std::uint64_t n, const std::filesystem::path& csv, const std::filesystem::path& bin) {
+  JourneyGenerator gen(20240601);
+  auto writer = JourneyBinaryWriter::Create(bin.string() + ".part", kChannels);
+  if (!writer.ok()) Die(writer.status());
+  std::FILE* f = std::fopen((csv.string() + ".part").c_str(), "wb");
+  if (!f) Die(Status::IOError(csv.string() + ": cannot create"));
+  std::string buf = "path;total_conversions;total_conversion_value;total_null\n";
+  Journey j;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    gen.Next(j);
+    for (std::size_t t = 0; t < j.path.size(); ++t) {
+      if (t) buf += " > ";
+      buf += kChannels[j.path[t]];
+    }
+    char tail[64];
+    if (j.converted) {
+      std::snprintf(tail, sizeof tail, ";1;%.2f;0\n", j.value);
+    } else {
+      std::snprintf(tail, sizeof tail, ";0;0;1\n");
+    }
+    buf += tail;
+    if (buf.size() > (8u << 20)) {
+      std::fwrite(buf.data(), 1, buf.size(), f);
+      buf.clear();
+    }
+    if (Status s = writer->Add(j.path, j.converted, j.value); !s.ok()) Die(s);
+  }
+  std::fwrite(buf.data(), 1, buf.size(), f);
+  std::fclose(f);
+  if (Status s = writer->Close(); !s.ok()) Die(s);
+  std::filesystem::rename(csv.string() + ".part", csv);
+  std::filesystem::rename(bin.string() + ".part", bin);
+}
+
+struct Model {
+  std::string name;
+  AttributionModel model;
+  int order;
+  double csv_target;  // journeys/s (0: none)
+  double bin_target;
+};
+
+// Runs one job in this (child) process; returns a checksum of the credits.
+double RunJob(const std::filesystem::path& file, bool binary, const Model& m, int threads) {
+  AttributionOptions o;
+  o.model = m.model;
+  o.markov_order = m.order;
+  o.threads = threads;
+  if (binary && m.model == AttributionModel::kMarkov && m.order == 1) {
+    auto counted = CountMarkovOrder1FromBinary(file, o);
+    if (!counted.ok()) Die(counted.status());
+    auto r = RunMarkovAttribution(counted->chain, counted->keys, {}, o);
+    if (!r.ok()) Die(r.status());
+    return r->totals[0].conversions;
+  }
+  auto table = binary ? ReadJourneyBinary(file, o) : ReadPathFile(file, o);
+  if (!table.ok()) Die(table.status());
+  auto r = RunAttribution(*table, o);
+  if (!r.ok()) Die(r.status());
+  if (m.model == AttributionModel::kShapley && !r->shapley->exact) {
+    Die(Status::Internal("Shapley was not exact"));
+  }
+  return r->totals[0].conversions + 1e-9 * static_cast<double>(table->path_count());
+}
+
+// The baseline: read the file and count its records.
+double Scan(const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  std::vector<char> buf(8u << 20);
+  std::uint64_t lines = 0;
+  std::size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    for (const char* p = buf.data(); (p = static_cast<const char*>(
+                                          std::memchr(p, '\n', buf.data() + got - p)));
+         ++p) {
+      ++lines;
+    }
+  }
+  std::fclose(f);
+  return static_cast<double>(lines);
+}
+
+struct Measure {
+  double seconds = 0;
+  double cpu_seconds = 0;  // user + system of the child
+  double rss_mb = 0;
+  double checksum = 0;
+};
+
+template <typename Fn>
+Measure InChild(Fn&& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) Die(Status::Internal("pipe failed"));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    const double t0 = Now();
+    const double checksum = fn();
+    const double out[2] = {Now() - t0, checksum};
+    if (write(fds[1], out, sizeof out) != sizeof out) _exit(3);
+    _exit(0);
+  }
+  close(fds[1]);
+  double in[2] = {0, 0};
+  const bool got = read(fds[0], in, sizeof in) == sizeof in;
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    Die(Status::Internal("a benchmark child failed"));
+  }
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  return {in[0], cpu, static_cast<double>(usage.ru_maxrss) / 1024.0, in[1]};
+}
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    const auto comma = s.find(',', pos);
+    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg_attribution_bench";
+  std::vector<std::uint64_t> sizes = {1'000'000, 10'000'000};
+  int threads = 2;
+  std::vector<std::string> only;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--dir") {
+      dir = value;
+    } else if (flag == "--sizes") {
+      sizes.clear();
+      for (const auto& s : Split(value)) sizes.push_back(std::stoull(s));
+    } else if (flag == "--threads") {
+      threads = std::stoi(value);
+    } else if (flag == "--models") {
+      only = Split(value);
+    } else {
+      std::fprintf(stderr, "attribution_bench: unknown flag %s\n", flag.c_str());
+      return 1;
+    }
+  }
+  std::filesystem::create_directories(dir);
+
+  const std::vector<Model> models = {
+      {"first-touch", AttributionModel::kFirstTouch, 1, 2e6, 0},
+      {"last-touch", AttributionModel::kLastTouch, 1, 2e6, 0},
+      {"linear", AttributionModel::kLinear, 1, 2e6, 0},
+      {"time-decay", AttributionModel::kTimeDecay, 1, 2e6, 0},
+      {"position-based", AttributionModel::kPositionBased, 1, 2e6, 0},
+      {"markov1", AttributionModel::kMarkov, 1, 2e6, 50e6},
+      {"markov2", AttributionModel::kMarkov, 2, 2e6, 0},
+      {"markov3", AttributionModel::kMarkov, 3, 0, 0},
+      {"markov4", AttributionModel::kMarkov, 4, 0, 0},
+      {"shapley", AttributionModel::kShapley, 1, 0, 0},
+  };
+
+  std::printf("threads %d, files in %s\n", threads, dir.c_str());
+  std::printf("%-6s %-11s %-15s %8s %12s %8s %14s %7s %8s %s\n", "source", "journeys", "model",
+              "wall s", "journeys/s", "cpu s", "j/s per core", "x scan", "RSS MB", "target (wall)");
+  for (std::uint64_t n : sizes) {
+    const auto csv = dir / ("journeys_" + std::to_string(n) + ".csv");
+    const auto bin = dir / ("journeys_" + std::to_string(n) + ".pgj");
+    if (!std::filesystem::exists(csv) || !std::filesystem::exists(bin)) {
+      const double t0 = Now();
+      Generate(n, csv, bin);
+      std::printf("generated %llu journeys in %.1f s: %s (%.0f MB), %s (%.0f MB)\n",
+                  static_cast<unsigned long long>(n), Now() - t0, csv.filename().c_str(),
+                  std::filesystem::file_size(csv) / 1e6, bin.filename().c_str(),
+                  std::filesystem::file_size(bin) / 1e6);
+    }
+    for (const bool binary : {false, true}) {
+      const auto& file = binary ? bin : csv;
+      const char* source = binary ? "binary" : "csv";
+      const Measure scan = InChild([&] { return Scan(file); });
+      std::printf("%-6s %-11llu %-15s %8.3f %12.0f %8.3f %14.0f %7s %8.1f %s\n", source,
+                  static_cast<unsigned long long>(n), "(scan)", scan.seconds,
+                  static_cast<double>(n) / scan.seconds, scan.cpu_seconds,
+                  static_cast<double>(n) / scan.cpu_seconds, "1.00", scan.rss_mb, "baseline");
+      for (const Model& m : models) {
+        if (!only.empty() && std::find(only.begin(), only.end(), m.name) == only.end()) continue;
+        const Measure r = InChild([&] { return RunJob(file, binary, m, threads); });
+        const double rate = static_cast<double>(n) / r.seconds;
+        const double target = binary ? m.bin_target : m.csv_target;
+        std::string verdict;
+        if (target > 0) {
+          char buf[48];
+          std::snprintf(buf, sizeof buf, "%s %.0fM/s", rate >= target ? "PASS >=" : "FAIL <",
+                        target / 1e6);
+          verdict = buf;
+        }
+        if (m.model == AttributionModel::kShapley && n >= 10'000'000) {
+          verdict = (r.seconds < 5 ? "PASS < 5 s" : "FAIL >= 5 s") + std::string(" (exact, 12 ch)");
+        }
+        std::printf("%-6s %-11llu %-15s %8.3f %12.0f %8.3f %14.0f %7.2f %8.1f %s\n", source,
+                    static_cast<unsigned long long>(n), m.name.c_str(), r.seconds, rate,
+                    r.cpu_seconds, static_cast<double>(n) / r.cpu_seconds,
+                    r.seconds / scan.seconds, r.rss_mb, verdict.c_str());
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}

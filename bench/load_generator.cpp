@@ -1,0 +1,227 @@
+// load_generator: drives a running partnergraph-server with N connections for a fixed time and
+// reports throughput and latency. Loopback only (it refuses another host: a load test is not
+// something to point at a shared machine by accident).
+//
+//   load_generator --port P [--key K] [--protocol binary|compact] --connections N
+//                  --duration-s S [--warmup-s W] --call health|partners|partners-live|coupons
+//                  [--merchant M ...] [--merchants-from-server N] [-k K] [--json]
+//
+// Each connection is one thread running one call after another (closed loop); latency is taken
+// per call around the client call (serialisation, the round trip and deserialisation included).
+// Calls that fail are counted as errors (by kind) and not in the latencies; a broken connection
+// is reopened. Output: one line of text, or one JSON object with --json.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rpc_client.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using partnergraph::Status;
+namespace client = partnergraph::client;
+
+struct LoadOptions {
+  std::string host = "127.0.0.1";
+  int port = 9090;
+  std::string key;
+  std::string protocol = "binary";
+  int connections = 8;
+  double duration_s = 10;
+  double warmup_s = 1;
+  // health: Health. partners: RecommendPartners with default filters (served precomputed when the
+  // model has them). partners-live: RecommendPartners with a filter (computed live). coupons:
+  // RecommendCouponPairs by merchant.
+  std::string call = "health";
+  std::vector<std::string> merchants;
+  // When > 0: take up to this many merchant ids from ListMerchants (needs an operator key).
+  int merchants_from_server = 0;
+  int k = 10;
+  bool json = false;
+};
+
+struct ThreadResult {
+  std::vector<std::int64_t> latencies_ns;
+  std::map<std::string, std::int64_t> errors;
+};
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+client::RpcClientOptions ClientOptions(const LoadOptions& o) {
+  client::RpcClientOptions c;
+  c.host = o.host;
+  c.port = o.port;
+  c.api_key = o.key;
+  c.protocol = o.protocol == "compact" ? client::RpcProtocol::kCompact : client::RpcProtocol::kBinary;
+  c.call_timeout_ms = 10000;
+  return c;
+}
+
+Status OneCall(client::RpcClient& c, const LoadOptions& o, const std::string& merchant) {
+  if (o.call == "health") return c.Health().status();
+  if (o.call == "partners") return c.RecommendPartners(merchant, o.k).status();
+  if (o.call == "partners-live") {
+    partnergraph::PartnerFiltersView filters;
+    filters.include_existing_partners = true;
+    return c.RecommendPartners(merchant, o.k, filters).status();
+  }
+  return c.RecommendCouponPairs(std::nullopt, merchant, o.k).status();
+}
+
+void RunConnection(const LoadOptions& o, int index, const std::atomic<int>& phase,
+                   ThreadResult& result) {
+  std::unique_ptr<client::RpcClient> c;
+  std::size_t next = static_cast<std::size_t>(index);
+  result.latencies_ns.reserve(1 << 16);
+  while (phase.load(std::memory_order_relaxed) < 2) {
+    if (!c) {
+      auto connected = client::RpcClient::Connect(ClientOptions(o));
+      if (!connected.ok()) {
+        if (phase.load() == 1) ++result.errors["connect"];
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      c = std::move(connected).value();
+    }
+    static const std::string kNoMerchant;
+    const std::string& merchant =
+        o.merchants.empty() ? kNoMerchant : o.merchants[next++ % o.merchants.size()];
+    auto start = Clock::now();
+    Status status = OneCall(*c, o, merchant);
+    auto elapsed = Clock::now() - start;
+    if (phase.load(std::memory_order_relaxed) != 1) continue;  // warm-up, or already over
+    if (status.ok()) {
+      result.latencies_ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    } else {
+      ++result.errors[std::string(Status::CodeName(status.code()))];
+      if (status.IsIOError()) c.reset();
+    }
+  }
+}
+
+double PercentileMs(const std::vector<std::int64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  auto i = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
+  return static_cast<double>(sorted[std::min(i, sorted.size() - 1)]) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  LoadOptions o;
+  CLI::App app{"load_generator: closed-loop load on a running partnergraph-server (loopback only)"};
+  app.add_option("--host", o.host, "Loopback address of the server")->capture_default_str();
+  app.add_option("--port", o.port, "Server port")->capture_default_str();
+  app.add_option("--key", o.key, "API key (operator to use --merchants-from-server)");
+  app.add_option("--protocol", o.protocol)->check(CLI::IsMember({"binary", "compact"}))
+      ->capture_default_str();
+  app.add_option("--connections", o.connections, "Connections, one thread each")
+      ->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--duration-s", o.duration_s, "Measured seconds")->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--warmup-s", o.warmup_s, "Seconds run before measuring")
+      ->check(CLI::Range(0.0, 600.0))->capture_default_str();
+  app.add_option("--call", o.call, "health, partners, partners-live or coupons")
+      ->check(CLI::IsMember({"health", "partners", "partners-live", "coupons"}))
+      ->capture_default_str();
+  app.add_option("--merchant", o.merchants, "Merchant ids to ask about, in turn (repeatable)");
+  app.add_option("--merchants-from-server", o.merchants_from_server,
+                 "Ask about up to N merchants listed by the server")->capture_default_str();
+  app.add_option("-k", o.k, "Results per call")->capture_default_str();
+  app.add_flag("--json", o.json, "Print one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!IsLoopback(o.host)) {
+    std::fprintf(stderr, "load_generator: %s is not a loopback address; refusing\n", o.host.c_str());
+    return 1;
+  }
+  if (o.merchants_from_server > 0) {
+    auto c = client::RpcClient::Connect(ClientOptions(o));
+    if (!c.ok()) {
+      std::fprintf(stderr, "load_generator: %s\n", c.status().ToString().c_str());
+      return 3;
+    }
+    client::ListMerchantsQuery q;
+    q.page_size = 1000;
+    while (static_cast<int>(o.merchants.size()) < o.merchants_from_server) {
+      auto page = (*c)->ListMerchants(q);
+      if (!page.ok()) {
+        std::fprintf(stderr, "load_generator: ListMerchants: %s\n", page.status().ToString().c_str());
+        return 2;
+      }
+      for (const auto& m : page->merchants) {
+        if (static_cast<int>(o.merchants.size()) < o.merchants_from_server) o.merchants.push_back(m.merchant_id);
+      }
+      if (!page->next_page_token) break;
+      q.page_token = page->next_page_token;
+    }
+  }
+  if (o.call != "health" && o.merchants.empty()) {
+    std::fprintf(stderr, "load_generator: --call %s needs --merchant or --merchants-from-server\n",
+                 o.call.c_str());
+    return 1;
+  }
+
+  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 done
+  std::vector<ThreadResult> results(static_cast<std::size_t>(o.connections));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.connections; ++i) {
+    threads.emplace_back(RunConnection, std::cref(o), i, std::cref(phase),
+                         std::ref(results[static_cast<std::size_t>(i)]));
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_s));
+  phase.store(1);
+  auto measured_from = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.duration_s));
+  phase.store(2);
+  double seconds = std::chrono::duration<double>(Clock::now() - measured_from).count();
+  for (auto& t : threads) t.join();
+
+  std::vector<std::int64_t> all;
+  std::map<std::string, std::int64_t> errors;
+  std::int64_t error_count = 0;
+  for (auto& r : results) {
+    all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
+    for (const auto& [kind, n] : r.errors) {
+      errors[kind] += n;
+      error_count += n;
+    }
+  }
+  std::sort(all.begin(), all.end());
+  double qps = static_cast<double>(all.size()) / seconds;
+  double p50 = PercentileMs(all, 0.50);
+  double p99 = PercentileMs(all, 0.99);
+  double p999 = PercentileMs(all, 0.999);
+  double max = all.empty() ? 0 : static_cast<double>(all.back()) / 1e6;
+  std::string error_text;
+  for (const auto& [kind, n] : errors) error_text += " " + kind + "=" + std::to_string(n);
+  if (o.json) {
+    std::string error_json;
+    for (const auto& [kind, n] : errors) {
+      error_json += (error_json.empty() ? "" : ", ") + ("\"" + kind + "\": " + std::to_string(n));
+    }
+    std::printf("{\"call\": \"%s\", \"protocol\": \"%s\", \"connections\": %d, \"seconds\": %.3f, "
+                "\"calls\": %zu, \"qps\": %.1f, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+                "\"p999_ms\": %.4f, \"max_ms\": %.4f, \"errors\": %lld, \"errors_by_kind\": {%s}}\n",
+                o.call.c_str(), o.protocol.c_str(), o.connections, seconds, all.size(), qps, p50,
+                p99, p999, max, static_cast<long long>(error_count), error_json.c_str());
+  } else {
+    std::printf("call=%s protocol=%s connections=%d seconds=%.2f calls=%zu qps=%.0f p50=%.3fms "
+                "p99=%.3fms p999=%.3fms max=%.3fms errors=%lld%s\n",
+                o.call.c_str(), o.protocol.c_str(), o.connections, seconds, all.size(), qps, p50,
+                p99, p999, max, static_cast<long long>(error_count), error_text.c_str());
+  }
+  return error_count == 0 ? 0 : 2;
+}
