@@ -1,6 +1,6 @@
 #include "server_cli.hpp"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,8 +9,9 @@
 #include <spdlog/spdlog.h>
 #include <thrift/TOutput.h>
 
-#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -21,13 +22,16 @@
 namespace partnergraph::server {
 namespace {
 
-// libgomp reads OMP_WAIT_POLICY once, when the process loads, so setting it from main() is too
-// late: without it, re-run this same binary with OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads
-// sleep instead of spinning against the server's workers; docs/serving.md). An explicit value
-// from the environment is kept. If the re-run fails the server continues with OpenMP's default.
-void EnsurePassiveOpenMpWait(char** argv) {
+// libgomp reads OMP_WAIT_POLICY, and OpenBLAS its thread count, once, when the process loads:
+// setting them from main() is too late. When OMP_WAIT_POLICY is unset, re-run this same binary
+// with OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of spinning against the
+// server's workers) and, unless set, OPENBLAS_NUM_THREADS=1 (each request runs on one worker
+// thread; docs/serving.md). Values from the environment are kept. If the re-run fails the server
+// continues with the libraries' defaults.
+void EnsureSingleThreadedMath(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
   ::execv("/proc/self/exe", argv);
 }
 
@@ -43,31 +47,35 @@ void SetUpLogging(spdlog::level::level_enum level) {
   apache::thrift::GlobalOutput.setOutputFunction(&LogThriftOutput);
 }
 
-// Waits for SIGTERM / SIGINT (blocked in every thread, see RunServerMain) and shuts the server
-// down; a second one exits at once. SIGUSR1 with `*finished` set ends the thread.
-void WaitForSignals(RpcServer* server, const std::atomic<bool>* finished) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGUSR1);
+// SIGTERM and SIGINT go through a pipe: the handler (which may run on any thread, including
+// ones that libraries start before main()) only writes the signal number; WaitForSignals reads it
+// and does the work. A negative number written by RunServerMain ends the watcher.
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int signal) {
+  const int saved = errno;
+  const char byte = static_cast<char>(signal);
+  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+void WaitForSignals(RpcServer* server) {
   bool stopping = false;
   for (;;) {
-    int signal = 0;
-    if (sigwait(&set, &signal) != 0) continue;
-    if (signal == SIGUSR1) {
-      if (finished->load()) return;
-      continue;
-    }
+    char byte = 0;
+    ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || byte < 0) return;
+    const char* name = byte == SIGTERM ? "SIGTERM" : "SIGINT";
     if (stopping) {
-      spdlog::warn("second {}: exiting without waiting for {} open connections",
-                   signal == SIGTERM ? "SIGTERM" : "SIGINT", server->open_connections());
+      spdlog::warn("second {}: exiting without waiting for {} open connections", name,
+                   server->open_connections());
       std::fflush(stdout);
       std::_Exit(kServerExitUsage);
     }
     stopping = true;
-    spdlog::info("{}: stopped accepting; draining {} open connections",
-                 signal == SIGTERM ? "SIGTERM" : "SIGINT", server->open_connections());
+    spdlog::info("{}: stopped accepting; draining {} open connections", name,
+                 server->open_connections());
     server->Shutdown();
   }
 }
@@ -75,7 +83,7 @@ void WaitForSignals(RpcServer* server, const std::atomic<bool>* finished) {
 }  // namespace
 
 int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
-  EnsurePassiveOpenMpWait(argv);
+  EnsureSingleThreadedMath(argv);
 
   CLI::App app{"partnergraph-server: serves a model built by `partnergraph build` over Thrift"};
   app.set_version_flag("--version", "partnergraph-server " PG_VERSION);
@@ -165,16 +173,19 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
     spdlog::info("loaded {} API keys from {}", keys->size(), keys_file);
   }
 
-  // Signals are blocked in every thread (the ones Thrift and the engine start inherit the mask)
-  // and taken by WaitForSignals alone. SIGPIPE is ignored: a peer that went away is an error
-  // on its connection, not a reason to die.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // SIGPIPE is ignored: a peer that went away is an error on its connection, not a reason to
+  // die. SIGTERM / SIGINT are caught from here on (see OnSignal).
   ::signal(SIGPIPE, SIG_IGN);
+  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
+    spdlog::critical("cannot create the signal pipe: {}", std::strerror(errno));
+    return kServerExitListen;
+  }
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
 
   EngineOptions engine_options;
   engine_options.search_threads = 1;
@@ -189,8 +200,7 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                stats.built_at, stats.merchants, stats.skus, stats.customers);
 
   RpcServer server(*engine, std::move(keys), options);
-  std::atomic<bool> finished{false};
-  std::thread signals(WaitForSignals, &server, &finished);
+  std::thread signals(WaitForSignals, &server);
 
   Status status = server.Run([&](int port) {
     spdlog::info("listening on {}:{} (protocol {}, server {}, max {} connections, max frame {} "
@@ -205,8 +215,8 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
     std::fflush(stdout);
   });
 
-  finished.store(true);
-  pthread_kill(signals.native_handle(), SIGUSR1);
+  const char end = -1;
+  [[maybe_unused]] ssize_t written = ::write(g_signal_pipe[1], &end, 1);
   signals.join();
   if (!status.ok()) {
     spdlog::critical("{}", status.ToString());

@@ -98,6 +98,13 @@ class FlatIndex {
   std::vector<std::uint64_t> hashes_;  // by index
 };
 
+// The weights of a path, side by side (one cache line touched per update).
+struct PathWeights {
+  double conversions = 0.0;
+  double value = 0.0;
+  double nulls = 0.0;
+};
+
 // The distinct paths of one chunk with their summed weights (summed in line
 // order), plus the chunk's line count and its first error.
 struct ChunkPaths {
@@ -106,9 +113,7 @@ struct ChunkPaths {
   std::vector<std::string> channels;
   std::vector<std::uint64_t> offsets{0};
   std::vector<std::uint32_t> touches;
-  std::vector<double> conversions;
-  std::vector<double> value;
-  std::vector<double> nulls;
+  std::vector<PathWeights> weights;
   std::uint64_t lines = 0;       // lines (or records) consumed
   std::uint64_t rows = 0;        // data rows aggregated
   std::uint64_t error_line = 0;  // 1-based within the chunk, when `error` is set
@@ -119,9 +124,7 @@ struct ChunkPaths {
     channels.clear();
     offsets.assign(1, 0);
     touches.clear();
-    conversions.clear();
-    value.clear();
-    nulls.clear();
+    weights.clear();
     lines = rows = error_line = 0;
     error.clear();
   }
@@ -129,15 +132,14 @@ struct ChunkPaths {
   std::uint32_t AddPath(std::span<const std::uint32_t> ids) {
     touches.insert(touches.end(), ids.begin(), ids.end());
     offsets.push_back(touches.size());
-    conversions.push_back(0);
-    value.push_back(0);
-    nulls.push_back(0);
-    return static_cast<std::uint32_t>(conversions.size() - 1);
+    weights.emplace_back();
+    return static_cast<std::uint32_t>(weights.size() - 1);
   }
   void Add(std::uint32_t path, double c, double v, double n) {
-    conversions[path] += c;
-    value[path] += v;
-    nulls[path] += n;
+    PathWeights& w = weights[path];
+    w.conversions += c;
+    w.value += v;
+    w.nulls += n;
   }
 };
 
@@ -161,7 +163,7 @@ class PathMerger {
       remap_.push_back(it->second);
     }
     const bool global = chunk.channels.empty();
-    for (std::size_t i = 0; i < chunk.conversions.size(); ++i) {
+    for (std::size_t i = 0; i < chunk.weights.size(); ++i) {
       ids_.clear();
       for (std::uint64_t t = chunk.offsets[i]; t < chunk.offsets[i + 1]; ++t) {
         const std::uint32_t id = chunk.touches[t];
@@ -176,23 +178,38 @@ class PathMerger {
                    std::memcmp(table_.touches.data() + table_.offsets[k], ids_.data(), bytes) == 0;
           },
           &inserted);
+      const PathWeights& w = chunk.weights[i];
       if (inserted) {
-        table_.AddPath(ids_, chunk.conversions[i], chunk.value[i], chunk.nulls[i]);
+        table_.touches.insert(table_.touches.end(), ids_.begin(), ids_.end());
+        table_.offsets.push_back(table_.touches.size());
+        sums_.push_back(w);
       } else {
-        table_.conversions[path] += chunk.conversions[i];
-        table_.value[path] += chunk.value[i];
-        table_.nulls[path] += chunk.nulls[i];
+        PathWeights& sum = sums_[path];
+        sum.conversions += w.conversions;
+        sum.value += w.value;
+        sum.nulls += w.nulls;
       }
     }
     table_.input_rows += chunk.rows;
   }
 
-  JourneyTable Finish() && { return std::move(table_); }
+  JourneyTable Finish() && {
+    table_.conversions.reserve(sums_.size());
+    table_.value.reserve(sums_.size());
+    table_.nulls.reserve(sums_.size());
+    for (const PathWeights& w : sums_) {
+      table_.conversions.push_back(w.conversions);
+      table_.value.push_back(w.value);
+      table_.nulls.push_back(w.nulls);
+    }
+    return std::move(table_);
+  }
 
  private:
   JourneyTable table_;
   std::unordered_map<std::string, std::uint32_t> key_index_;
   FlatIndex index_{1 << 14};
+  std::vector<PathWeights> sums_;  // per path of table_ (its weight columns are filled at the end)
   std::vector<std::uint32_t> remap_;
   std::vector<std::uint32_t> ids_;
 };

@@ -79,7 +79,34 @@ class ChunkParser {
     out_->error = std::move(message);
   }
 
+  // The common case: up to 15 digits with at most one '.', no sign or exponent.
+  // mantissa / 10^decimals is then correctly rounded (both operands are exact
+  // doubles and IEEE division rounds once), so it equals what from_chars gives.
+  static bool FastNumber(std::string_view field, double* v) {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (field.empty() || field.size() > 16) return false;
+    std::uint64_t mantissa = 0;
+    int digits = 0;
+    int decimals = -1;
+    for (char ch : field) {
+      if (ch >= '0' && ch <= '9') {
+        mantissa = mantissa * 10 + static_cast<std::uint64_t>(ch - '0');
+        ++digits;
+        if (decimals >= 0) ++decimals;
+      } else if (ch == '.' && decimals < 0) {
+        decimals = 0;
+      } else {
+        return false;
+      }
+    }
+    if (digits == 0 || digits > 15) return false;
+    *v = static_cast<double>(mantissa) / kPow10[decimals < 0 ? 0 : decimals];
+    return true;
+  }
+
   bool ParseNumber(std::string_view field, int column, double* v) {
+    if (FastNumber(field, v)) return true;
     const char* b = field.data();
     const char* e = b + field.size();
     auto [ptr, ec] = std::from_chars(b, e, *v);
@@ -139,23 +166,41 @@ class ChunkParser {
     return true;
   }
 
+  bool FailFieldCount(std::string_view line) {
+    std::size_t fields = 1;
+    for (char c : line) fields += c == ';';
+    Fail("expected 4 fields separated by ';' "
+         "(path;total_conversions;total_conversion_value;total_null), found " +
+         std::to_string(fields));
+    return false;
+  }
+
   bool ParseLine(std::string_view line) {
     if (line.empty()) {
       Fail("blank line (expected path;total_conversions;total_conversion_value;total_null)");
       return false;
     }
-    std::size_t s1 = line.find(';');
-    std::size_t s2 = s1 == std::string_view::npos ? s1 : line.find(';', s1 + 1);
-    std::size_t s3 = s2 == std::string_view::npos ? s2 : line.find(';', s2 + 1);
-    if (s3 == std::string_view::npos || line.find(';', s3 + 1) != std::string_view::npos) {
-      std::size_t fields = 1;
-      for (char c : line) fields += c == ';';
-      Fail("expected 4 fields separated by ';' "
-           "(path;total_conversions;total_conversion_value;total_null), found " +
-           std::to_string(fields));
-      return false;
+    // The three numbers are short: find their separators from the end. A ';'
+    // inside the path field is caught when the path is first seen (AddPath).
+    std::size_t sep[3];
+    std::size_t found = 0;
+    for (std::size_t i = line.size(); i-- > 0 && found < 3;) {
+      if (line[i] == ';') sep[found++] = i;
     }
+    if (found < 3) return FailFieldCount(line);
+    const std::size_t s1 = sep[2], s2 = sep[1], s3 = sep[0];
     std::string_view raw = line.substr(0, s1);
+    bool inserted = false;
+    const std::uint32_t index = raw_index_.FindOrInsert(
+        attribution_internal::HashBytes(raw.data(), raw.size()),
+        [&](std::uint32_t k) { return raw_keys_[k] == raw; }, &inserted);
+    if (inserted) {
+      raw_keys_.push_back(raw);
+      if (raw.find(';') != std::string_view::npos) return FailFieldCount(line);
+      std::uint32_t added = 0;
+      if (!AddPath(raw, &added)) return false;
+      assert(added == index);
+    }
     double conv = 0, value = 0, nulls = 0;
     if (!ParseNumber(line.substr(s1 + 1, s2 - s1 - 1), 1, &conv)) return false;
     if (!ParseNumber(line.substr(s2 + 1, s3 - s2 - 1), 2, &value)) return false;
@@ -164,16 +209,6 @@ class ChunkParser {
       Fail("column total_conversion_value: " + Quote(line.substr(s2 + 1, s3 - s2 - 1)) +
            " is revenue without a conversion (total_conversions is 0)");
       return false;
-    }
-    bool inserted = false;
-    std::uint32_t index = raw_index_.FindOrInsert(
-        attribution_internal::HashBytes(raw.data(), raw.size()),
-        [&](std::uint32_t k) { return raw_keys_[k] == raw; }, &inserted);
-    if (inserted) {
-      raw_keys_.push_back(raw);
-      std::uint32_t added = 0;
-      if (!AddPath(raw, &added)) return false;
-      assert(added == index);
     }
     out_->Add(index, conv, value, nulls);
     ++out_->rows;

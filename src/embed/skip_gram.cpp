@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -129,27 +128,18 @@ class LocalRows {
       for (std::uint32_t k = 0; k < dim_; ++k) local[k] -= base[k];
     }
   }
-  // Counts, per row, the blocks of the round that touched it.
-  void CountTouches(std::vector<std::uint16_t>& touches) const {
-    for (std::uint32_t row : rows_) ++touches[row];
-  }
-  // Adds the changes to the shared model, each divided by the number of blocks that
-  // changed the same row (rows are distinct within a block: safe in parallel).
-  void AddTo(float* shared, const std::vector<std::uint16_t>& touches) const {
+  // Adds the changes to the shared model (rows are distinct within a block: safe in
+  // parallel).
+  void AddTo(float* shared) const {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows_.size(), 512),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t s = range.begin(); s != range.end(); ++s) {
-                          const std::uint32_t row = rows_[s];
-                          float* base = shared + static_cast<std::size_t>(row) * dim_;
+                          float* base = shared + static_cast<std::size_t>(rows_[s]) * dim_;
                           const float* delta = values_.data() + s * dim_;
-                          const char* mode = std::getenv("PG_MERGE");
-                          const float m = static_cast<float>(touches[row]);
-                          const float weight = !mode ? 1.0f / m : mode[0] == 's' ? 1.0f : mode[0] == 'q' ? 1.0f / std::sqrt(m) : 1.0f / m;
-                          for (std::uint32_t k = 0; k < dim_; ++k) base[k] += weight * delta[k];
+                          for (std::uint32_t k = 0; k < dim_; ++k) base[k] += delta[k];
                         }
                       });
   }
-  const std::vector<std::uint32_t>& rows() const { return rows_; }
   void Clear() {
     for (std::uint32_t row : rows_) {
       std::size_t i = Hash(row);
@@ -203,6 +193,14 @@ void Axpy(float* y, float alpha, const float* x, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// Blocks trained concurrently: options.shards, fewer when the corpus has fewer distinct
+// tokens than shards * block_tokens (see skip_gram.hpp).
+std::size_t EffectiveShards(const SgnsOptions& options, std::uint64_t distinct_tokens) {
+  const std::uint64_t by_vocabulary = distinct_tokens / options.block_tokens;
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(by_vocabulary, 1, options.shards));
+}
+
 // A contiguous range of sequences trained as one unit.
 struct Block {
   std::size_t first_sequence = 0;
@@ -213,6 +211,9 @@ class Trainer {
  public:
   Trainer(const SequenceCorpus& corpus, std::uint32_t vocab_size, const SgnsOptions& options)
       : corpus_(corpus), vocab_size_(vocab_size), options_(options) {}
+
+  // The number of blocks per round Run() used.
+  std::size_t effective_shards() const { return effective_shards_; }
 
   Embeddings Run() {
     const std::uint32_t dim = options_.dim;
@@ -251,29 +252,23 @@ class Trainer {
 
     MakeBlocks();
     total_work_ = total_tokens * options_.epochs;
-    std::vector<LocalRows> local_input(options_.shards, LocalRows(dim));
-    std::vector<LocalRows> local_output(options_.shards, LocalRows(dim));
-    std::vector<std::uint16_t> input_touches(vocab_size_, 0);
-    std::vector<std::uint16_t> output_touches(vocab_size_, 0);
+    std::uint64_t distinct = 0;
+    for (double c : counts) distinct += c > 0;
+    const std::size_t shards = EffectiveShards(options_, distinct);
+    effective_shards_ = shards;
+    std::vector<LocalRows> local_input(shards, LocalRows(dim));
+    std::vector<LocalRows> local_output(shards, LocalRows(dim));
     for (std::uint32_t epoch = 0; epoch < options_.epochs; ++epoch) {
-      for (std::size_t round = 0; round < blocks_.size(); round += options_.shards) {
-        const std::size_t in_round = std::min<std::size_t>(options_.shards, blocks_.size() - round);
+      for (std::size_t round = 0; round < blocks_.size(); round += shards) {
+        const std::size_t in_round = std::min<std::size_t>(shards, blocks_.size() - round);
         tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
           TrainBlock(epoch, round + s, local_input[s], local_output[s]);
           local_input[s].SubtractShared(input_.data());
           local_output[s].SubtractShared(output_.data());
         });
         for (std::size_t s = 0; s < in_round; ++s) {
-          local_input[s].CountTouches(input_touches);
-          local_output[s].CountTouches(output_touches);
-        }
-        for (std::size_t s = 0; s < in_round; ++s) {
-          local_input[s].AddTo(input_.data(), input_touches);
-          local_output[s].AddTo(output_.data(), output_touches);
-        }
-        for (std::size_t s = 0; s < in_round; ++s) {
-          for (std::uint32_t row : local_input[s].rows()) input_touches[row] = 0;
-          for (std::uint32_t row : local_output[s].rows()) output_touches[row] = 0;
+          local_input[s].AddTo(input_.data());
+          local_output[s].AddTo(output_.data());
           local_input[s].Clear();
           local_output[s].Clear();
         }
@@ -363,6 +358,7 @@ class Trainer {
   std::vector<float> keep_probability_;
   std::vector<Block> blocks_;
   double total_work_ = 0;
+  std::size_t effective_shards_ = 1;
   std::vector<float> input_;
   std::vector<float> output_;
 };
@@ -388,10 +384,12 @@ Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t voc
                                            : static_cast<int>(options.threads);
   tbb::task_arena arena(threads);
   Embeddings result;
-  arena.execute([&] { result = Trainer(corpus, vocab_size, options).Run(); });
+  Trainer trainer(corpus, vocab_size, options);
+  arena.execute([&] { result = trainer.Run(); });
   nlohmann::ordered_json config;
   config["method"] = "sgns";
   config["sgns"] = nlohmann::ordered_json::parse(ToJson(options));
+  config["effective_shards"] = trainer.effective_shards();
   config["sequences"] = corpus.size();
   config["tokens"] = corpus.token_count();
   result.set_config_json(config.dump());

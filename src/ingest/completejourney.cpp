@@ -541,7 +541,9 @@ Status Importer::WriteImportNotes() {
        "`customer_id` = `household_id`, `merchant_id` = the product's manufacturer, `sku_id` = "
        "`product_id`, `quantity`, `price` = `sales_value / quantity` (unit price after the retail "
        "and coupon discounts; 0 is kept), channel `store`, no device, region "
-       "`store_<store_id>`. A basket therefore spans several merchants.");
+       "`store_<store_id>`. A basket therefore spans several merchants. Quantities are taken as "
+       "given: the source's fuel and `COUPON/MISC ITEMS` rows carry quantities in the "
+       "thousands (so tiny unit prices); they are valid order lines and are kept.");
   line("- **Time zone**: `transaction_timestamp` is America/New_York wall-clock time (the R "
        "data's tzone); it is converted to UTC with the US daylight-saving rules (EDT, UTC-4, from "
        "the second Sunday of March 02:00 to the first Sunday of November 02:00; EST, UTC-5, "

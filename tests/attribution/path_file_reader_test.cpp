@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -95,6 +96,12 @@ TEST_CASE("path files: malformed rows are errors naming the line", "[attribution
              Catch::StartsWith("paths.csv:3: expected 4 fields") && Catch::Contains("found 3"));
   CHECK_THAT(ParseError(head + "a;1;2;3;4\n"), Catch::StartsWith("paths.csv:3:") &&
                                                    Catch::Contains("found 5"));
+  CHECK_THAT(ParseError(head + "a;1;2;x;4\n"), Catch::Contains("found 5"));
+  CHECK_THAT(ParseError(head + "a;b;1;2;3\n"), Catch::Contains("found 5"));
+  CHECK_THAT(ParseError(head + "a;1;2;3\na;1;2;3;4\n"),
+             Catch::StartsWith("paths.csv:4:") && Catch::Contains("found 5"));
+  CHECK_THAT(ParseError(head + "a;1\n"), Catch::Contains("found 2"));
+  CHECK_THAT(ParseError(head + "a\n"), Catch::Contains("found 1"));
   CHECK_THAT(ParseError(head + "a;x1;2;3\n"),
              Catch::Equals("paths.csv:3: column total_conversions: \"x1\" is not a number"));
   CHECK_THAT(ParseError(head + "a;1;2,5;3\n"),
@@ -120,6 +127,18 @@ TEST_CASE("path files: malformed rows are errors naming the line", "[attribution
                  Catch::Contains("without a conversion"));
   // Without a header the first line is line 1.
   CHECK_THAT(ParseError("a;1;1;x\n"), Catch::StartsWith("paths.csv:1:"));
+}
+
+TEST_CASE("path files: numbers read exactly as from_chars reads them", "[attribution]") {
+  // The reader's fast path (digits and one '.') must give the correctly rounded
+  // double, like std::from_chars; long and exponent forms take the slow path.
+  for (const char* v : {"0", "1", "0.1", "2.675", "74802.972", "123456789012345",
+                        "0.000000000000001", "99999.99999", "1e3", "1234567890123456789",
+                        "3.14159265358979323846"}) {
+    INFO(v);
+    auto t = ParseOrFail(std::string("a;1;") + v + ";0\n");
+    CHECK(t.value[0] == std::strtod(v, nullptr));
+  }
 }
 
 TEST_CASE("path files: the first bad line is reported, also across chunks", "[attribution]") {

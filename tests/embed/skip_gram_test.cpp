@@ -40,37 +40,100 @@ SgnsOptions SmallOptions() {
   options.negatives = 5;
   options.epochs = 3;
   options.shards = 4;
-  options.block_tokens = 256;  // several rounds per epoch
+  options.block_tokens = 64;
   return options;
+}
+
+// `communities` cliques of `size` nodes; clique c's last node links to clique c+1's first.
+struct Cliques {
+  std::uint32_t size;
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<std::uint32_t> targets;
+  Cliques(std::uint32_t communities, std::uint32_t size_) : size(size_) {
+    const std::uint32_t n = communities * size;
+    for (std::uint32_t v = 0; v < n; ++v) {
+      const std::uint32_t base = v / size * size;
+      for (std::uint32_t u = base; u < base + size; ++u) {
+        if (u != v) targets.push_back(u);
+      }
+      if (v % size == size - 1 && v + 1 < n) targets.push_back(v + 1);
+      if (v % size == 0 && v > 0) targets.push_back(v - 1);
+      offsets.push_back(targets.size());
+    }
+  }
+  std::uint32_t nodes() const { return static_cast<std::uint32_t>(offsets.size() - 1); }
+  SequenceCorpus Walks(std::uint32_t walks_per_node) const {
+    WalkOptions options;
+    options.walks_per_node = walks_per_node;
+    options.walk_length = 20;
+    return RandomWalker::Create({offsets, targets, {}}, options).value().Walk().value();
+  }
+};
+
+// Share of nodes whose nearest other node (cosine) is in their own clique.
+double NearestInClique(const Embeddings& e, std::uint32_t size) {
+  std::uint32_t good = 0;
+  for (std::uint32_t a = 0; a < e.rows(); ++a) {
+    std::uint32_t best = a == 0 ? 1 : 0;
+    for (std::uint32_t b = 0; b < e.rows(); ++b) {
+      if (b != a && e.Dot(a, b) > e.Dot(a, best)) best = b;
+    }
+    good += a / size == best / size;
+  }
+  return static_cast<double>(good) / e.rows();
 }
 
 }  // namespace
 
 TEST_CASE("Skip-gram is bit-identical for a seed, whatever the thread count", "[embed]") {
-  const SequenceCorpus walks = TwoCommunities().Walks(1);
+  // 1,000 tokens: 1000 / block_tokens 64 allows all 4 shards to run concurrently.
+  const Cliques graph(50, 20);
+  const SequenceCorpus walks = graph.Walks(2);
   SgnsOptions options = SmallOptions();
   options.threads = 1;
-  auto one = TrainSkipGram(walks, 20, options);
+  auto one = TrainSkipGram(walks, graph.nodes(), options);
   options.threads = 2;
-  auto two = TrainSkipGram(walks, 20, options);
-  auto two_again = TrainSkipGram(walks, 20, options);
+  auto two = TrainSkipGram(walks, graph.nodes(), options);
+  auto two_again = TrainSkipGram(walks, graph.nodes(), options);
+  options.threads = 3;
+  auto three = TrainSkipGram(walks, graph.nodes(), options);
   REQUIRE(one.ok());
   REQUIRE(two.ok());
   REQUIRE(two_again.ok());
+  REQUIRE(three.ok());
+  CHECK(one->config_json().find("\"effective_shards\":4") != std::string::npos);
   CHECK(one->values() == two->values());
   CHECK(two->values() == two_again->values());
+  CHECK(one->values() == three->values());
 
   options.seed = 43;
-  auto other = TrainSkipGram(walks, 20, options);
+  auto other = TrainSkipGram(walks, graph.nodes(), options);
   REQUIRE(other.ok());
   CHECK(other->values() != one->values());
+  options.seed = SmallOptions().seed;
+  options.shards = 2;  // the number of shards is part of the configuration
+  auto two_shards = TrainSkipGram(walks, graph.nodes(), options);
+  REQUIRE(two_shards.ok());
+  CHECK(two_shards->values() != one->values());
   CHECK(one->config_json().find("\"method\":\"sgns\"") != std::string::npos);
+}
+
+TEST_CASE("Skip-gram trained in concurrent shards recovers communities", "[embed]") {
+  const Cliques graph(50, 20);
+  auto e = TrainSkipGram(graph.Walks(4), graph.nodes(), SmallOptions());
+  REQUIRE(e.ok());
+  REQUIRE(e->config_json().find("\"effective_shards\":4") != std::string::npos);
+  const double share = NearestInClique(*e, 20);
+  INFO("nearest node in its own clique: " << share);
+  CHECK(share > 0.95);
 }
 
 TEST_CASE("Skip-gram on walks places same-community nodes closer", "[embed]") {
   const SequenceCorpus walks = TwoCommunities().Walks(3);
   auto e = TrainSkipGram(walks, 20, SmallOptions());
   REQUIRE(e.ok());
+  // 20 tokens: fewer than one block's worth, so the blocks run one at a time.
+  CHECK(e->config_json().find("\"effective_shards\":1") != std::string::npos);
   double within = 0, across = 0;
   int n_within = 0, n_across = 0;
   for (std::uint32_t a = 0; a < 20; ++a) {

@@ -92,7 +92,10 @@ struct AttributionResult {
   std::vector<std::string> keys;   // as in the table
   std::vector<KeyCredit> totals;   // per key
   std::vector<std::string> skus;   // as in the table (empty for path files)
-  // Sorted by (sku, key); a pair is listed when the SKU's journeys touched the key.
+  // Sorted by (sku, key); empty without a SKU breakdown. Heuristics and Shapley
+  // list a pair when the SKU's converting journeys touched the key; Markov when
+  // the SKU's removal effect of the key is not 0 (the chain can credit a key
+  // through states shared with other journeys).
   std::vector<SkuKeyCredit> sku_credits;
   // Inputs: journeys = conversions + nulls.
   double journeys = 0.0;

@@ -96,12 +96,14 @@ struct SgnsOptions {
   // Range [0, 1).
   double subsample = 0.0;
   // Blocks of the corpus trained concurrently in one synchronous round (skip_gram.hpp):
-  // the effective parallelism and the staleness of the updates. The result depends on it;
-  // the thread count does not. Range [1, 1024].
-  std::uint32_t shards = 8;
-  // Tokens per block (a block never splits a sequence, so it may hold more). Range
-  // [64, 1 << 24].
-  std::uint32_t block_tokens = 8192;
+  // the most threads that help, and the staleness of the updates. The result depends on
+  // it; the thread count does not. Lowered automatically for small vocabularies. 2 suits
+  // a 2-core machine; more shards scale further but drift from sequential SGD on skewed
+  // data. Range [1, 1024].
+  std::uint32_t shards = 2;
+  // Tokens per block (a block never splits a sequence, so it may hold more): the
+  // granularity of the synchronous rounds. Range [64, 1 << 24].
+  std::uint32_t block_tokens = 1024;
   // L2-normalise the output vectors (tokens absent from the corpus stay zero).
   bool normalize = true;
   // Seed of the initial vectors, the window draws, the negatives and the subsampling.

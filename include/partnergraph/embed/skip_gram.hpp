@@ -13,13 +13,12 @@
 //
 // Parallel training that is deterministic: synchronous rounds of local SGD.
 // The corpus is cut into blocks of whole sequences of about block_tokens
-// tokens. Each epoch processes the blocks in rounds of `shards` consecutive
-// blocks. Within a round all blocks are trained concurrently (oneTBB), each
-// one sequentially with plain SGD on a private copy-on-first-touch view of
-// the rows it uses, read from the shared model as it stood at the start of
-// the round. At the end of the round each block's change to a row (its row
-// minus the shared row) is added to the shared model divided by the number of
-// blocks of the round that changed that row (per-row model averaging), block
+// tokens. Each epoch processes the blocks in rounds of S consecutive blocks
+// (S = shards, see below). Within a round the S blocks are trained
+// concurrently (oneTBB), each one sequentially with plain SGD on a private
+// copy-on-first-touch view of the rows it uses, read from the shared model as
+// it stood at the start of the round. At the end of the round each block's
+// changes (its row minus the shared row) are added to the shared model, block
 // after block in block order. A block's random draws (windows, negatives,
 // subsampling) come from a stream keyed by (seed, epoch, block); initial
 // vectors from (seed, token).
@@ -27,16 +26,21 @@
 //    (seed, shards and block_tokens included) only: it is bit-identical for
 //    any thread count and any scheduling.
 // Trade-off against Hogwild (the lock-free shared updates of word2vec and
-// gensim): Hogwild applies every update at once and costs nothing to merge,
-// but its result depends on thread timing. Here a block does not see the
-// other blocks' updates of its round, so a row that several blocks change in
-// one round (a frequent token) moves by the average of their changes rather
-// than their sum: frequent tokens learn a little less per token than under
-// sequential SGD (they have the most data), rare tokens exactly as much.
-// Simply summing the changes instead overshoots badly on small vocabularies
-// (measured: two-community walks no longer separate). The merge costs
-// O(rows touched * dim) per block, a fraction of the gradient work; the
-// speed-up is bounded by `shards`.
+// gensim): both add up concurrent updates, but Hogwild's are at most a few
+// microseconds stale and its result depends on thread timing; here a block
+// does not see the other blocks' updates of its round (staleness of up to
+// (S - 1) * block_tokens tokens). A row that every block of a round updates
+// many times then moves by the sum of S nearly parallel steps and overshoots.
+// Hence small blocks, a small default S (2, the target machine's cores: with
+// S = 2 two-community walks separate as well as with sequential SGD; with
+// S = 8 a 20-token vocabulary no longer does), and S is lowered to
+// max(1, distinct tokens / block_tokens) when the vocabulary is small, where
+// every block would touch every row (config_json records the S used).
+// Averaging the blocks' changes instead of summing them never overshoots but
+// was measured to under-train frequent rows (1/S of their updates) badly
+// enough to lose community structure on a 21,000-token bipartite graph. The
+// merge costs O(rows touched * dim) per block, a fraction of the gradient
+// work; the speed-up is bounded by S.
 //
 // Memory: 2 * vocab_size * dim floats for the model, plus per concurrent
 // block its touched rows (at most block_tokens * (window * (negatives + 1)))
