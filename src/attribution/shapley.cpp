@@ -140,7 +140,7 @@ Result<ShapleyValues> ComputeShapley(const CoalitionWeights& w, const Attributio
       binom = binom * static_cast<double>(n - 1 - s) / static_cast<double>(s + 1);
     }
     std::vector<double> pc(n, 0.0), pv(n, 0.0);
-    for (std::size_t mask = 0; mask < full; ++mask) {
+    for (std::size_t mask = 0; mask + 1 < full; ++mask) {  // the full coalition has no c outside
       const double ws = weight[std::popcount(mask)];
       for (std::size_t c = 0; c < n; ++c) {
         const std::size_t bit = std::size_t{1} << c;

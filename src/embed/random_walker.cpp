@@ -11,6 +11,7 @@
 #include <numeric>
 #include <string>
 
+#include "arena_threads.hpp"
 #include "rng.hpp"
 
 namespace partnergraph {
@@ -163,8 +164,7 @@ Result<SequenceCorpus> RandomWalker::Walk(std::span<const std::uint32_t> start_n
 
   std::vector<std::uint32_t> tokens(walks * length);
   std::vector<std::uint64_t> offsets(walks + 1, 0);
-  const int threads = options_.threads == 0 ? tbb::task_arena::automatic
-                                            : static_cast<int>(options_.threads);
+  const int threads = embed_internal::ArenaThreads(options_.threads);
   tbb::task_arena arena(threads);
   arena.execute([&] {
     for (std::uint32_t pass = 0; pass < options_.walks_per_node; ++pass) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "partnergraph/embed/ppmi.hpp"
+#include "arena_threads.hpp"
 #include "rng.hpp"
 
 // The LAPACK and BLAS routines used, declared here with the gfortran calling
@@ -181,8 +182,7 @@ Result<SvdResult> RandomizedSvd(const SparseMatrix& a, const SvdOptions& options
                                    std::to_string(a.cols()) +
                                    " matrix exceeds LAPACK's 32-bit dimensions");
   }
-  const int threads = options.threads == 0 ? tbb::task_arena::automatic
-                                           : static_cast<int>(options.threads);
+  const int threads = embed_internal::ArenaThreads(options.threads);
   tbb::task_arena arena(threads);
   Result<SvdResult> result = Status::Internal("SVD: not run");
   arena.execute([&] { result = RandomizedSvdInArena(a, options); });

@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "arena_threads.hpp"
 #include "rng.hpp"
 
 namespace partnergraph {
@@ -82,10 +85,12 @@ class AliasTable {
     // What remains in either list has probability 1 (up to rounding).
   }
   bool empty() const { return tokens_.empty(); }
+  // One 64-bit draw: the high half picks the slot, the low 24 bits the coin.
   std::uint32_t Sample(Rng& rng) const {
-    const std::uint32_t i = rng.Below(static_cast<std::uint32_t>(tokens_.size()));
-    const bool keep = static_cast<float>(rng.Uniform()) < probability_[i];
-    return tokens_[keep ? i : alias_[i]];
+    const std::uint64_t x = rng.Next();
+    const auto i = static_cast<std::uint32_t>(((x >> 32) * tokens_.size()) >> 32);
+    const float coin = static_cast<float>(x & 0xFFFFFFu) * 0x1.0p-24f;
+    return tokens_[coin < probability_[i] ? i : alias_[i]];
   }
 
  private:
@@ -94,8 +99,42 @@ class AliasTable {
   std::vector<std::uint32_t> alias_;
 };
 
-// A block's private copies of the rows it touched (copied from the shared model on first
-// touch), found through an open-addressing hash map.
+// Four-float SIMD vectors (GCC/Clang vector extension: SSE on x86-64, NEON on ARM).
+// Sums are taken in a fixed order, so results are the same on every run.
+typedef float Vec4 __attribute__((vector_size(16)));
+
+[[gnu::always_inline]] inline Vec4 Load(const float* p) {
+  Vec4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+[[gnu::always_inline]] inline void Store(float* p, Vec4 v) { std::memcpy(p, &v, sizeof v); }
+
+[[gnu::always_inline]] inline float Dot(const float* a, const float* b, std::uint32_t n) {
+  Vec4 acc0 = {0, 0, 0, 0};
+  Vec4 acc1 = {0, 0, 0, 0};
+  std::uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 += Load(a + i) * Load(b + i);
+    acc1 += Load(a + i + 4) * Load(b + i + 4);
+  }
+  const Vec4 acc = acc0 + acc1;
+  float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// y += alpha * x.
+[[gnu::always_inline]] inline void Axpy(float* y, float alpha, const float* x, std::uint32_t n) {
+  const Vec4 va = {alpha, alpha, alpha, alpha};
+  std::uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) Store(y + i, Load(y + i) + va * Load(x + i));
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// A block's private copies of the rows it shares with other blocks of its round (copied
+// from the shared model on first touch), found through an open-addressing hash map.
 class LocalRows {
  public:
   explicit LocalRows(std::uint32_t dim) : dim_(dim) { Rehash(1024); }
@@ -123,30 +162,33 @@ class LocalRows {
   // Turns each private row into its change: private - shared.
   void SubtractShared(const float* shared) {
     for (std::size_t s = 0; s < rows_.size(); ++s) {
-      const float* base = shared + static_cast<std::size_t>(rows_[s]) * dim_;
-      float* local = values_.data() + s * dim_;
-      for (std::uint32_t k = 0; k < dim_; ++k) local[k] -= base[k];
+      Axpy(values_.data() + s * dim_, -1.0f, shared + static_cast<std::size_t>(rows_[s]) * dim_,
+           dim_);
     }
   }
-  // Adds the changes to the shared model (rows are distinct within a block: safe in
-  // parallel).
+  // Adds the changes to the shared model.
   void AddTo(float* shared) const {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows_.size(), 512),
-                      [&](const tbb::blocked_range<std::size_t>& range) {
-                        for (std::size_t s = range.begin(); s != range.end(); ++s) {
-                          float* base = shared + static_cast<std::size_t>(rows_[s]) * dim_;
-                          const float* delta = values_.data() + s * dim_;
-                          for (std::uint32_t k = 0; k < dim_; ++k) base[k] += delta[k];
-                        }
-                      });
+    for (std::size_t s = 0; s < rows_.size(); ++s) {
+      Axpy(shared + static_cast<std::size_t>(rows_[s]) * dim_, 1.0f, values_.data() + s * dim_,
+           dim_);
+    }
+  }
+  // Overwrites the shared rows with the private ones (the first block of a round, whose
+  // rows still hold what it copied).
+  void CopyTo(float* shared) const {
+    for (std::size_t s = 0; s < rows_.size(); ++s) {
+      std::memcpy(shared + static_cast<std::size_t>(rows_[s]) * dim_, values_.data() + s * dim_,
+                  dim_ * sizeof(float));
+    }
   }
   void Clear() {
+    // Every key is removed, so emptying the slots one by one never breaks a probe chain
+    // that is still needed.
     for (std::uint32_t row : rows_) {
       std::size_t i = Hash(row);
       while (keys_[i] != row) i = (i + 1) & mask_;
       keys_[i] = kEmpty;
     }
-    // Clearing leaves holes in probe chains only for keys that are all being removed.
     rows_.clear();
     values_.clear();
   }
@@ -176,35 +218,84 @@ class LocalRows {
   std::vector<float> values_;
 };
 
-float Dot(const float* a, const float* b, std::uint32_t n) {
-  // Eight partial sums in a fixed order: vectorisable, and the same on every run.
-  float partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::uint32_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) partial[k] += a[i + k] * b[i + k];
-  }
-  float sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-              ((partial[4] + partial[5]) + (partial[6] + partial[7]));
-  for (; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
+// Which block of the current round uses each row: none, exactly one (its index), or
+// several (kShared). Marked concurrently by the blocks of a round; the final state does
+// not depend on the order of the marks.
+class RowOwners {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  static constexpr std::uint32_t kShared = 0xFFFFFFFEu;
+  explicit RowOwners(std::uint32_t rows) : owner_(rows, kNone) {}
 
-void Axpy(float* y, float alpha, const float* x, std::uint32_t n) {
-  for (std::uint32_t i = 0; i < n; ++i) y[i] += alpha * x[i];
-}
+  void Mark(std::uint32_t row, std::uint32_t block) {
+    std::atomic_ref<std::uint32_t> owner(owner_[row]);
+    std::uint32_t current = owner.load(std::memory_order_relaxed);
+    while (current != block && current != kShared) {
+      const std::uint32_t wanted = current == kNone ? block : kShared;
+      if (owner.compare_exchange_weak(current, wanted, std::memory_order_relaxed)) return;
+    }
+  }
+  void Reset(std::uint32_t row) {
+    std::atomic_ref<std::uint32_t>(owner_[row]).store(kNone, std::memory_order_relaxed);
+  }
+  // Read only while nobody marks (between the parallel phases).
+  bool Shared(std::uint32_t row) const { return owner_[row] == kShared; }
+
+ private:
+  std::vector<std::uint32_t> owner_;
+};
+
+// Row access for one block: rows only this block uses are read and written in the shared
+// model directly; rows shared with other blocks of the round go through private copies.
+class BlockRows {
+ public:
+  BlockRows(float* shared, std::uint32_t dim, const RowOwners& owners, LocalRows& local)
+      : shared_(shared), dim_(dim), owners_(owners), local_(local) {}
+  float* Get(std::uint32_t row) {
+    if (owners_.Shared(row)) return local_.Get(row, shared_);
+    return shared_ + static_cast<std::size_t>(row) * dim_;
+  }
+
+ private:
+  float* shared_;
+  std::uint32_t dim_;
+  const RowOwners& owners_;
+  LocalRows& local_;
+};
 
 // Blocks trained concurrently: options.shards, fewer when the corpus has fewer distinct
 // tokens than shards * block_tokens (see skip_gram.hpp).
 std::size_t EffectiveShards(const SgnsOptions& options, std::uint64_t distinct_tokens) {
   const std::uint64_t by_vocabulary = distinct_tokens / options.block_tokens;
-  return static_cast<std::size_t>(
-      std::clamp<std::uint64_t>(by_vocabulary, 1, options.shards));
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(by_vocabulary, 1, options.shards));
 }
 
 // A contiguous range of sequences trained as one unit.
 struct Block {
   std::size_t first_sequence = 0;
   std::size_t end_sequence = 0;
+};
+
+// Every random draw of one block, made before training so that the rows the block will
+// touch are known in advance.
+struct BlockPlan {
+  // Kept tokens (after subsampling) of the sequences that keep at least two.
+  std::vector<std::uint32_t> tokens;
+  // End offset in `tokens` and learning rate of each such sequence.
+  std::vector<std::size_t> sequence_ends;
+  std::vector<float> rates;
+  // Per kept token: its window reach, in [1, window].
+  std::vector<std::uint32_t> reach;
+  // Per (centre, context) pair, in training order: `negatives` draws.
+  std::vector<std::uint32_t> negatives;
+
+  void Clear() {
+    tokens.clear();
+    sequence_ends.clear();
+    rates.clear();
+    reach.clear();
+    negatives.clear();
+  }
 };
 
 class Trainer {
@@ -231,8 +322,10 @@ class Trainer {
       }
     }
     std::vector<double> weights(vocab_size_);
+    std::uint64_t distinct = 0;
     for (std::uint32_t t = 0; t < vocab_size_; ++t) {
       weights[t] = counts[t] > 0 ? std::pow(counts[t], options_.negative_power) : 0.0;
+      distinct += counts[t] > 0;
     }
     negatives_ = std::make_unique<AliasTable>(weights);
 
@@ -252,26 +345,56 @@ class Trainer {
 
     MakeBlocks();
     total_work_ = total_tokens * options_.epochs;
-    std::uint64_t distinct = 0;
-    for (double c : counts) distinct += c > 0;
     const std::size_t shards = EffectiveShards(options_, distinct);
     effective_shards_ = shards;
+    std::vector<BlockPlan> plans(shards);
     std::vector<LocalRows> local_input(shards, LocalRows(dim));
     std::vector<LocalRows> local_output(shards, LocalRows(dim));
+    RowOwners input_owners(vocab_size_);
+    RowOwners output_owners(vocab_size_);
     for (std::uint32_t epoch = 0; epoch < options_.epochs; ++epoch) {
       for (std::size_t round = 0; round < blocks_.size(); round += shards) {
         const std::size_t in_round = std::min<std::size_t>(shards, blocks_.size() - round);
+        // 1. Draw, and mark the rows each block will use.
         tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
-          TrainBlock(epoch, round + s, local_input[s], local_output[s]);
-          local_input[s].SubtractShared(input_.data());
-          local_output[s].SubtractShared(output_.data());
+          Plan(epoch, round + s, plans[s]);
+          const auto block = static_cast<std::uint32_t>(s);
+          for (std::uint32_t t : plans[s].tokens) {
+            input_owners.Mark(t, block);
+            output_owners.Mark(t, block);
+          }
+          for (std::uint32_t t : plans[s].negatives) output_owners.Mark(t, block);
         });
+        // 2. Train; shared rows on private copies, turned into changes afterwards (the
+        //    first block's copies are simply written back).
+        tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
+          BlockRows input(input_.data(), dim, input_owners, local_input[s]);
+          BlockRows output(output_.data(), dim, output_owners, local_output[s]);
+          Train(plans[s], input, output);
+          if (s > 0) {
+            local_input[s].SubtractShared(input_.data());
+            local_output[s].SubtractShared(output_.data());
+          }
+        });
+        // 3. Merge the shared rows in block order, then forget the round.
         for (std::size_t s = 0; s < in_round; ++s) {
-          local_input[s].AddTo(input_.data());
-          local_output[s].AddTo(output_.data());
+          if (s == 0) {
+            local_input[s].CopyTo(input_.data());
+            local_output[s].CopyTo(output_.data());
+          } else {
+            local_input[s].AddTo(input_.data());
+            local_output[s].AddTo(output_.data());
+          }
+        }
+        tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
+          for (std::uint32_t t : plans[s].tokens) {
+            input_owners.Reset(t);
+            output_owners.Reset(t);
+          }
+          for (std::uint32_t t : plans[s].negatives) output_owners.Reset(t);
           local_input[s].Clear();
           local_output[s].Clear();
-        }
+        });
       }
     }
     Embeddings result = Embeddings::FromValues(vocab_size_, dim, std::move(input_)).value();
@@ -298,48 +421,75 @@ class Trainer {
     }
   }
 
-  void TrainBlock(std::uint32_t epoch, std::size_t block_index, LocalRows& input,
-                  LocalRows& output) const {
-    const std::uint32_t dim = options_.dim;
+  // Makes every random draw of block `block_index` in epoch `epoch`, in training order.
+  void Plan(std::uint32_t epoch, std::size_t block_index, BlockPlan& plan) const {
+    plan.Clear();
     const Block& block = blocks_[block_index];
     Rng rng(options_.seed, epoch, block_index);
-    std::vector<std::uint32_t> kept;
-    std::vector<float> gradient(dim);
-    const double epoch_start = static_cast<double>(epoch) * static_cast<double>(corpus_.token_count());
+    const double epoch_start =
+        static_cast<double>(epoch) * static_cast<double>(corpus_.token_count());
     for (std::size_t q = block.first_sequence; q < block.end_sequence; ++q) {
-      const auto sequence = corpus_.Sequence(q);
-      kept.clear();
-      for (std::uint32_t t : sequence) {
+      const std::size_t begin = plan.tokens.size();
+      for (std::uint32_t t : corpus_.Sequence(q)) {
         if (options_.subsample > 0 && static_cast<float>(rng.Uniform()) >= keep_probability_[t]) {
           continue;
         }
-        kept.push_back(t);
+        plan.tokens.push_back(t);
       }
-      if (kept.size() < 2) continue;
+      const std::size_t n = plan.tokens.size() - begin;
+      if (n < 2) {
+        plan.tokens.resize(begin);
+        continue;
+      }
       const double done = epoch_start + static_cast<double>(corpus_.offsets()[q]);
-      const auto rate = static_cast<float>(
+      plan.rates.push_back(static_cast<float>(
           options_.learning_rate *
-          std::max(options_.min_learning_rate_ratio, 1.0 - done / (total_work_ + 1.0)));
-      const std::size_t n = kept.size();
+          std::max(options_.min_learning_rate_ratio, 1.0 - done / (total_work_ + 1.0))));
+      plan.sequence_ends.push_back(plan.tokens.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t reach = 1 + rng.Below(options_.window);
+        plan.reach.push_back(reach);
+        const std::size_t lo = i >= reach ? i - reach : 0;
+        const std::size_t hi = std::min<std::size_t>(n, i + reach + 1);
+        const std::size_t pairs = hi - lo - 1;
+        if (negatives_->empty()) continue;
+        for (std::size_t p = 0; p < pairs * options_.negatives; ++p) {
+          plan.negatives.push_back(negatives_->Sample(rng));
+        }
+      }
+    }
+  }
+
+  // Sequential SGD over one block's plan.
+  void Train(const BlockPlan& plan, BlockRows& input, BlockRows& output) const {
+    const std::uint32_t dim = options_.dim;
+    const std::uint32_t negatives = negatives_->empty() ? 0 : options_.negatives;
+    std::vector<float> gradient(dim);
+    std::size_t begin = 0;
+    std::size_t next_negative = 0;
+    for (std::size_t q = 0; q < plan.sequence_ends.size(); ++q) {
+      const std::size_t end = plan.sequence_ends[q];
+      const float rate = plan.rates[q];
+      const std::size_t n = end - begin;
+      const std::uint32_t* kept = plan.tokens.data() + begin;
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint32_t centre = kept[i];
-        const std::size_t reach = 1 + rng.Below(options_.window);
+        const std::size_t reach = plan.reach[begin + i];
         const std::size_t lo = i >= reach ? i - reach : 0;
         const std::size_t hi = std::min(n, i + reach + 1);
         for (std::size_t j = lo; j < hi; ++j) {
           if (j == i) continue;
-          float* context = input.Get(kept[j], input_.data());
+          float* context = input.Get(kept[j]);
           std::fill(gradient.begin(), gradient.end(), 0.0f);
-          for (std::uint32_t d = 0; d <= options_.negatives; ++d) {
+          for (std::uint32_t d = 0; d <= negatives; ++d) {
             std::uint32_t target = centre;
             float label = 1.0f;
             if (d > 0) {
-              if (negatives_->empty()) break;
-              target = negatives_->Sample(rng);
+              target = plan.negatives[next_negative++];
               if (target == centre) continue;
               label = 0.0f;
             }
-            float* out = output.Get(target, output_.data());
+            float* out = output.Get(target);
             const float g = sigmoid_.Gradient(Dot(context, out, dim), label, rate);
             Axpy(gradient.data(), g, out, dim);
             Axpy(out, g, context, dim);
@@ -347,6 +497,7 @@ class Trainer {
           Axpy(context, 1.0f, gradient.data(), dim);
         }
       }
+      begin = end;
     }
   }
 
@@ -380,8 +531,7 @@ Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t voc
       }
     }
   }
-  const int threads = options.threads == 0 ? tbb::task_arena::automatic
-                                           : static_cast<int>(options.threads);
+  const int threads = embed_internal::ArenaThreads(options.threads);
   tbb::task_arena arena(threads);
   Embeddings result;
   Trainer trainer(corpus, vocab_size, options);

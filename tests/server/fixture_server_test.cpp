@@ -130,3 +130,35 @@ TEST_CASE("an idle connection is closed after --idle-timeout-ms", "[server]") {
   CHECK(server->Connect()->Health().ok());
   CHECK(server->Stop(SIGTERM) == 0);
 }
+
+TEST_CASE("SIGTERM answers the requests queued behind a slow call; Health says draining",
+          "[server]") {
+  ServerStart start = FixtureStart();
+  start.env = {{"PG_FIXTURE_ENGINE_DELAY_MS", "200"}};
+  auto server = ServerProcess::Start(start);
+  RawSocket raw(server->port());
+  // Four 200 ms calls and a Health, pipelined: when the signal comes the first call is running
+  // and the other four requests wait, received, in the connection's queue.
+  std::string burst;
+  for (int i = 0; i < 4; ++i) {
+    burst += FramedBinaryCallWith("RecommendPartners", i,
+                                  StringField(1, "") + StructField(2, StringField(1, "m_bakery")));
+  }
+  burst += FramedBinaryCall("Health", "", 4);
+  REQUIRE(raw.Send(burst));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto signalled = std::chrono::steady_clock::now();
+  ::kill(server->pid(), SIGTERM);
+
+  for (int i = 0; i < 5; ++i) {
+    auto reply = raw.ReadFrame();
+    INFO("reply " << i);
+    REQUIRE(reply.has_value());
+    CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kThriftReply, i));
+    if (i < 4) CHECK(reply->find("m_florist") != std::string::npos);
+    if (i == 4) CHECK(reply->find("draining") != std::string::npos);
+  }
+  CHECK(raw.WaitForClose(std::chrono::seconds(3)));
+  CHECK(server->Wait(std::chrono::seconds(10)) == 0);
+  CHECK(std::chrono::steady_clock::now() - signalled >= std::chrono::milliseconds(600));
+}

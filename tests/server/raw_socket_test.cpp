@@ -19,33 +19,6 @@ namespace {
 
 constexpr auto kCloseWithin = std::chrono::seconds(3);
 
-// Reads one framed reply; returns its body or nullopt.
-std::optional<std::string> ReadFrame(RawSocket& socket) {
-  auto header = socket.Read(4, std::chrono::seconds(5));
-  if (!header) return std::nullopt;
-  std::uint32_t length = 0;
-  std::memcpy(&length, header->data(), 4);
-  return socket.Read(ntohl(length), std::chrono::seconds(5));
-}
-
-// The message type and seqid of a strict binary reply body.
-std::pair<int, int> ReplyTypeAndSeqid(const std::string& body) {
-  REQUIRE(body.size() >= 12);
-  std::uint32_t version = 0;
-  std::memcpy(&version, body.data(), 4);
-  version = ntohl(version);
-  std::uint32_t name_length = 0;
-  std::memcpy(&name_length, body.data() + 4, 4);
-  name_length = ntohl(name_length);
-  REQUIRE(body.size() >= 12 + name_length);
-  std::uint32_t seqid = 0;
-  std::memcpy(&seqid, body.data() + 8 + name_length, 4);
-  return {static_cast<int>(version & 0xff), static_cast<int>(ntohl(seqid))};
-}
-
-constexpr int kReply = 2;
-constexpr int kException = 3;
-
 }  // namespace
 
 TEST_CASE("bad bytes close only their own connection", "[server]") {
@@ -87,9 +60,9 @@ TEST_CASE("bad bytes close only their own connection", "[server]") {
     std::string padded = FramedBinaryCall("Health", std::string(4096 - (call.size() - 4), 'k'), 7);
     REQUIRE(padded.size() == 4096 + 4);
     REQUIRE(raw.Send(padded));
-    auto reply = ReadFrame(raw);
+    auto reply = raw.ReadFrame();
     REQUIRE(reply.has_value());
-    CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kReply, 7));
+    CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kThriftReply, 7));
   }
   SECTION("a truncated frame: the peer closes mid-frame") {
     RawSocket raw(server->port());
@@ -109,13 +82,13 @@ TEST_CASE("bad bytes close only their own connection", "[server]") {
   SECTION("an unknown method is answered with an exception, the connection stays") {
     RawSocket raw(server->port());
     REQUIRE(raw.Send(FramedBinaryCall("NoSuchCall", "", 3)));
-    auto reply = ReadFrame(raw);
+    auto reply = raw.ReadFrame();
     REQUIRE(reply.has_value());
-    CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kException, 3));
+    CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kThriftException, 3));
     REQUIRE(raw.Send(FramedBinaryCall("Health", "", 4)));
-    auto health = ReadFrame(raw);
+    auto health = raw.ReadFrame();
     REQUIRE(health.has_value());
-    CHECK(ReplyTypeAndSeqid(*health) == std::make_pair(kReply, 4));
+    CHECK(ReplyTypeAndSeqid(*health) == std::make_pair(kThriftReply, 4));
   }
 
   CHECK(bystander->Health().ok());
@@ -197,10 +170,10 @@ TEST_CASE("SIGTERM answers every request already received, under load", "[server
 
   for (auto& raw : raws) {
     for (int i = 0; i < kPipelined; ++i) {
-      auto reply = ReadFrame(*raw);
+      auto reply = raw->ReadFrame();
       INFO("pipelined request " << i);
       REQUIRE(reply.has_value());
-      CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kReply, i));
+      CHECK(ReplyTypeAndSeqid(*reply) == std::make_pair(kThriftReply, i));
     }
     CHECK(raw->WaitForClose(kCloseWithin));  // and then the server closes it
   }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 
+#include "partnergraph/engine/engine.hpp"
 #include "server_harness.hpp"
 #include "test_paths.hpp"
 
@@ -373,4 +374,67 @@ TEST_CASE("SIGINT stops the server like SIGTERM", "[server]") {
   CHECK(server->Stop(SIGINT) == 0);
   CHECK(server->Log().find("SIGINT: stopped accepting") != std::string::npos);
   CHECK(server->Log().find("[info] stopped") != std::string::npos);
+}
+
+TEST_CASE("answers over the wire equal the in-process engine's", "[server]") {
+  if (!UsesRealEngine()) {
+    WARN("SKIPPED: the integration tests serve the fixture engine (PG_SERVER_TESTS_ENGINE)");
+    return;
+  }
+  auto engine = Engine::Open(IntegrationModelDir());
+  REQUIRE(engine.ok());
+  auto server = ServerProcess::Start();
+  auto client = server->Connect();
+
+  PartnerFiltersView live;
+  live.include_existing_partners = true;
+  CouponFiltersView band;
+  band.max_price = 25;
+  auto page = (*engine)->ListMerchants(std::nullopt, 100, "", "");
+  REQUIRE(page.ok());
+  REQUIRE(page->merchants.size() == 6);
+  for (const auto& m : page->merchants) {
+    for (const PartnerFiltersView& filters : {PartnerFiltersView{}, live}) {
+      INFO(m.merchant_id << (filters.is_default() ? " default filters" : " live filters"));
+      auto local = (*engine)->RecommendPartners(m.merchant_id, 10, filters);
+      auto remote = client->RecommendPartners(m.merchant_id, 10, filters);
+      REQUIRE(local.ok() == remote.ok());
+      if (!local.ok()) {
+        CHECK(local.status().code() == remote.status().code());
+        continue;
+      }
+      CHECK(local->precomputed == remote->precomputed);
+      REQUIRE(local->partners.size() == remote->partners.size());
+      for (std::size_t i = 0; i < local->partners.size(); ++i) {
+        const auto& a = local->partners[i];
+        const auto& b = remote->partners[i];
+        CHECK(a.merchant_id == b.merchant_id);
+        CHECK(a.score == b.score);  // doubles cross the wire bit for bit
+        CHECK(a.components.audience_similarity == b.components.audience_similarity);
+        CHECK(a.shared_customers == b.shared_customers);
+        REQUIRE(a.shared_segments.size() == b.shared_segments.size());
+        for (std::size_t s = 0; s < a.shared_segments.size(); ++s) {
+          CHECK(a.shared_segments[s].segment_id == b.shared_segments[s].segment_id);
+          CHECK(a.shared_segments[s].count == b.shared_segments[s].count);
+        }
+      }
+    }
+    for (const CouponFiltersView& filters : {CouponFiltersView{}, band}) {
+      INFO(m.merchant_id << " coupons" << (filters.is_default() ? "" : " with a price band"));
+      auto local = (*engine)->RecommendCouponPairs("", m.merchant_id, 10, filters);
+      auto remote = client->RecommendCouponPairs(std::nullopt, m.merchant_id, 10, filters);
+      REQUIRE(local.ok() == remote.ok());
+      if (!local.ok()) continue;
+      CHECK(local->precomputed == remote->precomputed);
+      REQUIRE(local->pairs.size() == remote->pairs.size());
+      for (std::size_t i = 0; i < local->pairs.size(); ++i) {
+        CHECK(local->pairs[i].sku_id == remote->pairs[i].sku_id);
+        CHECK(local->pairs[i].trigger_sku_id == remote->pairs[i].trigger_sku_id);
+        CHECK(local->pairs[i].score == remote->pairs[i].score);
+        CHECK(local->pairs[i].support == remote->pairs[i].support);
+        CHECK(local->pairs[i].reach == remote->pairs[i].reach);
+      }
+    }
+  }
+  CHECK(server->Stop(SIGTERM) == 0);
 }

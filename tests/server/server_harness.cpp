@@ -339,24 +339,66 @@ std::optional<std::string> RawSocket::Read(std::size_t n, std::chrono::milliseco
   return out;
 }
 
+std::optional<std::string> RawSocket::ReadFrame() {
+  auto header = Read(4, std::chrono::seconds(5));
+  if (!header) return std::nullopt;
+  std::uint32_t length = 0;
+  std::memcpy(&length, header->data(), 4);
+  return Read(ntohl(length), std::chrono::seconds(5));
+}
+
+std::pair<int, int> ReplyTypeAndSeqid(const std::string& body) {
+  REQUIRE(body.size() >= 12);
+  std::uint32_t version = 0;
+  std::memcpy(&version, body.data(), 4);
+  version = ntohl(version);
+  std::uint32_t name_length = 0;
+  std::memcpy(&name_length, body.data() + 4, 4);
+  name_length = ntohl(name_length);
+  REQUIRE(body.size() >= 12 + name_length);
+  std::uint32_t seqid = 0;
+  std::memcpy(&seqid, body.data() + 8 + name_length, 4);
+  return {static_cast<int>(version & 0xff), static_cast<int>(ntohl(seqid))};
+}
+
 std::string FrameHeader(std::uint32_t length) {
   std::uint32_t be = htonl(length);
   return std::string(reinterpret_cast<const char*>(&be), 4);
 }
 
-std::string FramedBinaryCall(const std::string& name, const std::string& api_key, int seqid) {
-  auto i32 = [](std::uint32_t v) {
-    std::uint32_t be = htonl(v);
-    return std::string(reinterpret_cast<const char*>(&be), 4);
-  };
+namespace {
+
+std::string I32(std::uint32_t v) {
+  std::uint32_t be = htonl(v);
+  return std::string(reinterpret_cast<const char*>(&be), 4);
+}
+
+std::string FieldHeader(char type, int id) {
+  return std::string(1, type) + static_cast<char>((id >> 8) & 0xff) + static_cast<char>(id & 0xff);
+}
+
+}  // namespace
+
+std::string StringField(int id, const std::string& value) {
+  return FieldHeader(11, id) + I32(static_cast<std::uint32_t>(value.size())) + value;
+}
+
+std::string StructField(int id, const std::string& fields) {
+  return FieldHeader(12, id) + fields + std::string(1, '\0');
+}
+
+std::string FramedBinaryCallWith(const std::string& name, int seqid, const std::string& fields) {
   std::string body;
-  body += i32(0x80010001u);  // strict binary protocol version, message type CALL
-  body += i32(static_cast<std::uint32_t>(name.size())) + name;
-  body += i32(static_cast<std::uint32_t>(seqid));
-  body += std::string("\x0b\x00\x01", 3);  // field 1, type string
-  body += i32(static_cast<std::uint32_t>(api_key.size())) + api_key;
-  body += std::string("\x00", 1);  // end of the argument struct
+  body += I32(0x80010001u);  // strict binary protocol version, message type CALL
+  body += I32(static_cast<std::uint32_t>(name.size())) + name;
+  body += I32(static_cast<std::uint32_t>(seqid));
+  body += fields;
+  body += std::string(1, '\0');  // end of the argument struct
   return FrameHeader(static_cast<std::uint32_t>(body.size())) + body;
+}
+
+std::string FramedBinaryCall(const std::string& name, const std::string& api_key, int seqid) {
+  return FramedBinaryCallWith(name, seqid, StringField(1, api_key));
 }
 
 }  // namespace partnergraph::testing

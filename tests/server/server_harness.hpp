@@ -112,14 +112,27 @@ class RawSocket {
   bool WaitForClose(std::chrono::milliseconds timeout);
   // Reads exactly `n` bytes within `timeout`; nullopt on close or timeout.
   std::optional<std::string> Read(std::size_t n, std::chrono::milliseconds timeout);
+  // Reads one frame (length prefix, then the body) within 5 s per part; the body or nullopt.
+  std::optional<std::string> ReadFrame();
   int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
 };
 
-// A framed TBinaryProtocol call `name` with one string field (id 1: the API key) and seqid.
+// A framed strict TBinaryProtocol call `name` with seqid whose argument struct holds `fields`
+// (StringField / StructField bytes, concatenated).
+std::string FramedBinaryCallWith(const std::string& name, int seqid, const std::string& fields);
+// A framed call `name` with one string argument (id 1: the API key).
 std::string FramedBinaryCall(const std::string& name, const std::string& api_key, int seqid);
+// The binary-protocol bytes of a string field / a struct field holding `fields`.
+std::string StringField(int id, const std::string& value);
+std::string StructField(int id, const std::string& fields);
+// Message types of the binary protocol.
+constexpr int kThriftReply = 2;
+constexpr int kThriftException = 3;
+// The message type and seqid of a strict binary-protocol message body (REQUIREs it parses).
+std::pair<int, int> ReplyTypeAndSeqid(const std::string& body);
 // A 4-byte big-endian frame length.
 std::string FrameHeader(std::uint32_t length);
 
