@@ -5,11 +5,15 @@
 //   load_generator --port P [--key K] [--protocol binary|compact] --connections N
 //                  --duration-s S [--warmup-s W] --call health|partners|partners-live|coupons
 //                  [--merchant M ...] [--merchants-from-server N] [-k K] [--json]
+//                  [--in-process-model DIR [--in-process-threads 2]]
 //
 // Each connection is one thread running one call after another (closed loop); latency is taken
 // per call around the client call (serialisation, the round trip and deserialisation included).
 // Calls that fail are counted as errors (by kind) and not in the latencies; a broken connection
-// is reopened. Output: one line of text, or one JSON object with --json.
+// is reopened. With --in-process-model, the same calls then run for the same time directly on an
+// Engine opened in this process (one FAISS thread per call, as on the server's workers) on
+// --in-process-threads threads: the baseline of the same run, and the ratio server/in-process.
+// Output: one line of text per run (or one JSON object each with --json).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -22,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "partnergraph/engine/engine.hpp"
 #include "rpc_client.hpp"
 
 namespace {
@@ -47,6 +52,8 @@ struct LoadOptions {
   int merchants_from_server = 0;
   int k = 10;
   bool json = false;
+  std::string in_process_model;
+  int in_process_threads = 2;
 };
 
 struct ThreadResult {
@@ -77,6 +84,42 @@ Status OneCall(client::RpcClient& c, const LoadOptions& o, const std::string& me
     return c.RecommendPartners(merchant, o.k, filters).status();
   }
   return c.RecommendCouponPairs(std::nullopt, merchant, o.k).status();
+}
+
+Status OneLocalCall(const partnergraph::Engine& engine, const LoadOptions& o,
+                    const std::string& merchant) {
+  if (o.call == "health") {
+    (void)engine.Stats();
+    return Status::Ok();
+  }
+  if (o.call == "partners") return engine.RecommendPartners(merchant, o.k, {}).status();
+  if (o.call == "partners-live") {
+    partnergraph::PartnerFiltersView filters;
+    filters.include_existing_partners = true;
+    return engine.RecommendPartners(merchant, o.k, filters).status();
+  }
+  return engine.RecommendCouponPairs("", merchant, o.k, {}).status();
+}
+
+void RunLocal(const partnergraph::Engine& engine, const LoadOptions& o, int index,
+              const std::atomic<int>& phase, ThreadResult& result) {
+  std::size_t next = static_cast<std::size_t>(index);
+  result.latencies_ns.reserve(1 << 16);
+  static const std::string kNoMerchant;
+  while (phase.load(std::memory_order_relaxed) < 2) {
+    const std::string& merchant =
+        o.merchants.empty() ? kNoMerchant : o.merchants[next++ % o.merchants.size()];
+    auto start = Clock::now();
+    Status status = OneLocalCall(engine, o, merchant);
+    auto elapsed = Clock::now() - start;
+    if (phase.load(std::memory_order_relaxed) != 1) continue;
+    if (status.ok()) {
+      result.latencies_ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+    } else {
+      ++result.errors[std::string(Status::CodeName(status.code()))];
+    }
+  }
 }
 
 void RunConnection(const LoadOptions& o, int index, const std::atomic<int>& phase,
@@ -117,6 +160,76 @@ double PercentileMs(const std::vector<std::int64_t>& sorted, double q) {
   return static_cast<double>(sorted[std::min(i, sorted.size() - 1)]) / 1e6;
 }
 
+struct Summary {
+  double seconds = 0;
+  std::size_t calls = 0;
+  double qps = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;
+  std::int64_t errors = 0;
+  std::map<std::string, std::int64_t> errors_by_kind;
+};
+
+// Runs `body(index, phase, result)` on `threads` threads: warm-up, then the measured time.
+template <typename Body>
+Summary Measure(const LoadOptions& o, int threads, Body body) {
+  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 done
+  std::vector<ThreadResult> results(static_cast<std::size_t>(threads));
+  std::vector<std::thread> running;
+  for (int i = 0; i < threads; ++i) {
+    running.emplace_back([&, i] { body(i, phase, results[static_cast<std::size_t>(i)]); });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_s));
+  phase.store(1);
+  auto measured_from = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.duration_s));
+  phase.store(2);
+  Summary s;
+  s.seconds = std::chrono::duration<double>(Clock::now() - measured_from).count();
+  for (auto& t : running) t.join();
+
+  std::vector<std::int64_t> all;
+  for (auto& r : results) {
+    all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
+    for (const auto& [kind, n] : r.errors) {
+      s.errors_by_kind[kind] += n;
+      s.errors += n;
+    }
+  }
+  std::sort(all.begin(), all.end());
+  s.calls = all.size();
+  s.qps = static_cast<double>(all.size()) / s.seconds;
+  s.p50 = PercentileMs(all, 0.50);
+  s.p99 = PercentileMs(all, 0.99);
+  s.p999 = PercentileMs(all, 0.999);
+  s.max = all.empty() ? 0 : static_cast<double>(all.back()) / 1e6;
+  return s;
+}
+
+void Print(const LoadOptions& o, const char* target, int threads, const Summary& s) {
+  if (o.json) {
+    std::string error_json;
+    for (const auto& [kind, n] : s.errors_by_kind) {
+      error_json += (error_json.empty() ? "" : ", ") + ("\"" + kind + "\": " + std::to_string(n));
+    }
+    std::printf("{\"target\": \"%s\", \"call\": \"%s\", \"protocol\": \"%s\", "
+                "\"%s\": %d, \"seconds\": %.3f, \"calls\": %zu, \"qps\": %.1f, "
+                "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"p999_ms\": %.4f, \"max_ms\": %.4f, "
+                "\"errors\": %lld, \"errors_by_kind\": {%s}}\n",
+                target, o.call.c_str(), o.protocol.c_str(),
+                std::string(target) == "server" ? "connections" : "threads", threads, s.seconds,
+                s.calls, s.qps,
+                s.p50, s.p99, s.p999, s.max, static_cast<long long>(s.errors), error_json.c_str());
+    return;
+  }
+  std::string error_text;
+  for (const auto& [kind, n] : s.errors_by_kind) error_text += " " + kind + "=" + std::to_string(n);
+  std::printf("target=%s call=%s protocol=%s %s=%d seconds=%.2f calls=%zu qps=%.0f p50=%.4fms "
+              "p99=%.4fms p999=%.4fms max=%.3fms errors=%lld%s\n",
+              target, o.call.c_str(), o.protocol.c_str(),
+              std::string(target) == "server" ? "connections" : "threads", threads, s.seconds,
+              s.calls, s.qps, s.p50, s.p99, s.p999, s.max, static_cast<long long>(s.errors),
+              error_text.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,7 +253,11 @@ int main(int argc, char** argv) {
   app.add_option("--merchants-from-server", o.merchants_from_server,
                  "Ask about up to N merchants listed by the server")->capture_default_str();
   app.add_option("-k", o.k, "Results per call")->capture_default_str();
-  app.add_flag("--json", o.json, "Print one JSON object");
+  app.add_flag("--json", o.json, "Print one JSON object per run");
+  app.add_option("--in-process-model", o.in_process_model,
+                 "Also run the same calls on an Engine opened in this process from this model");
+  app.add_option("--in-process-threads", o.in_process_threads, "Threads of the in-process run")
+      ->check(CLI::Range(1, 256))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (!IsLoopback(o.host)) {
@@ -174,54 +291,27 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 done
-  std::vector<ThreadResult> results(static_cast<std::size_t>(o.connections));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < o.connections; ++i) {
-    threads.emplace_back(RunConnection, std::cref(o), i, std::cref(phase),
-                         std::ref(results[static_cast<std::size_t>(i)]));
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_s));
-  phase.store(1);
-  auto measured_from = Clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.duration_s));
-  phase.store(2);
-  double seconds = std::chrono::duration<double>(Clock::now() - measured_from).count();
-  for (auto& t : threads) t.join();
-
-  std::vector<std::int64_t> all;
-  std::map<std::string, std::int64_t> errors;
-  std::int64_t error_count = 0;
-  for (auto& r : results) {
-    all.insert(all.end(), r.latencies_ns.begin(), r.latencies_ns.end());
-    for (const auto& [kind, n] : r.errors) {
-      errors[kind] += n;
-      error_count += n;
+  Summary server = Measure(o, o.connections, [&](int i, const std::atomic<int>& phase,
+                                                   ThreadResult& r) { RunConnection(o, i, phase, r); });
+  Print(o, "server", o.connections, server);
+  std::int64_t errors = server.errors;
+  if (!o.in_process_model.empty()) {
+    partnergraph::EngineOptions engine_options;
+    engine_options.search_threads = 1;
+    auto engine = partnergraph::Engine::Open(o.in_process_model, engine_options);
+    if (!engine.ok()) {
+      std::fprintf(stderr, "load_generator: %s\n", engine.status().ToString().c_str());
+      return 2;
+    }
+    Summary local = Measure(o, o.in_process_threads, [&](int i, const std::atomic<int>& phase,
+                                                         ThreadResult& r) {
+      RunLocal(**engine, o, i, phase, r);
+    });
+    Print(o, "in-process", o.in_process_threads, local);
+    errors += local.errors;
+    if (!o.json && local.qps > 0) {
+      std::printf("ratio server/in-process qps=%.3f\n", server.qps / local.qps);
     }
   }
-  std::sort(all.begin(), all.end());
-  double qps = static_cast<double>(all.size()) / seconds;
-  double p50 = PercentileMs(all, 0.50);
-  double p99 = PercentileMs(all, 0.99);
-  double p999 = PercentileMs(all, 0.999);
-  double max = all.empty() ? 0 : static_cast<double>(all.back()) / 1e6;
-  std::string error_text;
-  for (const auto& [kind, n] : errors) error_text += " " + kind + "=" + std::to_string(n);
-  if (o.json) {
-    std::string error_json;
-    for (const auto& [kind, n] : errors) {
-      error_json += (error_json.empty() ? "" : ", ") + ("\"" + kind + "\": " + std::to_string(n));
-    }
-    std::printf("{\"call\": \"%s\", \"protocol\": \"%s\", \"connections\": %d, \"seconds\": %.3f, "
-                "\"calls\": %zu, \"qps\": %.1f, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
-                "\"p999_ms\": %.4f, \"max_ms\": %.4f, \"errors\": %lld, \"errors_by_kind\": {%s}}\n",
-                o.call.c_str(), o.protocol.c_str(), o.connections, seconds, all.size(), qps, p50,
-                p99, p999, max, static_cast<long long>(error_count), error_json.c_str());
-  } else {
-    std::printf("call=%s protocol=%s connections=%d seconds=%.2f calls=%zu qps=%.0f p50=%.3fms "
-                "p99=%.3fms p999=%.3fms max=%.3fms errors=%lld%s\n",
-                o.call.c_str(), o.protocol.c_str(), o.connections, seconds, all.size(), qps, p50,
-                p99, p999, max, static_cast<long long>(error_count), error_text.c_str());
-  }
-  return error_count == 0 ? 0 : 2;
+  return errors == 0 ? 0 : 2;
 }

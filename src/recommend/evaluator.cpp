@@ -657,7 +657,7 @@ Result<TemporalSplit> SplitAtTimestamp(const Dataset& full, Timestamp split_ts) 
     split.test_orders += (s & 2) != 0;
   }
   split.train = full;
-  std::erase_if(split.train.orders, [&](const OrderLine& l) { return l.ts < 0 && split_ts > 0; });
+  std::erase_if(split.train.orders, [&](const OrderLine& l) { return l.ts >= split_ts; });
   std::erase_if(split.train.consent, [&](const ConsentRecord& r) { return r.ts >= split_ts; });
   std::erase_if(split.train.engagement,
                 [&](const EngagementEvent& e) { return e.ts >= split_ts; });

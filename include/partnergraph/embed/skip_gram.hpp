@@ -11,40 +11,48 @@
 // linearly with the tokens processed, over all epochs. The input vectors are
 // the embeddings.
 //
-// Parallel training that is deterministic: synchronous rounds of local SGD.
+// Parallel training that is deterministic: synchronous rounds.
 // The corpus is cut into blocks of whole sequences of about block_tokens
 // tokens. Each epoch processes the blocks in rounds of S consecutive blocks
-// (S = shards, see below). Within a round the S blocks are trained
-// concurrently (oneTBB), each one sequentially with plain SGD on a private
-// copy-on-first-touch view of the rows it uses, read from the shared model as
-// it stood at the start of the round. At the end of the round each block's
-// changes (its row minus the shared row) are added to the shared model, block
-// after block in block order. A block's random draws (windows, negatives,
-// subsampling) come from a stream keyed by (seed, epoch, block); initial
-// vectors from (seed, token).
+// (S = shards, see below). A round:
+//   1. each block makes all its random draws up front (subsampling, window
+//      reaches, negatives; a stream keyed by (seed, epoch, block)) and marks
+//      the rows it will use;
+//   2. the S blocks train concurrently (oneTBB), each with sequential SGD.
+//      A row that only this block uses is updated in place in the shared
+//      model, exactly as sequential SGD would; a row that several blocks use
+//      is trained on the block's private copy, taken from the shared model as
+//      it stood at the start of the round;
+//   3. each block's changes to the shared rows (its copy minus the shared row)
+//      are added to the shared model, block after block in block order.
+// Initial vectors come from streams keyed by (seed, token).
 // => The result depends on the corpus, the vocabulary size and the options
 //    (seed, shards and block_tokens included) only: it is bit-identical for
-//    any thread count and any scheduling.
-// Trade-off against Hogwild (the lock-free shared updates of word2vec and
-// gensim): both add up concurrent updates, but Hogwild's are at most a few
-// microseconds stale and its result depends on thread timing; here a block
-// does not see the other blocks' updates of its round (staleness of up to
-// (S - 1) * block_tokens tokens). A row that every block of a round updates
-// many times then moves by the sum of S nearly parallel steps and overshoots.
-// Hence small blocks, a small default S (2, the target machine's cores: with
-// S = 2 two-community walks separate as well as with sequential SGD; with
-// S = 8 a 20-token vocabulary no longer does), and S is lowered to
-// max(1, distinct tokens / block_tokens) when the vocabulary is small, where
-// every block would touch every row (config_json records the S used).
-// Averaging the blocks' changes instead of summing them never overshoots but
-// was measured to under-train frequent rows (1/S of their updates) badly
-// enough to lose community structure on a 21,000-token bipartite graph. The
-// merge costs O(rows touched * dim) per block, a fraction of the gradient
-// work; the speed-up is bounded by S.
+//    any thread count and any scheduling. A round with one block (S = 1) is
+//    plain sequential SGD.
+// Trade-offs against Hogwild (the lock-free shared updates of word2vec and
+// gensim), whose result depends on thread timing:
+//   - Staleness: a shared row does not see the other blocks' updates of its
+//     round, and moves by the sum of their changes. When every block updates
+//     a row many times the sum of S nearly parallel steps overshoots; hence
+//     small blocks, a small default S (2, the target machine's cores), and S
+//     lowered to max(1, distinct tokens / block_tokens) for small
+//     vocabularies, where every block would touch every row (config_json
+//     records the S used). Measured: with S = 2 two-community walks separate
+//     as well as with sequential SGD; with S = 8 a 20-token vocabulary no
+//     longer does. Averaging the changes instead never overshoots but
+//     under-trains frequent rows (1/S of their updates): it lost the
+//     community structure of a 21,000-token bipartite graph.
+//   - Cost: negatives are drawn from the whole vocabulary, so many output rows
+//     are shared by the blocks of a round and pay a copy, a subtraction and an
+//     addition. Measured on one core (21,000 tokens, dim 64, window 5, 5
+//     negatives): 0.52 M tokens/s with S = 1, 0.31 M tokens/s of CPU with
+//     S = 2, so two cores gain little over one; Hogwild would gain about 2x
+//     at the price of reproducibility.
 //
-// Memory: 2 * vocab_size * dim floats for the model, plus per concurrent
-// block its touched rows (at most block_tokens * (window * (negatives + 1)))
-// times dim floats.
+// Memory: 2 * vocab_size * dim floats for the model and vocab_size * 8 bytes
+// of row marks, plus per concurrent block its draws (about block_tokens *
+// 2 * window * negatives * 4 bytes) and its shared rows' copies.
 #pragma once
 
 #include <cstdint>
