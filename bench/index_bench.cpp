@@ -1,16 +1,18 @@
 // index_bench: recall@10 of the approximate (HNSW) index against exact search, and the
 // latency of one query on one thread, on clustered synthetic vectors.
 //
-//   index_bench [--n 100000] [--dim 64] [--queries 1000] [--clusters 1000]
+//   index_bench [--n 100000] [--dim 64] [--queries 1000] [--clusters 1000] [--noise 0.5]
 //               [--factory HNSW32] [--ef 16,32,64,128,256] [--ef-construction 80]
 //
 // Data: `clusters` random unit centres; each vector is a centre plus Gaussian noise of
-// norm about 0.5 (so neighbourhoods are neither trivial nor uniform); queries are fresh
+// norm about `noise` (0.5: neighbourhoods are neither trivial nor uniform; larger values
+// blur the clusters and make the search harder); queries are fresh
 // draws from the same distribution. Ground truth: the exact "Flat" index. Latency: each
 // query searched alone (one FAISS call, OpenMP threads = 1), as a server worker does.
 // Run with OMP_WAIT_POLICY=PASSIVE on small machines.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -31,6 +33,7 @@ struct Args {
   std::uint32_t dim = 64;
   std::size_t queries = 1000;
   std::size_t clusters = 1000;
+  float noise = 0.5f;
   std::string factory = "HNSW32";
   std::vector<std::uint32_t> ef = {16, 32, 64, 128, 256};
   std::uint32_t ef_construction = 80;
@@ -45,6 +48,7 @@ Args Parse(int argc, char** argv) {
     else if (key == "--dim") a.dim = static_cast<std::uint32_t>(std::stoul(value));
     else if (key == "--queries") a.queries = std::stoull(value);
     else if (key == "--clusters") a.clusters = std::stoull(value);
+    else if (key == "--noise") a.noise = std::stof(value);
     else if (key == "--factory") a.factory = value;
     else if (key == "--ef-construction") a.ef_construction = static_cast<std::uint32_t>(std::stoul(value));
     else if (key == "--ef") {
@@ -61,9 +65,9 @@ Args Parse(int argc, char** argv) {
 }
 
 std::vector<float> Clustered(std::size_t n, std::uint32_t dim, const std::vector<float>& centres,
-                             std::mt19937_64& rng) {
+                             float noise_norm, std::mt19937_64& rng) {
   const std::size_t k = centres.size() / dim;
-  std::normal_distribution<float> noise(0.0f, 0.5f / std::sqrt(static_cast<float>(dim)));
+  std::normal_distribution<float> noise(0.0f, noise_norm / std::sqrt(static_cast<float>(dim)));
   std::uniform_int_distribution<std::size_t> pick(0, k - 1);
   std::vector<float> v(n * dim);
   for (std::size_t i = 0; i < n; ++i) {
@@ -133,13 +137,13 @@ int main(int argc, char** argv) {
     for (std::uint32_t j = 0; j < args.dim; ++j) norm += centres[c * args.dim + j] * centres[c * args.dim + j];
     for (std::uint32_t j = 0; j < args.dim; ++j) centres[c * args.dim + j] /= std::sqrt(norm);
   }
-  const std::vector<float> base = Clustered(args.n, args.dim, centres, rng);
-  const std::vector<float> queries = Clustered(args.queries, args.dim, centres, rng);
+  const std::vector<float> base = Clustered(args.n, args.dim, centres, args.noise, rng);
+  const std::vector<float> queries = Clustered(args.queries, args.dim, centres, args.noise, rng);
   std::vector<std::uint32_t> ids(args.n);
   for (std::size_t i = 0; i < args.n; ++i) ids[i] = static_cast<std::uint32_t>(i);
 
-  std::printf("index_bench: n=%zu dim=%u queries=%zu clusters=%zu, %d cores\n\n", args.n, args.dim,
-              args.queries, args.clusters, FaissMaxThreads());
+  std::printf("index_bench: n=%zu dim=%u queries=%zu clusters=%zu noise=%.2f, %d cores\n\n",
+              args.n, args.dim, args.queries, args.clusters, args.noise, FaissMaxThreads());
 
   VectorIndexOptions exact_options;
   exact_options.factory = "Flat";

@@ -313,7 +313,7 @@ Status CheckOptions(const ServerOptions& o) {
   PG_RETURN_IF_ERROR(range("port", o.port, 0, 65535));
   PG_RETURN_IF_ERROR(range("threads", o.threads, 1, 4096));
   PG_RETURN_IF_ERROR(range("io threads", o.io_threads, 1, 64));
-  PG_RETURN_IF_ERROR(range("max connections", o.max_connections, 1, 100000));
+  PG_RETURN_IF_ERROR(range("max connections", o.max_connections, 1, 10000));
   PG_RETURN_IF_ERROR(range("max frame bytes", o.max_frame_bytes, 64, 1 << 30));
   PG_RETURN_IF_ERROR(range("frame timeout ms", o.frame_timeout_ms, 1, 3600 * 1000));
   PG_RETURN_IF_ERROR(range("idle timeout ms", o.idle_timeout_ms, 0, 24 * 3600 * 1000));

@@ -56,7 +56,7 @@ struct ServerOptions {
   int threads = 4;
   // I/O threads of kNonblocking.
   int io_threads = 1;
-  // Open connections served at once; the next one is closed on accept with a log line.
+  // Open connections served at once (1..10000); the next one is closed on accept with a log line.
   int max_connections = 256;
   // Largest request frame accepted, in bytes (the 4-byte length prefix excluded).
   int max_frame_bytes = 1 << 20;

@@ -15,9 +15,14 @@ from thrift.transport import TSocket, TTransport
 from partnergraph_rpc import PartnerGraph
 
 
-class connect:
-    """A connection: `with connect(...) as client:` gives a PartnerGraph.Client and closes the
-    connection on exit.
+def connect(host="127.0.0.1", port=9090, protocol="binary", timeout_s=30.0):
+    """A Connection to partnergraph-server: `with connect(...) as client:` gives a
+    PartnerGraph.Client and closes the connection on exit."""
+    return Connection(host, port, protocol, timeout_s)
+
+
+class Connection:
+    """One connection (framed transport, binary or compact protocol), used as a context manager.
 
     Calls raise the IDL's typed exceptions (partnergraph_rpc.ttypes.NotFound, InvalidArgument,
     PermissionDenied, Unavailable: each has `.message`) or thrift.transport.TTransport.

@@ -544,6 +544,12 @@ Status EvaluateCouponSide(const Dataset& dataset, const TrainedModel& t,
   std::sort(by_buyers.begin(), by_buyers.end(), [&](std::uint32_t a, std::uint32_t b) {
     return buyers[a] != buyers[b] ? buyers[a] > buyers[b] : a < b;
   });
+  std::vector<std::uint32_t> with_vector, without_vector;  // by id
+  for (std::uint32_t s = 0; s < n_skus; ++s) {
+    auto row = t.sku->Row(s);
+    const bool zero = std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; });
+    (zero ? without_vector : with_vector).push_back(s);
+  }
   const std::size_t k = o.list_length;
   auto rank = [&](std::uint32_t s) -> Result<std::vector<std::vector<std::uint32_t>>> {
     std::vector<std::vector<std::uint32_t>> lists(kCouponMethodCount);
@@ -556,9 +562,20 @@ Status EvaluateCouponSide(const Dataset& dataset, const TrainedModel& t,
     for (const CouponResult& r : recs) {
       if (ok(r.sku.value)) lists[kCmPartnergraph].push_back(r.sku.value);
     }
+    // Exact cosine ranking: every SKU with a vector is scored; the ones without
+    // (never bought in training) all score 0 and tie by id, so only the first k
+    // of them can reach the top k.
     std::vector<Scored> items;
-    for (std::uint32_t b = 0; b < n_skus; ++b) {
+    for (std::uint32_t b : with_vector) {
       if (ok(b)) items.push_back({t.sku->Dot(s, b), 0, b});
+    }
+    std::size_t zeros = 0;
+    for (std::uint32_t b : without_vector) {
+      if (zeros >= k) break;
+      if (ok(b)) {
+        items.push_back({0.0, 0, b});
+        ++zeros;
+      }
     }
     lists[kCmItem2vec] = TopK(items, k);
     for (std::uint32_t b : by_buyers) {
