@@ -4,6 +4,7 @@
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -20,14 +21,13 @@ namespace {
 constexpr char kMagic[4] = {'P', 'G', 'J', '1'};
 constexpr std::uint32_t kMaxChannels = 256;
 constexpr std::uint32_t kMaxPayload = 1u << 28;
-// Count matrix of the order-1 fast path: rows (start) + 256 channel ids,
-// columns 256 channel ids + (conversion) + (null). Ids are range-checked after
-// counting: an id >= channel_count shows up as a count in a column that must
-// stay empty.
+// Counts of the order-1 fast path, per thread: a transition matrix with rows
+// (start) + 256 channel ids and 256 columns (a power of two, so a row offset
+// is a shift), then per row the (conversion) and (null) counts. Any byte is a
+// valid index, so ids are range-checked once per block (the block's largest id).
 constexpr std::size_t kRows = 257;
-constexpr std::size_t kCols = 258;
-constexpr std::size_t kConvCol = 256;
-constexpr std::size_t kNullCol = 257;
+constexpr std::size_t kCols = 256;
+constexpr std::size_t kEndOffset = kRows * kCols;  // then 2 per row: conversion, null
 
 void PutU32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -416,7 +416,7 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
   const auto n = static_cast<std::uint32_t>(reader.channels().size());
   // Integer counts per thread: exact, so the order of the final sum is irrelevant.
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> counts(
-      [] { return std::vector<std::uint64_t>(kRows * kCols, 0); });
+      [] { return std::vector<std::uint64_t>(kEndOffset + 2 * kRows, 0); });
   std::vector<double> values(n, 0.0);
   std::uint64_t journeys = 0;
   struct Slot {
@@ -431,9 +431,10 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
     const Block& b = slot.block;
     const unsigned char* p = b.payload.get();
     const unsigned char* end = p + b.size;
-    unsigned bad = 0;
+    std::uint64_t* ends = c + kEndOffset;
+    unsigned largest = 0;
     std::uint32_t j = 0;
-    // The fast loop: structure checked inline, channel ids folded into `bad`.
+    // The fast loop: structure checked inline, channel ids folded into `largest`.
     for (; j < b.journeys; ++j) {
       if (end - p < 2) break;
       const std::uint32_t touches = p[0];
@@ -449,15 +450,16 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
       const unsigned char* t = p + 2 + (flags ? 8 : 0);
       std::size_t row = 0;
       for (std::uint32_t k = 0; k < touches; ++k) {
-        bad |= t[k] >= n;
-        ++c[row * kCols + t[k]];
-        row = static_cast<std::size_t>(t[k]) + 1;
+        const unsigned ch = t[k];
+        largest = std::max(largest, ch);
+        ++c[(row << 8) + ch];
+        row = ch + 1;
       }
-      ++c[row * kCols + (flags ? kConvCol : kNullCol)];
+      ++ends[2 * row + (flags ? 0 : 1)];
       v[row] += value;
       p += need;
     }
-    if (j < b.journeys || p != end || bad) {
+    if (j < b.journeys || p != end || largest >= n) {
       slot.error = DecodeBlock(b, n, true, [](const Journey&) {});
       if (slot.error.empty()) slot.error = "inconsistent block";
     }
@@ -473,8 +475,8 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
       for (std::size_t col = 0; col < n; ++col) {
         matrix[r * (n + 2) + col] += static_cast<double>(c[r * kCols + col]);
       }
-      matrix[r * (n + 2) + n] += static_cast<double>(c[r * kCols + kConvCol]);
-      matrix[r * (n + 2) + n + 1] += static_cast<double>(c[r * kCols + kNullCol]);
+      matrix[r * (n + 2) + n] += static_cast<double>(c[kEndOffset + 2 * r]);
+      matrix[r * (n + 2) + n + 1] += static_cast<double>(c[kEndOffset + 2 * r + 1]);
     }
   }
   return BinaryOrder1Chain{reader.channels(), MarkovChain::FromOrder1Counts(n, matrix, values),

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <limits>
 
-#include "atomic_file_writer.hpp"
+#include "partnergraph/common/atomic_file_writer.hpp"
 
 namespace partnergraph {
 namespace {
@@ -75,7 +75,7 @@ float Embeddings::Dot(std::uint32_t a, std::uint32_t b) const {
 }
 
 Status Embeddings::Save(const std::filesystem::path& path) const {
-  PG_ASSIGN_OR_RETURN(auto writer, embed_internal::AtomicFileWriter::Open(path));
+  PG_ASSIGN_OR_RETURN(auto writer, AtomicFileWriter::Open(path));
   char header[kHeaderBytes];
   std::memcpy(header, kMagic, 8);
   const std::uint32_t version = kFormatVersion;
@@ -143,9 +143,9 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
       !in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc)) {
     return Status::IOError(name + ": read error");
   }
-  std::uint32_t crc = embed_internal::Crc32(0, header, sizeof header);
-  crc = embed_internal::Crc32(crc, e.config_json_.data(), e.config_json_.size());
-  crc = embed_internal::Crc32(crc, e.values_.data(), value_bytes);
+  std::uint32_t crc = Crc32(0, header, sizeof header);
+  crc = Crc32(crc, e.config_json_.data(), e.config_json_.size());
+  crc = Crc32(crc, e.values_.data(), value_bytes);
   if (crc != stored_crc) {
     return Status::Corruption(name + ": embeddings checksum mismatch (stored " +
                               std::to_string(stored_crc) + ", computed " + std::to_string(crc) +

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,21 +9,12 @@
 #include <fstream>
 #include <vector>
 
+#include "partnergraph/common/atomic_file_writer.hpp"
+
 namespace partnergraph::index_internal {
 namespace {
 std::string ErrnoText() { return std::strerror(errno); }
 }  // namespace
-
-std::uint32_t Crc32(std::uint32_t crc, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const Bytef*>(data);
-  while (size > 0) {
-    const std::size_t piece = std::min<std::size_t>(size, 1u << 30);
-    crc = static_cast<std::uint32_t>(::crc32(crc, bytes, static_cast<uInt>(piece)));
-    bytes += piece;
-    size -= piece;
-  }
-  return crc;
-}
 
 Result<FileDigest> DigestFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -52,38 +42,9 @@ Status SyncFile(const std::filesystem::path& path) {
 }
 
 Status WriteFileAtomically(const std::filesystem::path& path, const std::string& bytes) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp.string() + ": cannot create: " + ErrnoText());
-  Status status;
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0 && status.ok()) {
-    const ssize_t n = ::write(fd, p, std::min<std::size_t>(left, 1u << 30));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      status = Status::IOError(tmp.string() + ": write failed: " + ErrnoText());
-      break;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (status.ok() && ::fsync(fd) != 0) {
-    status = Status::IOError(tmp.string() + ": fsync failed: " + ErrnoText());
-  }
-  if (::close(fd) != 0 && status.ok()) {
-    status = Status::IOError(tmp.string() + ": close failed: " + ErrnoText());
-  }
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = Status::IOError(path.string() + ": cannot rename " + tmp.string() + " over it: " +
-                             ErrnoText());
-  }
-  if (!status.ok()) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-  }
-  return status;
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Open(path));
+  PG_RETURN_IF_ERROR(writer.Append(bytes.data(), bytes.size()));
+  return writer.Commit();
 }
 
 Result<std::string> ReadWholeFile(const std::filesystem::path& path) {

@@ -1,6 +1,6 @@
-// File helpers of the index module: checksums, durable writes, whole-file
-// reads. (The embed module has its own AtomicFileWriter; index does not link
-// embed, so the few lines are repeated rather than shared through common.)
+// File helpers of the index module: a file's size and checksum, fsync of a
+// file written by FAISS, durable writes and whole-file reads (the latter two
+// on top of common's AtomicFileWriter).
 //
 // Thread safety: functions are independent; concurrent calls on different
 // paths are safe.
@@ -14,9 +14,6 @@
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph::index_internal {
-
-// CRC-32 (zlib) of `size` bytes continuing from `crc` (0 to start).
-std::uint32_t Crc32(std::uint32_t crc, const void* data, std::size_t size);
 
 struct FileDigest {
   std::uint64_t size = 0;

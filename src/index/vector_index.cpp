@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "index_file_io.hpp"
+#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 
 namespace partnergraph {
@@ -376,10 +377,12 @@ Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t finger
   Put<std::uint32_t>(meta, impl.normalize ? 1 : 0);
   Put<std::uint32_t>(meta, static_cast<std::uint32_t>(impl.factory.size()));
   meta += impl.factory;
-  meta.append(reinterpret_cast<const char*>(impl.ids.data()), impl.ids.size() * 4);
+  if (!impl.ids.empty()) {
+    meta.append(reinterpret_cast<const char*>(impl.ids.data()), impl.ids.size() * 4);
+  }
   Put<std::uint64_t>(meta, digest->size);
   Put<std::uint32_t>(meta, digest->crc);
-  Put<std::uint32_t>(meta, index_internal::Crc32(0, meta.data(), meta.size()));
+  Put<std::uint32_t>(meta, Crc32(0, meta.data(), meta.size()));
   std::filesystem::path meta_path = path;
   meta_path += ".meta";
   return index_internal::WriteFileAtomically(meta_path, meta);
@@ -397,7 +400,7 @@ Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
                               std::to_string(meta.size()) + " bytes)");
   }
   const auto stored_crc = Get<std::uint32_t>(meta, meta.size() - 4);
-  if (index_internal::Crc32(0, meta.data(), meta.size() - 4) != stored_crc) {
+  if (Crc32(0, meta.data(), meta.size() - 4) != stored_crc) {
     return Status::Corruption(meta_name + ": index sidecar checksum mismatch (truncated or "
                               "corrupted)");
   }
@@ -428,7 +431,9 @@ Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
   }
   impl->factory = meta.substr(kFixedHeader, factory_bytes);
   impl->ids.resize(count);
-  std::memcpy(impl->ids.data(), meta.data() + kFixedHeader + factory_bytes, count * 4);
+  if (count > 0) {
+    std::memcpy(impl->ids.data(), meta.data() + kFixedHeader + factory_bytes, count * 4);
+  }
   const auto faiss_size = Get<std::uint64_t>(meta, kFixedHeader + body);
   const auto faiss_crc = Get<std::uint32_t>(meta, kFixedHeader + body + 8);
 

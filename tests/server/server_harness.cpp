@@ -14,10 +14,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -206,12 +206,19 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerStart& start) {
     }
   }
   ::close(pipe_fds[0]);
-  std::smatch match;
-  bool ready = std::regex_search(line, match, std::regex("listening on (\\S+):([0-9]+) "));
+  // "... listening on HOST:PORT (...)": the port is the digits after the last ':' before " (".
+  std::string first = line.substr(0, line.find('\n'));
+  std::size_t at = first.find("listening on ");
+  std::size_t paren = first.find(" (", at == std::string::npos ? 0 : at);
+  std::size_t colon = paren == std::string::npos ? std::string::npos : first.rfind(':', paren);
+  int port = 0;
+  if (at != std::string::npos && colon != std::string::npos && colon > at) {
+    port = std::atoi(first.substr(colon + 1, paren - colon - 1).c_str());
+  }
   INFO("server " << start.binary << " printed: \"" << line << "\"; its log:\n" << server->Log());
-  REQUIRE(ready);
-  server->port_ = std::stoi(match[2].str());
-  server->ready_line_ = line.substr(0, line.find('\n'));
+  REQUIRE(port > 0);
+  server->port_ = port;
+  server->ready_line_ = first;
   return server;
 }
 

@@ -96,7 +96,7 @@ struct AttributionOptions {
   std::size_t chunk_bytes = 4u << 20;
   // Chunks (binary files: blocks) in flight at once in the read -> parse ->
   // merge pipeline (memory: about chunk_bytes × this for path files).
-  std::size_t chunks_per_wave = 16;
+  std::size_t chunks_per_wave = 8;
 
   // ---- Execution ----
   // Worker threads (0: oneTBB's default, all cores). Results never depend on it.

@@ -57,11 +57,12 @@ class RandomWalker {
 
   // Generates options.walks_per_node walks from each of `start_nodes` (all nodes when
   // empty), in parallel on a oneTBB arena of options.threads threads. Sequence
-  // w * S + j of the result (S = number of start nodes) is walk w of the j-th start node
-  // in pass w's shuffled order. Each walk starts with its start node and has
+  // w * S + j of the result (S = number of start nodes) is pass w's walk from the j-th
+  // node of that pass's shuffled start order. Each walk starts with its start node and has
   // options.walk_length nodes, fewer when it reaches a node without out-edges (a start
   // node without out-edges gives a walk of length 1). Memory: up to
-  // walks_per_node * S * walk_length * 4 bytes, transiently twice the lengths array.
+  // walks_per_node * S * walk_length * 4 bytes, transiently twice that while the result
+  // is compacted.
   // Errors: InvalidArgument for a start node >= num_nodes().
   Result<SequenceCorpus> Walk(std::span<const std::uint32_t> start_nodes = {}) const;
 
