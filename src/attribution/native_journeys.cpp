@@ -33,9 +33,9 @@ std::string TouchName(const Dataset& d, std::size_t i) {
   const Touchpoint& t = d.touchpoints[i];
   std::string s = "touchpoints[" + std::to_string(i) + "] (";
   if (t.customer.valid() && t.customer.value < d.customer_ids.size()) {
-    s += "customer " + d.customer_ids.Name(t.customer.value) + ", ";
+    s += "customer " + std::string(d.customer_ids.Name(t.customer.value)) + ", ";
   } else if (t.journey != kNoDictValue && t.journey < d.journey_ids.size()) {
-    s += "journey " + d.journey_ids.Name(t.journey) + ", ";
+    s += "journey " + std::string(d.journey_ids.Name(t.journey)) + ", ";
   }
   return s + FormatTimestamp(t.ts) + ")";
 }
@@ -44,7 +44,7 @@ std::string LineName(const Dataset& d, std::size_t i) {
   const OrderLine& l = d.orders[i];
   std::string s = "orders[" + std::to_string(i) + "]";
   if (l.order.valid() && l.order.value < d.order_ids.size()) {
-    s += " (order " + d.order_ids.Name(l.order.value) + ")";
+    s += " (order " + std::string(d.order_ids.Name(l.order.value)) + ")";
   }
   return s;
 }
@@ -69,7 +69,7 @@ JourneyTable MakeTable(const RawJourneys& raw, std::vector<std::uint32_t> keys,
                        std::vector<std::string> key_names, const Dataset& d) {
   JourneyTable t;
   t.keys = std::move(key_names);
-  t.skus = d.sku_ids.names();
+  t.skus = d.sku_ids.Names();
   t.offsets = raw.offsets;
   t.touches = std::move(keys);
   t.ages = raw.ages;
@@ -117,7 +117,7 @@ Result<NativeJourneys> BuildNativeJourneys(const Dataset& d, const AttributionOp
       orders.push_back({l.order, l.customer, l.ts, {}});
     } else if (orders.back().customer != l.customer) {
       return Status::InvalidArgument(LineName(d, i) + ": customer " +
-                                     d.customer_ids.Name(l.customer.value) +
+                                     std::string(d.customer_ids.Name(l.customer.value)) +
                                      " differs from the order's other lines");
     }
     orders.back().ts = std::min(orders.back().ts, l.ts);
@@ -279,9 +279,9 @@ Result<NativeJourneys> BuildNativeJourneys(const Dataset& d, const AttributionOp
     add_null(stale);
   }
 
-  std::vector<std::string> raw_channel_names = d.touch_channels.names();
+  std::vector<std::string> raw_channel_names = d.touch_channels.Names();
   raw_channel_names.push_back(options.direct_key);
-  std::vector<std::string> raw_partner_names = d.merchant_ids.names();
+  std::vector<std::string> raw_partner_names = d.merchant_ids.Names();
   raw_partner_names.push_back(options.no_partner_key);
   raw_partner_names.push_back(options.direct_key);
   std::vector<std::string> channel_names, partner_names;

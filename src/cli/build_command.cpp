@@ -3,7 +3,6 @@
 // MODEL_DIR/graph.pgg and MODEL_DIR/manifest.json. Prints the seconds of each
 // stage and the peak RSS. Exit 0 ok, 1 usage error, 2 bad input (the loader's
 // or builder's message on stderr), 3 when the model cannot be written.
-#include <sys/resource.h>
 #include <tbb/task_arena.h>
 
 #include <chrono>
@@ -17,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
@@ -61,12 +61,6 @@ Result<std::pair<std::string, std::string>> ReadModelConfigText(const std::strin
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-std::uint64_t PeakRssBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
 std::string Hex(std::uint64_t v) {
@@ -145,8 +139,14 @@ int RunBuild(const BuildArgs& args) {
                                   : static_cast<int>(args.threads);
   tbb::task_arena arena(threads);
   nlohmann::json stages = nlohmann::json::array();
-  auto note = [&](const std::string& name, double seconds) {
-    stages.push_back({{"name", name}, {"seconds", seconds}});
+  // Each stage with its time, the resident set size when it ended and the
+  // process's peak so far (to see which stage holds the memory).
+  auto note = [&](const std::string& name, double seconds, std::uint64_t rss_bytes = 0,
+                  std::uint64_t peak_rss_bytes = 0) {
+    stages.push_back({{"name", name},
+                      {"seconds", seconds},
+                      {"rss_bytes", rss_bytes != 0 ? rss_bytes : CurrentRssBytes()},
+                      {"peak_rss_bytes", peak_rss_bytes != 0 ? peak_rss_bytes : PeakRssBytes()}});
   };
   Progress overall("build", 3);
 
@@ -154,6 +154,9 @@ int RunBuild(const BuildArgs& args) {
   auto start = std::chrono::steady_clock::now();
   LoadOptions load_options;
   load_options.skip_bad_rows = args.skip_bad_rows;
+  // The graph and the model use neither engagement nor touchpoints (attribution
+  // reads them itself); not loading them saves their memory (docs/formats.md).
+  load_options.skip_tables = {"engagement", "touchpoints"};
   LoadReport load_report;
   Result<Dataset> dataset = Status::Internal("not loaded");
   arena.execute([&] { dataset = LoadDataset(args.data, load_options, &load_report); });
@@ -181,7 +184,9 @@ int RunBuild(const BuildArgs& args) {
     std::fprintf(stderr, "partnergraph build: %s\n", built.ToString().c_str());
     return kExitBadInput;
   }
-  for (const auto& stage : builder.report().stages) note("graph: " + stage.name, stage.seconds);
+  for (const auto& stage : builder.report().stages) {
+    note("graph: " + stage.name, stage.seconds, stage.rss_bytes, stage.peak_rss_bytes);
+  }
   auto frozen = builder.Freeze();
   if (!frozen.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", frozen.status().ToString().c_str());

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "graph_data.hpp"
+#include "partnergraph/common/memory_usage.hpp"
 #include "per_source.hpp"
 
 namespace partnergraph {
@@ -135,9 +136,9 @@ Status ValidateDataset(const Dataset& d) {
     }
     if (d.skus[o.sku.value].merchant != o.merchant) {
       return BadRow("orders", i,
-                    "sku " + d.sku_ids.Name(o.sku.value) + " belongs to merchant " +
-                        d.merchant_ids.Name(d.skus[o.sku.value].merchant.value) + ", not " +
-                        d.merchant_ids.Name(o.merchant.value));
+                    "sku " + std::string(d.sku_ids.Name(o.sku.value)) + " belongs to merchant " +
+                        std::string(d.merchant_ids.Name(d.skus[o.sku.value].merchant.value)) +
+                        ", not " + std::string(d.merchant_ids.Name(o.merchant.value)));
     }
     if (o.quantity == 0) return BadRow("orders", i, "quantity is 0");
     if (!std::isfinite(o.unit_price) || o.unit_price < 0) {
@@ -228,7 +229,7 @@ class BuildRun {
     auto start = std::chrono::steady_clock::now();
     Status s = f();
     std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
-    report_.stages.push_back({name, seconds.count()});
+    report_.stages.push_back({name, seconds.count(), CurrentRssBytes(), PeakRssBytes()});
     return s;
   }
   std::unique_ptr<Progress> MakeProgress(const char* label, std::uint64_t total) const {
@@ -296,17 +297,17 @@ Status BuildRun::NodeTables() {
   g.counts = {M_, S_, C_, 0, K_};
   g.region_count = R_;
 
-  PG_ASSIGN_OR_RETURN(g.merchant_ids, StringTable::Build(d_.merchant_ids.names(), true, "merchant ids"));
+  PG_ASSIGN_OR_RETURN(g.merchant_ids, StringTable::Build(d_.merchant_ids, true, "merchant ids"));
   std::vector<std::string> names;
   names.reserve(M_);
   for (const auto& m : d_.merchants) names.push_back(m.name);
   PG_ASSIGN_OR_RETURN(g.merchant_names, StringTable::Build(names, false, "merchant names"));
-  PG_ASSIGN_OR_RETURN(g.sku_ids, StringTable::Build(d_.sku_ids.names(), true, "SKU ids"));
+  PG_ASSIGN_OR_RETURN(g.sku_ids, StringTable::Build(d_.sku_ids, true, "SKU ids"));
   PG_ASSIGN_OR_RETURN(g.customer_ids,
-                      StringTable::Build(d_.customer_ids.names(), true, "customer ids"));
+                      StringTable::Build(d_.customer_ids, true, "customer ids"));
   PG_ASSIGN_OR_RETURN(g.category_names,
-                      StringTable::Build(d_.categories.names(), true, "categories"));
-  PG_ASSIGN_OR_RETURN(g.region_names, StringTable::Build(d_.regions.names(), true, "regions"));
+                      StringTable::Build(d_.categories, true, "categories"));
+  PG_ASSIGN_OR_RETURN(g.region_names, StringTable::Build(d_.regions, true, "regions"));
 
   g.merchant_category.resize(M_);
   g.merchant_region.resize(M_);
@@ -742,13 +743,13 @@ Status BuildRun::Segments() {
     }
   }
   auto region_name = [&](std::uint32_t r) {
-    return r == kNone ? std::string("unknown region") : d_.regions.Name(r);
+    return r == kNone ? std::string("unknown region") : std::string(d_.regions.Name(r));
   };
   std::vector<std::string> names, descriptions;
   for (std::uint32_t k : kept) {
     const auto& ks = keys[k];
     segment_of_key[k] = static_cast<std::uint32_t>(names.size());
-    std::string category = d_.categories.Name(ks.key.category);
+    std::string category(d_.categories.Name(ks.key.category));
     std::string band = std::to_string(ks.key.band + 1) + " of " + std::to_string(bands);
     std::string price_range = FormatMoney(ks.min_price);
     if (FormatMoney(ks.max_price) != price_range) price_range += "-" + FormatMoney(ks.max_price);

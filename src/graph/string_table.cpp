@@ -7,20 +7,24 @@
 
 namespace partnergraph::graph_internal {
 
-Result<StringTable> StringTable::Build(const std::vector<std::string>& names, bool indexed,
-                                       std::string_view what) {
+namespace {
+
+// Builds from `count` strings, string i being get(i).
+template <typename Get>
+Result<StringTable> BuildFrom(std::size_t count, Get&& get, bool indexed, std::string_view what) {
   StringTable table;
   std::size_t total = 0;
-  for (const auto& n : names) total += n.size();
+  for (std::size_t i = 0; i < count; ++i) total += get(i).size();
   table.chars.reserve(total);
-  table.offsets.reserve(names.size() + 1);
+  table.offsets.reserve(count + 1);
   table.offsets.push_back(0);
-  for (const auto& n : names) {
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string_view n = get(i);
     table.chars.insert(table.chars.end(), n.begin(), n.end());
     table.offsets.push_back(table.chars.size());
   }
   if (indexed) {
-    table.sorted.resize(names.size());
+    table.sorted.resize(count);
     std::iota(table.sorted.begin(), table.sorted.end(), 0u);
     tbb::parallel_sort(table.sorted.begin(), table.sorted.end(),
                        [&table](std::uint32_t a, std::uint32_t b) {
@@ -34,6 +38,21 @@ Result<StringTable> StringTable::Build(const std::vector<std::string>& names, bo
     }
   }
   return table;
+}
+
+}  // namespace
+
+Result<StringTable> StringTable::Build(const std::vector<std::string>& names, bool indexed,
+                                       std::string_view what) {
+  return BuildFrom(
+      names.size(), [&](std::size_t i) { return std::string_view(names[i]); }, indexed, what);
+}
+
+Result<StringTable> StringTable::Build(const Dictionary& names, bool indexed,
+                                       std::string_view what) {
+  return BuildFrom(
+      names.size(), [&](std::size_t i) { return names.Name(static_cast<std::uint32_t>(i)); },
+      indexed, what);
 }
 
 std::optional<std::uint32_t> StringTable::Find(std::string_view s) const {

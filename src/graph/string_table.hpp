@@ -4,8 +4,8 @@
 // chars[offsets[i], offsets[i+1]); offsets has n + 1 entries (empty table: 0
 // or 1 entries). When built with an index, sorted is the permutation of
 // [0, n) ordering the strings bytewise ascending (they must be distinct), for
-// Find(). Compared with a Dictionary it costs ~12 bytes per string plus the
-// characters instead of ~80, which matters for tens of millions of customers.
+// Find(). It costs ~12 bytes per string plus the characters (no hash
+// table: Find() is a binary search), which matters for tens of millions of customers.
 //
 // Thread safety: immutable after Build; const members are safe concurrently.
 #pragma once
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "partnergraph/common/dictionary.hpp"
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph::graph_internal {
@@ -27,6 +28,8 @@ class StringTable {
   // (InvalidArgument naming `what` and the name).
   static Result<StringTable> Build(const std::vector<std::string>& names, bool indexed,
                                    std::string_view what);
+  // The same from a Dictionary's names, in id order (no intermediate copy).
+  static Result<StringTable> Build(const Dictionary& names, bool indexed, std::string_view what);
 
   std::uint32_t size() const {
     return offsets.size() <= 1 ? 0u : static_cast<std::uint32_t>(offsets.size() - 1);

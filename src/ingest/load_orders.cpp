@@ -377,9 +377,6 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
   reserve(merge.first_line, max_lines);
   reserve(merge.last_line, max_lines);
   reserve(merge.line_count, max_lines);
-  // The order-id names fill tens of MB of fresh memory too (a hint only).
-  AdviseHugePages(ds.order_ids.names().data(),
-                  ds.order_ids.names().capacity() * sizeof(std::string));
 
   std::size_t next_chunk = 0;
   // Chunks in flight: enough to keep every thread busy beside the serial stages.

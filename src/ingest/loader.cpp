@@ -4,6 +4,7 @@
 // report.
 #include "partnergraph/ingest/loader.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <system_error>
@@ -103,6 +104,13 @@ Status LoadTables(const std::filesystem::path& dir, const LoadOptions& options,
     const bool has_plain = std::filesystem::is_regular_file(dir / plain, ec);
     const bool has_gz = std::filesystem::is_regular_file(dir / gz, ec);
     file.checked = true;
+    if (std::find(options.skip_tables.begin(), options.skip_tables.end(), spec.name) !=
+        options.skip_tables.end()) {
+      file.skipped = true;
+      file.present = has_plain || has_gz;
+      if (file.present) file.file = has_plain ? plain : gz;
+      continue;
+    }
     if (has_plain && has_gz) {
       ctx.errors.Add({plain, 0, "", "both " + plain + " and " + gz + " exist; keep one", ""});
       return Status::InvalidArgument(plain + ": both " + plain + " and " + gz + " exist");
@@ -164,7 +172,10 @@ std::string LoadReport::Summary() const {
                 "loaded", "rejected", "seconds");
   out += buffer;
   for (const FileLoadReport& f : files) {
-    if (!f.present) {
+    if (f.skipped) {
+      std::snprintf(buffer, sizeof(buffer), "  %-24s %12s\n", f.file.c_str(),
+                    f.present ? "skipped" : "absent");
+    } else if (!f.present) {
       const char* state = !f.checked ? "not checked" : f.required ? "MISSING" : "absent";
       std::snprintf(buffer, sizeof(buffer), "  %-24s %12s\n", f.file.c_str(), state);
     } else {
@@ -207,6 +218,20 @@ Result<Dataset> LoadDataset(const std::filesystem::path& dir, const LoadOptions&
     report.total_errors = 1;
     report.seconds = SecondsSince(start);
     return Status::NotFound("dataset folder " + dir.string() + " " + reason);
+  }
+
+  for (const std::string& name : options.skip_tables) {
+    const auto it = std::find_if(std::begin(kTables), std::end(kTables),
+                                 [&](const TableSpec& spec) { return spec.name == name; });
+    if (it == std::end(kTables) || it->required) {
+      const std::string reason =
+          "LoadOptions::skip_tables: \"" + name + "\" is " +
+          (it == std::end(kTables) ? "not a table of the native format" : "a required table");
+      report.errors.push_back({dir.string(), 0, "", reason, ""});
+      report.total_errors = 1;
+      report.seconds = SecondsSince(start);
+      return Status::InvalidArgument(reason);
+    }
   }
 
   std::filesystem::path reject_path = options.reject_report;

@@ -148,7 +148,7 @@ TEST_CASE("Temporal split keeps only what happened before the date", "[recommend
   // Ids mean the same on both sides.
   CHECK(train.merchants.size() == full.merchants.size());
   CHECK(train.customers.size() == full.customers.size());
-  CHECK(train.merchant_ids.names() == full.merchant_ids.names());
+  CHECK(train.merchant_ids.Names() == full.merchant_ids.Names());
   CHECK(train.partnerships.size() == full.partnerships.size());
 }
 

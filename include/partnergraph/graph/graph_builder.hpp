@@ -37,6 +37,8 @@ struct BuildReport {
   struct Stage {
     std::string name;  // "validate", "co-purchase", ...
     double seconds = 0.0;
+    std::uint64_t rss_bytes = 0;       // resident set size when the stage ended
+    std::uint64_t peak_rss_bytes = 0;  // the process's peak RSS by then
   };
   std::vector<Stage> stages;  // in execution order
   // Customers whose order lines exceeded max_purchases_per_customer (only the

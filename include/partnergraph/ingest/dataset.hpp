@@ -106,18 +106,21 @@ struct Customer {
 // orders.csv: order_id, customer_id, merchant_id, sku_id, ts, quantity, price
 //             [, channel, device, region]. One row per order line.
 struct OrderLine {
+  // Fields ordered so that the struct has no padding: 48 bytes, the size that
+  // bounds a 100M-line dataset in memory (docs/architecture.md "Memory").
   OrderId order;         // into Dataset::order_ids
   CustomerId customer;
   MerchantId merchant;   // equals skus[sku].merchant (validated)
   SkuId sku;
   Timestamp ts = 0;
-  std::uint32_t quantity = 0;    // > 0
   double unit_price = 0.0;       // >= 0; line revenue = quantity * unit_price
+  std::uint32_t quantity = 0;    // > 0
   std::uint32_t channel = kNoDictValue;  // into Dataset::order_channels, or kNoDictValue
   std::uint32_t device = kNoDictValue;   // into Dataset::devices, or kNoDictValue
   RegionId region;                       // invalid when absent
   double revenue() const { return quantity * unit_price; }
 };
+static_assert(sizeof(OrderLine) == 48, "OrderLine grew: check the memory budget");
 
 // partnerships.csv: merchant_a, merchant_b, kind, since
 struct Partnership {

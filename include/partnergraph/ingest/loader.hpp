@@ -49,6 +49,12 @@ struct LoadOptions {
   // Target size in bytes of the blocks of orders.csv parsed in parallel. Changing
   // it changes nothing in the result; small values exercise chunking in tests.
   std::size_t chunk_bytes = 4u << 20;
+  // Optional tables not to read at all ("engagement", "touchpoints", ...), for
+  // callers that do not use them: `partnergraph build` skips engagement and
+  // touchpoints, which the graph does not use, to save their memory and time.
+  // Their files are then neither parsed nor validated (`validate` checks them).
+  // A required or unknown table name here is an InvalidArgument.
+  std::vector<std::string> skip_tables;
 };
 
 // One problem found by the loader.
@@ -82,6 +88,8 @@ struct FileLoadReport {
   bool present = false;
   // Whether the loader got to this file (a file-level error stops the load).
   bool checked = false;
+  // Not read because LoadOptions::skip_tables names it.
+  bool skipped = false;
   std::size_t bytes = 0;  // decompressed text size
   std::size_t rows_read = 0;
   std::size_t rows_loaded = 0;
