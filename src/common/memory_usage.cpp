@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace partnergraph {
@@ -20,8 +21,11 @@ std::uint64_t CurrentRssBytes() {
 
 std::uint64_t PeakRssBytes() {
   rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
-  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+  const std::uint64_t peak =
+      getrusage(RUSAGE_SELF, &usage) == 0 ? static_cast<std::uint64_t>(usage.ru_maxrss) * 1024 : 0;
+  // The kernel updates its high-water mark lazily (when memory is unmapped), so
+  // the current size can be above it: the peak is at least the current size.
+  return std::max(peak, CurrentRssBytes());
 }
 
 }  // namespace partnergraph

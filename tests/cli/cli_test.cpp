@@ -1,0 +1,209 @@
+// The `partnergraph` command line as a user runs it: exit codes (0 ok, 1 usage,
+// 2 bad input), --help on every command, --json output a program can read,
+// errors that name the file and line, and generated data that depends only on
+// the seed.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_paths.hpp"
+
+namespace fs = std::filesystem;
+
+namespace partnergraph {
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `partnergraph ARGS` with stdin from /dev/null; stdout and stderr are
+// captured through files in `scratch`.
+Run Cli(const std::vector<std::string>& args, const fs::path& scratch) {
+  std::string command = ShellQuote(PG_CLI_BINARY);
+  for (const auto& a : args) command += " " + ShellQuote(a);
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  command += " </dev/null >" + ShellQuote(out.string()) + " 2>" + ShellQuote(err.string());
+  const int status = std::system(command.c_str());
+  Run run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = ReadFile(out);
+  run.err = ReadFile(err);
+  return run;
+}
+
+fs::path CopyTiny(const fs::path& dir) {
+  fs::create_directories(dir);
+  for (const auto& entry : fs::directory_iterator(testing::TinyDataset())) {
+    if (entry.path().extension() == ".csv") fs::copy_file(entry.path(), dir / entry.path().filename());
+  }
+  return dir;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_CASE("cli: every command has --help and exits 0", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_help");
+  Run top = Cli({"--help"}, scratch);
+  CHECK(top.exit_code == 0);
+  for (const char* command : {"generate", "import", "validate", "build", "stats", "attribute",
+                              "keys", "query", "recommend-partners", "coupon-pairs",
+                              "evaluate"}) {
+    INFO(command);
+    CHECK(Contains(top.out, command));
+    Run help = Cli({command, "--help"}, scratch);
+    CHECK(help.exit_code == 0);
+    CHECK(Contains(help.out, "Usage:"));
+  }
+}
+
+TEST_CASE("cli: usage errors exit 1 and say what is wrong", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_usage");
+  Run none = Cli({}, scratch);
+  CHECK(none.exit_code == 1);
+  CHECK(Contains(none.err, "A subcommand is required"));
+  Run unknown = Cli({"frobnicate"}, scratch);
+  CHECK(unknown.exit_code == 1);
+  Run missing = Cli({"build"}, scratch);
+  CHECK(missing.exit_code == 1);
+  CHECK(Contains(missing.err, "--data is required"));
+  Run no_folder = Cli({"build", "--data", (scratch / "nope").string(), "--out",
+                       (scratch / "m").string()},
+                      scratch);
+  CHECK(no_folder.exit_code == 1);
+  CHECK(Contains(no_folder.err, "no such folder"));
+  CHECK_FALSE(fs::exists(scratch / "m" / "graph.pgg"));
+  Run bad_number = Cli({"generate", "--merchants", "zero", "--out", (scratch / "g").string()},
+                       scratch);
+  CHECK(bad_number.exit_code == 1);
+  CHECK(Contains(bad_number.err, "--merchants"));
+}
+
+TEST_CASE("cli: validate reports the tiny fixture as JSON", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_validate");
+  Run run = Cli({"validate", testing::TinyDataset().string(), "--json"}, scratch);
+  REQUIRE(run.exit_code == 0);
+  const auto report = nlohmann::json::parse(run.out);
+  CHECK(report["counts"]["merchants"] == 6);
+  CHECK(report["counts"]["order_lines"] == 30);
+  CHECK(report["counts"]["touchpoints"] == 6);
+  CHECK(report["errors"].empty());
+}
+
+TEST_CASE("cli: bad input exits 2 and names file, line and column", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_bad_input");
+  const fs::path data = CopyTiny(scratch / "data");
+  // Line 3 of orders.csv gets a negative price (column 7 of the fixture's header).
+  std::istringstream in(ReadFile(data / "orders.csv"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() > 3);
+  REQUIRE(lines[0].rfind("order_id,customer_id,merchant_id,sku_id,ts,quantity,price", 0) == 0);
+  std::vector<std::string> fields;
+  std::istringstream row(lines[2]);
+  for (std::string f; std::getline(row, f, ',');) fields.push_back(f);
+  fields[6] = "-1";
+  lines[2].clear();
+  for (std::size_t i = 0; i < fields.size(); ++i) lines[2] += (i ? "," : "") + fields[i];
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  WriteFile(data / "orders.csv", text);
+
+  Run validate = Cli({"validate", data.string()}, scratch);
+  CHECK(validate.exit_code == 2);
+  CHECK(Contains(validate.out + validate.err, "orders.csv:3: column price:"));
+  Run build = Cli({"build", "--data", data.string(), "--out", (scratch / "model").string(),
+                   "--graph-only"},
+                  scratch);
+  CHECK(build.exit_code == 2);
+  CHECK(Contains(build.err, "orders.csv:3: column price:"));
+  CHECK_FALSE(fs::exists(scratch / "model" / "graph.pgg"));
+
+  // With --skip-bad-rows the rest loads and the rejected row goes to a report.
+  Run skipped = Cli({"build", "--data", data.string(), "--out", (scratch / "model").string(),
+                     "--graph-only", "--skip-bad-rows"},
+                    scratch);
+  CHECK(skipped.exit_code == 0);
+  CHECK(fs::exists(scratch / "model" / "graph.pgg"));
+  CHECK(Contains(ReadFile(data / "rejected_rows.csv"), "orders.csv,3,price,"));
+}
+
+TEST_CASE("cli: build then stats, and a damaged graph is refused with exit 2", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_build_stats");
+  const fs::path model = scratch / "model";
+  Run build = Cli({"build", "--data", testing::TinyDataset().string(), "--out", model.string(),
+                   "--graph-only", "--json"},
+                  scratch);
+  REQUIRE(build.exit_code == 0);
+  const auto manifest = nlohmann::json::parse(build.out);
+  CHECK(manifest["nodes"]["merchant"] == 6);
+  for (const auto& stage : manifest["stages"]) {
+    CHECK(stage["seconds"].get<double>() >= 0);
+    CHECK(stage["rss_bytes"].get<std::uint64_t>() > 0);
+    CHECK(stage["peak_rss_bytes"].get<std::uint64_t>() >= stage["rss_bytes"].get<std::uint64_t>());
+  }
+  Run stats = Cli({"stats", model.string(), "--json"}, scratch);
+  REQUIRE(stats.exit_code == 0);
+  const auto s = nlohmann::json::parse(stats.out);
+  CHECK(s["edges"]["sells"] == 9);
+  CHECK(s["edges"]["bought"] == 30);
+
+  const std::string bytes = ReadFile(model / "graph.pgg");
+  WriteFile(model / "graph.pgg", bytes.substr(0, bytes.size() / 2));
+  Run truncated = Cli({"stats", model.string()}, scratch);
+  CHECK(truncated.exit_code == 2);
+  CHECK(Contains(truncated.err, "graph.pgg"));
+  Run missing = Cli({"stats", (scratch / "nope").string()}, scratch);
+  CHECK(missing.exit_code != 0);
+}
+
+TEST_CASE("cli: generate writes the same bytes for the same seed", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_generate");
+  auto generate = [&](const std::string& name, const std::string& seed) {
+    Run run = Cli({"generate", "--merchants", "60", "--seed", seed, "--out",
+                   (scratch / name).string(), "--json"},
+                  scratch);
+    REQUIRE(run.exit_code == 0);
+    return ReadFile(scratch / name / "orders.csv");
+  };
+  const std::string a = generate("a", "5"), b = generate("b", "5"), c = generate("c", "6");
+  CHECK(!a.empty());
+  CHECK(a == b);
+  CHECK(a != c);
+  // The generated folder is valid input.
+  Run validate = Cli({"validate", (scratch / "a").string()}, scratch);
+  CHECK(validate.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace partnergraph
