@@ -15,16 +15,10 @@ echo "== ingest + graph build (order lines = 100 x merchants), 2 cores"
 for n in ${PG_BENCH_MERCHANTS:-10000 100000}; do
   data="$WORK/gen-$n"
   [ -f "$data/orders.csv" ] || "$BIN" generate --merchants "$n" --seed 42 --out "$data" >/dev/null
+  uptime
   /usr/bin/time -f "merchants=$n wall=%e s peak_rss=%M KiB" \
     "$BIN" build --data "$data" --out "$WORK/model-$n" --graph-only --json > "$WORK/build-$n.json"
-  /usr/bin/python3 - "$WORK/build-$n.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-lines = m["input"]["order_lines"]
-stages = {s["name"]: s["seconds"] for s in m["stages"]}
-print(f"  order lines {lines:,}; load {stages['load']:.2f} s ({lines / stages['load'] / 1e6:.2f} M lines/s); "
-      f"graph {sum(v for k, v in stages.items() if k.startswith('graph:')):.2f} s; peak RSS {m['peak_rss_bytes'] / 2**30:.2f} GiB")
-PY
+  /usr/bin/python3 scripts/bench_build_report.py "$WORK/build-$n.json"
 done
 
 echo "== ANN recall and latency (index_bench)"

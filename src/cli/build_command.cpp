@@ -174,6 +174,18 @@ int RunBuild(const BuildArgs& args) {
                           {"partnerships", dataset->partnerships.size()},
                           {"consent_records", dataset->consent.size()},
                           {"rows_rejected", load_report.total_errors}};
+  // Per file: rows, decompressed bytes and seconds (skipped files say so).
+  nlohmann::json load_files = nlohmann::json::array();
+  for (const FileLoadReport& f : load_report.files) {
+    if (!f.present) continue;
+    load_files.push_back({{"table", f.table},
+                          {"file", f.file},
+                          {"skipped", f.skipped},
+                          {"rows_loaded", f.rows_loaded},
+                          {"bytes", f.bytes},
+                          {"seconds", f.seconds}});
+  }
+  input["files"] = std::move(load_files);
 
   // ---- Build ----
   start = std::chrono::steady_clock::now();
