@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <utility>
@@ -19,6 +20,7 @@ namespace {
 constexpr int kMaxK = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr int kMaxCandidates = 10000;
+constexpr int kMaxJobResultPage = 10000;
 
 Status CheckRange(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
   if (value >= lo && value <= hi) return Status::Ok();
@@ -119,11 +121,92 @@ Status CheckPairRequest(std::string_view call, const std::string& merchant_id,
   return Status::Ok();
 }
 
+// The job spec of an AttributionJobRequest; InvalidArgument naming the request field.
+Result<AttributionJobSpec> FromWire(const rpc::AttributionJobRequest& r) {
+  AttributionJobSpec spec;
+  if (r.__isset.journeys_path) spec.journeys_path = r.journeys_path;
+  if (r.__isset.data_dir) spec.data_dir = r.data_dir;
+  auto model = ParseAttributionModel(r.model);
+  if (!model) {
+    return Status::InvalidArgument("AttributionJobRequest.model = \"" + r.model +
+                                   "\" is not one of first-touch, last-touch, linear, "
+                                   "time-decay, position-based, markov, shapley");
+  }
+  AttributionOptions& o = spec.options;
+  o.model = *model;
+  PG_RETURN_IF_ERROR(CheckRange("AttributionJobRequest.order", r.order, 1, 4));
+  o.markov_order = r.order;
+  if (r.__isset.half_life_seconds) o.half_life_seconds = r.half_life_seconds;
+  if (r.__isset.half_life_touches) {
+    o.half_life_touches = r.half_life_touches;
+    o.decay_by_touches = true;
+  }
+  if (r.__isset.position_first_share) o.position_first_share = r.position_first_share;
+  if (r.__isset.position_last_share) o.position_last_share = r.position_last_share;
+  if (r.__isset.shapley_max_exact_channels) {
+    o.shapley_max_exact_channels = r.shapley_max_exact_channels;
+  }
+  if (r.__isset.shapley_samples) {
+    PG_RETURN_IF_ERROR(CheckRange("AttributionJobRequest.shapley_samples", r.shapley_samples, 1,
+                                  1'000'000'000));
+    o.shapley_samples = static_cast<std::uint64_t>(r.shapley_samples);
+  }
+  if (r.__isset.shapley_seed) o.shapley_seed = static_cast<std::uint64_t>(r.shapley_seed);
+  if (r.__isset.lookback_seconds) {
+    PG_RETURN_IF_ERROR(CheckRange("AttributionJobRequest.lookback_seconds", r.lookback_seconds, 0,
+                                  std::int64_t{100} * 365 * 86400));
+    o.lookback_seconds = r.lookback_seconds;
+  }
+  if (r.__isset.known_channels) o.known_channels = r.known_channels;
+  return spec;
+}
+
+rpc::AttributionCredit ToWire(const std::string& key, const KeyCredit& c, bool markov,
+                              bool sampled) {
+  rpc::AttributionCredit w;
+  w.key = key;
+  w.conversions = c.conversions;
+  w.value = c.value;
+  if (markov) {
+    w.__set_removal_effect(c.removal_effect);
+    w.__set_value_removal_effect(c.value_removal_effect);
+  }
+  if (sampled) {
+    w.__set_conversions_error_bound(c.conversions_error_bound);
+    w.__set_value_error_bound(c.value_error_bound);
+  }
+  return w;
+}
+
+std::vector<rpc::AttributionCredit> CreditsToWire(const AttributionResult& r) {
+  const bool markov = r.markov.has_value();
+  const bool sampled = r.shapley && !r.shapley->exact;
+  std::vector<rpc::AttributionCredit> out;
+  out.reserve(r.keys.size());
+  for (std::size_t k = 0; k < r.keys.size(); ++k) {
+    out.push_back(ToWire(r.keys[k], r.totals[k], markov, sampled));
+  }
+  return out;
+}
+
+rpc::AttributionJobState::type ToWire(AttributionJobState state) {
+  switch (state) {
+    case AttributionJobState::kQueued: return rpc::AttributionJobState::QUEUED;
+    case AttributionJobState::kRunning: return rpc::AttributionJobState::RUNNING;
+    case AttributionJobState::kSucceeded: return rpc::AttributionJobState::SUCCEEDED;
+    case AttributionJobState::kFailed: return rpc::AttributionJobState::FAILED;
+  }
+  return rpc::AttributionJobState::FAILED;
+}
+
 }  // namespace
 
 PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<const Engine> engine,
-                                         std::optional<ApiKeys> keys)
-    : engine_(std::move(engine)), keys_(std::move(keys)), started_(std::chrono::steady_clock::now()) {
+                                         std::optional<ApiKeys> keys, AttributionJobsOptions jobs)
+    : engine_(std::move(engine)),
+      keys_(std::move(keys)),
+      started_(std::chrono::steady_clock::now()),
+      jobs_(std::make_unique<AttributionJobs>(std::move(jobs))) {
   EngineStats stats = engine_->Stats();
   model_description_ = stats.model_dir + " (built " + stats.built_at + ")";
 }
@@ -346,6 +429,81 @@ void PartnerGraphHandler::OverlapReport(rpc::OverlapReportResponse& out,
     out.segments = ToWire(view.segments);
     if (view.shared_customers) out.__set_shared_customers(*view.shared_customers);
     out.k_min = view.k_min;
+    return Status::Ok();
+  });
+}
+
+void PartnerGraphHandler::SubmitAttributionJob(rpc::SubmitAttributionJobResponse& out,
+                                               const std::string& api_key,
+                                               const rpc::AttributionJobRequest& request) {
+  Serve("SubmitAttributionJob",
+        kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+        [&](const Principal& principal) {
+          PG_RETURN_IF_ERROR(principal.CheckOperator());
+          PG_ASSIGN_OR_RETURN(AttributionJobSpec spec, FromWire(request));
+          PG_ASSIGN_OR_RETURN(out.job_id, jobs_->Submit(std::move(spec)));
+          return Status::Ok();
+        });
+}
+
+void PartnerGraphHandler::JobStatus(rpc::AttributionJobStatusResponse& out,
+                                    const std::string& api_key, const std::string& job_id) {
+  Serve("JobStatus", kDeclaresAll, api_key, [&](const Principal& principal) {
+    PG_RETURN_IF_ERROR(principal.CheckOperator());
+    PG_RETURN_IF_ERROR(CheckNonEmpty("job_id", job_id));
+    PG_ASSIGN_OR_RETURN(AttributionJobStatusView v, jobs_->StatusOf(job_id));
+    out.job_id = v.job_id;
+    out.state = ToWire(v.state);
+    out.progress = v.progress;
+    if (v.state == AttributionJobState::kFailed) out.__set_error(v.error);
+    if (v.state == AttributionJobState::kQueued) out.__set_queue_position(v.queue_position);
+    return Status::Ok();
+  });
+}
+
+void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
+                                    const std::string& api_key,
+                                    const rpc::AttributionJobResultRequest& request) {
+  Serve("JobResult", kDeclaresAll, api_key, [&](const Principal& principal) {
+    PG_RETURN_IF_ERROR(principal.CheckOperator());
+    PG_RETURN_IF_ERROR(CheckNonEmpty("AttributionJobResultRequest.job_id", request.job_id));
+    PG_RETURN_IF_ERROR(CheckRange("AttributionJobResultRequest.page_size", request.page_size, 0,
+                                  kMaxJobResultPage));
+    PG_ASSIGN_OR_RETURN(std::shared_ptr<const AttributionJobOutput> result,
+                        jobs_->OutputOf(request.job_id));
+    const AttributionResult& ch = result->by_channel;
+    const AttributionResult* pa = result->by_partner ? &*result->by_partner : nullptr;
+    const std::int64_t channel_pairs = static_cast<std::int64_t>(ch.sku_credits.size());
+    const std::int64_t total = channel_pairs + (pa ? static_cast<std::int64_t>(pa->sku_credits.size()) : 0);
+    PG_RETURN_IF_ERROR(
+        CheckRange("AttributionJobResultRequest.offset", request.offset, 0, total));
+    out.job_id = request.job_id;
+    out.model = std::string(ToString(ch.model));
+    out.order = ch.order;
+    out.journeys = ch.journeys;
+    out.conversions = ch.conversions;
+    out.value = ch.value;
+    out.nulls = ch.nulls;
+    out.channels = CreditsToWire(ch);
+    if (pa) out.partners = CreditsToWire(*pa);
+    if (ch.shapley) out.__set_shapley_exact(ch.shapley->exact);
+    const std::int64_t end = std::min<std::int64_t>(total, request.offset + request.page_size);
+    out.sku_credits.reserve(static_cast<std::size_t>(end - request.offset));
+    for (std::int64_t i = request.offset; i < end; ++i) {
+      const bool partner = i >= channel_pairs;
+      const AttributionResult& r = partner ? *pa : ch;
+      const SkuKeyCredit& c = r.sku_credits[static_cast<std::size_t>(partner ? i - channel_pairs : i)];
+      rpc::SkuAttributionCredit w;
+      w.sku_id = r.skus[c.sku];
+      w.dimension = partner ? "partner" : "channel";
+      w.key = r.keys[c.key];
+      w.conversions = c.conversions;
+      w.value = c.value;
+      if (r.markov) w.__set_removal_effect(c.removal_effect);
+      out.sku_credits.push_back(std::move(w));
+    }
+    out.sku_credits_total = total;
+    if (end < total) out.__set_next_offset(end);
     return Status::Ok();
   });
 }

@@ -6,7 +6,8 @@
 // typed exceptions through ThrowAsThrift (status_mapping.hpp), the only place that decides which.
 //
 // Thread safety: one instance serves every connection; all methods may run concurrently. The
-// Engine and ApiKeys are immutable; the counters are atomics.
+// Engine and ApiKeys are immutable; the counters are atomics; AttributionJobs is thread-safe and
+// runs the batch attribution jobs on its own threads.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include "PartnerGraph.h"
+#include "attribution_jobs.hpp"
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
 
@@ -26,8 +28,10 @@ namespace partnergraph::server {
 class PartnerGraphHandler final : public rpc::PartnerGraphIf {
  public:
   // `engine` must not be null. Without `keys` every caller is an operator: only for a server
-  // bound to loopback (server_cli.cpp enforces that).
-  PartnerGraphHandler(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys);
+  // bound to loopback (server_cli.cpp enforces that). `jobs` must be valid
+  // (ValidateAttributionJobsOptions); its workers start here and stop with the handler.
+  PartnerGraphHandler(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
+                      AttributionJobsOptions jobs = {});
 
   // From now on Health reports "draining". Calls keep being answered.
   void BeginDrain() { draining_.store(true, std::memory_order_relaxed); }
@@ -49,6 +53,12 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                    const rpc::ExplainPairRequest& request) override;
   void OverlapReport(rpc::OverlapReportResponse& out, const std::string& api_key,
                      const rpc::OverlapReportRequest& request) override;
+  void SubmitAttributionJob(rpc::SubmitAttributionJobResponse& out, const std::string& api_key,
+                            const rpc::AttributionJobRequest& request) override;
+  void JobStatus(rpc::AttributionJobStatusResponse& out, const std::string& api_key,
+                 const std::string& job_id) override;
+  void JobResult(rpc::AttributionJobResultResponse& out, const std::string& api_key,
+                 const rpc::AttributionJobResultRequest& request) override;
 
  private:
   Result<Principal> Authenticate(const std::string& api_key) const;
@@ -65,6 +75,7 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   std::atomic<bool> draining_{false};
   std::atomic<std::int64_t> served_{0};
   std::atomic<std::int64_t> failed_{0};
+  std::unique_ptr<AttributionJobs> jobs_;
 };
 
 }  // namespace partnergraph::server

@@ -225,6 +225,121 @@ struct OverlapReportResponse {
   3: i32 k_min
 }
 
+/**
+ * Batch attribution jobs (operator only; docs/serving.md "Attribution jobs", the models and
+ * their options in docs/attribution.md). A job reads journeys from a file or a dataset folder
+ * ON THE SERVER, runs on the server's background job workers (never on the threads answering
+ * calls) and keeps its result in memory until it is among the oldest beyond the server's
+ * retention (--attribution-keep); a forgotten or never issued job id raises NotFound.
+ *
+ * Exactly one of journeys_path (a path file "path;total_conversions;total_conversion_value;
+ * total_null", or a binary journey file) and data_dir (a native dataset folder:
+ * touchpoints.csv joined to orders.csv) must be set. With --attribution-root the input must lie
+ * under that folder. The other fields are the model and its options; an unset field takes the
+ * default of docs/attribution.md. InvalidArgument names the bad field.
+ */
+struct AttributionJobRequest {
+  1: optional string journeys_path
+  2: optional string data_dir
+  /** first-touch, last-touch, linear, time-decay, position-based, markov or shapley. */
+  3: string model
+  /** Markov order 1..4 (default 1); ignored by the other models. */
+  4: optional i32 order = 1
+  /** Time-decay: half-life in seconds of touch age (native data; default 7 days). */
+  5: optional double half_life_seconds
+  /** Time-decay: half-life in touches (path files; with data_dir it decays by touches instead). */
+  6: optional double half_life_touches
+  /** Position-based: shares of the first and the last touch (default 0.4 / 0.4). */
+  7: optional double position_first_share
+  8: optional double position_last_share
+  /** Shapley: exact up to this many channels (<= 24, default 20), else sampled orderings. */
+  9: optional i32 shapley_max_exact_channels
+  10: optional i64 shapley_samples
+  11: optional i64 shapley_seed
+  /** data_dir: touchpoints up to this many seconds before an order count (default 30 days). */
+  12: optional i64 lookback_seconds
+  /** journeys_path: when set, a row naming any other channel fails the job (naming the line). */
+  13: optional list<string> known_channels
+}
+
+struct SubmitAttributionJobResponse {
+  /** Pass to JobStatus / JobResult. */
+  1: string job_id
+}
+
+enum AttributionJobState {
+  QUEUED = 1,
+  RUNNING = 2,
+  SUCCEEDED = 3,
+  FAILED = 4
+}
+
+struct AttributionJobStatusResponse {
+  1: string job_id
+  2: AttributionJobState state
+  /** 0..1: bytes read, then paths attributed; 1 once SUCCEEDED or FAILED. */
+  3: double progress
+  /** FAILED only: what went wrong, naming the file, line and field. */
+  4: optional string error
+  /** QUEUED only: jobs ahead of this one. */
+  5: optional i64 queue_position
+}
+
+/** One channel's (or partner's) credit over all SKUs. */
+struct AttributionCredit {
+  1: string key
+  2: double conversions
+  3: double value
+  /** Markov only: the removal effects of the conversion and the value rewards. */
+  4: optional double removal_effect
+  5: optional double value_removal_effect
+  /** Sampled Shapley only: the stated error bounds. */
+  6: optional double conversions_error_bound
+  7: optional double value_error_bound
+}
+
+/** One SKU's credit to one channel ("channel") or partner ("partner"). */
+struct SkuAttributionCredit {
+  1: string sku_id
+  2: string dimension
+  3: string key
+  4: double conversions
+  5: double value
+  /** Markov only. */
+  6: optional double removal_effect
+}
+
+struct AttributionJobResultRequest {
+  1: string job_id
+  /** Index of the first SKU credit of the page (default 0): the next_offset of the last page. */
+  2: optional i64 offset = 0
+  /** SKU credits per page, 0..10000 (default 1000). */
+  3: optional i32 page_size = 1000
+}
+
+struct AttributionJobResultResponse {
+  1: string job_id
+  2: string model
+  /** The Markov order; 0 for the other models. */
+  3: i32 order
+  /** The input: journeys = conversions + nulls. */
+  4: double journeys
+  5: double conversions
+  6: double value
+  7: double nulls
+  /** Credit per channel, in the input's channel order; they sum to conversions and value. */
+  8: list<AttributionCredit> channels
+  /** data_dir only: credit per partner (merchant). */
+  9: list<AttributionCredit> partners
+  /** data_dir only: one page of the SKU x channel credits then the SKU x partner credits. */
+  10: list<SkuAttributionCredit> sku_credits
+  11: i64 sku_credits_total
+  /** Unset on the last page. */
+  12: optional i64 next_offset
+  /** Shapley only: whether the values are exact (else sampled, with the error bounds above). */
+  13: optional bool shapley_exact
+}
+
 service PartnerGraph {
   HealthResponse Health(1: string api_key)
       throws (1: PermissionDenied denied, 2: Unavailable unavailable)
@@ -257,6 +372,29 @@ service PartnerGraph {
 
   /** The caller must own merchant_id (or be an operator); both merchants must share overlaps. */
   OverlapReportResponse OverlapReport(1: string api_key, 2: OverlapReportRequest request)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  /**
+   * Operator only. Queues a batch attribution job; returns at once. Unavailable when the job
+   * queue is full (--attribution-queue jobs waiting) or the server is shutting down.
+   */
+  SubmitAttributionJobResponse SubmitAttributionJob(1: string api_key,
+                                                    2: AttributionJobRequest request)
+      throws (1: InvalidArgument invalid, 2: PermissionDenied denied, 3: Unavailable unavailable)
+
+  /** Operator only. NotFound for an unknown (or forgotten) job id. */
+  AttributionJobStatusResponse JobStatus(1: string api_key, 2: string job_id)
+      throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
+              4: Unavailable unavailable)
+
+  /**
+   * Operator only. The result of a SUCCEEDED job, one page of SKU credits at a time. NotFound for
+   * an unknown job id; Unavailable while the job is QUEUED or RUNNING; InvalidArgument for a
+   * FAILED job (the message says why it failed) or a bad offset / page_size.
+   */
+  AttributionJobResultResponse JobResult(1: string api_key,
+                                       2: AttributionJobResultRequest request)
       throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
               4: Unavailable unavailable)
 }

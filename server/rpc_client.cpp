@@ -326,4 +326,111 @@ Result<OverlapReportView> RpcClient::OverlapReport(const std::string& merchant_i
   return out;
 }
 
+namespace {
+
+std::optional<double> OptionalDouble(bool isset, double value) {
+  return isset ? std::optional<double>(value) : std::nullopt;
+}
+
+AttributionCreditInfo FromWire(const rpc::AttributionCredit& c) {
+  AttributionCreditInfo out;
+  out.key = c.key;
+  out.conversions = c.conversions;
+  out.value = c.value;
+  out.removal_effect = OptionalDouble(c.__isset.removal_effect, c.removal_effect);
+  out.value_removal_effect = OptionalDouble(c.__isset.value_removal_effect, c.value_removal_effect);
+  out.conversions_error_bound =
+      OptionalDouble(c.__isset.conversions_error_bound, c.conversions_error_bound);
+  out.value_error_bound = OptionalDouble(c.__isset.value_error_bound, c.value_error_bound);
+  return out;
+}
+
+std::string StateName(rpc::AttributionJobState::type state) {
+  switch (state) {
+    case rpc::AttributionJobState::QUEUED: return "queued";
+    case rpc::AttributionJobState::RUNNING: return "running";
+    case rpc::AttributionJobState::SUCCEEDED: return "succeeded";
+    case rpc::AttributionJobState::FAILED: return "failed";
+  }
+  return "unknown (" + std::to_string(static_cast<int>(state)) + ")";
+}
+
+}  // namespace
+
+Result<std::string> RpcClient::SubmitAttributionJob(const AttributionJobQuery& q) {
+  rpc::AttributionJobRequest request;
+  if (q.journeys_path) request.__set_journeys_path(*q.journeys_path);
+  if (q.data_dir) request.__set_data_dir(*q.data_dir);
+  request.model = q.model;
+  if (q.order) request.__set_order(*q.order);
+  if (q.half_life_seconds) request.__set_half_life_seconds(*q.half_life_seconds);
+  if (q.half_life_touches) request.__set_half_life_touches(*q.half_life_touches);
+  if (q.position_first_share) request.__set_position_first_share(*q.position_first_share);
+  if (q.position_last_share) request.__set_position_last_share(*q.position_last_share);
+  if (q.shapley_max_exact_channels) {
+    request.__set_shapley_max_exact_channels(*q.shapley_max_exact_channels);
+  }
+  if (q.shapley_samples) request.__set_shapley_samples(*q.shapley_samples);
+  if (q.shapley_seed) request.__set_shapley_seed(*q.shapley_seed);
+  if (q.lookback_seconds) request.__set_lookback_seconds(*q.lookback_seconds);
+  if (!q.known_channels.empty()) request.__set_known_channels(q.known_channels);
+  rpc::SubmitAttributionJobResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.SubmitAttributionJob(r, impl_->options.api_key, request);
+  }));
+  return r.job_id;
+}
+
+Result<AttributionJobStatusInfo> RpcClient::JobStatus(const std::string& job_id) {
+  rpc::AttributionJobStatusResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.JobStatus(r, impl_->options.api_key, job_id);
+  }));
+  AttributionJobStatusInfo out;
+  out.job_id = r.job_id;
+  out.state = StateName(r.state);
+  out.progress = r.progress;
+  if (r.__isset.error) out.error = r.error;
+  if (r.__isset.queue_position) out.queue_position = r.queue_position;
+  return out;
+}
+
+Result<AttributionJobResultPage> RpcClient::JobResult(const std::string& job_id,
+                                                      std::optional<std::int64_t> offset,
+                                                      std::optional<int> page_size) {
+  rpc::AttributionJobResultRequest request;
+  request.job_id = job_id;
+  if (offset) request.__set_offset(*offset);
+  if (page_size) request.__set_page_size(*page_size);
+  rpc::AttributionJobResultResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.JobResult(r, impl_->options.api_key, request);
+  }));
+  AttributionJobResultPage out;
+  out.job_id = r.job_id;
+  out.model = r.model;
+  out.order = r.order;
+  out.journeys = r.journeys;
+  out.conversions = r.conversions;
+  out.value = r.value;
+  out.nulls = r.nulls;
+  for (const auto& c : r.channels) out.channels.push_back(FromWire(c));
+  for (const auto& c : r.partners) out.partners.push_back(FromWire(c));
+  out.sku_credits.reserve(r.sku_credits.size());
+  for (const auto& c : r.sku_credits) {
+    SkuAttributionCreditInfo v;
+    v.sku_id = c.sku_id;
+    v.dimension = c.dimension;
+    v.key = c.key;
+    v.conversions = c.conversions;
+    v.value = c.value;
+    v.removal_effect = OptionalDouble(c.__isset.removal_effect, c.removal_effect);
+    out.sku_credits.push_back(std::move(v));
+  }
+  out.sku_credits_total = r.sku_credits_total;
+  if (r.__isset.next_offset) out.next_offset = r.next_offset;
+  if (r.__isset.shapley_exact) out.shapley_exact = r.shapley_exact;
+  return out;
+}
+
 }  // namespace partnergraph::client

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/engine/engine.hpp"
@@ -63,6 +64,68 @@ struct ListMerchantsQuery {
   std::optional<std::string> region;
 };
 
+// SubmitAttributionJob's request (partnergraph.thrift AttributionJobRequest): unset fields are
+// not sent (the server's defaults apply).
+struct AttributionJobQuery {
+  std::optional<std::string> journeys_path;  // a file on the server
+  std::optional<std::string> data_dir;       // a dataset folder on the server
+  std::string model;
+  std::optional<int> order;
+  std::optional<double> half_life_seconds;
+  std::optional<double> half_life_touches;
+  std::optional<double> position_first_share;
+  std::optional<double> position_last_share;
+  std::optional<int> shapley_max_exact_channels;
+  std::optional<std::int64_t> shapley_samples;
+  std::optional<std::int64_t> shapley_seed;
+  std::optional<std::int64_t> lookback_seconds;
+  std::vector<std::string> known_channels;  // empty: not sent
+};
+
+struct AttributionJobStatusInfo {
+  std::string job_id;
+  std::string state;  // "queued", "running", "succeeded", "failed"
+  double progress = 0.0;
+  std::string error;                // failed only
+  std::int64_t queue_position = 0;  // queued only
+};
+
+struct AttributionCreditInfo {
+  std::string key;
+  double conversions = 0.0;
+  double value = 0.0;
+  std::optional<double> removal_effect;  // Markov
+  std::optional<double> value_removal_effect;
+  std::optional<double> conversions_error_bound;  // sampled Shapley
+  std::optional<double> value_error_bound;
+};
+
+struct SkuAttributionCreditInfo {
+  std::string sku_id;
+  std::string dimension;  // "channel" or "partner"
+  std::string key;
+  double conversions = 0.0;
+  double value = 0.0;
+  std::optional<double> removal_effect;  // Markov
+};
+
+// One page of JobResult (partnergraph.thrift AttributionJobResultResponse).
+struct AttributionJobResultPage {
+  std::string job_id;
+  std::string model;
+  int order = 0;
+  double journeys = 0.0;
+  double conversions = 0.0;
+  double value = 0.0;
+  double nulls = 0.0;
+  std::vector<AttributionCreditInfo> channels;
+  std::vector<AttributionCreditInfo> partners;
+  std::vector<SkuAttributionCreditInfo> sku_credits;
+  std::int64_t sku_credits_total = 0;
+  std::optional<std::int64_t> next_offset;  // unset on the last page
+  std::optional<bool> shapley_exact;
+};
+
 class RpcClient {
  public:
   // Opens one connection. IOError "cannot connect to host:port: reason" when it cannot.
@@ -91,6 +154,13 @@ class RpcClient {
                                           const std::string& other_merchant_id);
   Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
                                           const std::string& other_merchant_id);
+  // Operator only. The new job's id.
+  Result<std::string> SubmitAttributionJob(const AttributionJobQuery& query);
+  Result<AttributionJobStatusInfo> JobStatus(const std::string& job_id);
+  // offset / page_size unset: the server's defaults (0 / 1000).
+  Result<AttributionJobResultPage> JobResult(const std::string& job_id,
+                                             std::optional<std::int64_t> offset = std::nullopt,
+                                             std::optional<int> page_size = std::nullopt);
 
  private:
   struct Impl;

@@ -344,7 +344,8 @@ struct RpcServer::Impl {
 RpcServer::RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
                      ServerOptions options)
     : impl_(std::make_unique<Impl>()) {
-  impl_->handler = std::make_shared<PartnerGraphHandler>(std::move(engine), std::move(keys));
+  impl_->handler = std::make_shared<PartnerGraphHandler>(std::move(engine), std::move(keys),
+                                                         options.attribution_jobs);
   impl_->options = std::move(options);
   impl_->state = std::make_shared<ConnectionState>(impl_->options);
 }

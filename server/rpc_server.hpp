@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "attribution_jobs.hpp"
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
@@ -67,6 +68,8 @@ struct ServerOptions {
   int idle_timeout_ms = 0;
   // Kernel queue of connections not yet accepted.
   int accept_backlog = 1024;
+  // Batch attribution jobs (SubmitAttributionJob): workers, queue, threads, retention, input root.
+  AttributionJobsOptions attribution_jobs;
 };
 
 class RpcServer {

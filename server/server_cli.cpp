@@ -127,6 +127,22 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
+  AttributionJobsOptions& jobs = options.attribution_jobs;
+  app.add_option("--attribution-workers", jobs.workers,
+                 "Background threads running attribution jobs (1..16)")
+      ->capture_default_str();
+  app.add_option("--attribution-queue", jobs.max_queued,
+                 "Attribution jobs waiting at once; one more is refused (Unavailable)")
+      ->capture_default_str();
+  app.add_option("--attribution-threads", jobs.threads_per_job,
+                 "oneTBB threads of one attribution job (0: all cores)")
+      ->capture_default_str();
+  app.add_option("--attribution-keep", jobs.max_finished,
+                 "Finished attribution jobs kept for JobStatus / JobResult")
+      ->capture_default_str();
+  app.add_option("--attribution-root", jobs.input_root,
+                 "Attribution jobs may only read files under this folder (default: anywhere the "
+                 "server can read)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -147,6 +163,7 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                  "\"");
   }
   options.kind = *kind;
+  if (Status s = ValidateAttributionJobsOptions(jobs); !s.ok()) return usage(s.message());
   auto level = spdlog::level::from_str(log_level);
   if (level == spdlog::level::off && log_level != "off") {
     return usage("--log-level must be trace, debug, info, warn, error or off, not \"" + log_level +

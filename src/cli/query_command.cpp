@@ -1,17 +1,20 @@
 // `partnergraph query [--host H] [--port P] [--key KEY] [--protocol binary|compact] [--json]
 //                    CALL [ARGS]`: one call to a running partnergraph-server, through RpcClient
 // (server/rpc_client.hpp; this file sees no Thrift type). CALL is one of health, stats,
-// get-merchant, list-merchants, recommend-partners, coupon-pairs, explain-pair, overlap-report.
+// get-merchant, list-merchants, recommend-partners, coupon-pairs, explain-pair, overlap-report,
+// and the operator's attribution jobs: submit-attribution, job-status, job-result.
 //
 // Output: readable text, or with --json one JSON document. Exit codes: 0 answered; 1 usage;
 // 2 the server answered with an error (its type and message on stderr); 3 the server could not
 // be reached or the connection broke.
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "commands.hpp"
@@ -113,6 +116,43 @@ int RunCall(const QueryArgs& args, const std::function<Status(client::RpcClient&
 }
 
 void PrintJson(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+
+json ToJson(const client::AttributionJobStatusInfo& s) {
+  json j = {{"job_id", s.job_id}, {"state", s.state}, {"progress", s.progress}};
+  if (s.state == "failed") j["error"] = s.error;
+  if (s.state == "queued") j["queue_position"] = s.queue_position;
+  return j;
+}
+
+void PrintJobStatus(const client::AttributionJobStatusInfo& s) {
+  std::printf("%s: %s, progress %.1f%%", s.job_id.c_str(), s.state.c_str(), 100 * s.progress);
+  if (s.state == "queued") std::printf(", %lld job(s) ahead", static_cast<long long>(s.queue_position));
+  if (s.state == "failed") std::printf("\n  error: %s", s.error.c_str());
+  std::printf("\n");
+}
+
+json ToJson(const std::vector<client::AttributionCreditInfo>& credits) {
+  json out = json::object();
+  for (const auto& c : credits) {
+    json j = {{"conversions", c.conversions}, {"value", c.value}};
+    if (c.removal_effect) j["removal_effect"] = *c.removal_effect;
+    if (c.value_removal_effect) j["value_removal_effect"] = *c.value_removal_effect;
+    if (c.conversions_error_bound) j["conversions_error_bound"] = *c.conversions_error_bound;
+    if (c.value_error_bound) j["value_error_bound"] = *c.value_error_bound;
+    out[c.key] = j;
+  }
+  return out;
+}
+
+void PrintCredits(const char* dimension, const std::vector<client::AttributionCreditInfo>& credits) {
+  for (const auto& c : credits) {
+    std::printf("%-8s %-24s conversions %14.4f  value %16.2f", dimension, c.key.c_str(),
+                c.conversions, c.value);
+    if (c.removal_effect) std::printf("  removal effect %.6f", *c.removal_effect);
+    if (c.conversions_error_bound) std::printf("  +- %.4f", *c.conversions_error_bound);
+    std::printf("\n");
+  }
+}
 
 }  // namespace
 
@@ -404,6 +444,181 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       return Status::Ok();
     });
   });
+  // ---- Attribution jobs (operator) ----
+  struct SubmitArgs {
+    client::AttributionJobQuery query;
+    std::string journeys;
+    std::string data;
+    int order = 1;
+    double half_life_seconds = 0, half_life_touches = 0, first_share = 0, last_share = 0;
+    int max_exact = 0;
+    std::int64_t samples = 0, seed = 0, lookback_seconds = 0;
+    bool wait = false;
+  };
+  auto submit = std::make_shared<SubmitArgs>();
+  auto* sa = query->add_subcommand(
+      "submit-attribution",
+      "Queue a batch attribution job on the server (operator); prints its id (docs/serving.md)");
+  auto* sa_journeys = sa->add_option("--journeys", submit->journeys,
+                                     "Path file or binary journey file ON THE SERVER");
+  auto* sa_data = sa->add_option("--data", submit->data, "Native dataset folder ON THE SERVER");
+  sa_journeys->excludes(sa_data);
+  sa->add_option("--model", submit->query.model,
+                 "first-touch, last-touch, linear, time-decay, position-based, markov, shapley")
+      ->required();
+  auto* sa_order = sa->add_option("--order", submit->order, "Markov order 1..4 (default 1)");
+  auto* sa_hls = sa->add_option("--half-life-seconds", submit->half_life_seconds,
+                                "Time-decay half-life in seconds (native data)");
+  auto* sa_hlt = sa->add_option("--half-life-touches", submit->half_life_touches,
+                                "Time-decay half-life in touches");
+  auto* sa_first = sa->add_option("--first-share", submit->first_share,
+                                  "Position-based: share of the first touch");
+  auto* sa_last = sa->add_option("--last-share", submit->last_share,
+                                 "Position-based: share of the last touch");
+  auto* sa_exact = sa->add_option("--max-exact-channels", submit->max_exact,
+                                  "Shapley: exact up to this many channels");
+  auto* sa_samples = sa->add_option("--shapley-samples", submit->samples,
+                                    "Sampled Shapley: orderings");
+  auto* sa_seed = sa->add_option("--seed", submit->seed, "Sampled Shapley: seed");
+  auto* sa_lookback = sa->add_option("--lookback-seconds", submit->lookback_seconds,
+                                     "Native data: touchpoint window before an order");
+  sa->add_option("--channel", submit->query.known_channels,
+                 "Accept only these channels (repeatable)");
+  sa->add_flag("--wait", submit->wait, "Poll until the job has finished; print its status");
+  sa->callback([args, run, submit, sa_journeys, sa_data, sa_order, sa_hls, sa_hlt, sa_first,
+                sa_last, sa_exact, sa_samples, sa_seed, sa_lookback, &exit_code] {
+    if (sa_journeys->count() + sa_data->count() != 1) {
+      std::fprintf(stderr, "partnergraph query submit-attribution: give --journeys or --data\n");
+      exit_code = kExitUsage;
+      return;
+    }
+    client::AttributionJobQuery& q = submit->query;
+    if (sa_journeys->count() > 0) q.journeys_path = submit->journeys;
+    if (sa_data->count() > 0) q.data_dir = submit->data;
+    if (sa_order->count() > 0) q.order = submit->order;
+    if (sa_hls->count() > 0) q.half_life_seconds = submit->half_life_seconds;
+    if (sa_hlt->count() > 0) q.half_life_touches = submit->half_life_touches;
+    if (sa_first->count() > 0) q.position_first_share = submit->first_share;
+    if (sa_last->count() > 0) q.position_last_share = submit->last_share;
+    if (sa_exact->count() > 0) q.shapley_max_exact_channels = submit->max_exact;
+    if (sa_samples->count() > 0) q.shapley_samples = submit->samples;
+    if (sa_seed->count() > 0) q.shapley_seed = submit->seed;
+    if (sa_lookback->count() > 0) q.lookback_seconds = submit->lookback_seconds;
+    run([args, submit](client::RpcClient& c) -> Status {
+      PG_ASSIGN_OR_RETURN(std::string id, c.SubmitAttributionJob(submit->query));
+      if (!submit->wait) {
+        if (args->json) {
+          PrintJson({{"job_id", id}});
+        } else {
+          std::printf("%s\n", id.c_str());
+        }
+        return Status::Ok();
+      }
+      for (;;) {
+        PG_ASSIGN_OR_RETURN(client::AttributionJobStatusInfo s, c.JobStatus(id));
+        if (s.state == "succeeded" || s.state == "failed") {
+          if (args->json) {
+            PrintJson(ToJson(s));
+          } else {
+            PrintJobStatus(s);
+          }
+          return s.state == "failed" ? Status::InvalidArgument("job " + id + " failed")
+                                     : Status::Ok();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  });
+
+  auto job_id = std::make_shared<std::string>();
+  auto* js = query->add_subcommand("job-status", "State and progress of an attribution job (operator)");
+  js->add_option("job,--job", *job_id, "Job id (from submit-attribution)")->required();
+  js->callback([args, run, job_id] {
+    run([args, job_id](client::RpcClient& c) -> Status {
+      PG_ASSIGN_OR_RETURN(client::AttributionJobStatusInfo s, c.JobStatus(*job_id));
+      if (args->json) {
+        PrintJson(ToJson(s));
+      } else {
+        PrintJobStatus(s);
+      }
+      return Status::Ok();
+    });
+  });
+
+  struct ResultArgs {
+    std::string job;
+    std::int64_t offset = 0;
+    int page_size = 1000;
+    bool all = false;
+  };
+  auto result = std::make_shared<ResultArgs>();
+  auto* jr = query->add_subcommand(
+      "job-result", "Credits of a succeeded attribution job, SKU credits a page at a time (operator)");
+  jr->add_option("job,--job", result->job, "Job id (from submit-attribution)")->required();
+  auto* jr_offset = jr->add_option("--offset", result->offset, "First SKU credit (next_offset of the previous page)");
+  auto* jr_size = jr->add_option("--page-size", result->page_size, "SKU credits per page, 0..10000 (server default 1000)");
+  jr->add_flag("--all", result->all, "Follow the pages to the end");
+  jr->callback([args, run, result, jr_offset, jr_size] {
+    run([args, result, jr_offset, jr_size](client::RpcClient& c) -> Status {
+      std::optional<std::int64_t> offset;
+      if (jr_offset->count() > 0) offset = result->offset;
+      std::optional<int> size;
+      if (jr_size->count() > 0) size = result->page_size;
+      json sku_credits = json::array();
+      client::AttributionJobResultPage first;
+      bool have_first = false;
+      std::optional<std::int64_t> next;
+      for (;;) {
+        PG_ASSIGN_OR_RETURN(client::AttributionJobResultPage page, c.JobResult(result->job, offset, size));
+        if (!have_first) {
+          first = page;
+          have_first = true;
+          if (!args->json) {
+            std::printf("%s: %s%s, %.0f journeys, %.4f conversions, value %.2f, %.0f nulls\n",
+                        page.job_id.c_str(), page.model.c_str(),
+                        page.model == "markov" ? (" order " + std::to_string(page.order)).c_str() : "",
+                        page.journeys, page.conversions, page.value, page.nulls);
+            PrintCredits("channel", page.channels);
+            PrintCredits("partner", page.partners);
+          }
+        }
+        for (const auto& s : page.sku_credits) {
+          if (args->json) {
+            json j = {{"sku_id", s.sku_id}, {"dimension", s.dimension}, {"key", s.key},
+                      {"conversions", s.conversions}, {"value", s.value}};
+            if (s.removal_effect) j["removal_effect"] = *s.removal_effect;
+            sku_credits.push_back(j);
+          } else {
+            std::printf("sku %-16s %-8s %-24s conversions %12.4f  value %14.2f\n",
+                        s.sku_id.c_str(), s.dimension.c_str(), s.key.c_str(), s.conversions,
+                        s.value);
+          }
+        }
+        next = page.next_offset;
+        if (!result->all || !next) break;
+        offset = next;
+      }
+      if (args->json) {
+        PrintJson({{"job_id", first.job_id},
+                   {"model", first.model},
+                   {"order", first.model == "markov" ? json(first.order) : json(nullptr)},
+                   {"input", {{"journeys", first.journeys},
+                              {"conversions", first.conversions},
+                              {"value", first.value},
+                              {"nulls", first.nulls}}},
+                   {"channels", ToJson(first.channels)},
+                   {"partners", ToJson(first.partners)},
+                   {"sku_credits", sku_credits},
+                   {"sku_credits_total", first.sku_credits_total},
+                   {"next_offset", next ? json(*next) : json(nullptr)}});
+      } else {
+        std::printf("%lld SKU credits in all%s%s\n", static_cast<long long>(first.sku_credits_total),
+                    next ? "; next page: --offset " : "", next ? std::to_string(*next).c_str() : "");
+      }
+      return Status::Ok();
+    });
+  });
+
   orp->callback([args, run, pair] {
     run([args, pair](client::RpcClient& c) -> Status {
       PG_ASSIGN_OR_RETURN(OverlapReportView r, c.OverlapReport(pair->merchant, pair->other));

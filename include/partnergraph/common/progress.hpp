@@ -25,6 +25,9 @@ class Progress {
   void Finish();
   // Whether anything is drawn (stderr is a terminal).
   bool enabled() const { return enabled_; }
+  // Units advanced so far and the total given; readable from any thread (a job's status).
+  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  std::uint64_t total() const { return total_; }
 
  private:
   void Draw(std::uint64_t done, bool final_line);
