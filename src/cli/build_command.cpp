@@ -191,7 +191,7 @@ int RunBuild(const BuildArgs& args) {
   start = std::chrono::steady_clock::now();
   GraphBuilder builder(options);
   Status built = Status::Internal("not built");
-  arena.execute([&] { built = builder.Build(*dataset); });
+  arena.execute([&] { built = builder.Build(std::move(*dataset)); });  // frees tables as it goes
   if (!built.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", built.ToString().c_str());
     return kExitBadInput;

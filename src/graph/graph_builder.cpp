@@ -218,8 +218,11 @@ struct SegKey {
 
 class BuildRun {
  public:
-  BuildRun(const Dataset& d, const GraphOptions& options, BuildReport& report)
-      : d_(d), options_(options), report_(report), impl_(std::make_unique<Impl>()) {}
+  // `owned`, when not null, is the same Dataset as `d`, given up by the caller:
+  // its tables are freed once no later stage reads them.
+  BuildRun(const Dataset& d, Dataset* owned, const GraphOptions& options, BuildReport& report)
+      : d_(d), owned_(owned), options_(options), report_(report),
+        impl_(std::make_unique<Impl>()) {}
 
   Result<std::unique_ptr<Impl>> Run();
 
@@ -263,7 +266,11 @@ class BuildRun {
   Status Consent();
   Status Assemble();
 
+  // Frees the tables of an owned Dataset that no stage after `stage` reads.
+  void ReleaseAfter(const char* stage);
+
   const Dataset& d_;
+  Dataset* owned_;
   const GraphOptions& options_;
   BuildReport& report_;
   std::unique_ptr<Impl> impl_;
@@ -1321,9 +1328,26 @@ Status BuildRun::Assemble() {
   return Status::Ok();
 }
 
+void BuildRun::ReleaseAfter(const char* stage) {
+  if (owned_ == nullptr) return;
+  const std::string_view name = stage;
+  if (name == "node tables") {
+    // Copied into the graph's string tables; only sizes are read later (kept in
+    // M_, S_, C_). merchant_ids stays for messages.
+    owned_->sku_ids = Dictionary();
+    owned_->customer_ids = Dictionary();
+  } else if (name == "co-purchase") {
+    // The last stage reading order lines; lines_by_customer_ indexes them.
+    std::vector<OrderLine>().swap(owned_->orders);
+    owned_->order_ids = Dictionary();
+    lines_by_customer_ = {};
+  }
+}
+
 Result<std::unique_ptr<Impl>> BuildRun::Run() {
   PG_RETURN_IF_ERROR(Stage("validate", [&] { return ValidateDataset(d_); }));
   PG_RETURN_IF_ERROR(Stage("node tables", [&] { return NodeTables(); }));
+  ReleaseAfter("node tables");
   PG_RETURN_IF_ERROR(Stage("customer order lines", [&] { return CustomerLines(); }));
   PG_RETURN_IF_ERROR(Stage("purchases", [&] { return Purchases(); }));
   PG_RETURN_IF_ERROR(Stage("customer features", [&] { return CustomerFeatures(); }));
@@ -1331,6 +1355,7 @@ Result<std::unique_ptr<Impl>> BuildRun::Run() {
   PG_RETURN_IF_ERROR(Stage("segments", [&] { return Segments(); }));
   PG_RETURN_IF_ERROR(Stage("segment reach", [&] { return SegmentReach(); }));
   PG_RETURN_IF_ERROR(Stage("co-purchase", [&] { return CoPurchase(); }));
+  ReleaseAfter("co-purchase");
   PG_RETURN_IF_ERROR(Stage("shared customers", [&] { return SharedCustomers(); }));
   PG_RETURN_IF_ERROR(Stage("category-pair lift", [&] { return CategoryPairs(); }));
   PG_RETURN_IF_ERROR(Stage("derived competitors", [&] { return DerivedCompetitors(); }));
@@ -1345,7 +1370,11 @@ Result<std::unique_ptr<Impl>> BuildRun::Run() {
 GraphBuilder::GraphBuilder(GraphOptions options) : options_(options) {}
 GraphBuilder::~GraphBuilder() = default;
 
-Status GraphBuilder::Build(const Dataset& dataset) {
+Status GraphBuilder::Build(const Dataset& dataset) { return Run(dataset, nullptr); }
+
+Status GraphBuilder::Build(Dataset&& dataset) { return Run(dataset, &dataset); }
+
+Status GraphBuilder::Run(const Dataset& dataset, Dataset* owned) {
   built_.reset();
   report_ = {};
   PG_RETURN_IF_ERROR(options_.Validate());
@@ -1354,7 +1383,7 @@ Status GraphBuilder::Build(const Dataset& dataset) {
   tbb::task_arena arena(threads);
   BuildReport report;
   Result<std::unique_ptr<EcosystemGraph::Impl>> result = Status::Internal("build did not run");
-  arena.execute([&] { result = BuildRun(dataset, options_, report).Run(); });
+  arena.execute([&] { result = BuildRun(dataset, owned, options_, report).Run(); });
   if (!result.ok()) return result.status();
   built_ = std::move(result).value();
   report_ = std::move(report);

@@ -9,6 +9,7 @@
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "test_paths.hpp"
 
@@ -669,4 +670,38 @@ TEST_CASE("a larger random graph: deterministic across threads, consistent, roun
   }
   CHECK(lines == d.orders.size());
   CHECK(merchant_lines == d.orders.size());
+}
+
+TEST_CASE("Build(Dataset&&) frees the tables it is done with and builds the same graph",
+          "[graph]") {
+  const auto dir = testing::FreshTempDir("graph_build_consuming");
+  GeneratorOptions generator;
+  generator.merchants = 300;
+  generator.seed = 11;
+  REQUIRE(GenerateEcosystem(generator, dir, nullptr).ok());
+  auto loaded = LoadDataset(dir, {}, nullptr);
+  REQUIRE(loaded.ok());
+  Dataset copy = *loaded;
+
+  GraphBuilder by_reference;
+  REQUIRE(by_reference.Build(*loaded).ok());
+  CHECK(loaded->orders.size() == copy.orders.size());  // untouched
+  GraphBuilder consuming;
+  REQUIRE(consuming.Build(std::move(copy)).ok());
+  // The order lines, order ids, SKU and customer id names are gone; what the
+  // caller may still print (merchant names, consent) is kept.
+  CHECK(copy.orders.empty());
+  CHECK(copy.order_ids.empty());
+  CHECK(copy.customer_ids.empty());
+  CHECK(copy.sku_ids.empty());
+  CHECK(copy.merchant_ids.size() == loaded->merchant_ids.size());
+  CHECK(copy.consent.size() == loaded->consent.size());
+
+  auto a = by_reference.Freeze();
+  auto b = consuming.Freeze();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK((*a)->Fingerprint() == (*b)->Fingerprint());
+  CHECK((*a)->edge_count() == (*b)->edge_count());
+  REQUIRE(by_reference.report().stages.size() == consuming.report().stages.size());
 }
