@@ -5,7 +5,7 @@
 //   load_generator --port P [--key K] [--protocol binary|compact] --connections N
 //                  --duration-s S [--warmup-s W] --call health|partners|partners-live|coupons
 //                  [--merchant M ...] [--merchants-from-server N] [-k K] [--json]
-//                  [--in-process-model DIR [--in-process-threads 2]]
+//                  [--in-process-model DIR [--in-process-threads 2] [--recall-samples N]]
 //
 // Each connection is one thread running one call after another (closed loop); latency is taken
 // per call around the client call (serialisation, the round trip and deserialisation included).
@@ -13,6 +13,11 @@
 // is reopened. With --in-process-model, the same calls then run for the same time directly on an
 // Engine opened in this process (one FAISS thread per call, as on the server's workers) on
 // --in-process-threads threads: the baseline of the same run, and the ratio server/in-process.
+// With --recall-samples N (and --in-process-model), it also measures how far the live path's
+// approximate search is from an exact one, on N merchants spread evenly over the model: the
+// recall@10 of the merchant index (its own top 10, and its top 10 at the live path's candidate
+// count) against an exact "Flat" index over the same embeddings, and the recall@10 of the final
+// live answers (the `partners-live` request) against a recommender whose index is exact.
 // Output: one line of text per run (or one JSON object each with --json).
 #include <CLI/CLI.hpp>
 
@@ -24,9 +29,16 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <filesystem>
 #include <vector>
 
+#include "partnergraph/embed/embeddings.hpp"
 #include "partnergraph/engine/engine.hpp"
+#include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
 #include "rpc_client.hpp"
 
 namespace {
@@ -54,6 +66,8 @@ struct LoadOptions {
   bool json = false;
   std::string in_process_model;
   int in_process_threads = 2;
+  // > 0: measure the recall@10 of the live path's approximate search on this many merchants.
+  int recall_samples = 0;
 };
 
 struct ThreadResult {
@@ -230,6 +244,122 @@ void Print(const LoadOptions& o, const char* target, int threads, const Summary&
               error_text.c_str());
 }
 
+// Fraction of `exact`'s ids found in `approx` (recall@|exact|); 1 when `exact` is empty.
+template <typename A, typename B, typename Id>
+double RecallOf(const A& approx, const B& exact, Id id_of) {
+  if (exact.empty()) return 1.0;
+  std::size_t found = 0;
+  for (const auto& e : exact) {
+    for (const auto& a : approx) {
+      if (id_of(a) == id_of(e)) {
+        ++found;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(found) / static_cast<double>(exact.size());
+}
+
+// The recall measurement of --recall-samples (see the top of the file). Returns the exit code.
+int MeasureRecall(const LoadOptions& o) {
+  using namespace partnergraph;
+  const std::filesystem::path dir = o.in_process_model;
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "load_generator: recall: %s\n", s.ToString().c_str());
+    return 2;
+  };
+  auto graph = LoadGraph(dir / "graph.pgg");
+  if (!graph.ok()) return fail(graph.status());
+  auto config = LoadModelConfig(dir / "config.json");
+  if (!config.ok()) return fail(config.status());
+  const auto vectors_file =
+      dir / (config->model.partner_embedding == "walk" ? "merchants_walk.emb" : "merchants_svd.emb");
+  auto vectors = Embeddings::Load(vectors_file);
+  if (!vectors.ok()) return fail(vectors.status());
+  auto ann = VectorIndex::Load(dir / "merchants.faiss", (*graph)->Fingerprint());
+  if (!ann.ok()) return fail(ann.status());
+  auto shared_vectors = std::make_shared<const Embeddings>(std::move(vectors).value());
+
+  // The exact index over the rows the model's index holds (its ids), with its normalisation.
+  VectorIndexOptions exact_options = config->index.merchants;
+  exact_options.factory = "Flat";
+  const std::vector<std::uint32_t>& ids = ann->ids();
+  std::vector<float> rows;
+  rows.reserve(ids.size() * shared_vectors->dim());
+  for (std::uint32_t id : ids) {
+    auto row = shared_vectors->Row(id);
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  auto exact = VectorIndex::Build(rows, shared_vectors->dim(), ids, exact_options);
+  if (!exact.ok()) return fail(exact.status());
+
+  RecommendModel exact_model;
+  exact_model.graph = *graph;
+  exact_model.merchant_vectors = shared_vectors;
+  exact_model.merchant_index = std::make_shared<const VectorIndex>(std::move(exact).value());
+  auto exact_recommender = Recommender::Create(exact_model, config->recommend);
+  if (!exact_recommender.ok()) return fail(exact_recommender.status());
+  EngineOptions engine_options;
+  engine_options.search_threads = 1;
+  auto engine = Engine::Open(dir, engine_options);
+  if (!engine.ok()) return fail(engine.status());
+
+  const std::uint32_t candidates = config->recommend.partner_candidates + 1;
+  const auto neighbor_id = [](const Neighbor& n) { return n.id; };
+  double index_recall_10 = 0, index_recall_c = 0, answer_recall = 0;
+  int samples = 0, answers = 0;
+  const std::size_t n = ids.size();
+  const std::size_t step = std::max<std::size_t>(1, n / static_cast<std::size_t>(o.recall_samples));
+  for (std::size_t i = 0; i < n && samples < o.recall_samples; i += step, ++samples) {
+    auto query = shared_vectors->Row(ids[i]);
+    auto truth = exact_model.merchant_index->Search(query, 10);
+    auto top10 = ann->Search(query, 10);
+    auto top_c = ann->Search(query, candidates);
+    if (!truth.ok() || !top10.ok() || !top_c.ok()) {
+      return fail(!truth.ok() ? truth.status() : !top10.ok() ? top10.status() : top_c.status());
+    }
+    auto truth_hits = truth->Query(0);
+    auto c_hits = top_c->Query(0);
+    index_recall_10 += RecallOf(top10->Query(0), truth_hits, neighbor_id);
+    index_recall_c += RecallOf(c_hits.first(std::min<std::size_t>(10, c_hits.size())), truth_hits,
+                               neighbor_id);
+
+    // The live request of --call partners-live, with the model's index and with the exact one.
+    const MerchantId m(ids[i]);
+    PartnerFilters filters;
+    filters.include_existing_partners = true;
+    auto want = (*exact_recommender)->RecommendPartners(m, 10, filters);
+    PartnerFiltersView live;
+    live.include_existing_partners = true;
+    auto got = (*engine)->RecommendPartners(std::string((*graph)->Merchant(m).external_id), 10, live);
+    if (!want.ok() || !got.ok()) return fail(!want.ok() ? want.status() : got.status());
+    std::vector<std::string> want_ids;
+    for (const auto& r : *want) want_ids.emplace_back((*graph)->Merchant(r.merchant).external_id);
+    answer_recall += RecallOf(got->partners, want_ids, [](const auto& x) -> std::string {
+      if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
+        return x;
+      } else {
+        return x.merchant_id;
+      }
+    });
+    ++answers;
+  }
+  const double d = samples > 0 ? samples : 1;
+  if (o.json) {
+    std::printf("{\"target\": \"recall\", \"samples\": %d, \"index\": \"%s\", "
+                "\"index_recall_at_10\": %.4f, \"index_recall_at_10_of_%u\": %.4f, "
+                "\"live_answer_recall_at_10\": %.4f}\n",
+                samples, ann->factory().c_str(), index_recall_10 / d, candidates,
+                index_recall_c / d, answers > 0 ? answer_recall / answers : 0.0);
+  } else {
+    std::printf("recall samples=%d index=%s index_recall@10=%.4f index_recall@10_of_top%u=%.4f "
+                "live_answer_recall@10=%.4f\n",
+                samples, ann->factory().c_str(), index_recall_10 / d, candidates,
+                index_recall_c / d, answers > 0 ? answer_recall / answers : 0.0);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -258,11 +388,22 @@ int main(int argc, char** argv) {
                  "Also run the same calls on an Engine opened in this process from this model");
   app.add_option("--in-process-threads", o.in_process_threads, "Threads of the in-process run")
       ->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--recall-samples", o.recall_samples,
+                 "With --in-process-model: measure the live path's ANN recall@10 on N merchants "
+                 "(no load is run)")
+      ->check(CLI::Range(1, 1000000));
   CLI11_PARSE(app, argc, argv);
 
   if (!IsLoopback(o.host)) {
     std::fprintf(stderr, "load_generator: %s is not a loopback address; refusing\n", o.host.c_str());
     return 1;
+  }
+  if (o.recall_samples > 0) {
+    if (o.in_process_model.empty()) {
+      std::fprintf(stderr, "load_generator: --recall-samples needs --in-process-model\n");
+      return 1;
+    }
+    return MeasureRecall(o);
   }
   if (o.merchants_from_server > 0) {
     auto c = client::RpcClient::Connect(ClientOptions(o));

@@ -168,7 +168,9 @@ class ConnectionProcessor final : public at::TProcessor {
   bool WaitForRequest() {
     if (drain_budget_) return TakeFromDrainBudget();
     const int timeout = state_->options.idle_timeout_ms > 0 ? state_->options.idle_timeout_ms : -1;
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {state_->drain_fd, POLLIN, 0}};
+    // POLLRDHUP tells a peer that closed from one that sent a request, so that the common case
+    // (a request arrived, the peer still open) needs no second system call to peek.
+    pollfd fds[2] = {{fd_, POLLIN | POLLRDHUP, 0}, {state_->drain_fd, POLLIN, 0}};
     int n = 0;
     do {
       n = ::poll(fds, 2, timeout);
@@ -186,6 +188,7 @@ class ConnectionProcessor final : public at::TProcessor {
       drain_budget_ = CountPendingRequests();
       return TakeFromDrainBudget();
     }
+    if ((fds[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) == 0) return true;
     char byte = 0;
     ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (peeked == 0) {

@@ -23,14 +23,17 @@ namespace partnergraph::server {
 namespace {
 
 // libgomp reads OMP_WAIT_POLICY, and OpenBLAS its thread count, once, when the process loads:
-// setting them from main() is too late. When OMP_WAIT_POLICY is unset, re-run this same binary
-// with OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of spinning against the
-// server's workers) and, unless set, OPENBLAS_NUM_THREADS=1 (each request runs on one worker
-// thread; docs/serving.md). Values from the environment are kept. If the re-run fails the server
-// continues with the libraries' defaults.
+// setting them from main() is too late. When either is unset, re-run this same binary with the
+// missing ones set: OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of spinning
+// against the server's workers), OPENBLAS_NUM_THREADS=1 (each request runs on one worker thread;
+// docs/serving.md). Values from the environment are kept (each variable separately: setting
+// OMP_WAIT_POLICY alone no longer leaves OpenBLAS with its default pool). If the re-run fails the
+// server continues with the libraries' defaults.
 void EnsureSingleThreadedMath(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr && std::getenv("OPENBLAS_NUM_THREADS") != nullptr) {
+    return;
+  }
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
   ::execv("/proc/self/exe", argv);
 }

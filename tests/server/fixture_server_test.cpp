@@ -131,7 +131,7 @@ TEST_CASE("an idle connection is closed after --idle-timeout-ms", "[server]") {
   CHECK(server->Stop(SIGTERM) == 0);
 }
 
-TEST_CASE("SIGTERM answers the requests queued behind a slow call; Health says draining",
+TEST_CASE("SIGTERM answers the requests queued behind a slow call, and Health says draining",
           "[server]") {
   ServerStart start = FixtureStart();
   start.env = {{"PG_FIXTURE_ENGINE_DELAY_MS", "200"}};

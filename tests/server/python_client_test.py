@@ -3,7 +3,10 @@
 
 Starts the server binary given by --server on a free loopback port with a keys file made by
 `partnergraph keys add`, then calls every method through the package generated from the IDL:
-answers, every typed exception, tenancy, the compact protocol, and clients/python/example.py.
+answers, every typed exception, tenancy, the compact protocol, and clients/python/example.py;
+then bad bytes on raw sockets (the Python client next to them keeps being answered) and SIGTERM
+while Python clients call in a loop and requests are pipelined (every request received is
+answered, the server exits 0).
 With --build-model the model is built from --data by `partnergraph build` (the real engine);
 without it the server is the fixture server and the model folder is empty.
 Exit status 0 when every check passed; the failures are listed otherwise.
@@ -14,8 +17,11 @@ import os
 import re
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -63,8 +69,9 @@ def main():
     args = parser.parse_args()
 
     sys.path[:0] = [args.gen_py, args.client_dir]
-    global connect, ttypes
+    global connect, ttypes, TTransport
     from partnergraph_client import connect  # noqa: E402
+    from thrift.transport import TTransport  # noqa: E402
     from partnergraph_rpc import ttypes  # noqa: E402
 
     shutil.rmtree(args.work_dir, ignore_errors=True)
@@ -84,6 +91,9 @@ def main():
         return done.stdout.strip()
 
     env = {
+        "server_binary": args.server,
+        "model": model,
+        "keys_file": keys_file,
         "operator": add_key("operator"),
         "bakery": add_key("merchant:m_bakery"),
         "real": args.build_model,
@@ -99,6 +109,13 @@ def main():
                 function(env)
                 print(f"ok    {function.__name__}")
             except Exception:  # a failed check is reported, the others still run
+                failures.append(function.__name__)
+                print(f"FAIL  {function.__name__}\n{traceback.format_exc()}")
+        for function in SERVER_CHECKS:  # each starts and stops a server of its own
+            try:
+                function(env)
+                print(f"ok    {function.__name__}")
+            except Exception:
                 failures.append(function.__name__)
                 print(f"FAIL  {function.__name__}\n{traceback.format_exc()}")
         compact = Server(args.server, model, ["--keys", keys_file, "--protocol", "compact"])
@@ -118,7 +135,7 @@ def main():
     if failures:
         print(f"{len(failures)} failed: {', '.join(failures)}\nserver log:\n{server.read_log()}")
         return 1
-    print(f"all {len(CHECKS) + 1} checks passed")
+    print(f"all {len(CHECKS) + len(SERVER_CHECKS) + 1} checks passed")
     return 0
 
 
@@ -248,6 +265,159 @@ def example_script(env):
          "--merchant", "m_wine"],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}, timeout=30)
     assert denied.returncode == 2 and "PermissionDenied" in denied.stderr, denied
+
+
+# Raw framed binary calls, written by hand so that the bytes on the wire are the test's own.
+THRIFT_CALL, THRIFT_REPLY = 1, 2
+
+
+def framed_health_call(seqid, key):
+    name = b"Health"
+    body = struct.pack(">Ii", 0x80010000 | THRIFT_CALL, len(name)) + name + struct.pack(">i", seqid)
+    body += b"\x0b" + struct.pack(">hi", 1, len(key)) + key.encode() + b"\x00"
+    return struct.pack(">I", len(body)) + body
+
+
+def raw_socket(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.settimeout(5)
+    return s
+
+
+def read_exactly(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def read_reply(s):
+    """(message type, seqid) of the next framed binary reply, or None when the server closed."""
+    header = read_exactly(s, 4)
+    if header is None:
+        return None
+    body = read_exactly(s, struct.unpack(">I", header)[0])
+    if body is None:
+        return None
+    version_and_type, name_length = struct.unpack(">Ii", body[:8])
+    (seqid,) = struct.unpack(">i", body[8 + name_length:12 + name_length])
+    return version_and_type & 0xFF, seqid
+
+
+def closed_by_server(s, within_s=3.0):
+    s.settimeout(within_s)
+    try:
+        while True:
+            if not s.recv(4096):
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+SERVER_CHECKS = []
+
+
+def server_check(function):
+    SERVER_CHECKS.append(function)
+    return function
+
+
+@server_check
+def bad_bytes_close_only_their_connection(env):
+    server = Server(env["server_binary"], env["model"],
+                    ["--keys", env["keys_file"], "--max-frame-bytes", "4096",
+                     "--frame-timeout-ms", "300"])
+    try:
+        with connect(port=server.port) as bystander:
+            assert bystander.Health(env["operator"]).status == "ok"
+            cases = {
+                "garbage bytes (an HTTP request)": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                "a frame of garbage": struct.pack(">I", 16) + b"\xff" * 16,
+                "an oversized frame": struct.pack(">I", 4097) + b"x" * 100,
+                "a truncated frame, the rest never sent": struct.pack(">I", 100) + b"x" * 10,
+            }
+            for what, data in cases.items():
+                s = raw_socket(server.port)
+                s.sendall(data)
+                assert closed_by_server(s), f"{what}: the server did not close the connection"
+                s.close()
+                assert bystander.Health(env["operator"]).status == "ok", what
+            # A truncated frame whose sender closes mid-frame.
+            s = raw_socket(server.port)
+            s.sendall(struct.pack(">I", 100) + b"x" * 10)
+            s.shutdown(socket.SHUT_WR)
+            assert closed_by_server(s)
+            s.close()
+            assert bystander.RecommendPartners(env["bakery"], ttypes.RecommendPartnersRequest(
+                merchant_id="m_bakery", k=5)) is not None
+        with connect(port=server.port) as newcomer:
+            assert newcomer.Health(env["operator"]).status == "ok"
+        log = server.read_log()
+        for reason in ("bad frame", "malformed request", "frame timeout", "truncated frame"):
+            assert reason in log, f"no log line with {reason!r}:\n{log}"
+    finally:
+        assert server.stop() == 0
+
+
+@server_check
+def sigterm_under_load_answers_every_request_received(env):
+    server = Server(env["server_binary"], env["model"], ["--keys", env["keys_file"]])
+    answered = [0] * 4
+    unexpected = []
+    stop = threading.Event()
+    started = threading.Barrier(len(answered) + 1)
+
+    def call_in_a_loop(i):
+        # Each call is answered, or fails because the server closed the connection: nothing else.
+        with connect(port=server.port) as client:
+            started.wait()
+            while not stop.is_set():
+                try:
+                    client.RecommendPartners(env["bakery"], ttypes.RecommendPartnersRequest(
+                        merchant_id="m_bakery", k=5))
+                    answered[i] += 1
+                except TTransport.TTransportException:
+                    return
+                except Exception as error:  # noqa: BLE001 (anything else is the failure)
+                    unexpected.append(repr(error))
+                    return
+
+    threads = [threading.Thread(target=call_in_a_loop, args=(i,)) for i in range(len(answered))]
+    for t in threads:
+        t.start()
+    try:
+        started.wait()
+        deadline = time.time() + 10
+        while min(answered) < 20 and time.time() < deadline:
+            time.sleep(0.01)
+        assert min(answered) >= 20, answered
+        # Requests pipelined on raw connections, all on the server before the signal.
+        pipelined = 25
+        raws = [raw_socket(server.port) for _ in range(3)]
+        for s in raws:
+            s.sendall(b"".join(framed_health_call(i, env["operator"]) for i in range(pipelined)))
+        time.sleep(0.05)
+        server.process.send_signal(signal.SIGTERM)
+        for s in raws:
+            for i in range(pipelined):
+                assert read_reply(s) == (THRIFT_REPLY, i), f"pipelined request {i} lost"
+            assert closed_by_server(s)
+            s.close()
+        assert server.process.wait(timeout=20) == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=20)
+        if server.process.poll() is None:
+            server.stop()
+        server.log.close()
+    assert not unexpected, unexpected
+    assert "SIGTERM: stopped accepting" in server.read_log()
 
 
 if __name__ == "__main__":

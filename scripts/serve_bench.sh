@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The serving benchmark of issue 4 (bench/RESULTS.md "Serving (issue 4)", docs/serving.md):
+# partnergraph-server under bench/load_generator on this machine, against a built model.
+#
+#   scripts/serve_bench.sh --model DIR [--build DIR] [--duration S] [--merchants N]
+#                          [--sections "recall targets servers"] [--out FILE]
+#
+# Sections (each takes the CPU lock exclusively for itself, stays under 5 minutes and prints
+# `uptime` inside the lock, so that the load during the run is recorded):
+#   recall   the live path's ANN recall@10 against an exact search (load_generator --recall-samples)
+#   targets  RecommendPartners, precomputed-default and live-filtered (include_existing_partners),
+#            at 1, 8, 64 and 256 connections on the default server (TThreadPoolServer), and the
+#            same requests on an Engine inside the load generator on 2 threads (the baseline)
+#   servers  TThreadPoolServer vs TThreadedServer vs TNonblockingServer: Health (a trivial call)
+#            and RecommendPartners (precomputed) at 8 and 64 connections
+# Every run prints one JSON line (load_generator --json); --out also appends them to FILE.
+# The server and the load generator share the 2 cores: the figures include the client's cost.
+# PG_CPU_LOCK=none skips the lock (for a machine nobody else uses).
+set -euo pipefail
+
+BUILD_DIR=build
+MODEL=""
+DURATION=5
+MERCHANTS=100000
+SECTIONS="recall targets servers"
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) BUILD_DIR="$2"; shift 2 ;;
+    --model) MODEL="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --merchants) MERCHANTS="$2"; shift 2 ;;
+    --sections) SECTIONS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    *) echo "serve_bench.sh: unknown argument $1" >&2; exit 1 ;;
+  esac
+done
+if [ -z "$MODEL" ] || [ ! -d "$MODEL" ]; then
+  echo "serve_bench.sh: --model DIR (a folder written by partnergraph build) is required" >&2
+  exit 1
+fi
+SERVER="$BUILD_DIR/server/partnergraph-server"
+LOADGEN="$BUILD_DIR/bench/load_generator"
+for b in "$SERVER" "$LOADGEN"; do
+  [ -x "$b" ] || { echo "serve_bench.sh: $b is not built (cmake --build $BUILD_DIR --target partnergraph-server load_generator)" >&2; exit 1; }
+done
+export OMP_WAIT_POLICY=PASSIVE
+export OPENBLAS_NUM_THREADS=1
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+LOCK="${PG_CPU_LOCK:-/tmp/pg-cpu.lock}"
+LOG_DIR="$(mktemp -d /tmp/serve_bench.XXXXXX)"
+SERVER_PID=""
+PORT=""
+
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+emit() {  # one result line: stdout and --out
+  echo "$1"
+  if [ -n "$OUT" ]; then echo "$1" >> "$OUT"; fi
+}
+
+# start_server TYPE [extra args]: starts the server on a free port, sets SERVER_PID and PORT.
+start_server() {
+  local type="$1"; shift
+  local fifo="$LOG_DIR/ready.$type"
+  rm -f "$fifo"; mkfifo "$fifo"
+  "$SERVER" --model "$MODEL" --port 0 --log-level warn --server-type "$type" "$@" \
+    > "$fifo" 2> "$LOG_DIR/server.$type.log" &
+  SERVER_PID=$!
+  local line
+  if ! read -r -t 300 line < "$fifo"; then
+    echo "serve_bench.sh: no ready line from the $type server; log:" >&2
+    cat "$LOG_DIR/server.$type.log" >&2
+    exit 2
+  fi
+  PORT="$(echo "$line" | sed -E 's/.*:([0-9]+) \(.*/\1/')"
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  local code=0
+  wait "$SERVER_PID" || code=$?
+  SERVER_PID=""
+  if [ "$code" != 0 ]; then
+    echo "serve_bench.sh: the server exited $code; log:" >&2
+    cat "$LOG_DIR"/server.*.log >&2
+    exit 2
+  fi
+}
+
+# load CALL CONNECTIONS [extra load_generator args]: one measured run against $PORT.
+load() {
+  local call="$1" conns="$2"; shift 2
+  local merchants=()
+  [ "$call" = health ] || merchants=(--merchants-from-server "$MERCHANTS")
+  "$LOADGEN" --port "$PORT" --call "$call" --connections "$conns" --duration-s "$DURATION" \
+    --warmup-s 1 "${merchants[@]}" --json "$@" | while read -r line; do
+      if [ -n "$LABEL" ]; then line="{\"server\": \"$LABEL\", ${line#\{}"; fi
+      emit "$line"
+    done
+}
+
+locked() {  # runs a section function holding the CPU lock exclusively (fd 9)
+  if [ "$LOCK" = none ]; then "$@"; return; fi
+  exec 9>>"$LOCK"
+  flock -x 9
+  "$@"
+  flock -u 9
+  exec 9>&-
+}
+
+section_header() {
+  emit "{\"section\": \"$1\", \"date\": \"$(date -u +%FT%TZ)\", \"uptime\": \"$(uptime | sed 's/^ *//')\", \"model\": \"$MODEL\", \"duration_s\": $DURATION}"
+}
+
+recall() {
+  section_header recall
+  "$LOADGEN" --in-process-model "$MODEL" --recall-samples 1000 --json | while read -r line; do emit "$line"; done
+}
+
+targets() {
+  section_header targets
+  start_server threadpool
+  for call in partners partners-live; do
+    for conns in 1 8 64 256; do
+      if [ "$conns" = 8 ]; then
+        load "$call" "$conns" --in-process-model "$MODEL" --in-process-threads 2
+      else
+        load "$call" "$conns"
+      fi
+    done
+  done
+  stop_server
+  emit "{\"section_end\": \"targets\", \"uptime\": \"$(uptime | sed 's/^ *//')\"}"
+}
+
+servers() {
+  section_header servers
+  for type in threadpool threaded nonblocking; do
+    local extra=()
+    [ "$type" = nonblocking ] && extra=(--threads 2 --io-threads 1)
+    start_server "$type" "${extra[@]}"
+    for call in health partners; do
+      for conns in 8 64; do
+        LABEL="$type" load "$call" "$conns"
+      done
+    done
+    stop_server
+  done
+  emit "{\"section_end\": \"servers\", \"uptime\": \"$(uptime | sed 's/^ *//')\"}"
+}
+
+LABEL=""
+for section in $SECTIONS; do
+  case "$section" in
+    recall|targets|servers) locked "$section" ;;
+    *) echo "serve_bench.sh: unknown section $section" >&2; exit 1 ;;
+  esac
+done
+rm -rf "$LOG_DIR"
