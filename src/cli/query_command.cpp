@@ -595,7 +595,8 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
           }
         }
         next = page.next_offset;
-        if (!result->all || !next) break;
+        // (--page-size 0 reads no credit: following it would not advance.)
+        if (!result->all || !next || page.sku_credits.empty()) break;
         offset = next;
       }
       if (args->json) {
