@@ -21,7 +21,8 @@ def main(path):
         elif f["seconds"] > 0:
             print(f"    {f['file']:<24} {f['rows_loaded']:>12,} rows {f['seconds']:8.2f} s "
                   f"{f['rows_loaded'] / f['seconds'] / 1e6:6.2f} M rows/s "
-                  f"{f['bytes'] / f['seconds'] / 1e6:7.1f} MB/s")
+                  f"{f['bytes'] / f['seconds'] / 1e6:7.1f} MB/s"
+                  f"  rss {f.get('rss_bytes', 0) / GIB:5.2f} GiB peak {f.get('peak_rss_bytes', 0) / GIB:5.2f} GiB")
     print(f"  graph build {sum(s['seconds'] for s in graph):.2f} s")
     for s in stages:
         print(f"    {s['name']:<40} {s['seconds']:8.2f} s  rss {s['rss_bytes'] / GIB:6.2f} GiB"

@@ -183,7 +183,9 @@ int RunBuild(const BuildArgs& args) {
                           {"skipped", f.skipped},
                           {"rows_loaded", f.rows_loaded},
                           {"bytes", f.bytes},
-                          {"seconds", f.seconds}});
+                          {"seconds", f.seconds},
+                          {"rss_bytes", f.rss_bytes},
+                          {"peak_rss_bytes", f.peak_rss_bytes}});
   }
   input["files"] = std::move(load_files);
 

@@ -11,6 +11,7 @@
 
 #include "load_context.hpp"
 #include "partnergraph/common/csv_writer.hpp"
+#include "partnergraph/common/memory_usage.hpp"
 
 namespace partnergraph {
 namespace {
@@ -140,6 +141,8 @@ Status LoadTables(const std::filesystem::path& dir, const LoadOptions& options,
       ctx.dataset.policies.assign(ctx.dataset.merchants.size(), MerchantPolicy{});
     }
     file.seconds = SecondsSince(start);
+    file.rss_bytes = CurrentRssBytes();
+    file.peak_rss_bytes = PeakRssBytes();
     PG_RETURN_IF_ERROR(status);
   }
   return Status::Ok();

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -95,6 +96,10 @@ struct FileLoadReport {
   std::size_t rows_loaded = 0;
   std::size_t rows_rejected = 0;
   double seconds = 0.0;
+  // The process's resident set size when this file was done, and its peak by
+  // then (common/memory_usage.hpp), to see what each table costs.
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t peak_rss_bytes = 0;
 };
 
 struct LoadReport {
