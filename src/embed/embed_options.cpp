@@ -78,6 +78,7 @@ void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, Wal
   v("q", o.inout_q, Bounds{0, kInf, true, false});
   v("seed", o.seed, Bounds{});
   v("threads", o.threads, Bounds{0, 4096});
+  v("max_total_tokens", o.max_total_tokens, Bounds{0, 1e12});
 }
 template <typename O, typename V>
 void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, SgnsOptions> {
@@ -94,6 +95,7 @@ void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, Sgn
   v("normalize", o.normalize, Bounds{});
   v("seed", o.seed, Bounds{});
   v("threads", o.threads, Bounds{0, 4096});
+  v("max_token_passes", o.max_token_passes, Bounds{0, 1e12});
 }
 template <typename O, typename V>
 void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, SequenceOptions> {

@@ -1,5 +1,6 @@
 #include "partnergraph/embed/graph_embeddings.hpp"
 
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "partnergraph/embed/purchase_sequences.hpp"
@@ -68,7 +69,8 @@ Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
     offsets[v + 1] = targets.size();
   }
   CsrAdjacency adjacency{offsets, targets, weights};
-  PG_ASSIGN_OR_RETURN(RandomWalker walker, RandomWalker::Create(adjacency, options.walks));
+  const WalkOptions walk_options = BudgetWalks(options.walks, g.merchant_count());
+  PG_ASSIGN_OR_RETURN(RandomWalker walker, RandomWalker::Create(adjacency, walk_options));
   std::vector<std::uint32_t> starts(g.merchant_count());
   for (std::uint32_t m = 0; m < g.merchant_count(); ++m) starts[m] = g.VertexOf(MerchantId(m));
   PG_ASSIGN_OR_RETURN(SequenceCorpus walks, walker.Walk(starts));
@@ -80,7 +82,12 @@ Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
     auto row = all.Row(g.VertexOf(MerchantId(m)));
     std::copy(row.begin(), row.end(), values.begin() + static_cast<std::ptrdiff_t>(m) * dim);
   }
-  return Embeddings::FromValues(g.merchant_count(), dim, std::move(values), all.config_json());
+  // Record the walks actually taken (the token budget may have lowered them).
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(all.config_json());
+  config["walks"] = {{"walks_per_node", walk_options.walks_per_node},
+                     {"walk_length", walk_options.walk_length},
+                     {"max_total_tokens", walk_options.max_total_tokens}};
+  return Embeddings::FromValues(g.merchant_count(), dim, std::move(values), config.dump());
 }
 
 Result<Embeddings> TrainSkuItem2vecEmbeddings(const EcosystemGraph& g,

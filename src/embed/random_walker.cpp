@@ -199,4 +199,20 @@ Result<SequenceCorpus> RandomWalker::Walk(std::span<const std::uint32_t> start_n
   return SequenceCorpus(std::move(offsets), std::move(tokens));
 }
 
+WalkOptions BudgetWalks(const WalkOptions& options, std::uint64_t start_nodes) {
+  WalkOptions out = options;
+  const std::uint64_t budget = options.max_total_tokens;
+  if (budget == 0 || start_nodes == 0 || options.walks_per_node == 0) return out;
+  const std::uint64_t per_walk = options.walk_length;
+  if (start_nodes * options.walks_per_node * per_walk <= budget) return out;
+  out.walks_per_node = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(budget / (start_nodes * per_walk), 1, options.walks_per_node));
+  if (start_nodes * per_walk > budget) {
+    out.walk_length = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+        budget / start_nodes, std::min<std::uint64_t>(8, options.walk_length),
+        options.walk_length));
+  }
+  return out;
+}
+
 }  // namespace partnergraph

@@ -26,6 +26,15 @@ void sorglq_(const int* m, const int* n, const int* k, float* a, const int* lda,
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
              double* u, const int* ldu, double* vt, const int* ldvt, double* work,
              const int* lwork, int* iwork, int* info, std::size_t jobz_len);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* beta, double* c, const int* ldc,
+            std::size_t uplo_len, std::size_t trans_len);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info,
+             std::size_t uplo_len);
+void dtrsm_(const char* side, const char* uplo, const char* transa, const char* diag, const int* m,
+            const int* n, const double* alpha, const double* a, const int* lda, double* b,
+            const int* ldb, std::size_t side_len, std::size_t uplo_len, std::size_t transa_len,
+            std::size_t diag_len);
 void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
             const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
             const float* beta, float* c, const int* ldc, std::size_t transa_len,
@@ -56,11 +65,91 @@ Status FactorLq(std::vector<float>& buf, std::uint32_t m_rows, std::uint32_t n_c
   return Status::Ok();
 }
 
+// Tall matrices (at least this many rows) are orthonormalised with Cholesky QR rather
+// than Householder LQ. LAPACK's LQ of an l x n matrix runs its panels with level-2 BLAS
+// over all n columns, which is memory-bound: at 2M customers (100k generated merchants)
+// the merchant SVD spent minutes there. Cholesky QR is two level-3 passes (Gram matrix,
+// triangular solve). Smaller matrices keep the LQ path, so their embeddings are unchanged.
+constexpr std::uint32_t kCholeskyQrRows = 65536;
+// Rows per block of the Gram accumulation and the solve (fixed: the sums, and so the
+// result, do not depend on the thread count).
+constexpr std::uint32_t kGramBlockRows = 8192;
+
+// G = y^T y (l x l, column-major, upper triangle) of the row-major n x l matrix y, in
+// double: blocks converted to double and accumulated with dsyrk, summed in block order.
+std::vector<double> UpperGram(const std::vector<float>& y, std::uint32_t n, std::uint32_t l) {
+  const std::uint32_t blocks = (n + kGramBlockRows - 1) / kGramBlockRows;
+  std::vector<std::vector<double>> partial(blocks);
+  tbb::parallel_for(std::uint32_t{0}, blocks, [&](std::uint32_t b) {
+    const std::uint32_t lo = b * kGramBlockRows;
+    const std::uint32_t rows = std::min(n - lo, kGramBlockRows);
+    std::vector<double> m(y.begin() + static_cast<std::ptrdiff_t>(lo) * l,
+                          y.begin() + static_cast<std::ptrdiff_t>(lo + rows) * l);
+    std::vector<double>& g = partial[b];
+    g.assign(static_cast<std::size_t>(l) * l, 0.0);
+    const char upper = 'U', no_trans = 'N';
+    const int li = static_cast<int>(l), k = static_cast<int>(rows);
+    const double one = 1.0, zero = 0.0;
+    // m is column-major l x rows (ld l): g = m m^T.
+    dsyrk_(&upper, &no_trans, &li, &k, &one, m.data(), &li, &zero, g.data(), &li, 1, 1);
+  });
+  std::vector<double> g(static_cast<std::size_t>(l) * l, 0.0);
+  for (const auto& p : partial) {
+    for (std::size_t i = 0; i < g.size(); ++i) g[i] += p[i];
+  }
+  return g;
+}
+
+// Cholesky factor of the Gram matrix in `g` (in place, triangle `uplo`); false when the
+// matrix is not numerically positive definite (a rank-deficient or badly conditioned y).
+bool CholeskyOfGram(std::vector<double>& g, std::uint32_t l, char uplo) {
+  const int li = static_cast<int>(l);
+  int info = 0;
+  dpotrf_(&uplo, &li, g.data(), &li, &info, 1);
+  if (info != 0) return false;
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (std::uint32_t i = 0; i < l; ++i) {
+    const double d = std::fabs(g[i + static_cast<std::size_t>(i) * l]);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  // cond(y) = cond(R) >= hi / lo; beyond ~1e6 one more pass would not restore
+  // orthogonality from a float y.
+  return hi > 0 && lo > 1e-6 * hi;
+}
+
+// One Cholesky QR pass: y <- y R^-1 with R^T R = y^T y. False (y unchanged) when the Gram
+// matrix is not safely positive definite.
+bool CholeskyQrPass(std::vector<float>& y, std::uint32_t n, std::uint32_t l) {
+  std::vector<double> r = UpperGram(y, n, l);
+  if (!CholeskyOfGram(r, l, 'U')) return false;
+  const std::uint32_t blocks = (n + kGramBlockRows - 1) / kGramBlockRows;
+  tbb::parallel_for(std::uint32_t{0}, blocks, [&](std::uint32_t b) {
+    const std::uint32_t lo = b * kGramBlockRows;
+    const std::uint32_t rows = std::min(n - lo, kGramBlockRows);
+    float* first = y.data() + static_cast<std::size_t>(lo) * l;
+    std::vector<double> m(first, first + static_cast<std::size_t>(rows) * l);
+    // m is column-major l x rows = (y block)^T; y R^-1 transposed is R^-T m: solve R^T x = m.
+    const char left = 'L', upper = 'U', trans = 'T', non_unit = 'N';
+    const int li = static_cast<int>(l), k = static_cast<int>(rows);
+    const double one = 1.0;
+    dtrsm_(&left, &upper, &trans, &non_unit, &li, &k, &one, r.data(), &li, m.data(), &li, 1, 1, 1,
+           1);
+    std::transform(m.begin(), m.end(), first, [](double v) { return static_cast<float>(v); });
+  });
+  return true;
+}
+
 // Orthonormalises the columns of the row-major n x l matrix `y` in place (n >= l).
-// The buffer is the column-major l x n matrix M = y^T; its LQ factorisation M = L P
-// leaves P (orthonormal rows) in the buffer, i.e. y with orthonormal columns spanning
-// the same space when y has full rank.
+// Tall y (n >= kCholeskyQrRows): Cholesky QR twice (CholeskyQR2: the second pass restores
+// the orthogonality the first loses to rounding), falling back to LQ when y is too badly
+// conditioned. Otherwise, and as the fallback: the buffer is the column-major l x n
+// matrix M = y^T; its LQ factorisation M = L P leaves P (orthonormal rows) in the buffer,
+// i.e. y with orthonormal columns spanning the same space when y has full rank.
 Status OrthonormalizeColumns(std::vector<float>& y, std::uint32_t n, std::uint32_t l) {
+  if (n >= kCholeskyQrRows && CholeskyQrPass(y, n, l) && CholeskyQrPass(y, n, l)) {
+    return Status::Ok();
+  }
   std::vector<float> tau;
   PG_RETURN_IF_ERROR(FactorLq(y, l, n, tau));
   const int m = static_cast<int>(l);
@@ -113,13 +202,30 @@ Result<SvdResult> RandomizedSvdInArena(const SparseMatrix& a, const SvdOptions& 
 
   // B^T = A^T Q, cols x l row-major, i.e. B (l x cols) column-major. LQ: B = L P.
   at.MultiplyDense(q, l, z);
-  std::vector<float> tau;
-  PG_RETURN_IF_ERROR(FactorLq(z, l, a.cols(), tau));
-  // L (l x l, lower triangle of the first l columns), in double, column-major.
-  std::vector<double> lower(static_cast<std::size_t>(l) * l, 0.0);
-  for (std::uint32_t j = 0; j < l; ++j) {
-    for (std::uint32_t i = j; i < l; ++i) {
-      lower[i + static_cast<std::size_t>(j) * l] = z[i + static_cast<std::size_t>(j) * l];
+  // L (l x l lower triangular, double, column-major) with B = L P, P orthonormal rows:
+  // only L's SVD is needed. Wide B (many columns): L L^T = B B^T, the Cholesky factor
+  // of z^T z; otherwise (and when that is not safely positive definite) LQ of B.
+  std::vector<double> lower;
+  if (a.cols() >= kCholeskyQrRows) {
+    std::vector<double> g = UpperGram(z, a.cols(), l);
+    // The upper triangle R of g = R^T R is L^T: copy it transposed.
+    if (CholeskyOfGram(g, l, 'U')) {
+      lower.assign(static_cast<std::size_t>(l) * l, 0.0);
+      for (std::uint32_t j = 0; j < l; ++j) {
+        for (std::uint32_t i = 0; i <= j; ++i) {
+          lower[j + static_cast<std::size_t>(i) * l] = g[i + static_cast<std::size_t>(j) * l];
+        }
+      }
+    }
+  }
+  if (lower.empty()) {
+    std::vector<float> tau;
+    PG_RETURN_IF_ERROR(FactorLq(z, l, a.cols(), tau));
+    lower.assign(static_cast<std::size_t>(l) * l, 0.0);
+    for (std::uint32_t j = 0; j < l; ++j) {
+      for (std::uint32_t i = j; i < l; ++i) {
+        lower[i + static_cast<std::size_t>(j) * l] = z[i + static_cast<std::size_t>(j) * l];
+      }
     }
   }
   std::vector<double> s(l);

@@ -265,6 +265,14 @@ class BlockRows {
 
 // Blocks trained concurrently: options.shards, fewer when the corpus has fewer distinct
 // tokens than shards * block_tokens (see skip_gram.hpp).
+// Epochs within the token-pass budget: options.epochs, lowered to
+// max(1, max_token_passes / tokens).
+std::uint32_t EffectiveEpochs(const SgnsOptions& options, std::uint64_t tokens) {
+  if (options.max_token_passes == 0 || tokens == 0) return options.epochs;
+  const std::uint64_t fit = options.max_token_passes / tokens;
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(fit, 1, options.epochs));
+}
+
 std::size_t EffectiveShards(const SgnsOptions& options, std::uint64_t distinct_tokens) {
   const std::uint64_t by_vocabulary = distinct_tokens / options.block_tokens;
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(by_vocabulary, 1, options.shards));
@@ -305,6 +313,8 @@ class Trainer {
 
   // The number of blocks per round Run() used.
   std::size_t effective_shards() const { return effective_shards_; }
+  // The epochs Run() trained (options.epochs, lowered by max_token_passes).
+  std::uint32_t effective_epochs() const { return epochs_; }
 
   Embeddings Run() {
     const std::uint32_t dim = options_.dim;
@@ -344,7 +354,8 @@ class Trainer {
                       });
 
     MakeBlocks();
-    total_work_ = total_tokens * options_.epochs;
+    epochs_ = EffectiveEpochs(options_, corpus_.token_count());
+    total_work_ = total_tokens * epochs_;
     const std::size_t shards = EffectiveShards(options_, distinct);
     effective_shards_ = shards;
     std::vector<BlockPlan> plans(shards);
@@ -352,7 +363,7 @@ class Trainer {
     std::vector<LocalRows> local_output(shards, LocalRows(dim));
     RowOwners input_owners(vocab_size_);
     RowOwners output_owners(vocab_size_);
-    for (std::uint32_t epoch = 0; epoch < options_.epochs; ++epoch) {
+    for (std::uint32_t epoch = 0; epoch < epochs_; ++epoch) {
       for (std::size_t round = 0; round < blocks_.size(); round += shards) {
         const std::size_t in_round = std::min<std::size_t>(shards, blocks_.size() - round);
         // 1. Draw, and mark the rows each block will use.
@@ -510,6 +521,7 @@ class Trainer {
   std::vector<Block> blocks_;
   double total_work_ = 0;
   std::size_t effective_shards_ = 1;
+  std::uint32_t epochs_ = 1;
   std::vector<float> input_;
   std::vector<float> output_;
 };
@@ -540,6 +552,7 @@ Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t voc
   config["method"] = "sgns";
   config["sgns"] = nlohmann::ordered_json::parse(ToJson(options));
   config["effective_shards"] = trainer.effective_shards();
+  config["effective_epochs"] = trainer.effective_epochs();
   config["sequences"] = corpus.size();
   config["tokens"] = corpus.token_count();
   result.set_config_json(config.dump());

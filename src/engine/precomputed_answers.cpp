@@ -53,21 +53,33 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
   out.coupons_.resize(n);
   std::mutex error_mutex;
   Status first_error;
-  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n, 64), [&](const auto& range) {
+  // Blocks of kBatchMerchants merchants run in parallel (oneTBB); within a block the ANN
+  // searches are batched: one FAISS search for the block's partner queries and one for
+  // its trigger SKUs (up to coupon_trigger_skus per merchant), which a Flat index answers
+  // with one BLAS matrix product instead of a scan per query.
+  const std::uint32_t blocks = (n + kBatchMerchants - 1) / kBatchMerchants;
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, blocks, 1), [&](const auto& range) {
     ScopedFaissThreads one_thread(1);
-    for (std::uint32_t i = range.begin(); i != range.end(); ++i) {
-      auto partners = recommender.RecommendPartners(MerchantId(i), k, PartnerFilters{});
-      auto coupons = recommender.RecommendCouponPairs(MerchantId(i), k, CouponFilters{});
+    for (std::uint32_t b = range.begin(); b != range.end(); ++b) {
+      const std::uint32_t lo = b * kBatchMerchants;
+      const std::uint32_t hi = std::min(n, lo + kBatchMerchants);
+      std::vector<MerchantId> merchants;
+      for (std::uint32_t i = lo; i < hi; ++i) merchants.push_back(MerchantId(i));
+      auto partners = recommender.RecommendPartnersBatch(merchants, k, PartnerFilters{});
+      auto coupons = recommender.RecommendCouponPairsBatch(merchants, k, CouponFilters{});
       if (!partners.ok() || !coupons.ok()) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (first_error.ok()) {
           first_error = (!partners.ok() ? partners.status() : coupons.status())
-                            .WithContext("precompute merchant " + std::to_string(i));
+                            .WithContext("precompute merchants " + std::to_string(lo) + ".." +
+                                         std::to_string(hi - 1));
         }
         continue;
       }
-      out.partners_[i] = std::move(partners).value();
-      out.coupons_[i] = std::move(coupons).value();
+      for (std::uint32_t i = lo; i < hi; ++i) {
+        out.partners_[i] = std::move((*partners)[i - lo]);
+        out.coupons_[i] = std::move((*coupons)[i - lo]);
+      }
     }
   });
   if (!first_error.ok()) return first_error;

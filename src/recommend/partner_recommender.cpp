@@ -124,6 +124,20 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     r->profiles_[order[rank]].long_tail = rank >= head;
     r->max_customers_ = std::max(r->max_customers_, r->profiles_[order[rank]].customers);
   }
+  // The most-bought SKUs (buyers desc, id asc) for the coupon candidates.
+  std::vector<std::pair<std::uint32_t, SkuId>> popular;
+  for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+    const std::uint32_t buyers = g.SkuStatsOf(SkuId(s)).buyers;
+    r->max_sku_buyers_ = std::max(r->max_sku_buyers_, buyers);
+    if (buyers > 0) popular.emplace_back(buyers, SkuId(s));
+  }
+  const std::size_t keep_popular =
+      std::min<std::size_t>(popular.size(), options.coupon_popular_candidates);
+  std::partial_sort(popular.begin(), popular.begin() + static_cast<std::ptrdiff_t>(keep_popular),
+                    popular.end(), [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
+  for (std::size_t i = 0; i < keep_popular; ++i) r->popular_skus_.push_back(popular[i].second);
   return std::shared_ptr<const Recommender>(std::move(r));
 }
 
@@ -175,19 +189,34 @@ std::vector<SegmentCount> Recommender::SharedSegments(MerchantId a, MerchantId b
   auto ta = g.CustomersOf(a).targets();
   auto tb = g.CustomersOf(b).targets();
   std::unordered_map<std::uint32_t, std::uint32_t> per_segment;
-  // Both lists are sorted by customer vertex: a merge walk (galloping on the
-  // larger list would help lopsided pairs; the merge is bounded by their sum).
-  std::size_t i = 0, j = 0;
-  while (i < ta.size() && j < tb.size()) {
-    if (ta[i] < tb[j]) {
-      ++i;
-    } else if (tb[j] < ta[i]) {
-      ++j;
-    } else {
-      SegmentId seg = g.Customer(g.IdOf<CustomerId>(ta[i])).segment;
-      if (seg.valid()) ++per_segment[seg.value];
-      ++i;
-      ++j;
+  auto count = [&](GraphVertex v) {
+    SegmentId seg = g.Customer(g.IdOf<CustomerId>(v)).segment;
+    if (seg.valid()) ++per_segment[seg.value];
+  };
+  // Both lists are sorted by customer vertex. Lopsided pairs (a small merchant and a
+  // large one): each customer of the small list is looked up in the large one with a
+  // binary search that starts where the previous one ended, O(small * log large);
+  // otherwise a merge walk, O(small + large).
+  if (ta.size() > tb.size()) std::swap(ta, tb);
+  if (ta.size() * 16 < tb.size()) {
+    auto from = tb.begin();
+    for (GraphVertex v : ta) {
+      from = std::lower_bound(from, tb.end(), v);
+      if (from == tb.end()) break;
+      if (*from == v) count(v);
+    }
+  } else {
+    std::size_t i = 0, j = 0;
+    while (i < ta.size() && j < tb.size()) {
+      if (ta[i] < tb[j]) {
+        ++i;
+      } else if (tb[j] < ta[i]) {
+        ++j;
+      } else {
+        count(ta[i]);
+        ++i;
+        ++j;
+      }
     }
   }
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked(per_segment.begin(),
@@ -272,10 +301,9 @@ class Recommender::CandidateFilter final : public IdFilter {
   const PartnerFilters& f_;
 };
 
-Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
-    MerchantId m, std::uint32_t k, const PartnerFilters& filters) const {
-  const EcosystemGraph& g = *model_.graph;
-  if (!g.Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
+Status Recommender::CheckPartnerRequest(MerchantId m, std::uint32_t k,
+                                        const PartnerFilters& filters) const {
+  if (!model_.graph->Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
   if (k < 1 || k > options_.max_k) {
     return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
                                    std::to_string(options_.max_k) + "]");
@@ -289,24 +317,81 @@ Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
   if (!(lt_weight >= 0.0 && lt_weight <= 100.0)) {
     return Status::InvalidArgument("long_tail_boost: must be in [0, 100]");
   }
+  return Status::Ok();
+}
 
-  // 1. Candidates: ANN neighbours, then the largest shared-customer neighbours.
-  std::vector<std::pair<MerchantId, double>> candidates;  // (merchant, similarity)
-  if (model_.merchant_index) {
-    auto row = model_.merchant_vectors->Row(m.value);
-    bool nonzero = std::any_of(row.begin(), row.end(), [](float x) { return x != 0.0f; });
-    if (nonzero) {
-      // The request's static filters run inside the search (a FAISS IDSelector), so a
-      // narrow region or category still gets C candidates of its own.
-      CandidateFilter filter(*this, m, filters);
-      SearchOptions search;
-      if (filter.active()) search.filter = &filter;
-      PG_ASSIGN_OR_RETURN(SearchResults hits, model_.merchant_index->Search(row, c + 1, search));
-      for (const Neighbor& hit : hits.Query(0)) {
-        candidates.emplace_back(MerchantId(hit.id), hit.score);
-      }
-    }
+bool Recommender::HasMerchantVector(MerchantId m) const {
+  if (!model_.merchant_index) return false;
+  auto row = model_.merchant_vectors->Row(m.value);
+  return std::any_of(row.begin(), row.end(), [](float x) { return x != 0.0f; });
+}
+
+bool Recommender::HasSkuVector(SkuId s) const {
+  if (!model_.sku_index) return false;
+  auto row = model_.sku_vectors->Row(s.value);
+  return std::any_of(row.begin(), row.end(), [](float x) { return x != 0.0f; });
+}
+
+Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
+    MerchantId m, std::uint32_t k, const PartnerFilters& filters) const {
+  PG_RETURN_IF_ERROR(CheckPartnerRequest(m, k, filters));
+  const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
+  // 1. Candidates: ANN neighbours (then, in PartnersFromHits, shared-customer neighbours).
+  if (HasMerchantVector(m)) {
+    // The request's static filters run inside the search (a FAISS IDSelector), so a
+    // narrow region or category still gets C candidates of its own.
+    CandidateFilter filter(*this, m, filters);
+    SearchOptions search;
+    if (filter.active()) search.filter = &filter;
+    PG_ASSIGN_OR_RETURN(SearchResults hits,
+                        model_.merchant_index->Search(model_.merchant_vectors->Row(m.value),
+                                                      c + 1, search));
+    return PartnersFromHits(m, k, filters, hits.Query(0));
   }
+  return PartnersFromHits(m, k, filters, {});
+}
+
+Result<std::vector<std::vector<PartnerResult>>> Recommender::RecommendPartnersBatch(
+    std::span<const MerchantId> merchants, std::uint32_t k, const PartnerFilters& filters) const {
+  std::vector<std::vector<PartnerResult>> out(merchants.size());
+  for (MerchantId m : merchants) PG_RETURN_IF_ERROR(CheckPartnerRequest(m, k, filters));
+  // A filtered search excludes the query merchant itself: one search per merchant.
+  if (CandidateFilter(*this, MerchantId(0), filters).active()) {
+    for (std::size_t i = 0; i < merchants.size(); ++i) {
+      PG_ASSIGN_OR_RETURN(out[i], RecommendPartners(merchants[i], k, filters));
+    }
+    return out;
+  }
+  const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
+  std::vector<std::size_t> searched;  // positions in `merchants` with a vector
+  std::vector<float> queries;
+  for (std::size_t i = 0; i < merchants.size(); ++i) {
+    if (!HasMerchantVector(merchants[i])) continue;
+    auto row = model_.merchant_vectors->Row(merchants[i].value);
+    queries.insert(queries.end(), row.begin(), row.end());
+    searched.push_back(i);
+  }
+  SearchResults hits;
+  if (!searched.empty()) {
+    PG_ASSIGN_OR_RETURN(hits, model_.merchant_index->Search(queries, c + 1));
+  }
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < merchants.size(); ++i) {
+    std::span<const Neighbor> h;
+    if (next < searched.size() && searched[next] == i) h = hits.Query(next++);
+    out[i] = PartnersFromHits(merchants[i], k, filters, h);
+  }
+  return out;
+}
+
+std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint32_t k,
+                                                         const PartnerFilters& filters,
+                                                         std::span<const Neighbor> hits) const {
+  const EcosystemGraph& g = *model_.graph;
+  const double lt_weight = filters.long_tail_boost.value_or(options_.partner_weights.long_tail_boost);
+  std::vector<MerchantId> candidates;
+  candidates.reserve(hits.size() + options_.partner_graph_candidates);
+  for (const Neighbor& hit : hits) candidates.push_back(MerchantId(hit.id));
   if (options_.partner_graph_candidates > 0) {
     auto shared = g.SharedCustomersOf(m);
     std::vector<SharedCustomers> top(shared.begin(), shared.end());
@@ -317,18 +402,16 @@ Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
                                                           : a.merchant < b.merchant;
                       });
     top.resize(keep);
-    for (const auto& s : top) candidates.emplace_back(s.merchant, Similarity(m, s.merchant));
+    for (const auto& s : top) candidates.push_back(s.merchant);
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  candidates.erase(std::unique(candidates.begin(), candidates.end(),
-                               [](const auto& a, const auto& b) { return a.first == b.first; }),
-                   candidates.end());
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  // 2. Filters, 3. score.
+  // 2. Filters, 3. score (the similarity recomputed from the embeddings, so that the
+  // score does not depend on how the ANN stage summed).
   std::vector<PartnerResult> results;
   results.reserve(candidates.size());
-  for (const auto& [cand, sim] : candidates) {
+  for (MerchantId cand : candidates) {
     if (Excluded(m, cand, filters)) continue;
     PartnerResult r;
     r.merchant = cand;
@@ -379,6 +462,7 @@ Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other)
 }
 
 void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
+                                      std::span<const Neighbor> hits,
                                       std::vector<CouponResult>* out) const {
   const EcosystemGraph& g = *model_.graph;
   const SkuInfo trigger = g.Sku(s);
@@ -406,6 +490,7 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
     return model_.sku_vectors ? static_cast<double>(model_.sku_vectors->Dot(s.value, cand.value))
                               : 0.0;
   };
+  const double log_max_buyers = std::log1p(static_cast<double>(max_sku_buyers_));
   auto make = [&](SkuId cand, std::uint32_t support, double lift) {
     CouponResult r;
     r.trigger = s;
@@ -415,9 +500,13 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
     const std::uint32_t k_min = PairKMin(x, g.Sku(cand).merchant);
     if (support >= k_min) r.support = support;
     r.reach = static_cast<std::uint32_t>(std::llround(reach));
+    const double popularity =
+        log_max_buyers > 0 ? std::log1p(static_cast<double>(g.SkuStatsOf(cand).buyers)) / log_max_buyers
+                           : 0.0;
     r.score = w.lift * LogScaled(lift, options_.coupon_lift_cap) +
               w.support * Clamp01(std::log1p(support) / std::log1p(options_.coupon_support_cap)) +
-              w.reach * reach_scaled + w.embedding_similarity * r.embedding_similarity;
+              w.reach * reach_scaled + w.embedding_similarity * r.embedding_similarity +
+              w.popularity * popularity;
     return r;
   };
 
@@ -426,21 +515,43 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
     seen.push_back(n.sku);
     if (keep(n.sku)) out->push_back(make(n.sku, n.support, n.lift));
   }
-  if (model_.sku_index && options_.coupon_candidates > 0) {
-    auto row = model_.sku_vectors->Row(s.value);
-    bool nonzero = std::any_of(row.begin(), row.end(), [](float v) { return v != 0.0f; });
-    if (nonzero) {
-      auto hits = model_.sku_index->Search(row, options_.coupon_candidates + 1);
-      if (hits.ok()) {
-        std::sort(seen.begin(), seen.end());
-        for (const Neighbor& hit : hits->Query(0)) {
-          SkuId cand(hit.id);
-          if (cand == s || std::binary_search(seen.begin(), seen.end(), cand)) continue;
-          if (keep(cand)) out->push_back(make(cand, 0, 0.0));
-        }
-      }
-    }
+  std::sort(seen.begin(), seen.end());
+  const std::size_t copurchase_end = seen.size();
+  auto add_unseen = [&](SkuId cand) {
+    if (cand == s || std::binary_search(seen.begin(), seen.begin() + copurchase_end, cand)) return;
+    if (keep(cand)) out->push_back(make(cand, 0, 0.0));
+  };
+  const std::size_t first_extra = out->size();
+  for (const Neighbor& hit : hits) add_unseen(SkuId(hit.id));
+  for (SkuId p : popular_skus_) add_unseen(p);
+  // A SKU both near in the embedding and popular was added twice: keep one.
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first_extra), out->end(),
+            [](const CouponResult& a, const CouponResult& b) { return a.sku < b.sku; });
+  out->erase(std::unique(out->begin() + static_cast<std::ptrdiff_t>(first_extra), out->end(),
+                         [](const CouponResult& a, const CouponResult& b) { return a.sku == b.sku; }),
+             out->end());
+}
+
+Result<std::vector<std::vector<Neighbor>>> Recommender::SkuNeighbors(
+    std::span<const SkuId> skus) const {
+  std::vector<std::vector<Neighbor>> out(skus.size());
+  if (!model_.sku_index || options_.coupon_candidates == 0) return out;
+  std::vector<std::size_t> searched;
+  std::vector<float> queries;
+  for (std::size_t i = 0; i < skus.size(); ++i) {
+    if (!HasSkuVector(skus[i])) continue;
+    auto row = model_.sku_vectors->Row(skus[i].value);
+    queries.insert(queries.end(), row.begin(), row.end());
+    searched.push_back(i);
   }
+  if (searched.empty()) return out;
+  PG_ASSIGN_OR_RETURN(SearchResults hits,
+                      model_.sku_index->Search(queries, options_.coupon_candidates + 1));
+  for (std::size_t q = 0; q < searched.size(); ++q) {
+    auto h = hits.Query(q);
+    out[searched[q]].assign(h.begin(), h.end());
+  }
+  return out;
 }
 
 namespace {
@@ -451,10 +562,7 @@ bool BetterCoupon(const CouponResult& a, const CouponResult& b) {
 }
 }  // namespace
 
-Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
-    SkuId s, std::uint32_t k, const CouponFilters& filters) const {
-  const EcosystemGraph& g = *model_.graph;
-  if (!g.Contains(s)) return Status::NotFound("SKU index " + std::to_string(s.value));
+Status Recommender::CheckCouponRequest(std::uint32_t k, const CouponFilters& filters) const {
   if (k < 1 || k > options_.max_k) {
     return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
                                    std::to_string(options_.max_k) + "]");
@@ -462,8 +570,17 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
   if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
     return Status::InvalidArgument("min_price is above max_price");
   }
+  return Status::Ok();
+}
+
+Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
+    SkuId s, std::uint32_t k, const CouponFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Contains(s)) return Status::NotFound("SKU index " + std::to_string(s.value));
+  PG_RETURN_IF_ERROR(CheckCouponRequest(k, filters));
+  PG_ASSIGN_OR_RETURN(auto neighbors, SkuNeighbors(std::span<const SkuId>(&s, 1)));
   std::vector<CouponResult> out;
-  CouponCandidatesFor(s, filters, &out);
+  CouponCandidatesFor(s, filters, neighbors[0], &out);
   const std::size_t top = std::min<std::size_t>(k, out.size());
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
                     BetterCoupon);
@@ -471,17 +588,8 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
   return out;
 }
 
-Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
-    MerchantId m, std::uint32_t k, const CouponFilters& filters) const {
+std::vector<SkuId> Recommender::TriggerSkus(MerchantId m) const {
   const EcosystemGraph& g = *model_.graph;
-  if (!g.Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
-  if (k < 1 || k > options_.max_k) {
-    return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
-                                   std::to_string(options_.max_k) + "]");
-  }
-  if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
-    return Status::InvalidArgument("min_price is above max_price");
-  }
   // The merchant's best sellers (buyers desc, id asc) are the triggers.
   std::vector<std::pair<std::uint32_t, SkuId>> sellers;
   for (SkuId s : g.SkusOf(m)) sellers.emplace_back(g.SkuStatsOf(s).buyers, s);
@@ -489,11 +597,15 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
   if (sellers.size() > options_.coupon_trigger_skus) sellers.resize(options_.coupon_trigger_skus);
-  std::vector<CouponResult> all;
+  std::vector<SkuId> out;
   for (const auto& [buyers, s] : sellers) {
-    if (buyers == 0) continue;
-    CouponCandidatesFor(s, filters, &all);
+    if (buyers > 0) out.push_back(s);
   }
+  return out;
+}
+
+std::vector<CouponResult> Recommender::BestCoupons(std::vector<CouponResult> all,
+                                                   std::uint32_t k) {
   // One pair per coupon SKU: its best trigger.
   std::sort(all.begin(), all.end(), [](const CouponResult& a, const CouponResult& b) {
     return a.sku != b.sku ? a.sku < b.sku : BetterCoupon(a, b);
@@ -506,6 +618,45 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
                     BetterCoupon);
   all.resize(top);
   return all;
+}
+
+Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
+    MerchantId m, std::uint32_t k, const CouponFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  if (!g.Contains(m)) return Status::NotFound("merchant index " + std::to_string(m.value));
+  PG_RETURN_IF_ERROR(CheckCouponRequest(k, filters));
+  const std::vector<SkuId> triggers = TriggerSkus(m);
+  PG_ASSIGN_OR_RETURN(auto neighbors, SkuNeighbors(triggers));
+  std::vector<CouponResult> all;
+  for (std::size_t i = 0; i < triggers.size(); ++i) {
+    CouponCandidatesFor(triggers[i], filters, neighbors[i], &all);
+  }
+  return BestCoupons(std::move(all), k);
+}
+
+Result<std::vector<std::vector<CouponResult>>> Recommender::RecommendCouponPairsBatch(
+    std::span<const MerchantId> merchants, std::uint32_t k, const CouponFilters& filters) const {
+  const EcosystemGraph& g = *model_.graph;
+  PG_RETURN_IF_ERROR(CheckCouponRequest(k, filters));
+  std::vector<SkuId> triggers;
+  std::vector<std::size_t> first(merchants.size() + 1, 0);
+  for (std::size_t i = 0; i < merchants.size(); ++i) {
+    if (!g.Contains(merchants[i])) {
+      return Status::NotFound("merchant index " + std::to_string(merchants[i].value));
+    }
+    for (SkuId s : TriggerSkus(merchants[i])) triggers.push_back(s);
+    first[i + 1] = triggers.size();
+  }
+  PG_ASSIGN_OR_RETURN(auto neighbors, SkuNeighbors(triggers));
+  std::vector<std::vector<CouponResult>> out(merchants.size());
+  for (std::size_t i = 0; i < merchants.size(); ++i) {
+    std::vector<CouponResult> all;
+    for (std::size_t t = first[i]; t < first[i + 1]; ++t) {
+      CouponCandidatesFor(triggers[t], filters, neighbors[t], &all);
+    }
+    out[i] = BestCoupons(std::move(all), k);
+  }
+  return out;
 }
 
 }  // namespace partnergraph

@@ -56,6 +56,8 @@ Status Validate(const RecommendOptions& o) {
                            1.0001, 1e9));
   PG_RETURN_IF_ERROR(Range("recommend.long_tail_share", o.long_tail_share, 0, 1));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_candidates", o.coupon_candidates, 0, 100000));
+  PG_RETURN_IF_ERROR(
+      Range("recommend.coupon_popular_candidates", o.coupon_popular_candidates, 0, 100000));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_trigger_skus", o.coupon_trigger_skus, 1, 10000));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_lift_cap", o.coupon_lift_cap, 1.0001, 1e9));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_support_cap", o.coupon_support_cap, 1, 1e12));
@@ -73,7 +75,8 @@ Status Validate(const RecommendOptions& o) {
   for (auto [name, v] : {std::pair{"lift", c.lift},
                          {"support", c.support},
                          {"reach", c.reach},
-                         {"embedding_similarity", c.embedding_similarity}}) {
+                         {"embedding_similarity", c.embedding_similarity},
+                         {"popularity", c.popularity}}) {
     PG_RETURN_IF_ERROR(Range(std::string("recommend.coupon_weights.") + name, v, 0, 100));
   }
   return Status::Ok();
@@ -91,13 +94,16 @@ Result<RecommendOptions> ParseRecommendOptions(std::string_view json_text,
   PG_RETURN_IF_ERROR(CheckKeys(
       r, p,
       {"partner_candidates", "partner_graph_candidates", "partner_weights",
-       "complementarity_lift_cap", "long_tail_share", "coupon_candidates", "coupon_trigger_skus",
+       "complementarity_lift_cap", "long_tail_share", "coupon_candidates",
+       "coupon_popular_candidates", "coupon_trigger_skus",
        "coupon_weights", "coupon_lift_cap", "coupon_support_cap", "max_k", "max_candidates"}));
   PG_RETURN_IF_ERROR(ReadField(r, "partner_candidates", p, &o.partner_candidates));
   PG_RETURN_IF_ERROR(ReadField(r, "partner_graph_candidates", p, &o.partner_graph_candidates));
   PG_RETURN_IF_ERROR(ReadField(r, "complementarity_lift_cap", p, &o.complementarity_lift_cap));
   PG_RETURN_IF_ERROR(ReadField(r, "long_tail_share", p, &o.long_tail_share));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_candidates", p, &o.coupon_candidates));
+  PG_RETURN_IF_ERROR(
+      ReadField(r, "coupon_popular_candidates", p, &o.coupon_popular_candidates));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_trigger_skus", p, &o.coupon_trigger_skus));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_lift_cap", p, &o.coupon_lift_cap));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_support_cap", p, &o.coupon_support_cap));
@@ -121,12 +127,13 @@ Result<RecommendOptions> ParseRecommendOptions(std::string_view json_text,
     const Json& w = r["coupon_weights"];
     const std::string wp = p + "coupon_weights.";
     PG_RETURN_IF_ERROR(
-        CheckKeys(w, wp, {"lift", "support", "reach", "embedding_similarity"}));
+        CheckKeys(w, wp, {"lift", "support", "reach", "embedding_similarity", "popularity"}));
     auto& cw = o.coupon_weights;
     PG_RETURN_IF_ERROR(ReadField(w, "lift", wp, &cw.lift));
     PG_RETURN_IF_ERROR(ReadField(w, "support", wp, &cw.support));
     PG_RETURN_IF_ERROR(ReadField(w, "reach", wp, &cw.reach));
     PG_RETURN_IF_ERROR(ReadField(w, "embedding_similarity", wp, &cw.embedding_similarity));
+    PG_RETURN_IF_ERROR(ReadField(w, "popularity", wp, &cw.popularity));
   }
   Status valid = Validate(o);
   if (!valid.ok()) return valid.WithContext(src);
@@ -145,11 +152,13 @@ std::string ToJson(const RecommendOptions& o) {
   j["complementarity_lift_cap"] = o.complementarity_lift_cap;
   j["long_tail_share"] = o.long_tail_share;
   j["coupon_candidates"] = o.coupon_candidates;
+  j["coupon_popular_candidates"] = o.coupon_popular_candidates;
   j["coupon_trigger_skus"] = o.coupon_trigger_skus;
   j["coupon_weights"] = {{"lift", o.coupon_weights.lift},
                          {"support", o.coupon_weights.support},
                          {"reach", o.coupon_weights.reach},
-                         {"embedding_similarity", o.coupon_weights.embedding_similarity}};
+                         {"embedding_similarity", o.coupon_weights.embedding_similarity},
+                         {"popularity", o.coupon_weights.popularity}};
   j["coupon_lift_cap"] = o.coupon_lift_cap;
   j["coupon_support_cap"] = o.coupon_support_cap;
   j["max_k"] = o.max_k;

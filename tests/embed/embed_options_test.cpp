@@ -52,3 +52,27 @@ TEST_CASE("Embed options: errors name the file and the key", "[embed]") {
         "m.json: embed.sku_item2vec: sequences.max_length: 3 is below min_length 5");
   CHECK(LoadEmbedOptions("/nonexistent/default.json").status().IsIOError());
 }
+
+TEST_CASE("Embed options: the training budgets are read and range-checked", "[embed]") {
+  auto options = ParseEmbedOptions(
+      R"({"embed": {"merchant_walk": {"walks": {"max_total_tokens": 1000},
+                                      "sgns": {"max_token_passes": 5000}}}})",
+      "b.json");
+  REQUIRE(options.ok());
+  CHECK(options->merchant_walk.walks.max_total_tokens == 1000);
+  CHECK(options->merchant_walk.sgns.max_token_passes == 5000);
+  CHECK(options->sku_item2vec.sgns.max_token_passes == 0);  // default: no budget
+  CHECK(ParseEmbedOptions(R"({"embed": {"merchant_walk": {"walks": {"max_total_tokens": -1}}}})",
+                          "b.json")
+            .status()
+            .message()
+            .find("b.json: embed.merchant_walk.walks.max_total_tokens: expected a non-negative "
+                  "integer") == 0);
+  CHECK(ParseEmbedOptions(
+            R"({"embed": {"sku_item2vec": {"sgns": {"max_token_passes": 2000000000000}}}})",
+            "b.json")
+            .status()
+            .message()
+            .find("b.json: embed.sku_item2vec.sgns.max_token_passes: 2000000000000 is out of "
+                  "range") == 0);
+}

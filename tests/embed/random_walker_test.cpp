@@ -215,3 +215,29 @@ TEST_CASE("RandomWalker refuses a malformed adjacency", "[embed]") {
   REQUIRE(empty.ok());
   CHECK(empty->Walk().value().empty());
 }
+
+TEST_CASE("BudgetWalks lowers walks per node, then walk length, within the budget",
+          "[embed]") {
+  WalkOptions o;
+  o.walks_per_node = 10;
+  o.walk_length = 40;
+  o.max_total_tokens = 0;  // no budget: unchanged
+  CHECK(BudgetWalks(o, 1000000).walks_per_node == 10);
+  o.max_total_tokens = 8000000;
+  // 2,000 starts x 10 x 40 = 800,000 tokens fit.
+  CHECK(BudgetWalks(o, 2000).walks_per_node == 10);
+  CHECK(BudgetWalks(o, 2000).walk_length == 40);
+  // 100,000 starts: 2 walks of 40.
+  CHECK(BudgetWalks(o, 100000).walks_per_node == 2);
+  CHECK(BudgetWalks(o, 100000).walk_length == 40);
+  // 1,000,000 starts: 1 walk of 8.
+  CHECK(BudgetWalks(o, 1000000).walks_per_node == 1);
+  CHECK(BudgetWalks(o, 1000000).walk_length == 8);
+  // Never below 8 nodes (nor above the configured length), even when over budget.
+  CHECK(BudgetWalks(o, 10000000).walk_length == 8);
+  o.walk_length = 5;
+  CHECK(BudgetWalks(o, 10000000).walk_length == 5);
+  // Zero walks stay zero.
+  o.walks_per_node = 0;
+  CHECK(BudgetWalks(o, 10000000).walks_per_node == 0);
+}

@@ -181,3 +181,51 @@ TEST_CASE("RandomizedSvd refuses options out of range", "[embed]") {
   options.singular_value_power = 2;
   CHECK(TrainSvdEmbeddings(SparseMatrix(), {}, options).status().IsInvalidArgument());
 }
+
+// Tall and wide matrices (>= 65,536 rows or columns) take the Cholesky-QR path of the
+// randomized SVD (randomized_svd.cpp). A = sum_c s_c u_c v_c^T with s = 8, 7, ..., 1 and
+// orthonormal Hadamard columns u (2^17 rows) and v (8 columns): full column rank, so the
+// 8 computed singular values must be exactly these.
+TEST_CASE("Randomized SVD of tall and wide matrices (Cholesky QR path) finds the spectrum",
+          "[embed]") {
+  const std::uint32_t n = 1u << 17, m = 8;
+  std::vector<SparseMatrix::Triplet> tall, wide;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t j = 0; j < m; ++j) {
+      double v = 0;
+      for (std::uint32_t c = 0; c < m; ++c) {
+        v += (8.0 - c) * (Hadamard(i, c) / std::sqrt(double(n))) *
+             (Hadamard(j, c) / std::sqrt(double(m)));
+      }
+      tall.push_back({i, j, static_cast<float>(v)});
+      wide.push_back({j, i, static_cast<float>(v)});
+    }
+  }
+  SvdOptions options;
+  options.dim = 8;
+  options.oversampling = 0;
+  options.power_iterations = 2;
+  for (bool transposed : {false, true}) {
+    auto a = transposed ? SparseMatrix::FromTriplets(m, n, wide)
+                        : SparseMatrix::FromTriplets(n, m, tall);
+    REQUIRE(a.ok());
+    auto svd = RandomizedSvd(*a, options);
+    REQUIRE(svd.ok());
+    REQUIRE(svd->rank == 8);
+    for (std::uint32_t c = 0; c < 8; ++c) {
+      INFO("transposed " << transposed << ", singular value " << c);
+      CHECK(svd->singular_values[c] == Approx(8.0 - c).epsilon(1e-3));  // float data
+    }
+    // Left vectors orthonormal.
+    const std::uint32_t rows = svd->rows;
+    for (std::uint32_t a1 = 0; a1 < 8; ++a1) {
+      for (std::uint32_t a2 = a1; a2 < 8; ++a2) {
+        double dot = 0;
+        for (std::uint32_t r = 0; r < rows; ++r) {
+          dot += double(svd->left[r * 8 + a1]) * svd->left[r * 8 + a2];
+        }
+        CHECK(dot == Approx(a1 == a2 ? 1.0 : 0.0).margin(1e-4));
+      }
+    }
+  }
+}

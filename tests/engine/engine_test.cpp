@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <unistd.h>
 
 #include "partnergraph/engine/engine.hpp"
 #include "partnergraph/engine/model_builder.hpp"
@@ -19,8 +20,10 @@ using namespace partnergraph;
 namespace {
 
 // Builds a model folder from datasets/tiny (once per name) and returns its path.
+// The folder name carries the process id: ctest runs each case as its own process, and
+// two cases running at once (ctest -j) must not remove each other's model.
 std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph_options = {}) {
-  auto dir = testing::FreshTempDir(name);
+  auto dir = testing::FreshTempDir(name + "_" + std::to_string(::getpid()));
   LoadReport report;
   auto dataset = LoadDataset(testing::TinyDataset(), LoadOptions{}, &report);
   REQUIRE(dataset.ok());

@@ -71,6 +71,11 @@ struct WalkOptions {
   std::uint64_t seed = 42;
   // oneTBB threads; 0 = all cores. The walks do not depend on it.
   std::uint32_t threads = 0;
+  // Budget of walk tokens (start nodes x walks_per_node x walk_length), so that training
+  // cost stays bounded on large graphs; 0 = no budget. Over budget, walks_per_node is
+  // lowered (to at least 1), then walk_length (to at least 8): see BudgetWalks in
+  // random_walker.hpp. Range [0, 1e12].
+  std::uint64_t max_total_tokens = 0;
 };
 
 // Skip-gram with negative sampling (skip_gram.hpp), Mikolov et al. 2013.
@@ -110,6 +115,11 @@ struct SgnsOptions {
   std::uint64_t seed = 42;
   // oneTBB threads; 0 = all cores.
   std::uint32_t threads = 0;
+  // Budget of token passes (corpus tokens x epochs) so that training cost stays bounded
+  // on large corpora; 0 = no budget. Over budget, the epochs are lowered to
+  // max(1, budget / corpus tokens) (the embedding's config_json records
+  // "effective_epochs"). Range [0, 1e12].
+  std::uint64_t max_token_passes = 0;
 };
 
 // Item2vec-style training sequences from purchases (purchase_sequences.hpp).

@@ -44,6 +44,15 @@ struct CsrAdjacency {
   }
 };
 
+// `options` fitted to its token budget for `start_nodes` start nodes: unchanged when
+// max_total_tokens is 0 or start_nodes x walks_per_node x walk_length fits; otherwise
+// walks_per_node = max(1, budget / (start_nodes x walk_length)), and when one walk per
+// node still does not fit, walk_length = max(8, budget / start_nodes) (never above the
+// configured length). Why this order: every start node keeps at least one walk (so every
+// merchant gets a vector), and on these graphs a walk visits other merchants, so fewer
+// walks per node lose less than shorter walks, which shrink every context window.
+WalkOptions BudgetWalks(const WalkOptions& options, std::uint64_t start_nodes);
+
 class RandomWalker {
  public:
   // Checks `adjacency` (the layout above, every target < num_nodes(), weights) and

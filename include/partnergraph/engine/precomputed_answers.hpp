@@ -2,7 +2,10 @@
 // pairs with default filters, top k), computed at build time so that the
 // common requests are a lookup. They equal the live recommender's answers for
 // the same model (tested), because the live ranking is a strict total order
-// (score desc, id asc) and the stored list is its prefix.
+// (score desc, id asc) and the stored list is its prefix; the one caveat is the
+// batched ANN stage (Recommender::RecommendPartnersBatch): a candidate tied to
+// float rounding with the C-th ANN hit may enter one candidate set and not the
+// other.
 //
 // File precomputed.bin (little-endian): magic "PGPRECMP", u32 version, u64
 // graph fingerprint, u32 merchant count, u32 k, then per merchant its partner
@@ -26,9 +29,12 @@ namespace partnergraph {
 class PrecomputedAnswers {
  public:
   static constexpr std::uint32_t kFormatVersion = 1;
+  // Merchants whose ANN searches are batched into one FAISS call.
+  static constexpr std::uint32_t kBatchMerchants = 256;
 
-  // Runs RecommendPartners and merchant-level RecommendCouponPairs with default
-  // filters for every merchant, in parallel (oneTBB; FAISS single-threaded per task).
+  // Runs RecommendPartnersBatch and RecommendCouponPairsBatch with default filters for
+  // every merchant, in blocks of kBatchMerchants (one batched FAISS search per block and
+  // kind), blocks in parallel (oneTBB; FAISS single-threaded per task).
   static Result<PrecomputedAnswers> Compute(const Recommender& recommender, std::uint32_t k);
 
   // Writes to `path` (temp + rename). IOError naming the file.

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -154,9 +155,24 @@ class Recommender {
   // Top k coupon SKUs for trigger SKU s.
   Result<std::vector<CouponResult>> RecommendCouponPairs(SkuId s, std::uint32_t k,
                                                          const CouponFilters& filters) const;
-  // Top k over the merchant's best-selling trigger SKUs.
+  // Top k over the merchant's best-selling trigger SKUs. The triggers' embedding
+  // searches run as one batched FAISS search.
   Result<std::vector<CouponResult>> RecommendCouponPairs(MerchantId m, std::uint32_t k,
                                                          const CouponFilters& filters) const;
+
+  // Batched forms for bulk work (precomputed answers): entry i is the answer for
+  // merchants[i], computed like the single-merchant call except that the ANN stage of all
+  // the merchants (their partner queries; their trigger SKUs' queries) runs as one FAISS
+  // search with many queries (BLAS for a Flat index), on the calling thread's OpenMP
+  // setting. The answers equal the single calls' up to float rounding of the ANN scores at
+  // the C-th candidate (a batched Flat search sums in another order); the final scores are
+  // recomputed from the embeddings either way. Errors: the first error of any merchant.
+  Result<std::vector<std::vector<PartnerResult>>> RecommendPartnersBatch(
+      std::span<const MerchantId> merchants, std::uint32_t k,
+      const PartnerFilters& filters) const;
+  Result<std::vector<std::vector<CouponResult>>> RecommendCouponPairsBatch(
+      std::span<const MerchantId> merchants, std::uint32_t k,
+      const CouponFilters& filters) const;
 
   const MerchantProfile& Profile(MerchantId m) const { return profiles_[m.value]; }
   const RecommendModel& model() const { return model_; }
@@ -175,13 +191,34 @@ class Recommender {
   void ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilters& filters,
                         std::vector<std::string>* reasons) const;
   bool Excluded(MerchantId m, MerchantId c, const PartnerFilters& filters) const;
+  Status CheckPartnerRequest(MerchantId m, std::uint32_t k, const PartnerFilters& filters) const;
+  Status CheckCouponRequest(std::uint32_t k, const CouponFilters& filters) const;
+  // Steps 1-3 of a partner query given the ANN hits of m's vector (empty: no ANN stage).
+  std::vector<PartnerResult> PartnersFromHits(MerchantId m, std::uint32_t k,
+                                              const PartnerFilters& filters,
+                                              std::span<const Neighbor> hits) const;
+  // Whether m has a non-zero embedding row to search with.
+  bool HasMerchantVector(MerchantId m) const;
+  bool HasSkuVector(SkuId s) const;
+  // The merchant's trigger SKUs (best sellers with buyers, best first).
+  std::vector<SkuId> TriggerSkus(MerchantId m) const;
+  // Candidates of trigger s: co-purchase neighbours, the given embedding hits, the
+  // popular SKUs; filtered and scored, appended to `out`.
   void CouponCandidatesFor(SkuId s, const CouponFilters& filters,
-                           std::vector<CouponResult>* out) const;
+                           std::span<const Neighbor> hits, std::vector<CouponResult>* out) const;
+  // The embedding hits of each SKU (one batched search; an empty list for SKUs without a
+  // vector or without an index).
+  Result<std::vector<std::vector<Neighbor>>> SkuNeighbors(std::span<const SkuId> skus) const;
+  // Top k of a merchant's trigger candidates (one pair per coupon SKU, its best trigger).
+  static std::vector<CouponResult> BestCoupons(std::vector<CouponResult> all, std::uint32_t k);
 
   RecommendModel model_;
   RecommendOptions options_;
   std::vector<MerchantProfile> profiles_;
   std::uint32_t max_customers_ = 0;
+  // The coupon_popular_candidates most-bought SKUs (buyers desc, id asc).
+  std::vector<SkuId> popular_skus_;
+  std::uint32_t max_sku_buyers_ = 0;
 };
 
 }  // namespace partnergraph

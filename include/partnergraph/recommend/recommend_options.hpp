@@ -36,6 +36,9 @@ struct CouponScoreWeights {
   double reach = 0.25;
   // Weight of the SKU embedding similarity (-1..1).
   double embedding_similarity = 0.5;
+  // Weight of the coupon SKU's popularity: log(1 + buyers) / log(1 + most buyers of any
+  // SKU) (0..1). Test-period co-purchases are dominated by popular SKUs (models/README.md).
+  double popularity = 0.0;
 };
 
 struct RecommendOptions {
@@ -50,8 +53,13 @@ struct RecommendOptions {
   double complementarity_lift_cap = 10.0;
   // The long tail: this share of merchants with the fewest customers (0.8: all but the top 20 %).
   double long_tail_share = 0.8;
-  // SKU-embedding neighbours fetched per trigger SKU (0 disables that source).
-  std::uint32_t coupon_candidates = 100;
+  // SKU-embedding neighbours fetched per trigger SKU (0 disables that source). 20 scored
+  // as well as 100 on the held-out seed and makes each search cheaper.
+  std::uint32_t coupon_candidates = 20;
+  // The most-bought SKUs (by training buyers) added as candidates of every trigger, so that
+  // a trigger with few co-purchase edges still reaches the SKUs most customers buy
+  // (0 disables this source).
+  std::uint32_t coupon_popular_candidates = 100;
   // Trigger SKUs of a merchant considered for a merchant-level coupon query (its best
   // sellers by buyers).
   std::uint32_t coupon_trigger_skus = 20;

@@ -1,0 +1,346 @@
+// recommend_bench: in-process latency of the recommenders on a built model, and recall of
+// their ANN stage against exact search (issue 3; results in bench/RESULTS.md).
+//
+//   recommend_bench --model DIR [--queries 10000] [--recall-queries 1000] [--k 10]
+//                   [--seed 1]
+//
+// DIR is a model folder written by `partnergraph build` (graph.pgg, config.json,
+// embeddings, merchants.faiss, skus.faiss). Precomputed answers are NOT used: every query
+// runs the recommender live.
+//
+// Latency: `--queries` queries per variant, each timed alone on the calling thread with
+// FAISS's OpenMP at one thread (one query on one core, as a server worker runs it);
+// p50, p99 and mean in microseconds. Query merchants and SKUs are drawn uniformly (seeded)
+// among merchants with an embedding vector and SKUs with buyers. Variants:
+//   partners            RecommendPartners(m, k) with default filters;
+//   partners+filter     the same with live filters: candidates in m's region only and
+//                       m's category excluded (the filter runs inside the ANN search);
+//   coupons/sku         RecommendCouponPairs(sku, k), default filters;
+//   coupons/sku+filter  the same with a price band [0.5, 2] x the trigger's price;
+//   coupons/merchant    RecommendCouponPairs(m, k) (its best sellers as triggers);
+//   coupons/merchant+filter  the same with a price band [0.5, 2] x m's median SKU price.
+// Baseline in the same run: the bare ANN search of the same query (one FAISS search of
+// C + 1 neighbours for partners, coupon_candidates + 1 for a SKU); the ratio column is the
+// variant's mean over that baseline's mean (what the graph filters, rerank and evidence
+// cost on top of the index).
+//
+// Recall: `--recall-queries` stored vectors (evenly spaced) of each index searched with
+// the model's index and with an exact Flat index over the same vectors (inner product on
+// normalised vectors, as the model): recall@10, and recall@C of the candidate stage
+// (C = partner_candidates + 1 or coupon_candidates + 1, the size the recommender fetches).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "partnergraph/embed/embeddings.hpp"
+#include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/graph/graph_io.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
+
+using namespace partnergraph;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  std::string model;
+  std::size_t queries = 10000;
+  std::size_t recall_queries = 1000;
+  std::uint32_t k = 10;
+  std::uint64_t seed = 1;
+};
+
+[[noreturn]] void Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "recommend_bench: %s\nusage: recommend_bench --model DIR [--queries N] "
+               "[--recall-queries N] [--k N] [--seed N]\n",
+               why.c_str());
+  std::exit(2);
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string key = argv[i];
+    if (i + 1 >= argc) Usage(key + ": missing value");
+    const std::string value = argv[i + 1];
+    try {
+      if (key == "--model") a.model = value;
+      else if (key == "--queries") a.queries = std::stoull(value);
+      else if (key == "--recall-queries") a.recall_queries = std::stoull(value);
+      else if (key == "--k") a.k = static_cast<std::uint32_t>(std::stoul(value));
+      else if (key == "--seed") a.seed = std::stoull(value);
+      else Usage("unknown option " + key);
+    } catch (const std::exception&) {
+      Usage(key + ": \"" + value + "\" is not a number");
+    }
+  }
+  if (a.model.empty()) Usage("--model is required");
+  if (a.queries == 0) Usage("--queries must be positive");
+  return a;
+}
+
+template <typename T>
+T OrDie(Result<T> r, const std::string& what) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "recommend_bench: %s: %s\n", what.c_str(), r.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(r).value();
+}
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+struct Latency {
+  double p50_us = 0;
+  double p99_us = 0;
+  double mean_us = 0;
+  double mean_results = 0;
+};
+
+// Runs query(i) for i in [0, n), each timed alone; query returns the number of results
+// (or -1 on error, which aborts the run).
+Latency Time(std::size_t n, const std::function<long(std::size_t)>& query) {
+  std::vector<double> us(n);
+  double results = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto start = Clock::now();
+    const long got = query(i);
+    us[i] = Seconds(start) * 1e6;
+    if (got < 0) std::exit(1);
+    results += static_cast<double>(got);
+  }
+  Latency l;
+  for (double u : us) l.mean_us += u / static_cast<double>(n);
+  l.mean_results = results / static_cast<double>(n);
+  std::sort(us.begin(), us.end());
+  l.p50_us = us[n / 2];
+  l.p99_us = us[std::min(n - 1, n * 99 / 100)];
+  return l;
+}
+
+bool NonZero(std::span<const float> row) {
+  return std::any_of(row.begin(), row.end(), [](float x) { return x != 0.0f; });
+}
+
+struct Recall {
+  double at10 = 0;
+  double at_c = 0;
+  std::uint32_t c = 0;
+  std::size_t queries = 0;
+};
+
+// Recall of `index` against an exact Flat index over the same (non-zero) rows of `e`.
+Recall MeasureRecall(const Embeddings& e, const VectorIndex& index, std::uint32_t c,
+                     std::size_t max_queries) {
+  std::vector<std::uint32_t> ids;
+  std::vector<float> values;
+  for (std::uint32_t r = 0; r < e.rows(); ++r) {
+    auto row = e.Row(r);
+    if (!NonZero(row)) continue;
+    ids.push_back(r);
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  VectorIndexOptions flat;
+  flat.factory = "Flat";
+  VectorIndex exact = OrDie(VectorIndex::Build(values, e.dim(), ids, flat), "exact index");
+  const std::size_t nq = std::min(max_queries, ids.size());
+  std::vector<float> queries;
+  for (std::size_t q = 0; q < nq; ++q) {
+    const std::size_t pick = q * ids.size() / nq;
+    auto row = e.Row(ids[pick]);
+    queries.insert(queries.end(), row.begin(), row.end());
+  }
+  Recall out;
+  out.c = std::min<std::uint32_t>(c, static_cast<std::uint32_t>(ids.size()));
+  out.queries = nq;
+  for (std::uint32_t k : {std::min<std::uint32_t>(10, out.c), out.c}) {
+    // Batched, all cores: only the hits matter here.
+    SearchOptions all_threads;
+    all_threads.omp_threads = FaissMaxThreads();
+    SearchResults truth = OrDie(exact.Search(queries, k, all_threads), "exact search");
+    SearchResults got = OrDie(index.Search(queries, k, all_threads), "index search");
+    std::size_t found = 0, total = 0;
+    for (std::size_t q = 0; q < nq; ++q) {
+      std::vector<std::uint32_t> t;
+      for (const Neighbor& n : truth.Query(q)) t.push_back(n.id);
+      std::sort(t.begin(), t.end());
+      total += t.size();
+      for (const Neighbor& n : got.Query(q)) found += std::binary_search(t.begin(), t.end(), n.id);
+    }
+    const double r = total == 0 ? 1.0 : static_cast<double>(found) / static_cast<double>(total);
+    (k == out.c ? out.at_c : out.at10) = r;
+    if (k == out.c && out.c <= 10) out.at10 = r;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = Parse(argc, argv);
+  const std::filesystem::path dir(args.model);
+
+  const auto load_start = Clock::now();
+  auto graph = OrDie(LoadGraph(dir / "graph.pgg"), "graph");
+  ModelConfig config = OrDie(LoadModelConfig(dir / "config.json"), "config");
+  const std::uint64_t fingerprint = graph->Fingerprint();
+  RecommendModel model;
+  model.graph = graph;
+  model.merchant_vectors = std::make_shared<const Embeddings>(OrDie(
+      Embeddings::Load(dir / (config.model.partner_embedding == "walk" ? "merchants_walk.emb"
+                                                                       : "merchants_svd.emb")),
+      "merchant embeddings"));
+  model.merchant_index = std::make_shared<const VectorIndex>(
+      OrDie(VectorIndex::Load(dir / "merchants.faiss", fingerprint), "merchant index"));
+  if (std::filesystem::exists(dir / "skus.faiss")) {
+    model.sku_vectors = std::make_shared<const Embeddings>(
+        OrDie(Embeddings::Load(dir / "skus_item2vec.emb"), "SKU embeddings"));
+    model.sku_index = std::make_shared<const VectorIndex>(
+        OrDie(VectorIndex::Load(dir / "skus.faiss", fingerprint), "SKU index"));
+  }
+  auto rec = OrDie(Recommender::Create(model, config.recommend), "recommender");
+  const double load_seconds = Seconds(load_start);
+  const EcosystemGraph& g = *graph;
+  const RecommendOptions& o = rec->options();
+
+  std::printf("recommend_bench: model %s: %u merchants, %u SKUs, %u customers; merchant index "
+              "%s (%u vectors), SKU index %s (%u vectors); loaded in %.1f s\n",
+              args.model.c_str(), g.merchant_count(), g.sku_count(), g.customer_count(),
+              model.merchant_index->factory().c_str(), model.merchant_index->size(),
+              model.sku_index ? model.sku_index->factory().c_str() : "-",
+              model.sku_index ? model.sku_index->size() : 0u, load_seconds);
+  std::printf("%zu queries per variant, k = %u, one thread, FAISS OpenMP threads = 1; "
+              "C = %u partner candidates, %u graph candidates, %u coupon candidates, %u "
+              "popular, %u triggers\n\n",
+              args.queries, args.k, o.partner_candidates, o.partner_graph_candidates,
+              o.coupon_candidates, o.coupon_popular_candidates, o.coupon_trigger_skus);
+
+  // Query sets (seeded, uniform).
+  std::mt19937_64 rng(args.seed);
+  std::vector<MerchantId> merchants_with_vector;
+  for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
+    if (NonZero(model.merchant_vectors->Row(m))) merchants_with_vector.push_back(MerchantId(m));
+  }
+  std::vector<SkuId> skus_with_buyers;
+  for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+    if (g.SkuStatsOf(SkuId(s)).buyers > 0) skus_with_buyers.push_back(SkuId(s));
+  }
+  if (merchants_with_vector.empty() || skus_with_buyers.empty()) {
+    std::fprintf(stderr, "recommend_bench: the model has no merchant vector or no bought SKU\n");
+    return 1;
+  }
+  std::vector<MerchantId> qm(args.queries);
+  std::vector<SkuId> qs(args.queries);
+  for (auto& m : qm) m = merchants_with_vector[rng() % merchants_with_vector.size()];
+  for (auto& s : qs) s = skus_with_buyers[rng() % skus_with_buyers.size()];
+
+  ScopedFaissThreads one_thread(1);
+  const std::uint32_t c = o.partner_candidates;
+
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "recommend_bench: query failed: %s\n", s.ToString().c_str());
+    return -1L;
+  };
+  const Latency partner_ann = Time(args.queries, [&](std::size_t i) {
+    auto r = model.merchant_index->Search(model.merchant_vectors->Row(qm[i].value), c + 1);
+    return r.ok() ? static_cast<long>(r->Query(0).size()) : fail(r.status());
+  });
+  const Latency partners = Time(args.queries, [&](std::size_t i) {
+    auto r = rec->RecommendPartners(qm[i], args.k, PartnerFilters{});
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+  const Latency partners_filtered = Time(args.queries, [&](std::size_t i) {
+    PartnerFilters f;
+    const MerchantInfo info = g.Merchant(qm[i]);
+    f.regions = {info.region};
+    f.exclude_categories = {info.category};
+    auto r = rec->RecommendPartners(qm[i], args.k, f);
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+
+  Latency sku_ann, coupons_sku, coupons_sku_filtered, coupons_m, coupons_m_filtered;
+  if (model.sku_index) {
+    sku_ann = Time(args.queries, [&](std::size_t i) {
+      auto row = model.sku_vectors->Row(qs[i].value);
+      if (!NonZero(row)) return 0L;
+      auto r = model.sku_index->Search(row, o.coupon_candidates + 1);
+      return r.ok() ? static_cast<long>(r->Query(0).size()) : fail(r.status());
+    });
+  }
+  coupons_sku = Time(args.queries, [&](std::size_t i) {
+    auto r = rec->RecommendCouponPairs(qs[i], args.k, CouponFilters{});
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+  coupons_sku_filtered = Time(args.queries, [&](std::size_t i) {
+    CouponFilters f;
+    const double price = g.Sku(qs[i]).price;
+    f.min_price = 0.5 * price;
+    f.max_price = 2.0 * price;
+    auto r = rec->RecommendCouponPairs(qs[i], args.k, f);
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+  coupons_m = Time(args.queries, [&](std::size_t i) {
+    auto r = rec->RecommendCouponPairs(qm[i], args.k, CouponFilters{});
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+  coupons_m_filtered = Time(args.queries, [&](std::size_t i) {
+    std::vector<double> prices;
+    for (SkuId s : g.SkusOf(qm[i])) prices.push_back(g.Sku(s).price);
+    CouponFilters f;
+    if (!prices.empty()) {
+      std::nth_element(prices.begin(), prices.begin() + prices.size() / 2, prices.end());
+      f.min_price = 0.5 * prices[prices.size() / 2];
+      f.max_price = 2.0 * prices[prices.size() / 2];
+    }
+    auto r = rec->RecommendCouponPairs(qm[i], args.k, f);
+    return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
+  });
+
+  std::printf("| query | p50 (us) | p99 (us) | mean (us) | mean results | mean / bare ANN search |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  auto row = [&](const char* name, const Latency& l, const Latency* base) {
+    char ratio[32] = "-";
+    if (base && base->mean_us > 0) std::snprintf(ratio, sizeof(ratio), "%.2fx", l.mean_us / base->mean_us);
+    std::printf("| %s | %.0f | %.0f | %.0f | %.1f | %s |\n", name, l.p50_us, l.p99_us, l.mean_us,
+                l.mean_results, ratio);
+  };
+  row("bare ANN search, merchant (baseline)", partner_ann, nullptr);
+  row("partners", partners, &partner_ann);
+  row("partners + region/category filter", partners_filtered, &partner_ann);
+  if (model.sku_index) row("bare ANN search, SKU (baseline)", sku_ann, nullptr);
+  row("coupons/sku", coupons_sku, model.sku_index ? &sku_ann : nullptr);
+  row("coupons/sku + price band", coupons_sku_filtered, model.sku_index ? &sku_ann : nullptr);
+  row("coupons/merchant", coupons_m, model.sku_index ? &sku_ann : nullptr);
+  row("coupons/merchant + price band", coupons_m_filtered, model.sku_index ? &sku_ann : nullptr);
+
+  if (args.recall_queries > 0) {
+    std::printf("\n| ANN stage | index | vectors | queries | recall@10 | candidates C | recall@C |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+    const auto t0 = Clock::now();
+    Recall rm = MeasureRecall(*model.merchant_vectors, *model.merchant_index, c + 1,
+                              args.recall_queries);
+    std::printf("| merchants | %s | %u | %zu | %.4f | %u | %.4f |\n",
+                model.merchant_index->factory().c_str(), model.merchant_index->size(), rm.queries,
+                rm.at10, rm.c, rm.at_c);
+    if (model.sku_index) {
+      Recall rs = MeasureRecall(*model.sku_vectors, *model.sku_index, o.coupon_candidates + 1,
+                                args.recall_queries);
+      std::printf("| SKUs | %s | %u | %zu | %.4f | %u | %.4f |\n",
+                  model.sku_index->factory().c_str(), model.sku_index->size(), rs.queries,
+                  rs.at10, rs.c, rs.at_c);
+    }
+    std::printf("(recall measured in %.1f s)\n", Seconds(t0));
+  }
+  return 0;
+}
