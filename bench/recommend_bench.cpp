@@ -1,9 +1,11 @@
 // recommend_bench: in-process latency of the recommenders on a built model, and recall of
 // their ANN stage against exact search (issue 3; results in bench/RESULTS.md).
 //
-//   recommend_bench --model DIR [--queries 10000] [--recall-queries 1000] [--k 10]
-//                   [--seed 1]
+//   recommend_bench --model DIR [--config FILE] [--queries 10000] [--recall-queries 1000]
+//                   [--k 10] [--seed 1]
 //
+// --config: take the "recommend" options from FILE instead of the model's config.json (the
+// query-time knobs; the embeddings and indexes stay the model's).
 // DIR is a model folder written by `partnergraph build` (graph.pgg, config.json,
 // embeddings, merchants.faiss, skus.faiss). Precomputed answers are NOT used: every query
 // runs the recommender live.
@@ -52,6 +54,7 @@ namespace {
 
 struct Args {
   std::string model;
+  std::string config;
   std::size_t queries = 10000;
   std::size_t recall_queries = 1000;
   std::uint32_t k = 10;
@@ -60,7 +63,7 @@ struct Args {
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr,
-               "recommend_bench: %s\nusage: recommend_bench --model DIR [--queries N] "
+               "recommend_bench: %s\nusage: recommend_bench --model DIR [--config FILE] [--queries N] "
                "[--recall-queries N] [--k N] [--seed N]\n",
                why.c_str());
   std::exit(2);
@@ -74,6 +77,7 @@ Args Parse(int argc, char** argv) {
     const std::string value = argv[i + 1];
     try {
       if (key == "--model") a.model = value;
+      else if (key == "--config") a.config = value;
       else if (key == "--queries") a.queries = std::stoull(value);
       else if (key == "--recall-queries") a.recall_queries = std::stoull(value);
       else if (key == "--k") a.k = static_cast<std::uint32_t>(std::stoul(value));
@@ -194,6 +198,9 @@ int main(int argc, char** argv) {
   const auto load_start = Clock::now();
   auto graph = OrDie(LoadGraph(dir / "graph.pgg"), "graph");
   ModelConfig config = OrDie(LoadModelConfig(dir / "config.json"), "config");
+  if (!args.config.empty()) {
+    config.recommend = OrDie(LoadModelConfig(args.config), "--config").recommend;
+  }
   const std::uint64_t fingerprint = graph->Fingerprint();
   RecommendModel model;
   model.graph = graph;
