@@ -6,11 +6,16 @@
 //   2. Q = orth(A Omega), then `power_iterations` times Q = orth(A orth(A^T Q));
 //   3. B = Q^T A (l x cols) is factored B = L P with L lower-triangular l x l and
 //      P with orthonormal rows (LAPACK LQ), then L = U_L S V_L^T (LAPACK dgesdd);
+//      with cols >= 65,536, L is instead the Cholesky factor of B B^T (same L L^T),
+//      falling back to LQ when that Gram matrix is not safely positive definite;
 //   4. A ~ (Q U_L) S (V_L^T P): the left singular vectors are Q U_L.
 // orth() is a Householder LQ factorisation of the row-major buffer read as its
 // column-major transpose (sgelqf/sorglq), which orthonormalises the columns in
-// place without a transposed copy. The sparse products are ours (oneTBB, fixed
-// summation order); the dense steps use LAPACK and BLAS.
+// place without a transposed copy; for matrices of >= 65,536 rows it is
+// Cholesky QR applied twice (Gram matrix in double, fixed blocks summed in
+// order; triangular solve), level-3 BLAS instead of LQ's memory-bound panels,
+// with the LQ as fallback for badly conditioned input. The sparse products are
+// ours (oneTBB, fixed summation order); the dense steps use LAPACK and BLAS.
 //
 // Determinism: for a given seed, the same input gives the same output for a
 // given OpenBLAS thread count (OpenBLAS may split its own work differently with
