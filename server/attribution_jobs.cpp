@@ -113,6 +113,7 @@ AttributionJobs::~AttributionJobs() {
     stopping_ = true;
     queue_.clear();
   }
+  cancel_ = true;
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
@@ -123,6 +124,7 @@ Result<std::string> AttributionJobs::Submit(AttributionJobSpec spec) {
                                    "journeys_path / data_dir: set exactly one of them");
   }
   spec.options.threads = options_.threads_per_job;
+  spec.options.cancel = &cancel_;
   if (Status s = ValidateAttributionOptions(spec.options); !s.ok()) {
     return Status::InvalidArgument(std::string(kRequest) + "options: " + s.message());
   }

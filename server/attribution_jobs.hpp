@@ -10,12 +10,15 @@
 // refused with Unavailable. Finished jobs (succeeded or failed) are kept, the newest
 // `max_finished` of them; an older one is forgotten and its id answers NotFound.
 //
-// Destruction (server shutdown): queued jobs are dropped; the destructor waits for the running
-// ones to finish (a job is not interruptible).
+// Destruction (server shutdown): queued jobs are dropped; running jobs are cancelled
+// (AttributionOptions::cancel: reading a file and the heuristic models stop within a chunk; a
+// Markov solve, Shapley, or loading a native dataset run to their end) and the destructor waits
+// for them.
 //
 // Thread safety: every public method may be called from any number of threads at once.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -108,6 +111,7 @@ class AttributionJobs {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // set by the destructor; every job's options point here
   std::uint64_t next_id_ = 1;
   std::deque<std::shared_ptr<Job>> queue_;        // waiting, in submission order
   std::map<std::string, std::shared_ptr<Job>> jobs_;  // every known job by id

@@ -126,6 +126,7 @@ AttributionResult RunHeuristic(const JourneyTable& table, const AttributionOptio
         table.path_count(), kPathBlock,
         [&] { return Acc{std::vector<double>(keys, 0.0), std::vector<double>(keys, 0.0), {}, {}}; },
         [&](Acc& acc, std::size_t begin, std::size_t end) {
+          if (Cancelled(o)) return;
           std::vector<double> w;
           for (std::size_t i = begin; i < end; ++i) {
             const double c = table.conversions[i];
@@ -376,8 +377,11 @@ Result<AttributionResult> RunAttribution(const JourneyTable& table,
     }
     case AttributionModel::kShapley:
       return RunShapley(table, options, progress);
-    default:
-      return RunHeuristic(table, options, progress);
+    default: {
+      AttributionResult r = RunHeuristic(table, options, progress);
+      if (Cancelled(options)) return Status::Unavailable("attribution cancelled");
+      return r;
+    }
   }
 }
 

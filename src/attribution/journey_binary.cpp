@@ -313,6 +313,12 @@ Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
       fc.stop();
       return nullptr;
     }
+    if (Cancelled(options)) {
+      read_failure = Status::Unavailable(reader.name() + ": reading cancelled");
+      failed = true;
+      fc.stop();
+      return nullptr;
+    }
     Slot* slot = nullptr;
     free_slots.try_pop(slot);  // never empty: one slot per live token
     auto more = reader.NextBlock(slot->block);

@@ -267,6 +267,11 @@ Result<JourneyTable> ReadPaths(const ByteSource& source, std::string_view displa
   std::uint64_t unreported = 0;  // bytes read, not yet handed to `progress`
   auto read = [&](tbb::flow_control& fc) -> Chunk* {
     while (!eof && !failed.load()) {
+      if (Cancelled(options)) {
+        read_failure = Status::Unavailable(std::string(display_name) + ": reading cancelled");
+        failed = true;
+        break;
+      }
       Chunk* c = nullptr;
       free_chunks.try_pop(c);  // never empty: one chunk per live token
       std::size_t len = carry.size();

@@ -461,3 +461,33 @@ TEST_CASE("partnergraph query submit-attribution / job-status / job-result", "[s
   CHECK(no_input.exit_code == 1);
   CHECK(server->Stop(SIGTERM) == 0);
 }
+
+TEST_CASE("attribution jobs: a shutdown cancels the running job", "[server][attribution]") {
+  auto dir = FreshTempDir("attribution_jobs_cancel");
+  {
+    std::ofstream f(dir / "big.csv", std::ios::binary);
+    std::string block;
+    for (int i = 0; i < 1000; ++i) block += "email > search > display;1;12.5;0\nsocial;0;0;1\n";
+    for (int i = 0; i < 2000; ++i) f << block;
+  }
+  ServerStart start;
+  start.args = {"--attribution-threads", "1"};
+  auto server = ServerProcess::Start(start);
+  auto c = server->Connect();
+  client::AttributionJobQuery q;
+  q.journeys_path = (dir / "big.csv").string();
+  q.model = "first-touch";
+  auto id = c->SubmitAttributionJob(q);
+  REQUIRE(id.ok());
+  for (int i = 0;; ++i) {
+    auto s = c->JobStatus(*id);
+    REQUIRE(s.ok());
+    if (s->state == "running") break;
+    REQUIRE(s->state == "queued");
+    REQUIRE(i < 5000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  c.reset();
+  CHECK(server->Stop(SIGTERM) == 0);
+  CHECK(server->Log().find("reading cancelled") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 // cases) are written down in docs/attribution.md.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -101,7 +102,15 @@ struct AttributionOptions {
   // ---- Execution ----
   // Worker threads (0: oneTBB's default, all cores). Results never depend on it.
   int threads = 0;
+  // When set (not owned) and it becomes true, reading a file (path or binary) and the heuristic
+  // models stop early and return Unavailable("... cancelled"); a server sets it on shutdown.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// True when options.cancel is set and true.
+inline bool Cancelled(const AttributionOptions& options) {
+  return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+}
 
 // OK, or InvalidArgument naming the first bad field and its value.
 Status ValidateAttributionOptions(const AttributionOptions& options);
