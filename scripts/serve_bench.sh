@@ -161,3 +161,54 @@ for section in $SECTIONS; do
   esac
 done
 rm -rf "$LOG_DIR"
+
+# A markdown summary of the runs (needs --out): QPS and latencies, the server/in-process ratio
+# of each call type at 8 connections, and the targets of issue 4 checked against the figures.
+if [ -n "$OUT" ]; then
+  /usr/bin/python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+base = {r["call"]: r for r in rows if r.get("target") == "in-process"}
+print("| server | call | conns | QPS | p50 ms | p99 ms | p999 ms | errors | vs in-process |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    if r.get("target") == "server":
+        b = base.get(r["call"])
+        ratio = f"{r['qps'] / b['qps']:.3f}" if b and "server" not in r else ""
+        print(f"| {r.get('server', 'threadpool')} | {r['call']} | {r['connections']} | {r['qps']:,.0f} | "
+              f"{r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['p999_ms']:.3f} | {r['errors']} | {ratio} |")
+    elif r.get("target") == "in-process":
+        print(f"| in-process | {r['call']} | {r['threads']} threads | {r['qps']:,.0f} | "
+              f"{r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['p999_ms']:.3f} | {r['errors']} | 1 |")
+t = {(r["call"], r["connections"]): r for r in rows
+     if r.get("target") == "server" and "server" not in r}
+def check(name, ok):
+    print(f"- {name}: {'met' if ok else 'NOT met'}")
+print()
+if ("partners", 8) in t:
+    r = t[("partners", 8)]
+    check(f"precomputed >= 50,000/s, p99 <= 0.5 ms at 8 connections ({r['qps']:,.0f}/s, {r['p99_ms']:.3f} ms)",
+          r["qps"] >= 50000 and r["p99_ms"] <= 0.5)
+if ("partners", 64) in t:
+    r = t[("partners", 64)]
+    check(f"precomputed >= 40,000/s, p99 <= 5 ms at 64 connections ({r['qps']:,.0f}/s, {r['p99_ms']:.3f} ms)",
+          r["qps"] >= 40000 and r["p99_ms"] <= 5)
+if ("partners-live", 8) in t and "partners-live" in base:
+    r, b = t[("partners-live", 8)], base["partners-live"]
+    check(f"live >= 70 % of in-process on 2 threads, p99 <= 2 ms at 8 connections "
+          f"({r['qps'] / b['qps']:.1%}, {r['p99_ms']:.3f} ms)",
+          r["qps"] >= 0.7 * b["qps"] and r["p99_ms"] <= 2)
+held = [r for (c, n), r in t.items() if n == 256]
+if held:
+    check("256 connections held with zero errors (" +
+          ", ".join(f"{r['call']}: {r['errors']} errors" for r in held) + ")",
+          all(r["errors"] == 0 for r in held))
+rec = [r for r in rows if r.get("target") == "recall"]
+for r in rec:
+    print(f"- recall ({r['samples']} merchants, index {r['index']}): " +
+          ", ".join(f"{k} {v}" for k, v in r.items() if "recall" in k))
+if rec:
+    check(f"live ANN recall@10 >= 0.95 ({rec[0]['live_answer_recall_at_10']:.4f})",
+          rec[0]["live_answer_recall_at_10"] >= 0.95)
+PY
+fi
