@@ -20,6 +20,8 @@ namespace partnergraph {
 namespace {
 
 constexpr std::size_t kNoPos = std::numeric_limits<std::size_t>::max();
+// How far the chunking scan reads before it releases what it has read.
+constexpr std::size_t kReleaseStep = 64u << 20;
 
 // Growable anonymous memory for a file's text. Fresh pages are advised as huge
 // pages (see huge_pages.hpp) and growing uses mremap, which moves no bytes.
@@ -51,6 +53,21 @@ class TextBuffer {
  private:
   char* data_ = nullptr;
   std::size_t capacity_ = 0;
+};
+
+// A read-only private mapping of a whole regular file.
+class MappedFile {
+ public:
+  MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() { munmap(data_, size_); }
+  const char* data() const { return static_cast<const char*>(data_); }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* data_;
+  std::size_t size_;
 };
 
 bool IsGzip(std::string_view bytes) {
@@ -258,6 +275,19 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
   struct stat st{};
   const std::size_t expected =
       ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0;
+  // A plain regular file is mapped, not copied: its pages come in as chunks are
+  // parsed and leave the resident set once released (ReleaseChunk), so a 9 GB
+  // orders.csv never sits in memory whole. Mapped files must not be truncated
+  // while a reader is open (as for any mmap, that would fault).
+  if (expected > 0) {
+    void* mapped = mmap(nullptr, expected, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapped != MAP_FAILED) {
+      auto file = std::make_shared<MappedFile>(mapped, expected);
+      const std::string_view bytes(file->data(), file->size());
+      const bool file_backed = !IsGzip(bytes);
+      return FromStorage(std::move(file), bytes, path.filename().string(), options, file_backed);
+    }
+  }
   auto buffer = std::make_shared<TextBuffer>();
   const Status no_memory = Status::IOError("out of memory reading " + path.string());
   // One byte more than expected, so that the end of the file is seen in one pass.
@@ -275,20 +305,21 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
     buffer->size += static_cast<std::size_t>(n);
   }
   const std::string_view bytes(buffer->data(), buffer->size);
-  return FromStorage(buffer, bytes, path.filename().string(), options);
+  return FromStorage(buffer, bytes, path.filename().string(), options, false);
 }
 
 Result<CsvReader> CsvReader::FromString(std::string text, std::string display_name,
                                         CsvOptions options) {
   auto storage = std::make_shared<std::string>(std::move(text));
   const std::string_view bytes = *storage;
-  return FromStorage(std::move(storage), bytes, std::move(display_name), options);
+  return FromStorage(std::move(storage), bytes, std::move(display_name), options, false);
 }
 
 Result<CsvReader> CsvReader::FromStorage(std::shared_ptr<const void> storage,
                                          std::string_view bytes, std::string display_name,
-                                         CsvOptions options) {
+                                         CsvOptions options, bool file_backed) {
   CsvReader reader;
+  reader.file_backed_ = file_backed;
   reader.display_name_ = std::move(display_name);
   reader.options_ = options;
   if (reader.options_.chunk_bytes == 0) reader.options_.chunk_bytes = 1;
@@ -369,11 +400,21 @@ void CsvReader::SplitIntoChunks(std::size_t data_begin, std::size_t data_first_l
       target = chunk_begin + step;
     }
   };
+  // Both passes below read the whole text; what they have read leaves the
+  // resident set behind them (mapped files only), so a scan holds ~no memory.
+  std::size_t released = 0;
+  auto release_before = [&](std::size_t offset) {
+    if (offset >= released + kReleaseStep) {
+      ReleaseRange(released, offset);
+      released = offset;
+    }
+  };
   std::size_t pos = data_begin;
   while (pos < end) {
     const void* q = std::memchr(s + pos, '"', end - pos);
     const std::size_t qpos = q != nullptr ? static_cast<std::size_t>(static_cast<const char*>(q) - s) : end;
     cut_in(pos, qpos);
+    release_before(qpos);
     if (qpos == end) break;
     const bool opens_field = qpos == data_begin || s[qpos - 1] == delim || s[qpos - 1] == '\n';
     if (!opens_field) {
@@ -394,6 +435,7 @@ void CsvReader::SplitIntoChunks(std::size_t data_begin, std::size_t data_first_l
       break;
     }
   }
+  ReleaseRange(0, end);
   chunks_.clear();
   if (data_begin >= end) return;
   std::size_t begin = data_begin;
@@ -402,9 +444,28 @@ void CsvReader::SplitIntoChunks(std::size_t data_begin, std::size_t data_first_l
   for (std::size_t cut : cuts) {
     const auto newlines = static_cast<std::size_t>(std::count(s + begin, s + cut, '\n'));
     chunks_.push_back({begin, cut, line, newlines});
+    ReleaseRange(begin, cut);
     line += newlines;
     begin = cut;
   }
+}
+
+void CsvReader::ReleaseRange(std::size_t begin, std::size_t end) const {
+  if (!file_backed_ || end <= begin) return;
+  // Whole pages inside [begin, end) only: a page shared with a neighbouring
+  // range may still be in use. The mapping starts on a page boundary.
+  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t first = (begin + page - 1) / page * page;
+  const std::size_t last = end / page * page;
+  if (last <= first) return;
+  // Clean pages of a read-only private file mapping: dropping them is always
+  // safe, a later read faults them in again from the page cache or the file.
+  madvise(const_cast<char*>(text_.data()) + first, last - first, MADV_DONTNEED);
+}
+
+void CsvReader::ReleaseChunk(std::size_t chunk) const {
+  const Chunk& c = chunks_.at(chunk);
+  ReleaseRange(c.begin, c.end);
 }
 
 std::optional<std::size_t> CsvReader::Column(std::string_view name) const {
@@ -450,7 +511,10 @@ void CsvReader::ForEachInChunk(std::size_t chunk,
 }
 
 void CsvReader::ForEach(const std::function<void(const CsvRecord&)>& fn) const {
-  for (std::size_t i = 0; i < chunks_.size(); ++i) ForEachInChunk(i, fn);
+  for (std::size_t i = 0; i < chunks_.size(); ++i) {
+    ForEachInChunk(i, fn);
+    ReleaseChunk(i);
+  }
 }
 
 }  // namespace partnergraph

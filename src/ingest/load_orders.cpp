@@ -78,6 +78,7 @@ struct ParsedLine {
 };
 
 struct ChunkOutput {
+  std::size_t chunk = 0;  // index in the reader
   std::vector<ParsedLine> lines;
   std::vector<LoadError> errors;
   std::size_t rows_read = 0;
@@ -396,6 +397,7 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
               tbb::filter_mode::parallel,
               [&](std::size_t chunk) {
                 auto out = std::make_shared<ChunkOutput>();
+                out->chunk = chunk;
                 out->lines.reserve(reader.chunk_max_records(chunk));
                 AdviseHugePages(out->lines.data(), out->lines.capacity() * sizeof(ParsedLine));
                 reader.ForEachInChunk(chunk, [&](const CsvRecord& record) {
@@ -413,6 +415,9 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
               tbb::filter_mode::serial_in_order,
               [&](const std::shared_ptr<ChunkOutput>& out) {
                 MergeChunk(reader, *out, ctx, merge, counts);
+                // Its text is copied where needed (ids interned, errors
+                // quoted): its pages may leave memory.
+                reader.ReleaseChunk(out->chunk);
               }));
   return Status::Ok();
 }

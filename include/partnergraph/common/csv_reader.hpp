@@ -68,7 +68,8 @@ struct CsvRecord {
 
 class CsvReader {
  public:
-  // Reads `path` (plain or gzip) into memory and parses the header.
+  // Opens `path` (plain: memory-mapped; gzip: inflated into memory) and parses
+  // the header.
   // Errors: IOError when the file cannot be read or decompressed; InvalidArgument
   // when the file is empty (no header), the header is malformed or names a column
   // twice. Messages start with the file name.
@@ -97,8 +98,14 @@ class CsvReader {
   std::size_t chunk_max_records(std::size_t chunk) const { return chunks_[chunk].newlines + 1; }
   // Calls fn for every record of chunk `chunk` (< chunk_count()), in file order.
   void ForEachInChunk(std::size_t chunk, const std::function<void(const CsvRecord&)>& fn) const;
-  // Calls fn for every data record in file order (one thread).
+  // Calls fn for every data record in file order (one thread), releasing each
+  // chunk after it (see ReleaseChunk).
   void ForEach(const std::function<void(const CsvRecord&)>& fn) const;
+  // Says that chunk `chunk` will not be read again soon. For a plain file (read
+  // through a memory mapping) its pages leave the process's resident set; views
+  // into them stay valid, since a later read brings the same bytes back from
+  // the file. No effect on gzip input or text given as a string. Thread-safe.
+  void ReleaseChunk(std::size_t chunk) const;
 
  private:
   struct Chunk {
@@ -109,17 +116,24 @@ class CsvReader {
   };
   CsvReader() = default;
   // Takes `bytes` (plain or gzip), owned by `storage`.
+  // `file_backed`: `bytes` is a read-only mapping of the file itself, whose pages
+  // ReleaseRange may drop.
   static Result<CsvReader> FromStorage(std::shared_ptr<const void> storage, std::string_view bytes,
-                                       std::string display_name, CsvOptions options);
+                                       std::string display_name, CsvOptions options,
+                                       bool file_backed);
+  // Drops the whole pages of text_[begin, end) from the resident set when the
+  // text is a file mapping; no effect otherwise.
+  void ReleaseRange(std::size_t begin, std::size_t end) const;
   Status Init();
   void SplitIntoChunks(std::size_t data_begin, std::size_t data_first_line);
 
   std::string display_name_;
   CsvOptions options_;
-  // Owns the bytes `text_` points to (a std::string or an anonymous memory
+  // Owns the bytes `text_` points to (a std::string, a file mapping or an anonymous memory
   // mapping); heap-allocated, so that moving the reader keeps views valid.
   std::shared_ptr<const void> storage_;
   std::string_view text_;
+  bool file_backed_ = false;
   std::vector<std::string> header_;
   std::vector<Chunk> chunks_;
 };
