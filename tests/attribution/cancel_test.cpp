@@ -22,7 +22,7 @@ const char* kText =
 
 }  // namespace
 
-TEST_CASE("a cancelled read or heuristic run returns Unavailable; a clear flag changes nothing",
+TEST_CASE("a cancelled read or heuristic run returns Unavailable, a clear flag changes nothing",
           "[attribution]") {
   std::atomic<bool> cancel{false};
   AttributionOptions o;

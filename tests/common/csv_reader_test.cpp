@@ -298,7 +298,7 @@ TEST_CASE("CsvReader chunks give the same records as one pass, in parallel too",
   }
 }
 
-TEST_CASE("CsvReader maps a plain file; released chunks read back the same bytes",
+TEST_CASE("CsvReader maps a plain file, released chunks read back the same bytes",
           "[common][csv]") {
   // ~6 MB with quoted newlines, so there are many chunks and many pages.
   std::string text = "id,note,n\n";

@@ -56,7 +56,7 @@ TEST_CASE("Dictionary: names may be empty, share prefixes or hold any byte",
   CHECK(d.Find(std::string("a\0d", 3)) == Dictionary::kNotFound);
 }
 
-TEST_CASE("Dictionary: Reserve changes no id; copies and moves keep the names",
+TEST_CASE("Dictionary: Reserve changes no id, copies and moves keep the names",
           "[common][dictionary]") {
   Dictionary d;
   d.Add("x");

@@ -40,7 +40,7 @@ TEST_CASE("building: newsletter only with opt-in, events also with unclear", "[c
   CHECK(MayContact(m, std::nullopt, ContactChannel::kPost));
 }
 
-TEST_CASE("full needs an opt-in on every channel; pending is not one", "[consent]") {
+TEST_CASE("full needs an opt-in on every channel, pending is not one", "[consent]") {
   auto m = PermissionModel::kFull;
   for (auto channel : kAllChannels) {
     CHECK_FALSE(MayContact(m, ConsentStatus::kPending, channel));
@@ -49,7 +49,7 @@ TEST_CASE("full needs an opt-in on every channel; pending is not one", "[consent
   }
 }
 
-TEST_CASE("weakened: direct channels need a record; others do not", "[consent]") {
+TEST_CASE("weakened: direct channels need a record, others do not", "[consent]") {
   auto m = PermissionModel::kWeakened;
   CHECK(MayContact(m, ConsentStatus::kUnclear, ContactChannel::kEmail));
   CHECK_FALSE(MayContact(m, std::nullopt, ContactChannel::kEmail));
