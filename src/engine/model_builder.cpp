@@ -9,6 +9,7 @@
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 #include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/embedding_index.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"
 
 namespace partnergraph {
@@ -69,18 +70,6 @@ class StageTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-// An index over the non-zero rows of `e` (zero rows: entities without data).
-Result<VectorIndex> IndexNonZeroRows(const Embeddings& e, const VectorIndexOptions& options) {
-  std::vector<std::uint32_t> ids;
-  std::vector<float> values;
-  for (std::uint32_t r = 0; r < e.rows(); ++r) {
-    auto row = e.Row(r);
-    if (std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; })) continue;
-    ids.push_back(r);
-    values.insert(values.end(), row.begin(), row.end());
-  }
-  return VectorIndex::Build(values, e.dim(), ids, options);
-}
 
 }  // namespace
 

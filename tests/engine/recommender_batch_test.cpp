@@ -15,6 +15,7 @@
 #include "partnergraph/index/faiss_threads.hpp"
 #include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
+#include "partnergraph/recommend/embedding_index.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -55,18 +56,6 @@ ModelConfig DefaultConfig() {
   return *config;
 }
 
-Result<VectorIndex> IndexRows(const Embeddings& e, const VectorIndexOptions& options) {
-  std::vector<std::uint32_t> ids;
-  std::vector<float> values;
-  for (std::uint32_t r = 0; r < e.rows(); ++r) {
-    auto row = e.Row(r);
-    if (std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; })) continue;
-    ids.push_back(r);
-    values.insert(values.end(), row.begin(), row.end());
-  }
-  return VectorIndex::Build(values, e.dim(), ids, options);
-}
-
 // The model parts with the given index factory for both indexes.
 RecommendModel SmallModel(const std::string& factory) {
   auto g = SmallGraph();
@@ -85,11 +74,11 @@ RecommendModel SmallModel(const std::string& factory) {
   VectorIndexOptions io;
   io.factory = factory;
   io.build_threads = 1;  // reproducible HNSW graph
-  auto mi = IndexRows(*model.merchant_vectors, io);
+  auto mi = IndexNonZeroRows(*model.merchant_vectors, io);
   INFO(mi.status().ToString());
   REQUIRE(mi.ok());
   model.merchant_index = std::make_shared<const VectorIndex>(std::move(mi).value());
-  auto si = IndexRows(*model.sku_vectors, io);
+  auto si = IndexNonZeroRows(*model.sku_vectors, io);
   REQUIRE(si.ok());
   model.sku_index = std::make_shared<const VectorIndex>(std::move(si).value());
   return model;
