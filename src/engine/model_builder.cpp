@@ -70,7 +70,6 @@ class StageTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-
 }  // namespace
 
 Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_view source_name) {

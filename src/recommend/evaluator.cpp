@@ -102,7 +102,6 @@ class StageTimer {
   Clock::time_point start_;
 };
 
-
 // Marks the top kSkuHeadShare (or 1 - long_tail_share) of items by `size`
 // (ties by id) as head; the others are the long tail.
 std::vector<bool> LongTailBySize(const std::vector<std::uint32_t>& size, double head_share) {
