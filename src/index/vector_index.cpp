@@ -1,13 +1,16 @@
 #include "partnergraph/index/vector_index.hpp"
 
 #include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/Heap.h>
 
 #include <algorithm>
 #include <bit>
@@ -49,6 +52,9 @@ constexpr char kMagic[8] = {'P', 'G', 'I', 'D', 'X', 'M', 'T', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kFixedHeader = 48;
 constexpr std::size_t kTrailer = 8 + 4 + 4;
+// Flat searches of fewer queries than this run our SIMD scan (SearchFlat); larger batches go
+// to FAISS, which uses BLAS from 20 queries on.
+constexpr std::size_t kFlatOwnSearchBelow = 20;
 
 enum class Kind { kFlat, kHnsw, kIvf, kOther };
 
@@ -108,6 +114,146 @@ void NormalizeRows(const float* in, std::size_t n, std::uint32_t dim, float* out
   }
 }
 
+// Inner product of two rows of `d` floats, summed in 16 independent lanes (GCC/Clang
+// vector extensions: SSE2 on any x86-64, wider where the compiler may use it). FAISS 1.7.3 as
+// Debian packages it is built without SIMD and sums one product at a time
+// (fvec_inner_product_ref): that scalar chain was half of the coupon query's time.
+float InnerProduct(const float* x, const float* y, std::size_t d) {
+  typedef float Lane4 __attribute__((vector_size(16)));
+  Lane4 s0{}, s1{}, s2{}, s3{};
+  std::size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    Lane4 a[4], b[4];
+    std::memcpy(a, x + i, sizeof a);
+    std::memcpy(b, y + i, sizeof b);
+    s0 += a[0] * b[0];
+    s1 += a[1] * b[1];
+    s2 += a[2] * b[2];
+    s3 += a[3] * b[3];
+  }
+  const Lane4 s = (s0 + s1) + (s2 + s3);
+  float sum = (s[0] + s[1]) + (s[2] + s[3]);
+  for (; i < d; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+// The calling thread's visited-node table for HNSW searches, at least `n` entries, reused
+// across searches (FAISS allocates and zeroes a table of the index's size on every search
+// call: a page-faulting megabyte per call at millions of vectors).
+faiss::VisitedTable& ThreadVisitedTable(std::size_t n) {
+  thread_local std::unique_ptr<faiss::VisitedTable> table;
+  if (!table || table->visited.size() < n) {
+    table = std::make_unique<faiss::VisitedTable>(static_cast<int>(n));
+  }
+  return *table;
+}
+
+// One HNSW query over a flat inner-product storage: the search of FAISS 1.7.3
+// (HNSW::search with upper_beam 1 and a bounded queue: greedy descent on the upper levels,
+// then a best-first search of level 0 that stops when `ef` visited candidates are closer
+// than the next one), with two differences: the candidate queue holds max(ef, k) entries
+// for the requested ef (FAISS 1.7.3 sizes it by the index's own efSearch whatever the
+// search parameters say, so a larger per-search efSearch had no effect), and distances are
+// InnerProduct above. Distances are negated similarities (smaller is better), as FAISS
+// uses them. Writes up to k hits to D/I as a max-heap (unfilled slots: label -1).
+void SearchHnswFlat(const faiss::HNSW& hnsw, const float* xb, std::size_t dim, const float* q,
+                    int k, int ef, const faiss::IDSelector* sel, faiss::VisitedTable& vt,
+                    float* D, FaissId* I) {
+  using StorageId = faiss::HNSW::storage_idx_t;
+  faiss::maxheap_heapify(static_cast<std::size_t>(k), D, I);
+  if (hnsw.entry_point < 0) return;
+  auto distance = [&](StorageId v) {
+    return -InnerProduct(q, xb + static_cast<std::size_t>(v) * dim, dim);
+  };
+  auto neighbors = [&](StorageId v, int level) {
+    const std::size_t o = hnsw.offsets[static_cast<std::size_t>(v)];
+    return std::pair<std::size_t, std::size_t>(
+        o + static_cast<std::size_t>(hnsw.cum_nneighbor_per_level[static_cast<std::size_t>(level)]),
+        o + static_cast<std::size_t>(hnsw.cum_nneighbor_per_level[static_cast<std::size_t>(level) + 1]));
+  };
+  StorageId nearest = hnsw.entry_point;
+  float d_nearest = distance(nearest);
+  for (int level = hnsw.max_level; level >= 1; --level) {
+    for (;;) {
+      const StorageId previous = nearest;
+      const auto [begin, end] = neighbors(nearest, level);
+      for (std::size_t j = begin; j < end; ++j) {
+        const StorageId v = hnsw.neighbors[j];
+        if (v < 0) break;
+        const float d = distance(v);
+        if (d < d_nearest) {
+          nearest = v;
+          d_nearest = d;
+        }
+      }
+      if (nearest == previous) break;
+    }
+  }
+
+  int results = 0;
+  auto offer = [&](StorageId v, float d) {
+    if (sel != nullptr && !sel->is_member(v)) return;
+    if (results < k) {
+      faiss::maxheap_push(static_cast<std::size_t>(++results), D, I, d, static_cast<FaissId>(v));
+    } else if (d < D[0]) {
+      faiss::maxheap_replace_top(static_cast<std::size_t>(results), D, I, d,
+                                 static_cast<FaissId>(v));
+    }
+  };
+  thread_local std::vector<StorageId> fresh;
+  faiss::HNSW::MinimaxHeap candidates(std::max(ef, k));
+  candidates.push(nearest, d_nearest);
+  offer(nearest, d_nearest);
+  vt.set(nearest);
+  int steps = 0;
+  while (candidates.size() > 0) {
+    float d0 = 0;
+    const StorageId v0 = candidates.pop_min(&d0);
+    if (hnsw.check_relative_distance && candidates.count_below(d0) >= ef) break;
+    // The unvisited neighbours first, their rows prefetched, then their distances in the
+    // same order (the rows are scattered over the whole table: cache misses dominate).
+    const auto [begin, end] = neighbors(v0, 0);
+    fresh.clear();
+    for (std::size_t j = begin; j < end; ++j) {
+      const StorageId v = hnsw.neighbors[j];
+      if (v < 0) break;
+      if (vt.get(v)) continue;
+      vt.set(v);
+      fresh.push_back(v);
+      const char* row = reinterpret_cast<const char*>(xb + static_cast<std::size_t>(v) * dim);
+      for (std::size_t line = 0; line < dim * sizeof(float); line += 64) {
+        __builtin_prefetch(row + line);
+      }
+    }
+    for (const StorageId v : fresh) {
+      const float d = distance(v);
+      offer(v, d);
+      candidates.push(v, d);
+    }
+    ++steps;
+    if (!hnsw.check_relative_distance && steps > ef) break;
+  }
+  vt.advance();
+}
+
+// Exact search of one query over `n` flat rows: the k best (smallest negated inner
+// product) as a max-heap in D/I, like SearchHnswFlat.
+void SearchFlat(const float* xb, std::size_t n, std::size_t dim, const float* q, int k,
+                const faiss::IDSelector* sel, float* D, FaissId* I) {
+  faiss::maxheap_heapify(static_cast<std::size_t>(k), D, I);
+  int results = 0;
+  for (std::size_t v = 0; v < n; ++v) {
+    if (sel != nullptr && !sel->is_member(static_cast<FaissId>(v))) continue;
+    const float d = -InnerProduct(q, xb + v * dim, dim);
+    if (results < k) {
+      faiss::maxheap_push(static_cast<std::size_t>(++results), D, I, d, static_cast<FaissId>(v));
+    } else if (d < D[0]) {
+      faiss::maxheap_replace_top(static_cast<std::size_t>(results), D, I, d,
+                                 static_cast<FaissId>(v));
+    }
+  }
+}
+
 template <typename T>
 void Put(std::string& out, T value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof value);
@@ -133,12 +279,31 @@ struct VectorIndex::Impl {
   bool normalize = true;
   std::uint64_t fingerprint = 0;
 
-  // Sets the defaults on the FAISS index too, for callers of the raw index.
+  // Our own search path (SearchHnswFlat / SearchFlat) when the index is an inner-product
+  // HNSW over flat storage searched like FAISS 1.7.3's default (upper_beam 1, bounded
+  // queue), or a flat inner-product index; null: FAISS's own search.
+  const faiss::HNSW* hnsw = nullptr;
+  const faiss::IndexFlat* flat = nullptr;
+
+  // Sets the defaults on the FAISS index too, for callers of the raw index, and picks the
+  // search path.
   void ApplyDefaults() {
-    if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index.get())) {
-      hnsw->hnsw.efSearch = static_cast<int>(ef_search);
+    hnsw = nullptr;
+    flat = nullptr;
+    if (auto* h = dynamic_cast<faiss::IndexHNSW*>(index.get())) {
+      h->hnsw.efSearch = static_cast<int>(ef_search);
+      auto* storage = dynamic_cast<const faiss::IndexFlat*>(h->storage);
+      if (storage != nullptr && h->metric_type == faiss::METRIC_INNER_PRODUCT &&
+          storage->metric_type == faiss::METRIC_INNER_PRODUCT && h->hnsw.upper_beam == 1 &&
+          h->hnsw.search_bounded_queue) {
+        hnsw = &h->hnsw;
+        flat = storage;
+      }
     }
     if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index.get())) ivf->nprobe = nprobe;
+    if (auto* f = dynamic_cast<const faiss::IndexFlat*>(index.get())) {
+      if (f->metric_type == faiss::METRIC_INNER_PRODUCT) flat = f;
+    }
   }
 };
 
@@ -315,8 +480,29 @@ Result<SearchResults> VectorIndex::Search(std::span<const float> queries, std::u
   try {
     std::optional<ScopedFaissThreads> threads;
     if (options.omp_threads > 0) threads.emplace(options.omp_threads);
-    impl.index->search(static_cast<FaissId>(nq), q, static_cast<FaissId>(kk), distances.data(),
-                       labels.data(), params);
+    const int k_int = static_cast<int>(kk);
+    const long nq_long = static_cast<long>(nq);
+    if (impl.hnsw != nullptr) {
+      const int ef = hnsw_params.efSearch;
+      const float* xb = impl.flat->get_xb();
+#pragma omp parallel for schedule(dynamic) if (nq > 1)
+      for (long i = 0; i < nq_long; ++i) {
+        const std::size_t qi = static_cast<std::size_t>(i);
+        SearchHnswFlat(*impl.hnsw, xb, impl.dim, q + qi * impl.dim, k_int, ef, sel,
+                       ThreadVisitedTable(ntotal), distances.data() + qi * kk,
+                       labels.data() + qi * kk);
+      }
+      for (float& d : distances) d = -d;
+    } else if (impl.flat != nullptr && impl.kind == Kind::kFlat && nq < kFlatOwnSearchBelow) {
+      for (std::size_t qi = 0; qi < nq; ++qi) {
+        SearchFlat(impl.flat->get_xb(), ntotal, impl.dim, q + qi * impl.dim, k_int, sel,
+                   distances.data() + qi * kk, labels.data() + qi * kk);
+      }
+      for (float& d : distances) d = -d;
+    } else {
+      impl.index->search(static_cast<FaissId>(nq), q, static_cast<FaissId>(kk),
+                         distances.data(), labels.data(), params);
+    }
   } catch (const faiss::FaissException& e) {
     return Status::Internal("vector index \"" + impl.factory + "\" search: " + FaissReason(e));
   } catch (const std::exception& e) {
