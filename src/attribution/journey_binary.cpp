@@ -1,11 +1,17 @@
 #include "partnergraph/attribution/journey_binary.hpp"
 
-#include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <endian.h>
 #include <oneapi/tbb/parallel_pipeline.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -21,13 +27,58 @@ namespace {
 constexpr char kMagic[4] = {'P', 'G', 'J', '1'};
 constexpr std::uint32_t kMaxChannels = 256;
 constexpr std::uint32_t kMaxPayload = 1u << 28;
-// Counts of the order-1 fast path, per thread: a transition matrix with rows
-// (start) + 256 channel ids and 256 columns (a power of two, so a row offset
-// is a shift), then per row the (conversion) and (null) counts. Any byte is a
-// valid index, so ids are range-checked once per block (the block's largest id).
-constexpr std::size_t kRows = 257;
-constexpr std::size_t kCols = 256;
-constexpr std::size_t kEndOffset = kRows * kCols;  // then 2 per row: conversion, null
+// A mapped file's merged pages leave the resident set this many bytes at a time.
+constexpr std::uint64_t kReleaseStep = 16u << 20;
+
+std::uint64_t PageSize() {
+  static const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+// The counts of the order-1 fast path, one table per thread, for a file of n
+// channels (sized by n, not by 256, so that a thread does not touch, and fault
+// in, half a megabyte of zeros for a dozen channels):
+//   - a transition matrix of cols = bit_ceil(n) columns (a power of two, so a
+//     row offset is a shift) and cols + 1 rows, (start) then one per column,
+//     then the (conversion) and (null) counts of each row;
+//   - whole-journey counts for the short journeys (up to key_touches touches:
+//     3 when cols <= 16, 2 when cols <= 64, 1 up to 128 channels, none above):
+//     per touch count t, one (conversion, null) pair per key
+//     b0 | b1 << shift | b2 << 2 shift. Such a journey costs one increment
+//     and no loop (journey lengths are unpredictable, and the mispredicted
+//     loop exit cost more than the counting); keys are expanded into
+//     transitions once, at the end.
+// A channel byte is masked to cols - 1 before use, so any byte is a valid index,
+// and ids are range-checked once per block (the block's largest unmasked id,
+// or an out-of-range bit for the short journeys): a block with a bad id fails
+// the whole read, so where its counts went does not matter.
+struct Order1Layout {
+  explicit Order1Layout(std::uint32_t n)
+      : cols(std::bit_ceil(std::max<std::size_t>(n, 1))),
+        shift(static_cast<unsigned>(std::countr_zero(cols))),
+        rows(cols + 1),
+        end_offset(rows * cols),
+        key_touches(n > 128 ? 0 : shift <= 4 ? 3 : shift <= 6 ? 2 : 1) {
+    std::size_t entries = 0, keys = 1;
+    for (std::uint32_t t = 1; t <= key_touches; ++t) {
+      keys *= cols;
+      key_base[t] = end_offset + 2 * rows + 2 * entries;
+      entries += keys;
+    }
+    total = end_offset + 2 * rows + 2 * entries;
+  }
+  std::size_t cols;
+  unsigned shift;
+  std::size_t rows;
+  std::size_t end_offset;  // then 2 per row: conversion, null
+  std::uint32_t key_touches;
+  // Offset of the (conversion, null) pair of key 0 of t-touch journeys.
+  std::array<std::size_t, 4> key_base{};
+  std::size_t total = 0;
+  std::size_t size() const { return total; }
+  // Keys of t-touch journeys.
+  std::size_t key_count(std::uint32_t t) const { return std::size_t{1} << (shift * t); }
+};
 
 void PutU32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -61,12 +112,34 @@ struct Block {
   std::uint64_t index = 0;
   std::uint64_t offset = 0;  // file offset of the block header
   std::uint32_t journeys = 0;
-  std::unique_ptr<unsigned char[]> payload;  // reused from wave to wave
-  std::size_t capacity = 0;
+  const unsigned char* payload = nullptr;  // into the file's mapping, or `buffer`
   std::size_t size = 0;
+  std::unique_ptr<unsigned char[]> buffer;  // read files only; reused from wave to wave
+  std::size_t capacity = 0;
 };
 
-// The file's header, then its blocks a wave at a time.
+// A read-only private mapping of a whole regular file.
+class MappedFile {
+ public:
+  MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() { munmap(data_, size_); }
+  const unsigned char* data() const { return static_cast<const unsigned char*>(data_); }
+  std::size_t size() const { return size_; }
+
+ private:
+  void* data_;
+  std::size_t size_;
+};
+
+// The file's header, then its blocks a wave at a time. A regular file is
+// mapped, not copied: a block's pages are mapped in one call when it is
+// decoded (Populate) and dropped from the resident set after it is merged
+// (Release, kReleaseStep at a time), so the mapped part of the resident set
+// stays under kReleaseStep plus the blocks in flight. Other files (pipes) are
+// read into per-slot buffers. A mapped file must not be truncated while it is
+// read (as for any mmap, that would fault).
 class BlockReader {
  public:
   static Result<BlockReader> Open(const std::filesystem::path& path) {
@@ -74,6 +147,12 @@ class BlockReader {
     r.name_ = path.string();
     r.file_.reset(std::fopen(path.c_str(), "rb"));
     if (!r.file_) return Status::IOError(r.name_ + ": cannot open: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      const auto bytes = static_cast<std::size_t>(st.st_size);
+      void* mapped = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fileno(r.file_.get()), 0);
+      if (mapped != MAP_FAILED) r.map_ = std::make_unique<MappedFile>(mapped, bytes);
+    }
     unsigned char head[8];
     if (std::fread(head, 1, 8, r.file_.get()) != 8 || std::memcmp(head, kMagic, 4) != 0) {
       return Status::Corruption(r.name_ + ": not a binary journey file (no \"PGJ1\" header)");
@@ -105,6 +184,7 @@ class BlockReader {
   // Reads the next block into `b` (reusing its buffer). Returns false at the
   // end of the file.
   Result<bool> NextBlock(Block& b) {
+    if (map_) return NextMappedBlock(b);
     unsigned char head[8];
     const std::size_t got = std::fread(head, 1, 8, file_.get());
     if (got == 0 && std::feof(file_.get())) return false;
@@ -121,17 +201,74 @@ class BlockReader {
     }
     if (b.capacity < size) {
       b.capacity = size;
-      b.payload.reset(new unsigned char[size]);
+      b.buffer.reset(new unsigned char[size]);
     }
+    b.payload = b.buffer.get();
     b.size = size;
-    if (std::fread(b.payload.get(), 1, size, file_.get()) != size) {
+    if (std::fread(b.buffer.get(), 1, size, file_.get()) != size) {
       return Truncated("block " + std::to_string(b.index));
     }
     offset_ += 8 + size;
     return true;
   }
 
+  // Maps the pages of block `b` in one call (instead of a page fault per
+  // page; faults are expensive in a virtual machine, see
+  // common/huge_pages.hpp). A hint: failure only means faults later.
+  void Populate(const Block& b) const {
+#ifdef MADV_POPULATE_READ
+    if (map_) Advise(b.offset, b.offset + 8 + b.size, MADV_POPULATE_READ, true);
+#else
+    (void)b;
+#endif
+  }
+  // Called in block order once block `b` is merged: drops the pages that only
+  // it and the blocks before it use from the resident set (they stay in the
+  // page cache), kReleaseStep at a time: each drop is a TLB shootdown on every
+  // thread of the process, too dear to pay per block.
+  void Release(const Block& b) {
+    const std::uint64_t end = b.offset + 8 + b.size;
+    if (!map_ || end - released_ < kReleaseStep) return;
+    Advise(released_, end, MADV_DONTNEED, false);
+    released_ = end / PageSize() * PageSize();
+  }
+
  private:
+  Result<bool> NextMappedBlock(Block& b) {
+    const std::size_t size_of_file = map_->size();
+    if (offset_ == size_of_file) return false;
+    if (size_of_file - offset_ < 8) return Truncated("a block header");
+    const unsigned char* head = map_->data() + offset_;
+    b.index = next_block_++;
+    b.offset = offset_;
+    b.journeys = GetU32(head);
+    const std::uint32_t size = GetU32(head + 4);
+    if (size > kMaxPayload || b.journeys > size / 3) {
+      return Status::Corruption(name_ + ": block " + std::to_string(b.index) + " (offset " +
+                                std::to_string(b.offset) + "): " + std::to_string(b.journeys) +
+                                " journeys in " + std::to_string(size) +
+                                " bytes is impossible");
+    }
+    if (size_of_file - offset_ - 8 < size) return Truncated("block " + std::to_string(b.index));
+    b.payload = head + 8;
+    b.size = size;
+    offset_ += 8 + size;
+    return true;
+  }
+
+  // madvise over the whole pages of [begin, end) of the file; `outer` rounds
+  // out (every page touched), otherwise in (pages wholly before `end`).
+  void Advise(std::uint64_t begin, std::uint64_t end, int advice, bool outer) const {
+    const std::uint64_t page = PageSize();
+    const std::uint64_t first = begin / page * page;
+    const std::uint64_t last = outer ? std::min<std::uint64_t>((end + page - 1) / page * page,
+                                                               map_->size())
+                                     : end / page * page;
+    if (last > first) {
+      madvise(const_cast<unsigned char*>(map_->data()) + first, last - first, advice);
+    }
+  }
+
   Status Truncated(const std::string& what) const {
     if (std::ferror(file_.get())) {
       return Status::IOError(name_ + ": read error: " + std::strerror(errno));
@@ -141,6 +278,8 @@ class BlockReader {
 
   std::string name_;
   std::unique_ptr<std::FILE, Closer> file_;
+  std::unique_ptr<MappedFile> map_;  // null: read with file_
+  std::uint64_t released_ = 0;       // file bytes before this are out of the resident set
   std::vector<std::string> channels_;
   std::uint64_t offset_ = 0;
   std::uint64_t next_block_ = 0;
@@ -158,7 +297,7 @@ struct Journey {
 // Returns an empty string or the first problem ("journey 5: ...").
 template <typename Fn>
 std::string DecodeBlock(const Block& b, std::uint32_t channel_count, bool check_ids, Fn&& fn) {
-  const unsigned char* p = b.payload.get();
+  const unsigned char* p = b.payload;
   const unsigned char* end = p + b.size;
   for (std::uint32_t j = 0; j < b.journeys; ++j) {
     auto fail = [&](const std::string& what) { return "journey " + std::to_string(j) + ": " + what; };
@@ -336,6 +475,7 @@ Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
     return slot;
   };
   auto decode = [&](Slot* slot) -> Slot* {
+    reader.Populate(slot->block);
     work(*slot);
     return slot;
   };
@@ -349,6 +489,7 @@ Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
       }
     }
     if (progress) progress->Advance(8 + slot->block.size);
+    reader.Release(slot->block);
     free_slots.push(slot);
   };
   attribution_internal::RunInArena(options.threads, [&] {
@@ -420,9 +561,10 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
   PG_RETURN_IF_ERROR(ValidateAttributionOptions(options));
   PG_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   const auto n = static_cast<std::uint32_t>(reader.channels().size());
+  const Order1Layout layout(n);
   // Integer counts per thread: exact, so the order of the final sum is irrelevant.
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> counts(
-      [] { return std::vector<std::uint64_t>(kEndOffset + 2 * kRows, 0); });
+      [&] { return std::vector<std::uint64_t>(layout.size(), 0); });
   std::vector<double> values(n, 0.0);
   std::uint64_t journeys = 0;
   struct Slot {
@@ -432,14 +574,23 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
   };
   auto work = [&](Slot& slot) {
     std::uint64_t* c = counts.local().data();
-    slot.values.assign(kRows, 0.0);
+    slot.values.assign(layout.rows, 0.0);
     double* v = slot.values.data();
     const Block& b = slot.block;
-    const unsigned char* p = b.payload.get();
+    const unsigned char* p = b.payload;
     const unsigned char* end = p + b.size;
-    std::uint64_t* ends = c + kEndOffset;
+    std::uint64_t* ends = c + layout.end_offset;
+    const unsigned shift = layout.shift;
+    const unsigned mask = static_cast<unsigned>(layout.cols - 1);
     unsigned largest = 0;
     std::uint32_t j = 0;
+    const std::uint32_t key_touches = layout.key_touches;
+    // Per byte of a 3-byte window: 128 - n (see out_of_range).
+    const std::uint32_t id_limit = (128u - n) * 0x010101u;
+    std::uint32_t out_of_range = 0;
+    const std::array<std::size_t, 4> key_base = layout.key_base;  // a local: `c` cannot alias it
+    // Touch bytes of a t-touch journey in a little-endian 4-byte load.
+    static constexpr std::uint32_t kTouchMask[4] = {0, 0xFFu, 0xFFFFu, 0xFFFFFFu};
     // The fast loop: structure checked inline, channel ids folded into `largest`.
     for (; j < b.journeys; ++j) {
       if (end - p < 2) break;
@@ -448,24 +599,36 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
       if (touches == 0 || (flags & ~1u)) break;
       const std::size_t need = 2 + (flags ? 8 : 0) + touches;
       if (static_cast<std::size_t>(end - p) < need) break;
-      double value = 0;
-      if (flags) {
-        value = GetF64(p + 2);
-        if (!std::isfinite(value) || value < 0) break;
-      }
       const unsigned char* t = p + 2 + (flags ? 8 : 0);
-      std::size_t row = 0;
-      for (std::uint32_t k = 0; k < touches; ++k) {
-        const unsigned ch = t[k];
-        largest = std::max(largest, ch);
-        ++c[(row << 8) + ch];
-        row = ch + 1;
+      if (touches <= key_touches && end - t >= 4) {
+        std::uint32_t window;
+        std::memcpy(&window, t, 4);
+        window = le32toh(window) & kTouchMask[touches];
+        // A byte b < 128 has b + 128 - n >= 128 exactly when b >= n; a byte
+        // >= 128 sets the top bit itself (n <= 128 on this path).
+        out_of_range |= window | (window + id_limit);
+        const unsigned b0 = window & 0xFFu, b1 = (window >> 8) & 0xFFu, b2 = window >> 16;
+        const std::size_t key = (b0 & mask) | ((b1 & mask) << shift) | ((b2 & mask) << (2 * shift));
+        ++c[key_base[touches] + 2 * key + (flags ^ 1u)];
+      } else {
+        std::size_t row = 0;
+        for (std::uint32_t k = 0; k < touches; ++k) {
+          const unsigned ch = t[k];
+          largest = std::max(largest, ch);
+          const unsigned col = ch & mask;
+          ++c[(row << shift) + col];
+          row = col + 1;
+        }
+        ++ends[2 * row + (flags ^ 1u)];
       }
-      ++ends[2 * row + (flags ? 0 : 1)];
-      v[row] += value;
+      if (flags) {
+        const double value = GetF64(p + 2);
+        if (!std::isfinite(value) || value < 0) break;
+        v[(t[touches - 1] & mask) + 1] += value;
+      }
       p += need;
     }
-    if (j < b.journeys || p != end || largest >= n) {
+    if (j < b.journeys || p != end || largest >= n || (out_of_range & 0x808080u) != 0) {
       slot.error = DecodeBlock(b, n, true, [](const Journey&) {});
       if (slot.error.empty()) slot.error = "inconsistent block";
     }
@@ -475,15 +638,35 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
     journeys += slot.block.journeys;
   };
   PG_RETURN_IF_ERROR(RunBlockPipeline<Slot>(reader, options, progress, work, finish));
-  std::vector<double> matrix((n + 1) * (n + 2), 0.0);
+  // Sum the threads' tables, whole-journey keys expanded into transitions (all
+  // in integers: exact, whatever the order).
+  std::vector<std::uint64_t> total(layout.size(), 0);
   for (const auto& c : counts) {
-    for (std::size_t r = 0; r <= n; ++r) {
-      for (std::size_t col = 0; col < n; ++col) {
-        matrix[r * (n + 2) + col] += static_cast<double>(c[r * kCols + col]);
+    for (std::size_t i = 0; i < total.size(); ++i) total[i] += c[i];
+  }
+  const std::size_t mask = layout.cols - 1;
+  for (std::uint32_t touches = 1; touches <= layout.key_touches; ++touches) {
+    for (std::size_t key = 0; key < layout.key_count(touches); ++key) {
+      const std::uint64_t conversions = total[layout.key_base[touches] + 2 * key];
+      const std::uint64_t nulls = total[layout.key_base[touches] + 2 * key + 1];
+      if (conversions + nulls == 0) continue;
+      std::size_t row = 0;
+      for (std::uint32_t k = 0; k < touches; ++k) {
+        const std::size_t col = (key >> (layout.shift * k)) & mask;
+        total[(row << layout.shift) + col] += conversions + nulls;
+        row = col + 1;
       }
-      matrix[r * (n + 2) + n] += static_cast<double>(c[kEndOffset + 2 * r]);
-      matrix[r * (n + 2) + n + 1] += static_cast<double>(c[kEndOffset + 2 * r + 1]);
+      total[layout.end_offset + 2 * row] += conversions;
+      total[layout.end_offset + 2 * row + 1] += nulls;
     }
+  }
+  std::vector<double> matrix((n + 1) * (n + 2), 0.0);
+  for (std::size_t r = 0; r <= n; ++r) {
+    for (std::size_t col = 0; col < n; ++col) {
+      matrix[r * (n + 2) + col] = static_cast<double>(total[(r << layout.shift) + col]);
+    }
+    matrix[r * (n + 2) + n] = static_cast<double>(total[layout.end_offset + 2 * r]);
+    matrix[r * (n + 2) + n + 1] = static_cast<double>(total[layout.end_offset + 2 * r + 1]);
   }
   return BinaryOrder1Chain{reader.channels(), MarkovChain::FromOrder1Counts(n, matrix, values),
                            journeys};

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -151,6 +152,89 @@ TEST_CASE("binary journeys: order-1 counting equals the chain built from paths",
     CHECK(r1->totals[k].removal_effect == r2->totals[k].removal_effect);
     CHECK(r1->totals[k].value == r2->totals[k].value);
   }
+}
+
+// Transition counts by (from, to) state name.
+std::map<std::pair<std::string, std::string>, double> TransitionsByName(
+    const MarkovChain& chain, const std::vector<std::string>& keys) {
+  std::map<std::pair<std::string, std::string>, double> out;
+  for (const auto& t : chain.Transitions()) {
+    out[{chain.StateName(t.from, keys), chain.StateName(t.to, keys)}] += t.count;
+  }
+  return out;
+}
+
+TEST_CASE("binary journeys: order-1 counting is exact for every channel count and length",
+          "[attribution]") {
+  // The counter keeps whole-journey counts for short journeys (how short
+  // depends on the channel count) and counts longer ones touch by touch.
+  const auto dir = FreshTempDir("attribution_binary_markov_widths");
+  for (const int channels : {1, 3, 8, 12, 16, 17, 40, 64, 65, 100, 128, 129, 200, 256}) {
+    INFO("channels " << channels);
+    std::mt19937 rng(static_cast<unsigned>(channels));
+    std::vector<Journey> journeys;
+    for (int i = 0; i < 3000; ++i) {
+      Journey j;
+      const int len = 1 + static_cast<int>(rng() % (i % 7 == 0 ? 12 : 4));
+      for (int t = 0; t < len; ++t) {
+        // Skewed towards the highest ids, where a masking slip would show.
+        const int c = rng() % 2 ? channels - 1 - static_cast<int>(rng() % 3) : static_cast<int>(rng());
+        j.path.push_back(static_cast<std::uint8_t>(((c % channels) + channels) % channels));
+      }
+      j.converted = rng() % 4 == 0;
+      j.value = j.converted ? static_cast<double>(rng() % 1000) / 8 : 0.0;
+      journeys.push_back(j);
+    }
+    const auto file = dir / ("j" + std::to_string(channels) + ".pgj");
+    WriteFile(file, journeys, channels, 101);
+    AttributionOptions o;
+    o.model = AttributionModel::kMarkov;
+    auto counted = CountMarkovOrder1FromBinary(file, o);
+    REQUIRE(counted.ok());
+    CHECK(counted->journeys == journeys.size());
+    auto table = ReadJourneyBinary(file, o);
+    REQUIRE(table.ok());
+    auto built = MarkovChain::Build(*table, 1);
+    REQUIRE(built.ok());
+    CHECK(TransitionsByName(counted->chain, counted->keys) ==
+          TransitionsByName(*built, table->keys));
+    double value = 0;
+    for (std::size_t s = 0; s < counted->chain.state_count(); ++s) value += counted->chain.value_at(s);
+    CHECK(value == Approx(built->total_value()).epsilon(0).margin(1e-9));
+  }
+}
+
+TEST_CASE("binary journeys: a channel id between the channel count and the next power of two "
+          "is an error", "[attribution]") {
+  const auto dir = FreshTempDir("attribution_binary_bad_short_id");
+  {
+    auto w = JourneyBinaryWriter::Create(dir / "ok.pgj", ChannelNames(5), 2);
+    REQUIRE(w.ok());
+    REQUIRE(w->Add(std::vector<std::uint8_t>{0, 1}, false).ok());
+    REQUIRE(w->Add(std::vector<std::uint8_t>{4, 4, 4}, false).ok());
+    REQUIRE(w->Add(std::vector<std::uint8_t>{2, 3}, true, 1.5).ok());
+    REQUIRE(w->Add(std::vector<std::uint8_t>{1}, false).ok());
+    REQUIRE(w->Close().ok());
+  }
+  REQUIRE(CountMarkovOrder1FromBinary(dir / "ok.pgj", {}).ok());
+  const std::string good = ReadBytes(dir / "ok.pgj");
+  // Header "PGJ1", count 5, 5 × (2 + 3) = 33 bytes; block 0 header at 33, payload at 41:
+  // journey 0 = [2][0][0][1], journey 1 = [3][0][4][4][4].
+  const std::size_t payload = 41;
+  std::string bad = good;
+  bad[payload + 3] = 6;  // journey 0's second touch: 6 < 8 columns, but >= 5 channels
+  WriteBytes(dir / "id.pgj", bad);
+  auto c = CountMarkovOrder1FromBinary(dir / "id.pgj", {});
+  REQUIRE_FALSE(c.ok());
+  CHECK_THAT(c.status().message(),
+             Catch::Contains("block 0 (offset 33): journey 0: channel id 6 >= channel count 5"));
+  bad = good;
+  bad[payload + 6] = 7;  // journey 1's second touch
+  WriteBytes(dir / "id2.pgj", bad);
+  c = CountMarkovOrder1FromBinary(dir / "id2.pgj", {});
+  REQUIRE_FALSE(c.ok());
+  CHECK_THAT(c.status().message(),
+             Catch::Contains("block 0 (offset 33): journey 1: channel id 7 >= channel count 5"));
 }
 
 TEST_CASE("binary journeys: the writer rejects what the format cannot hold", "[attribution]") {
