@@ -1,6 +1,8 @@
 #include "partnergraph/common/dictionary.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cstdlib>
 #include <functional>
 
@@ -60,6 +62,53 @@ std::uint32_t Dictionary::Find(std::string_view name) const {
       if (Name(id) == name) return id;
     }
   }
+}
+
+void Dictionary::FindBatch(std::span<const std::string_view> names,
+                           std::span<std::uint32_t> ids) const {
+  assert(names.size() == ids.size());
+  if (slots_.empty()) {
+    std::fill(ids.begin(), ids.end(), kNotFound);
+    return;
+  }
+  const int bits = Bits();
+  const std::size_t mask = slots_.size() - 1;
+  constexpr std::size_t kGroup = 16;
+  std::uint32_t tags[kGroup];
+  std::size_t home[kGroup];
+  for (std::size_t base = 0; base < names.size(); base += kGroup) {
+    const std::size_t count = std::min(kGroup, names.size() - base);
+    const std::string_view* group = names.data() + base;
+    std::uint32_t* found = ids.data() + base;
+    for (std::size_t i = 0; i < count; ++i) {
+      tags[i] = Tag(group[i]);
+      home[i] = Home(tags[i], bits);
+      __builtin_prefetch(&slots_[home[i]]);
+    }
+    // The first slot with the same tag is, but for a tag collision, the name.
+    for (std::size_t i = 0; i < count; ++i) {
+      found[i] = kNotFound;
+      for (std::size_t s = home[i];; s = (s + 1) & mask) {
+        const std::uint64_t slot = slots_[s];
+        if (slot == kEmpty) break;
+        if (static_cast<std::uint32_t>(slot >> 32) == tags[i]) {
+          found[i] = static_cast<std::uint32_t>(slot) - 1;
+          __builtin_prefetch(&starts_[found[i]]);
+          break;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      if (found[i] != kNotFound) __builtin_prefetch(bytes_.data() + starts_[found[i]]);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      if (found[i] != kNotFound && Name(found[i]) != group[i]) found[i] = Find(group[i]);
+    }
+  }
+}
+
+void Dictionary::Prefetch(std::string_view name) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[Home(Tag(name), Bits())]);
 }
 
 std::uint32_t Dictionary::Add(std::string_view name) {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -79,6 +80,44 @@ TEST_CASE("Dictionary: Reserve changes no id, copies and moves keep the names",
   copy = Dictionary();  // a moved-from dictionary is reusable after assignment
   CHECK(copy.empty());
   CHECK(copy.Add("v") == 0);
+}
+
+TEST_CASE("Dictionary: FindBatch gives what Find gives, for present, absent and empty names",
+          "[common][dictionary]") {
+  Dictionary d;
+  std::vector<std::uint32_t> none(3, 0);
+  const std::vector<std::string_view> three = {"a", "", "b"};
+  d.FindBatch(three, none);  // an empty dictionary
+  CHECK(none == std::vector<std::uint32_t>(3, Dictionary::kNotFound));
+
+  // 300,000 names: with 32-bit tags some pairs share a tag (and so a probe
+  // sequence), which the batch must resolve by comparing the names.
+  std::vector<std::string> stored;
+  std::vector<std::string> queries;
+  for (std::uint32_t i = 0; i < 300000; ++i) {
+    stored.push_back("s" + std::to_string(i * 2654435761u));
+    d.Add(stored.back());
+    queries.push_back(stored.back());
+    if (i % 3 == 0) queries.push_back("absent" + std::to_string(i));
+  }
+  d.Add("");
+  queries.emplace_back("");
+  queries.push_back(stored.front());
+  // Sizes that are not a multiple of the internal group, and one that is.
+  for (std::size_t size : {queries.size(), std::size_t{1}, std::size_t{16}, std::size_t{37}}) {
+    std::vector<std::string_view> names(queries.begin(), queries.begin() + size);
+    std::vector<std::uint32_t> ids(size, 12345);
+    d.FindBatch(names, ids);
+    for (std::size_t i = 0; i < size; ++i) REQUIRE(ids[i] == d.Find(names[i]));
+  }
+  std::vector<std::string_view> names(queries.begin(), queries.end());
+  std::vector<std::uint32_t> ids(names.size());
+  d.FindBatch(names, ids);
+  CHECK(ids.back() == 0);
+  CHECK(ids[ids.size() - 2] == d.size() - 1);  // ""
+  CHECK(ids[1] == Dictionary::kNotFound);      // "absent0"
+  d.Prefetch("s0");                            // a hint only
+  CHECK(d.Find(stored[0]) == 0);
 }
 
 }  // namespace
