@@ -430,16 +430,50 @@ int main(int argc, char** argv) {
       std::printf("| SKUs | %s | %u | %zu | %.4f | %.4f | %u | %.4f |\n",
                   model.sku_index->factory().c_str(), model.sku_index->size(), rs.queries,
                   rs.at10, rs.at10_ties, rs.c, rs.at_c);
-      // HNSW: the recall a larger search beam would give (the index's own default above).
+      // HNSW: the recall other search beams give (the index's own default above), and what
+      // one search of coupon_candidates + 1 costs at that beam (one thread, the first
+      // --recall-queries bought SKUs with a vector of the latency query set).
       if (model.sku_index->factory().rfind("HNSW", 0) == 0) {
-        for (std::uint32_t ef : {128u, 256u}) {
+        std::vector<SkuId> timed;
+        for (SkuId s : qs) {
+          if (timed.size() < args.recall_queries && NonZero(model.sku_vectors->Row(s.value))) {
+            timed.push_back(s);
+          }
+        }
+        for (std::uint32_t ef : {16u, 32u, 64u, 128u, 256u, 384u, 512u}) {
           Recall r = MeasureRecall(*model.sku_vectors, *model.sku_index, o.coupon_candidates + 1,
                                    args.recall_queries, ef);
-          std::printf("| SKUs, efSearch %u | %s | %u | %zu | %.4f | %.4f | %u | %.4f |\n", ef,
-                      model.sku_index->factory().c_str(), model.sku_index->size(), r.queries,
-                      r.at10, r.at10_ties, r.c, r.at_c);
+          ScopedFaissThreads single(1);
+          SearchOptions so;
+          so.ef_search = ef;
+          const Latency l = Time(timed.size(), [&](std::size_t i) {
+            auto h = model.sku_index->Search(model.sku_vectors->Row(timed[i].value),
+                                             o.coupon_candidates + 1, so);
+            return h.ok() ? static_cast<long>(h->Query(0).size()) : fail(h.status());
+          });
+          std::printf("| SKUs, efSearch %u (one search: CPU p50 %.0f us, p99 %.0f us) | %s | %u | "
+                      "%zu | %.4f | %.4f | %u | %.4f |\n",
+                      ef, l.cpu_p50_us, l.cpu_p99_us, model.sku_index->factory().c_str(),
+                      model.sku_index->size(), r.queries, r.at10, r.at10_ties, r.c, r.at_c);
         }
       }
+      // Exact duplicates among the indexed (non-zero) SKU rows: the candidates for ties.
+      std::vector<std::uint32_t> rows;
+      for (std::uint32_t r = 0; r < model.sku_vectors->rows(); ++r) {
+        if (NonZero(model.sku_vectors->Row(r))) rows.push_back(r);
+      }
+      auto less = [&](std::uint32_t a, std::uint32_t b) {
+        auto x = model.sku_vectors->Row(a), y = model.sku_vectors->Row(b);
+        return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+      };
+      std::sort(rows.begin(), rows.end(), less);
+      std::size_t duplicated = 0;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const bool same_prev = i > 0 && !less(rows[i - 1], rows[i]);
+        const bool same_next = i + 1 < rows.size() && !less(rows[i], rows[i + 1]);
+        duplicated += same_prev || same_next;
+      }
+      std::printf("SKU rows that exactly equal another row: %zu of %zu\n", duplicated, rows.size());
     }
     if (model.sku_index && args.sku_ef_construction > 0) {
       std::vector<std::uint32_t> ids;

@@ -545,8 +545,10 @@ Result<std::vector<std::vector<Neighbor>>> Recommender::SkuNeighbors(
     searched.push_back(i);
   }
   if (searched.empty()) return out;
+  SearchOptions search;
+  search.ef_search = options_.coupon_ef_search;
   PG_ASSIGN_OR_RETURN(SearchResults hits,
-                      model_.sku_index->Search(queries, options_.coupon_candidates + 1));
+                      model_.sku_index->Search(queries, options_.coupon_candidates + 1, search));
   for (std::size_t q = 0; q < searched.size(); ++q) {
     auto h = hits.Query(q);
     out[searched[q]].assign(h.begin(), h.end());

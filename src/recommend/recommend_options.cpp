@@ -59,6 +59,7 @@ Status Validate(const RecommendOptions& o) {
   PG_RETURN_IF_ERROR(
       Range("recommend.coupon_popular_candidates", o.coupon_popular_candidates, 0, 100000));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_trigger_skus", o.coupon_trigger_skus, 1, 10000));
+  PG_RETURN_IF_ERROR(Range("recommend.coupon_ef_search", o.coupon_ef_search, 0, 65536));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_lift_cap", o.coupon_lift_cap, 1.0001, 1e9));
   PG_RETURN_IF_ERROR(Range("recommend.coupon_support_cap", o.coupon_support_cap, 1, 1e12));
   PG_RETURN_IF_ERROR(Range("recommend.max_k", o.max_k, 1, 10000));
@@ -95,7 +96,7 @@ Result<RecommendOptions> ParseRecommendOptions(std::string_view json_text,
       r, p,
       {"partner_candidates", "partner_graph_candidates", "partner_weights",
        "complementarity_lift_cap", "long_tail_share", "coupon_candidates",
-       "coupon_popular_candidates", "coupon_trigger_skus",
+       "coupon_popular_candidates", "coupon_trigger_skus", "coupon_ef_search",
        "coupon_weights", "coupon_lift_cap", "coupon_support_cap", "max_k", "max_candidates"}));
   PG_RETURN_IF_ERROR(ReadField(r, "partner_candidates", p, &o.partner_candidates));
   PG_RETURN_IF_ERROR(ReadField(r, "partner_graph_candidates", p, &o.partner_graph_candidates));
@@ -105,6 +106,7 @@ Result<RecommendOptions> ParseRecommendOptions(std::string_view json_text,
   PG_RETURN_IF_ERROR(
       ReadField(r, "coupon_popular_candidates", p, &o.coupon_popular_candidates));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_trigger_skus", p, &o.coupon_trigger_skus));
+  PG_RETURN_IF_ERROR(ReadField(r, "coupon_ef_search", p, &o.coupon_ef_search));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_lift_cap", p, &o.coupon_lift_cap));
   PG_RETURN_IF_ERROR(ReadField(r, "coupon_support_cap", p, &o.coupon_support_cap));
   PG_RETURN_IF_ERROR(ReadField(r, "max_k", p, &o.max_k));
@@ -154,6 +156,7 @@ std::string ToJson(const RecommendOptions& o) {
   j["coupon_candidates"] = o.coupon_candidates;
   j["coupon_popular_candidates"] = o.coupon_popular_candidates;
   j["coupon_trigger_skus"] = o.coupon_trigger_skus;
+  j["coupon_ef_search"] = o.coupon_ef_search;
   j["coupon_weights"] = {{"lift", o.coupon_weights.lift},
                          {"support", o.coupon_weights.support},
                          {"reach", o.coupon_weights.reach},

@@ -169,6 +169,40 @@ TEST_CASE("HNSW and IVF indexes find most of the exact neighbours", "[index]") {
   }
 }
 
+TEST_CASE("A per-search efSearch widens the HNSW beam beyond the index's default", "[index]") {
+  // FAISS 1.7.3 sized the candidate queue by the index's own efSearch whatever the search
+  // asked for; a beam as wide as the index must now visit every reachable vector.
+  const std::uint32_t dim = 16;
+  const std::size_t n = 2000;
+  const auto base = RandomVectors(n, dim, 21);
+  const auto ids = SpreadIds(n);
+  const auto queries = RandomVectors(40, dim, 22);
+  VectorIndexOptions narrow = Factory("HNSW8");
+  narrow.hnsw_ef_search = 10;
+  narrow.build_threads = 1;
+  auto index = VectorIndex::Build(base, dim, ids, narrow);
+  REQUIRE(index.ok());
+  SearchOptions wide;
+  wide.ef_search = static_cast<std::uint32_t>(n);
+  auto by_default = index->Search(queries, 10).value();
+  auto widened = index->Search(queries, 10, wide).value();
+  std::size_t default_hits = 0, wide_hits = 0;
+  for (std::size_t q = 0; q < 40; ++q) {
+    const auto exact = BruteForce(base, ids, dim, queries.data() + q * dim, 10);
+    auto count = [&](std::span<const Neighbor> got) {
+      std::size_t hits = 0;
+      for (const Neighbor& g : got) {
+        hits += std::any_of(exact.begin(), exact.end(), [&](const Neighbor& e) { return e.id == g.id; });
+      }
+      return hits;
+    };
+    default_hits += count(by_default.Query(q));
+    wide_hits += count(widened.Query(q));
+  }
+  CHECK(wide_hits == 400);
+  CHECK(default_hits < wide_hits);
+}
+
 TEST_CASE("k larger than the index, k = 0 and an empty index", "[index]") {
   const std::uint32_t dim = 4;
   const auto base = RandomVectors(3, dim, 7);

@@ -63,6 +63,10 @@ struct RecommendOptions {
   // Trigger SKUs of a merchant considered for a merchant-level coupon query (its best
   // sellers by buyers).
   std::uint32_t coupon_trigger_skus = 20;
+  // HNSW beam width (efSearch) of the trigger SKUs' embedding searches; 0 = the SKU index's
+  // own (its index.skus.hnsw_ef_search, 64 by default). A query-time knob: it needs no
+  // rebuild. Ignored by exact (Flat) indexes. Range [0, 65536].
+  std::uint32_t coupon_ef_search = 0;
   CouponScoreWeights coupon_weights;
   // A pair lift at or above this maps to 1; a support at or above this maps to 1 (log).
   double coupon_lift_cap = 20.0;
