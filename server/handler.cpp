@@ -178,6 +178,25 @@ rpc::AttributionCredit ToWire(const std::string& key, const KeyCredit& c, bool m
   return w;
 }
 
+// The chain's transitions with state names ("(conversion)" and "(null)" after the states).
+std::vector<rpc::MarkovTransition> TransitionsToWire(const MarkovDetails& m) {
+  auto name = [&](std::uint32_t s) -> std::string {
+    if (s < m.state_names.size()) return m.state_names[s];
+    return s == m.state_names.size() ? "(conversion)" : "(null)";
+  };
+  std::vector<rpc::MarkovTransition> out;
+  out.reserve(m.transitions.size());
+  for (const auto& t : m.transitions) {
+    rpc::MarkovTransition w;
+    w.from_state = name(t.from);
+    w.to_state = name(t.to);
+    w.count = t.count;
+    w.probability = t.probability;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 std::vector<rpc::AttributionCredit> CreditsToWire(const AttributionResult& r) {
   const bool markov = r.markov.has_value();
   const bool sampled = r.shapley && !r.shapley->exact;
@@ -487,6 +506,7 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
     out.channels = CreditsToWire(ch);
     if (pa) out.partners = CreditsToWire(*pa);
     if (ch.shapley) out.__set_shapley_exact(ch.shapley->exact);
+    if (ch.markov) out.__set_markov_transitions(TransitionsToWire(*ch.markov));
     const std::int64_t end = std::min<std::int64_t>(total, request.offset + request.page_size);
     out.sku_credits.reserve(static_cast<std::size_t>(end - request.offset));
     for (std::int64_t i = request.offset; i < end; ++i) {

@@ -309,6 +309,21 @@ struct SkuAttributionCredit {
   6: optional double removal_effect
 }
 
+/**
+ * One transition of a Markov job's chain (by channel): the journeys that went from one state
+ * to the next. A state is "(start)", the last `order` channels seen joined by " > " (oldest
+ * first; fewer at the start of a path), "(conversion)" or "(null)", as in
+ * `partnergraph attribute --transitions` and its --json "markov.transitions".
+ */
+struct MarkovTransition {
+  1: string from_state
+  2: string to_state
+  /** Journeys that made this transition. */
+  3: double count
+  /** count / the journeys leaving from_state (maximum likelihood). */
+  4: double probability
+}
+
 struct AttributionJobResultRequest {
   1: string job_id
   /** Index of the first SKU credit of the page (default 0): the next_offset of the last page. */
@@ -338,6 +353,13 @@ struct AttributionJobResultResponse {
   12: optional i64 next_offset
   /** Shapley only: whether the values are exact (else sampled, with the error bounds above). */
   13: optional bool shapley_exact
+  /**
+   * Markov only (set on every page, unset for the other models): the transition matrix of the
+   * channel chain, every transition with a positive count, from (start) to the absorbing
+   * states, sorted by the from state's id (states numbered in order of first appearance), then
+   * by the to state's, the absorbing states last. data_dir jobs: the channel chain only.
+   */
+  14: optional list<MarkovTransition> markov_transitions
 }
 
 service PartnerGraph {

@@ -430,6 +430,10 @@ Result<AttributionJobResultPage> RpcClient::JobResult(const std::string& job_id,
   out.sku_credits_total = r.sku_credits_total;
   if (r.__isset.next_offset) out.next_offset = r.next_offset;
   if (r.__isset.shapley_exact) out.shapley_exact = r.shapley_exact;
+  out.markov_transitions.reserve(r.markov_transitions.size());
+  for (const auto& t : r.markov_transitions) {
+    out.markov_transitions.push_back({t.from_state, t.to_state, t.count, t.probability});
+  }
   return out;
 }
 

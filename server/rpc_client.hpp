@@ -109,6 +109,14 @@ struct SkuAttributionCreditInfo {
   std::optional<double> removal_effect;  // Markov
 };
 
+// One transition of a Markov job's chain (partnergraph.thrift MarkovTransition).
+struct MarkovTransitionInfo {
+  std::string from;  // "(start)", "email > search", ...
+  std::string to;    // a state, "(conversion)" or "(null)"
+  double count = 0.0;
+  double probability = 0.0;
+};
+
 // One page of JobResult (partnergraph.thrift AttributionJobResultResponse).
 struct AttributionJobResultPage {
   std::string job_id;
@@ -124,6 +132,7 @@ struct AttributionJobResultPage {
   std::int64_t sku_credits_total = 0;
   std::optional<std::int64_t> next_offset;  // unset on the last page
   std::optional<bool> shapley_exact;
+  std::vector<MarkovTransitionInfo> markov_transitions;  // Markov only (else empty)
 };
 
 class RpcClient {

@@ -580,6 +580,10 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
                         page.journeys, page.conversions, page.value, page.nulls);
             PrintCredits("channel", page.channels);
             PrintCredits("partner", page.partners);
+            for (const auto& t : page.markov_transitions) {
+              std::printf("transition %-24s -> %-24s count %14.4f  probability %.6f\n",
+                          t.from.c_str(), t.to.c_str(), t.count, t.probability);
+            }
           }
         }
         for (const auto& s : page.sku_credits) {
@@ -600,18 +604,30 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
         offset = next;
       }
       if (args->json) {
-        PrintJson({{"job_id", first.job_id},
-                   {"model", first.model},
-                   {"order", first.model == "markov" ? json(first.order) : json(nullptr)},
-                   {"input", {{"journeys", first.journeys},
-                              {"conversions", first.conversions},
-                              {"value", first.value},
-                              {"nulls", first.nulls}}},
-                   {"channels", ToJson(first.channels)},
-                   {"partners", ToJson(first.partners)},
-                   {"sku_credits", sku_credits},
-                   {"sku_credits_total", first.sku_credits_total},
-                   {"next_offset", next ? json(*next) : json(nullptr)}});
+        json out = {{"job_id", first.job_id},
+                    {"model", first.model},
+                    {"order", first.model == "markov" ? json(first.order) : json(nullptr)},
+                    {"input", {{"journeys", first.journeys},
+                               {"conversions", first.conversions},
+                               {"value", first.value},
+                               {"nulls", first.nulls}}},
+                    {"channels", ToJson(first.channels)},
+                    {"partners", ToJson(first.partners)},
+                    {"sku_credits", sku_credits},
+                    {"sku_credits_total", first.sku_credits_total},
+                    {"next_offset", next ? json(*next) : json(nullptr)}};
+        if (first.model == "markov") {
+          // The shape of `partnergraph attribute --json`'s "markov.transitions".
+          json transitions = json::array();
+          for (const auto& t : first.markov_transitions) {
+            transitions.push_back({{"from", t.from},
+                                   {"to", t.to},
+                                   {"count", t.count},
+                                   {"probability", t.probability}});
+          }
+          out["markov"] = {{"transitions", std::move(transitions)}};
+        }
+        PrintJson(out);
       } else {
         std::printf("%lld SKU credits in all%s%s\n", static_cast<long long>(first.sku_credits_total),
                     next ? "; next page: --offset " : "", next ? std::to_string(*next).c_str() : "");

@@ -108,6 +108,39 @@ void CheckSkuCredits(const std::vector<client::SkuAttributionCreditInfo>& wire, 
   }
 }
 
+// The wire transition matrix equals the in-process one: same rows, names, counts and
+// probabilities (exact), in the same order; empty for the other models.
+void CheckTransitions(const std::vector<client::MarkovTransitionInfo>& wire,
+                      const AttributionResult& expected) {
+  if (!expected.markov) {
+    CHECK(wire.empty());
+    return;
+  }
+  const MarkovDetails& m = *expected.markov;
+  auto name = [&](std::uint32_t s) -> std::string {
+    if (s < m.state_names.size()) return m.state_names[s];
+    return s == m.state_names.size() ? "(conversion)" : "(null)";
+  };
+  REQUIRE(wire.size() == m.transitions.size());
+  REQUIRE_FALSE(wire.empty());
+  for (std::size_t i = 0; i < wire.size(); ++i) {
+    INFO("transition " << i);
+    CHECK(wire[i].from == name(m.transitions[i].from));
+    CHECK(wire[i].to == name(m.transitions[i].to));
+    CHECK(wire[i].count == m.transitions[i].count);
+    CHECK(wire[i].probability == m.transitions[i].probability);
+  }
+}
+
+// The transition from -> to of the job-result JSON ("markov.transitions"), or null.
+nlohmann::json FindTransition(const nlohmann::json& j, const std::string& from,
+                              const std::string& to) {
+  for (const auto& t : j.at("markov").at("transitions")) {
+    if (t.at("from") == from && t.at("to") == to) return t;
+  }
+  return nullptr;
+}
+
 AttributionResult InProcess(const std::filesystem::path& file, const AttributionOptions& o) {
   auto table = ReadPathFile(file, o);
   REQUIRE(table.ok());
@@ -165,6 +198,7 @@ TEST_CASE("attribution job: submit, poll, and the result equals RunAttribution i
     CHECK(page->nulls == expected.nulls);
     CHECK(page->conversions == 6.0);
     CheckCredits(page->channels, expected);
+    CheckTransitions(page->markov_transitions, expected);
     CHECK(page->partners.empty());
     CHECK(page->sku_credits.empty());  // path files have no SKUs
     CHECK(page->sku_credits_total == 0);
@@ -450,6 +484,26 @@ TEST_CASE("partnergraph query submit-attribution / job-status / job-result", "[s
     CHECK(c.at("conversions").get<double>() == expected.totals[k].conversions);
     CHECK(c.at("removal_effect").get<double>() == expected.totals[k].removal_effect);
   }
+  // The order-2 transition matrix, by hand from kPaths (21 journeys): 5 start with email
+  // (rows 1, 4, 6: 3 + 1 + 1); "email > search" is left by 4 journeys (rows 1 and 6), 3 of
+  // them converting; "display > display" ends row 7's 6 journeys, 5 of them in (null).
+  REQUIRE(j.at("markov").at("transitions").size() == expected.markov->transitions.size());
+  const auto start_email = FindTransition(j, "(start)", "email");
+  REQUIRE_FALSE(start_email.is_null());
+  CHECK(start_email.at("count").get<double>() == 5.0);
+  CHECK(start_email.at("probability").get<double>() == Approx(5.0 / 21.0).epsilon(1e-15));
+  const auto converted = FindTransition(j, "email > search", "(conversion)");
+  REQUIRE_FALSE(converted.is_null());
+  CHECK(converted.at("count").get<double>() == 3.0);
+  CHECK(converted.at("probability").get<double>() == 0.75);
+  const auto lost = FindTransition(j, "display > display", "(null)");
+  REQUIRE_FALSE(lost.is_null());
+  CHECK(lost.at("count").get<double>() == 5.0);
+  CHECK(lost.at("probability").get<double>() == Approx(5.0 / 6.0).epsilon(1e-15));
+  CHECK(FindTransition(j, "(start)", "display > email").is_null());  // order 2 starts with one channel
+  auto text = RunProcess(CliBinary(), {"query", "--port", port, "job-result", id});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("transition (start)") != std::string::npos);
 
   auto unknown = query({"job-status", "attr-777"});
   CHECK(unknown.exit_code == 2);
