@@ -237,7 +237,9 @@ int RunBuild(const BuildArgs& args) {
       std::fprintf(stderr, "partnergraph build: %s\n", model_built.ToString().c_str());
       return model_built.IsIOError() ? kExitWriteFailed : kExitBadInput;
     }
-    for (const auto& stage : model_report.stages) note(stage.name, stage.seconds);
+    for (const auto& stage : model_report.stages) {
+      note(stage.name, stage.seconds, stage.rss_bytes, stage.peak_rss_bytes);
+    }
     model = {{"config", config_text->second},
              {"merchant_index", model_report.merchant_factory},
              {"sku_index", model_report.sku_factory},

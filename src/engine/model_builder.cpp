@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
@@ -61,7 +62,7 @@ class StageTimer {
   ~StageTimer() {
     if (report_ == nullptr) return;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    report_->stages.push_back({name_, s});
+    report_->stages.push_back({name_, s, CurrentRssBytes(), PeakRssBytes()});
   }
 
  private:

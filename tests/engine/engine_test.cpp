@@ -40,6 +40,14 @@ std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph
   Status built = BuildModel(*graph, *config, json, dir, &build_report);
   INFO(built.ToString());
   REQUIRE(built.ok());
+  // Every stage reports its time and memory (build --json prints them).
+  REQUIRE_FALSE(build_report.stages.empty());
+  for (const ModelBuildStage& stage : build_report.stages) {
+    INFO(stage.name);
+    CHECK(stage.seconds >= 0);
+    CHECK(stage.rss_bytes > 0);
+    CHECK(stage.peak_rss_bytes >= stage.rss_bytes);
+  }
   return dir;
 }
 

@@ -17,6 +17,7 @@
 // call it from one thread.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -62,6 +63,8 @@ Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path);
 struct ModelBuildStage {
   std::string name;
   double seconds = 0;
+  std::uint64_t rss_bytes = 0;       // resident set when the stage ended
+  std::uint64_t peak_rss_bytes = 0;  // the process's peak so far
 };
 
 struct ModelBuildReport {
