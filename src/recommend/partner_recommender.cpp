@@ -425,6 +425,9 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
   std::partial_sort(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(top),
                     results.end(), better);
   results.resize(top);
+  // The answer keeps k results, not the capacity of every candidate: the precompute holds
+  // one answer per merchant (at 100k merchants the spare capacity was gigabytes).
+  results.shrink_to_fit();
 
   // Evidence for the kept results only.
   for (auto& r : results) {
@@ -587,6 +590,7 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
   std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(top), out.end(),
                     BetterCoupon);
   out.resize(top);
+  out.shrink_to_fit();  // k results, not every candidate's capacity (see PartnersFromHits)
   return out;
 }
 
@@ -619,6 +623,7 @@ std::vector<CouponResult> Recommender::BestCoupons(std::vector<CouponResult> all
   std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(top), all.end(),
                     BetterCoupon);
   all.resize(top);
+  all.shrink_to_fit();  // k results, not every candidate's capacity (see PartnersFromHits)
   return all;
 }
 
