@@ -131,6 +131,15 @@ TEST_CASE("Batched partner and coupon answers equal the single-query answers", "
       }
       CHECK(mismatched == 0);
       CHECK(nonempty > ms.size() / 2);  // the comparison compared something
+      // An answer holds its results, not the candidates' spare capacity: the precompute keeps
+      // one answer per merchant, and at 100k merchants that capacity was gigabytes.
+      for (std::size_t i = 0; i < ms.size(); ++i) {
+        CHECK((*partners)[i].capacity() == (*partners)[i].size());
+        CHECK((*coupons)[i].capacity() == (*coupons)[i].size());
+      }
+      auto single = (*rec)->RecommendCouponPairs(ms[0], 2, CouponFilters{});
+      REQUIRE(single.ok());
+      CHECK(single->capacity() == single->size());
 
       // A filtered batch (one search per merchant, the filter inside) equals the singles too.
       PartnerFilters f;
