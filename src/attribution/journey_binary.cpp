@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "parallel.hpp"
+#include "partnergraph/common/mapped_file.hpp"
 #include "path_aggregator.hpp"
 
 namespace partnergraph {
@@ -118,21 +119,6 @@ struct Block {
   std::size_t capacity = 0;
 };
 
-// A read-only private mapping of a whole regular file.
-class MappedFile {
- public:
-  MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  ~MappedFile() { munmap(data_, size_); }
-  const unsigned char* data() const { return static_cast<const unsigned char*>(data_); }
-  std::size_t size() const { return size_; }
-
- private:
-  void* data_;
-  std::size_t size_;
-};
-
 // The file's header, then its blocks a wave at a time. A regular file is
 // mapped, not copied: a block's pages are mapped in one call when it is
 // decoded (Populate) and dropped from the resident set after it is merged
@@ -148,10 +134,8 @@ class BlockReader {
     r.file_.reset(std::fopen(path.c_str(), "rb"));
     if (!r.file_) return Status::IOError(r.name_ + ": cannot open: " + std::strerror(errno));
     struct stat st {};
-    if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      const auto bytes = static_cast<std::size_t>(st.st_size);
-      void* mapped = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fileno(r.file_.get()), 0);
-      if (mapped != MAP_FAILED) r.map_ = std::make_unique<MappedFile>(mapped, bytes);
+    if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+      r.map_ = MappedFile::Map(fileno(r.file_.get()), static_cast<std::size_t>(st.st_size));
     }
     unsigned char head[8];
     if (std::fread(head, 1, 8, r.file_.get()) != 8 || std::memcmp(head, kMagic, 4) != 0) {
@@ -189,16 +173,7 @@ class BlockReader {
     const std::size_t got = std::fread(head, 1, 8, file_.get());
     if (got == 0 && std::feof(file_.get())) return false;
     if (got != 8) return Truncated("a block header");
-    b.index = next_block_++;
-    b.offset = offset_;
-    b.journeys = GetU32(head);
-    const std::uint32_t size = GetU32(head + 4);
-    if (size > kMaxPayload || b.journeys > size / 3) {
-      return Status::Corruption(name_ + ": block " + std::to_string(b.index) + " (offset " +
-                                std::to_string(b.offset) + "): " + std::to_string(b.journeys) +
-                                " journeys in " + std::to_string(size) +
-                                " bytes is impossible");
-    }
+    PG_ASSIGN_OR_RETURN(const std::uint32_t size, StartBlock(head, b));
     if (b.capacity < size) {
       b.capacity = size;
       b.buffer.reset(new unsigned char[size]);
@@ -238,7 +213,18 @@ class BlockReader {
     const std::size_t size_of_file = map_->size();
     if (offset_ == size_of_file) return false;
     if (size_of_file - offset_ < 8) return Truncated("a block header");
-    const unsigned char* head = map_->data() + offset_;
+    const unsigned char* head = map_->bytes() + offset_;
+    PG_ASSIGN_OR_RETURN(const std::uint32_t size, StartBlock(head, b));
+    if (size_of_file - offset_ - 8 < size) return Truncated("block " + std::to_string(b.index));
+    b.payload = head + 8;
+    b.size = size;
+    offset_ += 8 + size;
+    return true;
+  }
+
+  // Takes the 8-byte header `head` of the block at offset_ into `b` and returns
+  // its payload size, or Corruption for a header no valid file has.
+  Result<std::uint32_t> StartBlock(const unsigned char* head, Block& b) {
     b.index = next_block_++;
     b.offset = offset_;
     b.journeys = GetU32(head);
@@ -249,11 +235,7 @@ class BlockReader {
                                 " journeys in " + std::to_string(size) +
                                 " bytes is impossible");
     }
-    if (size_of_file - offset_ - 8 < size) return Truncated("block " + std::to_string(b.index));
-    b.payload = head + 8;
-    b.size = size;
-    offset_ += 8 + size;
-    return true;
+    return size;
   }
 
   // madvise over the whole pages of [begin, end) of the file; `outer` rounds
@@ -265,7 +247,7 @@ class BlockReader {
                                                                map_->size())
                                      : end / page * page;
     if (last > first) {
-      madvise(const_cast<unsigned char*>(map_->data()) + first, last - first, advice);
+      madvise(const_cast<char*>(map_->data()) + first, last - first, advice);
     }
   }
 

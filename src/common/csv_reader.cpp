@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "partnergraph/common/huge_pages.hpp"
+#include "partnergraph/common/mapped_file.hpp"
 
 namespace partnergraph {
 namespace {
@@ -53,21 +54,6 @@ class TextBuffer {
  private:
   char* data_ = nullptr;
   std::size_t capacity_ = 0;
-};
-
-// A read-only private mapping of a whole regular file.
-class MappedFile {
- public:
-  MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  ~MappedFile() { munmap(data_, size_); }
-  const char* data() const { return static_cast<const char*>(data_); }
-  std::size_t size() const { return size_; }
-
- private:
-  void* data_;
-  std::size_t size_;
 };
 
 bool IsGzip(std::string_view bytes) {
@@ -279,14 +265,10 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
   // parsed and leave the resident set once released (ReleaseChunk), so a 9 GB
   // orders.csv never sits in memory whole. Mapped files must not be truncated
   // while a reader is open (as for any mmap, that would fault).
-  if (expected > 0) {
-    void* mapped = mmap(nullptr, expected, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (mapped != MAP_FAILED) {
-      auto file = std::make_shared<MappedFile>(mapped, expected);
-      const std::string_view bytes(file->data(), file->size());
-      const bool file_backed = !IsGzip(bytes);
-      return FromStorage(std::move(file), bytes, path.filename().string(), options, file_backed);
-    }
+  if (std::shared_ptr<const MappedFile> file = MappedFile::Map(fd, expected)) {
+    const std::string_view bytes(file->data(), file->size());
+    const bool file_backed = !IsGzip(bytes);
+    return FromStorage(std::move(file), bytes, path.filename().string(), options, file_backed);
   }
   auto buffer = std::make_shared<TextBuffer>();
   const Status no_memory = Status::IOError("out of memory reading " + path.string());
