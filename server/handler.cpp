@@ -226,28 +226,27 @@ PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<const Engine> engine,
       keys_(std::move(keys)),
       started_(std::chrono::steady_clock::now()),
       jobs_(std::make_unique<AttributionJobs>(std::move(jobs))) {
+  loopback_.role = Principal::Role::kOperator;
+  loopback_.name = "loopback caller (no keys file)";
   EngineStats stats = engine_->Stats();
   model_description_ = stats.model_dir + " (built " + stats.built_at + ")";
 }
 
-Result<Principal> PartnerGraphHandler::Authenticate(const std::string& api_key) const {
-  if (keys_) return keys_->Authenticate(api_key);
-  Principal loopback;
-  loopback.role = Principal::Role::kOperator;
-  loopback.name = "loopback caller (no keys file)";
-  return loopback;
+Result<const Principal*> PartnerGraphHandler::Authenticate(const std::string& api_key) const {
+  if (keys_) return keys_->Find(api_key);
+  return &loopback_;
 }
 
 template <typename Body>
 void PartnerGraphHandler::Serve(std::string_view call, std::uint8_t declared,
                                 const std::string& api_key, Body&& body) {
   Status status;
-  std::string who = "unauthenticated caller";
+  const Principal* caller = nullptr;
   try {
-    Result<Principal> principal = Authenticate(api_key);
+    Result<const Principal*> principal = Authenticate(api_key);
     if (principal.ok()) {
-      who = "'" + principal->name + "' (" + principal->RoleString() + ")";
-      status = body(*principal);
+      caller = *principal;
+      status = body(*caller);
     } else {
       status = principal.status();
     }
@@ -261,6 +260,9 @@ void PartnerGraphHandler::Serve(std::string_view call, std::uint8_t declared,
     return;
   }
   failed_.fetch_add(1, std::memory_order_relaxed);
+  const std::string who = caller == nullptr
+                              ? std::string("unauthenticated caller")
+                              : "'" + caller->name + "' (" + caller->RoleString() + ")";
   if (IsInternalFault(status.code())) {
     spdlog::error("{} by {} failed inside the server: {}", call, who, status.ToString());
   } else {
@@ -372,6 +374,17 @@ void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& out,
     out.precomputed = answer.precomputed;
     return Status::Ok();
   });
+}
+
+bool PartnerGraphHandler::BorrowPrecomputedPartners(const std::string& api_key,
+                                                    const rpc::RecommendPartnersRequest& request,
+                                                    BorrowedPartnerAnswer* out) {
+  if (request.__isset.filters && !FromWire(request.filters).is_default()) return false;
+  Result<const Principal*> principal = Authenticate(api_key);
+  if (!principal.ok() || !(*principal)->CheckMerchantAccess(request.merchant_id).ok()) return false;
+  if (!engine_->BorrowPrecomputedPartners(request.merchant_id, request.k, out)) return false;
+  served_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out,

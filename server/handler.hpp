@@ -47,6 +47,13 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                      const rpc::ListMerchantsRequest& request) override;
   void RecommendPartners(rpc::RecommendPartnersResponse& out, const std::string& api_key,
                          const rpc::RecommendPartnersRequest& request) override;
+  // The fast path of RecommendPartners (ServingProcessor): when the key may ask about the
+  // merchant and the answer is precomputed (default filters), fills *out with it, borrowed from
+  // the Engine, counts the call as served and returns true. Otherwise false, nothing counted:
+  // RecommendPartners then answers, or raises the error.
+  bool BorrowPrecomputedPartners(const std::string& api_key,
+                                 const rpc::RecommendPartnersRequest& request,
+                                 BorrowedPartnerAnswer* out);
   void RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out, const std::string& api_key,
                             const rpc::RecommendCouponPairsRequest& request) override;
   void ExplainPair(rpc::ExplainPairResponse& out, const std::string& api_key,
@@ -61,7 +68,9 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                  const rpc::AttributionJobResultRequest& request) override;
 
  private:
-  Result<Principal> Authenticate(const std::string& api_key) const;
+  // The caller's principal; PermissionDenied for a missing or unknown key. Points into keys_
+  // (or at loopback_), valid while the handler lives.
+  Result<const Principal*> Authenticate(const std::string& api_key) const;
   // Runs `body(principal)` for call `call`: authentication, counting, logging, and the mapping of
   // a non-OK Status (or an escaped std::exception) to the call's declared exceptions.
   template <typename Body>
@@ -70,6 +79,7 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
 
   std::shared_ptr<const Engine> engine_;
   std::optional<ApiKeys> keys_;
+  Principal loopback_;  // every caller, when there is no keys file
   std::string model_description_;
   std::chrono::steady_clock::time_point started_;
   std::atomic<bool> draining_{false};

@@ -20,6 +20,11 @@ namespace partnergraph::client {
 
 namespace at = apache::thrift;
 
+// Reads take what has arrived, up to this much; frames are written through (TFramedTransport
+// hands over each whole frame in one write, which a small write buffer passes on directly).
+constexpr std::uint32_t kReadBufferBytes = 64 << 10;
+constexpr std::uint32_t kWriteBufferBytes = 512;
+
 struct RpcClient::Impl {
   RpcClientOptions options;
   std::shared_ptr<at::transport::TTransport> transport;
@@ -79,13 +84,14 @@ ScoreComponentsView FromWire(const rpc::ScoreComponents& c) {
   return out;
 }
 
-std::vector<SharedSegmentView> FromWire(const std::vector<rpc::SharedSegment>& segments) {
+// Takes the strings out of `segments` (the reply is not used afterwards).
+std::vector<SharedSegmentView> FromWire(std::vector<rpc::SharedSegment>&& segments) {
   std::vector<SharedSegmentView> out;
   out.reserve(segments.size());
-  for (const auto& s : segments) {
+  for (auto& s : segments) {
     SharedSegmentView v;
-    v.segment_id = s.segment_id;
-    v.description = s.description;
+    v.segment_id = std::move(s.segment_id);
+    v.description = std::move(s.description);
     if (s.__isset.count && !s.suppressed) v.count = s.count;
     out.push_back(std::move(v));
   }
@@ -138,7 +144,11 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(const RpcClientOptions& op
   socket->setConnTimeout(options.connect_timeout_ms);
   socket->setRecvTimeout(options.call_timeout_ms);
   socket->setSendTimeout(options.call_timeout_ms);
-  impl->transport = std::make_shared<at::transport::TFramedTransport>(socket, config);
+  // The buffer under the frames reads a reply's length prefix and body with one recv (a bare
+  // TFramedTransport asks the socket for the prefix, then for the body).
+  auto buffered = std::make_shared<at::transport::TBufferedTransport>(
+      socket, kReadBufferBytes, kWriteBufferBytes, config);
+  impl->transport = std::make_shared<at::transport::TFramedTransport>(buffered, config);
   std::shared_ptr<at::protocol::TProtocol> protocol;
   if (options.protocol == RpcProtocol::kBinary) {
     protocol = std::make_shared<at::protocol::TBinaryProtocol>(impl->transport);
@@ -240,15 +250,15 @@ Result<PartnerAnswer> RpcClient::RecommendPartners(const std::string& merchant_i
   PartnerAnswer out;
   out.precomputed = r.precomputed;
   out.partners.reserve(r.partners.size());
-  for (const auto& p : r.partners) {
+  for (auto& p : r.partners) {
     PartnerView v;
-    v.merchant_id = p.merchant_id;
-    v.name = p.name;
-    v.category = p.category;
-    v.region = p.region;
+    v.merchant_id = std::move(p.merchant_id);
+    v.name = std::move(p.name);
+    v.category = std::move(p.category);
+    v.region = std::move(p.region);
     v.score = p.score;
     v.components = FromWire(p.components);
-    v.shared_segments = FromWire(p.shared_segments);
+    v.shared_segments = FromWire(std::move(p.shared_segments));
     v.shared_customers = OptionalOf(p.__isset.shared_customers, p.shared_customers);
     out.partners.push_back(std::move(v));
   }
@@ -304,7 +314,7 @@ Result<PairExplanationView> RpcClient::ExplainPair(const std::string& merchant_i
   PairExplanationView out;
   out.score = r.score;
   out.components = FromWire(r.components);
-  out.shared_segments = FromWire(r.shared_segments);
+  out.shared_segments = FromWire(std::move(r.shared_segments));
   out.shared_customers = OptionalOf(r.__isset.shared_customers, r.shared_customers);
   out.excluded_because = r.excluded_because;
   return out;
@@ -320,7 +330,7 @@ Result<OverlapReportView> RpcClient::OverlapReport(const std::string& merchant_i
     c.OverlapReport(r, impl_->options.api_key, request);
   }));
   OverlapReportView out;
-  out.segments = FromWire(r.segments);
+  out.segments = FromWire(std::move(r.segments));
   out.shared_customers = OptionalOf(r.__isset.shared_customers, r.shared_customers);
   out.k_min = r.k_min;
   return out;

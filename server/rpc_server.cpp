@@ -33,6 +33,7 @@
 
 #include "PartnerGraph.h"
 #include "handler.hpp"
+#include "serving_processor.hpp"
 
 namespace partnergraph::server {
 
@@ -389,7 +390,7 @@ Status RpcServer::Run(const std::function<void(int port)>& on_listening) {
     protocol = std::make_shared<at::protocol::TCompactProtocolFactory>(o.max_frame_bytes,
                                                                        o.max_frame_bytes);
   }
-  auto inner = std::make_shared<rpc::PartnerGraphProcessor>(impl_->handler);
+  auto inner = std::make_shared<ServingProcessor>(impl_->handler);
   const bool blocking = o.kind != ServerKind::kNonblocking;
   auto processors = std::make_shared<ConnectionProcessorFactory>(inner, impl_->state, blocking);
 

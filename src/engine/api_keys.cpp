@@ -120,10 +120,15 @@ Result<ApiKeys> ApiKeys::Load(const std::filesystem::path& path) {
 }
 
 Result<Principal> ApiKeys::Authenticate(std::string_view key) const {
+  PG_ASSIGN_OR_RETURN(const Principal* principal, Find(key));
+  return *principal;
+}
+
+Result<const Principal*> ApiKeys::Find(std::string_view key) const {
   if (key.empty()) return Status::PermissionDenied("missing API key");
   auto it = by_hash_.find(Sha256Hex(key));
   if (it == by_hash_.end()) return Status::PermissionDenied("unknown API key");
-  return it->second;
+  return &it->second;
 }
 
 Result<std::string> ApiKeys::AddKey(const std::filesystem::path& path, std::string_view role,

@@ -175,6 +175,43 @@ class EngineImpl final : public Engine {
     return answer;
   }
 
+  bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
+                                 BorrowedPartnerAnswer* out) const override {
+    if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
+        k > static_cast<int>(rec_->options().max_k)) {
+      return false;
+    }
+    auto m = g_.FindMerchant(merchant_id);
+    if (!m.ok()) return false;
+    const auto& stored = precomputed_->Partners(*m);
+    const std::size_t n = std::min(stored.size(), static_cast<std::size_t>(k));
+    out->partners.resize(n);
+    out->segments.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      for (const auto& s : stored[i].shared_segments) {
+        const SegmentInfo info = g_.Segment(s.segment);
+        out->segments.push_back({info.name, info.description, Count(s.count)});
+      }
+    }
+    std::size_t next_segment = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const PartnerResult& r = stored[i];
+      const MerchantInfo info = g_.Merchant(r.merchant);
+      PartnerRef& p = out->partners[i];
+      p.merchant_id = info.external_id;
+      p.name = info.name;
+      p.category = info.category_name;
+      p.region = info.region_name;
+      p.score = r.score.total;
+      p.components = Components(r.score);
+      p.shared_segments = std::span<const SharedSegmentRef>(out->segments)
+                              .subspan(next_segment, r.shared_segments.size());
+      next_segment += r.shared_segments.size();
+      p.shared_customers = Count(r.shared_customers);
+    }
+    return true;
+  }
+
   Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
                                             const std::string& merchant_id, int k,
                                             const CouponFiltersView& f) const override {

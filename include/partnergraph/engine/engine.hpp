@@ -19,7 +19,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "partnergraph/common/status.hpp"
@@ -107,6 +109,31 @@ struct PartnerAnswer {
   bool precomputed = false;
 };
 
+// A precomputed partner answer borrowed from the model, for a caller that writes it out without
+// copying it (the server's reply writer): the strings point into the Engine's graph and stay
+// valid while the Engine lives. The same content as RecommendPartners' PartnerView.
+struct SharedSegmentRef {
+  std::string_view segment_id;
+  std::string_view description;
+  std::optional<std::int64_t> count;  // nullopt: suppressed (below k_min)
+};
+
+struct PartnerRef {
+  std::string_view merchant_id;
+  std::string_view name;
+  std::string_view category;
+  std::string_view region;
+  double score = 0;
+  ScoreComponentsView components;
+  std::span<const SharedSegmentRef> shared_segments;  // into BorrowedPartnerAnswer::segments
+  std::optional<std::int64_t> shared_customers;       // nullopt: suppressed
+};
+
+struct BorrowedPartnerAnswer {
+  std::vector<PartnerRef> partners;
+  std::vector<SharedSegmentRef> segments;  // the partners' shared_segments, in order
+};
+
 struct CouponFiltersView {
   std::optional<double> min_price;
   std::optional<double> max_price;
@@ -164,6 +191,16 @@ class Engine {
   // k 1..100. NotFound for an unknown merchant; InvalidArgument for k or filters.
   virtual Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
                                                   const PartnerFiltersView& filters) const = 0;
+  // When RecommendPartners(merchant_id, k, {}) would answer from the precomputed results: fills
+  // *out with that answer (reusing its storage: no allocation once it has grown to an answer's
+  // size) and returns true. Otherwise false, *out unspecified: no precomputed results, k above
+  // theirs, an unknown merchant or a k out of range (RecommendPartners then answers, or names the
+  // error).
+  virtual bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
+                                         BorrowedPartnerAnswer* out) const {
+    (void)merchant_id, (void)k, (void)out;
+    return false;
+  }
   // Exactly one of sku_id / merchant_id non-empty; k 1..100.
   virtual Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
                                                     const std::string& merchant_id, int k,
