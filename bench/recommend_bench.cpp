@@ -8,7 +8,10 @@
 // query-time knobs; the embeddings and indexes stay the model's).
 // DIR is a model folder written by `partnergraph build` (graph.pgg, config.json,
 // embeddings, merchants.faiss, skus.faiss). Precomputed answers are NOT used: every query
-// runs the recommender live.
+// runs the recommender live. The precomputed SKU neighbour lists (sku_neighbors.bin) are,
+// when the folder has them and they match the recommend options (as the server reads
+// them); the header line says so. With --config options the file does not match, the
+// coupon queries search the SKU index (said too).
 //
 // Latency: `--queries` queries per variant, each timed alone on the calling thread with
 // FAISS's OpenMP at one thread (one query on one core, as a server worker runs it);
@@ -254,6 +257,22 @@ int main(int argc, char** argv) {
     model.sku_index = std::make_shared<const VectorIndex>(
         OrDie(VectorIndex::Load(dir / "skus.faiss", fingerprint), "SKU index"));
   }
+  std::string neighbors_note = "none (every coupon query searches the SKU index)";
+  if (model.sku_index && std::filesystem::exists(dir / kSkuNeighborsFileName)) {
+    auto table = SkuNeighborTable::Load(
+        dir / kSkuNeighborsFileName,
+        ExpectedSkuNeighborKey(*model.sku_index, graph->sku_count(), config.recommend));
+    if (table.ok()) {
+      neighbors_note = std::string(kSkuNeighborsFileName) + " (" +
+                       std::to_string(table->covered()) + " SKUs)";
+      model.sku_neighbors = std::make_shared<const SkuNeighborTable>(std::move(table).value());
+    } else if (!args.config.empty() && table.status().IsInvalidArgument()) {
+      neighbors_note = "not used: " + table.status().message();
+    } else {
+      std::fprintf(stderr, "recommend_bench: %s\n", table.status().ToString().c_str());
+      return 1;
+    }
+  }
   auto rec = OrDie(Recommender::Create(model, config.recommend), "recommender");
   const double load_seconds = Seconds(load_start);
   const EcosystemGraph& g = *graph;
@@ -265,6 +284,7 @@ int main(int argc, char** argv) {
               model.merchant_index->factory().c_str(), model.merchant_index->size(),
               model.sku_index ? model.sku_index->factory().c_str() : "-",
               model.sku_index ? model.sku_index->size() : 0u, load_seconds);
+  std::printf("SKU neighbour lists: %s\n", neighbors_note.c_str());
   std::printf("%zu queries per variant, k = %u, one thread, FAISS OpenMP threads = 1; "
               "C = %u partner candidates, %u graph candidates, %u coupon candidates, %u "
               "popular, %u triggers\n\n",

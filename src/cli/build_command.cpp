@@ -244,7 +244,8 @@ int RunBuild(const BuildArgs& args) {
              {"merchant_index", model_report.merchant_factory},
              {"sku_index", model_report.sku_factory},
              {"partner_embedding", config->model.partner_embedding},
-             {"precomputed", config->model.precompute}};
+             {"precomputed", model_report.precomputed_answers},
+             {"sku_neighbors", model_report.sku_neighbor_skus}};
   }
   overall.Finish();
 

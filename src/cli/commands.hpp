@@ -13,6 +13,8 @@ void AddGenerateCommand(CLI::App& app, int& exit_code);   // generate_command.cp
 void AddImportCommand(CLI::App& app, int& exit_code);     // import_command.cpp
 void AddValidateCommand(CLI::App& app, int& exit_code);   // validate_command.cpp
 void AddBuildCommand(CLI::App& app, int& exit_code);      // build_command.cpp
+// precompute also exits 3 when a file cannot be written.
+void AddPrecomputeCommand(CLI::App& app, int& exit_code); // precompute_command.cpp
 void AddStatsCommand(CLI::App& app, int& exit_code);      // stats_command.cpp
 void AddAttributeCommand(CLI::App& app, int& exit_code);  // attribute_command.cpp
 void AddKeysCommand(CLI::App& app, int& exit_code);       // keys_command.cpp

@@ -57,6 +57,7 @@ class EngineImpl final : public Engine {
     }
     s.model_dir = dir_.string();
     s.built_at = built_at_;
+    if (const auto& table = rec_->model().sku_neighbors) s.sku_neighbor_lists = table->covered();
     return s;
   }
 
@@ -367,31 +368,17 @@ Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& 
   if (!std::filesystem::is_directory(dir)) {
     return Status::NotFound("model folder " + dir.string() + " does not exist");
   }
-  PG_ASSIGN_OR_RETURN(auto graph, LoadGraph(dir / "graph.pgg"));
-  PG_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(dir / "config.json"));
+  ModelConfig config;
+  PG_ASSIGN_OR_RETURN(RecommendModel model,
+                      LoadRecommendModel(dir, options.use_sku_neighbors, &config));
+  const std::shared_ptr<const EcosystemGraph> graph = model.graph;
   const std::uint64_t fingerprint = graph->Fingerprint();
-  RecommendModel model;
-  model.graph = graph;
-  const auto merchant_file = dir / (config.model.partner_embedding == "walk"
-                                        ? "merchants_walk.emb"
-                                        : "merchants_svd.emb");
-  PG_ASSIGN_OR_RETURN(Embeddings merchants, Embeddings::Load(merchant_file));
-  model.merchant_vectors = std::make_shared<const Embeddings>(std::move(merchants));
-  PG_ASSIGN_OR_RETURN(VectorIndex merchant_index,
-                      VectorIndex::Load(dir / "merchants.faiss", fingerprint));
-  model.merchant_index = std::make_shared<const VectorIndex>(std::move(merchant_index));
-  if (config.model.train_sku_embedding) {
-    PG_ASSIGN_OR_RETURN(Embeddings skus, Embeddings::Load(dir / "skus_item2vec.emb"));
-    model.sku_vectors = std::make_shared<const Embeddings>(std::move(skus));
-    PG_ASSIGN_OR_RETURN(VectorIndex sku_index, VectorIndex::Load(dir / "skus.faiss", fingerprint));
-    model.sku_index = std::make_shared<const VectorIndex>(std::move(sku_index));
-  }
   auto recommender = Recommender::Create(model, config.recommend);
   if (!recommender.ok()) return recommender.status().WithContext(dir.string());
   std::optional<PrecomputedAnswers> precomputed;
-  if (options.use_precomputed && std::filesystem::exists(dir / "precomputed.bin")) {
+  if (options.use_precomputed && std::filesystem::exists(dir / kPrecomputedFileName)) {
     PG_ASSIGN_OR_RETURN(PrecomputedAnswers answers,
-                        PrecomputedAnswers::Load(dir / "precomputed.bin", fingerprint,
+                        PrecomputedAnswers::Load(dir / kPrecomputedFileName, fingerprint,
                                                  graph->merchant_count()));
     precomputed = std::move(answers);
   }

@@ -8,6 +8,7 @@
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
+#include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 #include "partnergraph/index/vector_index.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
@@ -156,16 +157,84 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
     if (report) report->sku_factory = index->factory();
     model.sku_index = std::make_shared<const VectorIndex>(std::move(index).value());
   }
-  if (config.model.precompute) {
+  return PrecomputeModel(model, config, dir, report);
+}
+
+Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
+                       const std::filesystem::path& dir, ModelBuildReport* report) {
+  auto remove = [](const std::filesystem::path& path) -> Status {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) return Status::IOError(path.string() + ": cannot remove: " + ec.message());
+    return Status::Ok();
+  };
+  if (!config.model.precompute) {
+    PG_RETURN_IF_ERROR(remove(dir / kSkuNeighborsFileName));
+    return remove(dir / kPrecomputedFileName);
+  }
+  RecommendModel model = parts;
+  model.sku_neighbors = nullptr;
+  PG_ASSIGN_OR_RETURN(auto recommender, Recommender::Create(model, config.recommend));
+  if (model.sku_index && config.recommend.coupon_candidates > 0) {
+    StageTimer t(report, "precompute SKU neighbour lists");
+    auto table = recommender->ComputeSkuNeighbors();
+    if (!table.ok()) return table.status().WithContext(kSkuNeighborsFileName);
+    PG_RETURN_IF_ERROR(table->Save(dir / kSkuNeighborsFileName));
+    if (report) report->sku_neighbor_skus = table->covered();
+    PG_ASSIGN_OR_RETURN(recommender, recommender->WithSkuNeighbors(
+                                         std::make_shared<const SkuNeighborTable>(
+                                             std::move(table).value())));
+  } else {
+    PG_RETURN_IF_ERROR(remove(dir / kSkuNeighborsFileName));
+  }
+  {
     StageTimer t(report, "precompute default answers");
-    PG_ASSIGN_OR_RETURN(auto recommender, Recommender::Create(model, config.recommend));
     PG_ASSIGN_OR_RETURN(auto answers,
                         PrecomputedAnswers::Compute(*recommender, config.model.precompute_k));
-    PG_RETURN_IF_ERROR(answers.Save(dir / "precomputed.bin", fingerprint));
-  } else {
-    std::filesystem::remove(dir / "precomputed.bin");
+    PG_RETURN_IF_ERROR(answers.Save(dir / kPrecomputedFileName, parts.graph->Fingerprint()));
+    if (report) report->precomputed_answers = true;
   }
   return Status::Ok();
+}
+
+Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool sku_neighbors,
+                                          ModelConfig* config_out) {
+  PG_ASSIGN_OR_RETURN(auto graph, LoadGraph(dir / kGraphFileName));
+  PG_ASSIGN_OR_RETURN(*config_out, LoadModelConfig(dir / "config.json"));
+  const ModelConfig& config = *config_out;
+  const std::uint64_t fingerprint = graph->Fingerprint();
+  RecommendModel model;
+  model.graph = graph;
+  const auto merchant_file = dir / (config.model.partner_embedding == "walk"
+                                        ? "merchants_walk.emb"
+                                        : "merchants_svd.emb");
+  PG_ASSIGN_OR_RETURN(Embeddings merchants, Embeddings::Load(merchant_file));
+  model.merchant_vectors = std::make_shared<const Embeddings>(std::move(merchants));
+  PG_ASSIGN_OR_RETURN(VectorIndex merchant_index,
+                      VectorIndex::Load(dir / "merchants.faiss", fingerprint));
+  model.merchant_index = std::make_shared<const VectorIndex>(std::move(merchant_index));
+  if (config.model.train_sku_embedding) {
+    PG_ASSIGN_OR_RETURN(Embeddings skus, Embeddings::Load(dir / "skus_item2vec.emb"));
+    model.sku_vectors = std::make_shared<const Embeddings>(std::move(skus));
+    PG_ASSIGN_OR_RETURN(VectorIndex sku_index, VectorIndex::Load(dir / "skus.faiss", fingerprint));
+    model.sku_index = std::make_shared<const VectorIndex>(std::move(sku_index));
+  }
+  const auto neighbors_file = dir / kSkuNeighborsFileName;
+  if (sku_neighbors && std::filesystem::exists(neighbors_file)) {
+    if (!model.sku_index) {
+      return Status::InvalidArgument(
+          std::string(kSkuNeighborsFileName) +
+          " does not match the model: the model has no SKU index (model.train_sku_embedding "
+          "is false); `partnergraph precompute --model " + dir.string() + "` removes it");
+    }
+    PG_ASSIGN_OR_RETURN(
+        SkuNeighborTable table,
+        SkuNeighborTable::Load(neighbors_file, ExpectedSkuNeighborKey(*model.sku_index,
+                                                                      graph->sku_count(),
+                                                                      config.recommend)));
+    model.sku_neighbors = std::make_shared<const SkuNeighborTable>(std::move(table));
+  }
+  return model;
 }
 
 }  // namespace partnergraph

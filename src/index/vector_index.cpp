@@ -278,6 +278,7 @@ struct VectorIndex::Impl {
   std::uint32_t nprobe = 16;
   bool normalize = true;
   std::uint64_t fingerprint = 0;
+  std::uint32_t file_checksum = 0;  // CRC-32 of the sidecar (file_checksum())
 
   // Our own search path (SearchHnswFlat / SearchFlat) when the index is an inner-product
   // HNSW over flat storage searched like FAISS 1.7.3's default (upper_beam 1, bounded
@@ -336,6 +337,7 @@ std::uint32_t VectorIndex::dim() const { return impl_->dim; }
 const std::string& VectorIndex::factory() const { return impl_->factory; }
 const std::vector<std::uint32_t>& VectorIndex::ids() const { return impl_->ids; }
 std::uint64_t VectorIndex::fingerprint() const { return impl_->fingerprint; }
+std::uint32_t VectorIndex::file_checksum() const { return impl_->file_checksum; }
 
 Result<VectorIndex> VectorIndex::Build(std::span<const float> vectors, std::uint32_t dim,
                                        std::span<const std::uint32_t> ids,
@@ -527,8 +529,8 @@ Result<SearchResults> VectorIndex::Search(std::span<const float> queries, std::u
   return results;
 }
 
-Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t fingerprint) const {
-  const Impl& impl = *impl_;
+Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t fingerprint) {
+  Impl& impl = *impl_;
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   try {
@@ -568,10 +570,14 @@ Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t finger
   }
   Put<std::uint64_t>(meta, digest->size);
   Put<std::uint32_t>(meta, digest->crc);
-  Put<std::uint32_t>(meta, Crc32(0, meta.data(), meta.size()));
+  const std::uint32_t checksum = Crc32(0, meta.data(), meta.size());
+  Put<std::uint32_t>(meta, checksum);
   std::filesystem::path meta_path = path;
   meta_path += ".meta";
-  return index_internal::WriteFileAtomically(meta_path, meta);
+  PG_RETURN_IF_ERROR(index_internal::WriteFileAtomically(meta_path, meta));
+  impl.fingerprint = fingerprint;
+  impl.file_checksum = checksum;
+  return Status::Ok();
 }
 
 Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
@@ -598,6 +604,7 @@ Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
                               std::to_string(Get<std::uint32_t>(meta, 8)) + " is not supported");
   }
   auto impl = std::make_unique<Impl>();
+  impl->file_checksum = stored_crc;
   impl->dim = Get<std::uint32_t>(meta, 12);
   impl->fingerprint = Get<std::uint64_t>(meta, 16);
   const auto count = Get<std::uint64_t>(meta, 24);

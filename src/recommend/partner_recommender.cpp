@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 #include <unordered_map>
 
 #include "partnergraph/consent/contact_policy.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
 
 namespace partnergraph {
 namespace {
@@ -84,6 +86,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
   if (model.sku_index && !model.sku_vectors) {
     return Status::InvalidArgument("a SKU index needs the SKU embeddings");
   }
+  if (model.sku_neighbors) PG_RETURN_IF_ERROR(CheckSkuNeighbors(model, options, *model.sku_neighbors));
   std::shared_ptr<Recommender> r(new Recommender(std::move(model), options));
 
   const std::uint32_t n = g.merchant_count();
@@ -535,7 +538,119 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
              out->end());
 }
 
+Status Recommender::CheckSkuNeighbors(const RecommendModel& model,
+                                      const RecommendOptions& options,
+                                      const SkuNeighborTable& table) {
+  if (!model.sku_index) {
+    return Status::InvalidArgument("SKU neighbour lists given for a model without a SKU index");
+  }
+  const SkuNeighborKey expected =
+      ExpectedSkuNeighborKey(*model.sku_index, model.graph->sku_count(), options);
+  if (table.key() != expected) {
+    return Status::InvalidArgument("the SKU neighbour lists do not match the model: " +
+                                   DescribeKeyMismatch(expected, table.key()));
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const Recommender>> Recommender::WithSkuNeighbors(
+    std::shared_ptr<const SkuNeighborTable> table) const {
+  if (table) PG_RETURN_IF_ERROR(CheckSkuNeighbors(model_, options_, *table));
+  auto r = std::shared_ptr<Recommender>(new Recommender(*this));
+  r->model_.sku_neighbors = std::move(table);
+  return std::shared_ptr<const Recommender>(std::move(r));
+}
+
+Result<SkuNeighborTable> Recommender::ComputeSkuNeighbors() const {
+  if (!model_.sku_index || options_.coupon_candidates == 0) {
+    return Status::InvalidArgument(
+        "SKU neighbour lists: nothing to precompute (no SKU index, or coupon_candidates is 0)");
+  }
+  if (model_.sku_index->file_checksum() == 0) {
+    return Status::InvalidArgument(
+        "SKU neighbour lists: the SKU index has no identity (save or load it first)");
+  }
+  const EcosystemGraph& g = *model_.graph;
+  const std::uint32_t n = g.merchant_count();
+  // The union of every merchant's triggers, ascending.
+  std::vector<SkuId> skus;
+  {
+    std::vector<bool> trigger(g.sku_count(), false);
+    std::vector<std::vector<SkuId>> per_merchant(n);
+    tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n), [&](const auto& range) {
+      for (std::uint32_t m = range.begin(); m != range.end(); ++m) {
+        per_merchant[m] = TriggerSkus(MerchantId(m));
+      }
+    });
+    for (const auto& list : per_merchant) {
+      for (SkuId s : list) trigger[s.value] = true;
+    }
+    for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+      if (trigger[s]) skus.push_back(SkuId(s));
+    }
+  }
+  // One search per SKU, as RecommendCouponPairs(SkuId) makes it (a batch would change how
+  // an exact Flat index sums: see sku_neighbor_table.hpp). SKU i's hits go to slots
+  // [i * k, i * k + counts[i]) of one array, compacted afterwards.
+  const std::size_t k = options_.coupon_candidates + 1;
+  std::vector<Neighbor> hits(skus.size() * k);
+  std::vector<std::uint32_t> counts(skus.size(), 0);
+  std::mutex error_mutex;
+  Status first_error;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, skus.size(), 256), [&](const auto& range) {
+    ScopedFaissThreads one_thread(1);
+    for (std::size_t i = range.begin(); i != range.end(); ++i) {
+      auto found = SearchSkuNeighbors(std::span<const SkuId>(&skus[i], 1));
+      if (!found.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (first_error.ok()) {
+          first_error = found.status().WithContext("SKU neighbours of SKU " +
+                                                   std::to_string(skus[i].value));
+        }
+        return;
+      }
+      const std::vector<Neighbor>& list = (*found)[0];
+      std::copy(list.begin(), list.end(), hits.begin() + static_cast<std::ptrdiff_t>(i * k));
+      counts[i] = static_cast<std::uint32_t>(list.size());
+    }
+  });
+  if (!first_error.ok()) return first_error;
+  std::vector<std::uint64_t> offsets(skus.size() + 1, 0);
+  for (std::size_t i = 0; i < skus.size(); ++i) {
+    offsets[i + 1] = offsets[i] + counts[i];
+    if (offsets[i] != i * k) {  // always to the left: the ranges may overlap that way
+      std::copy_n(hits.begin() + static_cast<std::ptrdiff_t>(i * k), counts[i],
+                  hits.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
+    }
+  }
+  hits.resize(offsets.back());
+  return SkuNeighborTable::FromLists(
+      ExpectedSkuNeighborKey(*model_.sku_index, g.sku_count(), options_), std::move(skus),
+      std::move(offsets), std::move(hits));
+}
+
 Result<std::vector<std::vector<Neighbor>>> Recommender::SkuNeighbors(
+    std::span<const SkuId> skus) const {
+  if (!model_.sku_neighbors) return SearchSkuNeighbors(skus);
+  std::vector<std::vector<Neighbor>> out(skus.size());
+  if (!model_.sku_index || options_.coupon_candidates == 0) return out;
+  std::vector<SkuId> unstored;
+  std::vector<std::size_t> where;  // unstored[j] is skus[where[j]]
+  for (std::size_t i = 0; i < skus.size(); ++i) {
+    if (auto stored = model_.sku_neighbors->Find(skus[i])) {
+      out[i].assign(stored->begin(), stored->end());
+    } else {
+      unstored.push_back(skus[i]);
+      where.push_back(i);
+    }
+  }
+  if (unstored.empty()) return out;
+  PG_ASSIGN_OR_RETURN(auto searched, SearchSkuNeighbors(unstored));
+  for (std::size_t j = 0; j < unstored.size(); ++j) out[where[j]] = std::move(searched[j]);
+  return out;
+}
+
+Result<std::vector<std::vector<Neighbor>>> Recommender::SearchSkuNeighbors(
     std::span<const SkuId> skus) const {
   std::vector<std::vector<Neighbor>> out(skus.size());
   if (!model_.sku_index || options_.coupon_candidates == 0) return out;

@@ -76,9 +76,9 @@ TEST_CASE("cli: every command has --help and exits 0", "[cli]") {
   const fs::path scratch = testing::FreshTempDir("cli_help");
   Run top = Cli({"--help"}, scratch);
   CHECK(top.exit_code == 0);
-  for (const char* command : {"generate", "import", "validate", "build", "stats", "attribute",
-                              "keys", "query", "recommend-partners", "coupon-pairs",
-                              "evaluate"}) {
+  for (const char* command : {"generate", "import", "validate", "build", "precompute", "stats",
+                              "attribute", "keys", "query", "recommend-partners",
+                              "coupon-pairs", "evaluate"}) {
     INFO(command);
     CHECK(Contains(top.out, command));
     Run help = Cli({command, "--help"}, scratch);
@@ -206,4 +206,66 @@ TEST_CASE("cli: generate writes the same bytes for the same seed", "[cli]") {
 }
 
 }  // namespace
+TEST_CASE("cli: precompute rewrites the precomputed files of an existing model", "[cli]") {
+  const fs::path scratch = testing::FreshTempDir("cli_precompute");
+  const fs::path model = scratch / "model";
+  Run build = Cli({"build", "--data", testing::TinyDataset().string(), "--out", model.string(),
+                   "--json"},
+                  scratch);
+  REQUIRE(build.exit_code == 0);
+  CHECK(nlohmann::json::parse(build.out)["model"]["sku_neighbors"].get<int>() > 0);
+  auto coupons = [&] {
+    return Cli({"coupon-pairs", "--model", model.string(), "--merchant", "m_bakery", "--json"},
+               scratch);
+  };
+  const Run before = coupons();
+  REQUIRE(before.exit_code == 0);
+
+  // A model from before the file existed: no sku_neighbors.bin, no precomputed.bin.
+  const std::string neighbors = ReadFile(model / "sku_neighbors.bin");
+  fs::remove(model / "sku_neighbors.bin");
+  fs::remove(model / "precomputed.bin");
+  Run old = coupons();
+  REQUIRE(old.exit_code == 0);
+  CHECK(old.out == before.out);
+
+  Run run = Cli({"precompute", "--model", model.string(), "--json"}, scratch);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto record = nlohmann::json::parse(run.out);
+  CHECK(record["sku_neighbors"].get<int>() > 0);
+  CHECK(record["precomputed"] == true);
+  CHECK(ReadFile(model / "sku_neighbors.bin") == neighbors);  // same index, same lists
+  CHECK(fs::exists(model / "precomputed.bin"));
+  CHECK_FALSE(fs::exists(model / "sku_neighbors.bin.tmp"));
+  const auto manifest = nlohmann::json::parse(ReadFile(model / "manifest.json"));
+  CHECK(manifest["model"]["sku_neighbors"] == record["sku_neighbors"]);
+  CHECK(manifest["precompute"]["date"].is_string());
+  CHECK(manifest["nodes"]["merchant"] == 6);  // the rest of the manifest is kept
+  CHECK(coupons().out == before.out);
+
+  // The recommend options change: the engine refuses the stale lists, naming the file and
+  // the option, until precompute rewrites them.
+  auto config = nlohmann::json::parse(ReadFile(model / "config.json"));
+  config["recommend"]["coupon_candidates"] = 5;
+  WriteFile(model / "config.json", config.dump(2));
+  Run stale = coupons();
+  CHECK(stale.exit_code == 2);
+  CHECK(Contains(stale.err, "sku_neighbors.bin"));
+  CHECK(Contains(stale.err, "coupon_candidates 5"));
+  CHECK(Contains(stale.err, "partnergraph precompute"));
+  Run again = Cli({"precompute", "--model", model.string()}, scratch);
+  CHECK(again.exit_code == 0);
+  CHECK(Contains(again.out, "sku_neighbors.bin"));
+  CHECK(coupons().exit_code == 0);
+
+  Run missing = Cli({"precompute", "--model", (scratch / "nope").string()}, scratch);
+  CHECK(missing.exit_code == 1);
+  CHECK(Contains(missing.err, "nope"));
+  fs::create_directories(scratch / "empty");
+  Run empty = Cli({"precompute", "--model", (scratch / "empty").string()}, scratch);
+  CHECK(empty.exit_code == 2);
+  CHECK(Contains(empty.err, "graph.pgg"));
+}
+
 }  // namespace partnergraph

@@ -1,11 +1,13 @@
 // The engine over a real model folder built from datasets/tiny: the partner
 // and coupon answers the fixture was designed for, every filter, privacy
-// suppression, precomputed == live, and damaged or mismatched model parts.
+// suppression, precomputed == live, the SKU neighbour lists read unchanged, and
+// damaged or mismatched model parts.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "partnergraph/engine/engine.hpp"
@@ -358,4 +360,87 @@ TEST_CASE("Missing and damaged model parts are refused with the file named", "[e
   CHECK(Engine::Open(dir).status().IsCorruption());
   std::filesystem::remove(dir / "config.json");
   CHECK_FALSE(Engine::Open(dir).ok());
+}
+
+TEST_CASE("The build writes sku_neighbors.bin and coupon queries read it unchanged", "[engine]") {
+  REQUIRE(std::filesystem::exists(TinyModel() / "sku_neighbors.bin"));
+  // Live coupon answers (no precomputed answers) with and without the neighbour lists.
+  auto with = Engine::Open(TinyModel(), EngineOptions{1, /*use_precomputed=*/false});
+  auto without = Engine::Open(TinyModel(), EngineOptions{1, /*use_precomputed=*/false,
+                                                         /*use_sku_neighbors=*/false});
+  REQUIRE(with.ok());
+  REQUIRE(without.ok());
+  CHECK((*with)->Stats().sku_neighbor_lists > 0);
+  CHECK((*without)->Stats().sku_neighbor_lists == 0);
+  auto same = [](const Result<CouponAnswer>& a, const Result<CouponAnswer>& b) {
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    REQUIRE(a->pairs.size() == b->pairs.size());
+    for (std::size_t i = 0; i < a->pairs.size(); ++i) {
+      CHECK(a->pairs[i].sku_id == b->pairs[i].sku_id);
+      CHECK(a->pairs[i].trigger_sku_id == b->pairs[i].trigger_sku_id);
+      CHECK(a->pairs[i].score == b->pairs[i].score);
+    }
+  };
+  for (const char* m : {"m_bakery", "m_bakery2", "m_florist", "m_wine", "m_hardware", "m_cheese"}) {
+    INFO(m);
+    same((*with)->RecommendCouponPairs("", m, 10, {}), (*without)->RecommendCouponPairs("", m, 10, {}));
+  }
+  for (const char* s : {"s_bread", "s_roses", "s_red", "s_hammer"}) {
+    INFO(s);
+    same((*with)->RecommendCouponPairs(s, "", 10, {}), (*without)->RecommendCouponPairs(s, "", 10, {}));
+  }
+}
+
+TEST_CASE("A sku_neighbors.bin of another model or other options is refused naming the field",
+          "[engine]") {
+  GraphOptions other;
+  other.min_shared_customers = 2;  // a different graph, so a different SKU index
+  auto other_dir = BuildTinyModel("engine_other_neighbors", other);
+  auto dir = testing::FreshTempDir("engine_neighbors_" + std::to_string(::getpid()));
+  for (const auto& entry : std::filesystem::directory_iterator(TinyModel())) {
+    std::filesystem::copy(entry.path(), dir / entry.path().filename());
+  }
+  auto refused = [&](const std::string& field) {
+    auto engine = Engine::Open(dir);
+    REQUIRE_FALSE(engine.ok());
+    INFO(engine.status().ToString());
+    CHECK(engine.status().IsInvalidArgument());
+    CHECK(engine.status().message().find("sku_neighbors.bin") != std::string::npos);
+    CHECK(engine.status().message().find(field) != std::string::npos);
+  };
+  // Another graph's file.
+  std::filesystem::copy(other_dir / "sku_neighbors.bin", dir / "sku_neighbors.bin",
+                        std::filesystem::copy_options::overwrite_existing);
+  refused("another graph");
+  std::filesystem::copy(TinyModel() / "sku_neighbors.bin", dir / "sku_neighbors.bin",
+                        std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(Engine::Open(dir).ok());
+  // Recommend options changed after the build: the lists answer other searches.
+  const std::string config_text = [&] {
+    std::ifstream in(dir / "config.json");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
+  auto write_config = [&](const char* key, int value) {
+    auto config = nlohmann::json::parse(config_text);
+    config["recommend"][key] = value;
+    std::ofstream(dir / "config.json", std::ios::trunc) << config.dump(2);
+  };
+  write_config("coupon_candidates", 7);
+  refused("coupon_candidates 7");
+  write_config("coupon_ef_search", 128);
+  refused("coupon_ef_search 0 but the model's is 128");
+  std::ofstream(dir / "config.json", std::ios::trunc) << config_text;
+  // Truncated: Corruption naming the file.
+  std::filesystem::resize_file(dir / "sku_neighbors.bin",
+                               std::filesystem::file_size(dir / "sku_neighbors.bin") - 3);
+  auto truncated = Engine::Open(dir);
+  CHECK(truncated.status().IsCorruption());
+  CHECK(truncated.status().message().find("sku_neighbors.bin") != std::string::npos);
+  // A model without the file (built before it existed) searches, as before.
+  std::filesystem::remove(dir / "sku_neighbors.bin");
+  auto old = Engine::Open(dir);
+  REQUIRE(old.ok());
+  CHECK((*old)->Stats().sku_neighbor_lists == 0);
+  CHECK((*old)->RecommendCouponPairs("", "m_bakery", 5, {}).ok());
 }

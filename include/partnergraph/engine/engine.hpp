@@ -33,6 +33,10 @@ struct EngineOptions {
   int search_threads = 1;
   // Load the precomputed default answers written at build time, when present.
   bool use_precomputed = true;
+  // Load the precomputed SKU neighbour lists (sku_neighbors.bin), when present: coupon
+  // queries then read their trigger SKUs' index hits instead of searching. false: every
+  // coupon query searches the SKU index (same answers, slower).
+  bool use_sku_neighbors = true;
 };
 
 struct EngineStats {
@@ -45,6 +49,9 @@ struct EngineStats {
   std::map<std::string, std::int64_t> edges;  // by edge type name
   std::string model_dir;
   std::string built_at;  // ISO-8601
+  // SKUs whose SKU-index hits coupon queries read from sku_neighbors.bin (0: the file is
+  // absent or not used, every coupon query searches).
+  std::int64_t sku_neighbor_lists = 0;
 };
 
 struct MerchantView {
@@ -177,7 +184,8 @@ class Engine {
 
   // Opens the model folder written by `partnergraph build`. Corruption or
   // InvalidArgument (naming the file) when a part is missing, damaged or does
-  // not match the others; IOError when unreadable.
+  // not match the others (a sku_neighbors.bin of another SKU index or other
+  // recommend options is refused, naming the field); IOError when unreadable.
   static Result<std::shared_ptr<const Engine>> Open(const std::filesystem::path& model_dir,
                                                     const EngineOptions& options = {});
 

@@ -10,11 +10,14 @@
 //   skus_item2vec.emb         SKU embedding, item2vec (optional)
 //   merchants.faiss(.meta)    index over the partner embedding (vector_index.hpp)
 //   skus.faiss(.meta)         index over the SKU embedding (when trained)
+//   sku_neighbors.bin         the trigger SKUs' index hits (sku_neighbor_table.hpp; optional)
 //   precomputed.bin           default answers (precomputed_answers.hpp)
 //   manifest.json             counts, stages and seconds, written last
+// sku_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
+// `partnergraph precompute` (PrecomputeModel) rewrites them in an existing folder.
 //
-// Thread safety: BuildModel runs its own parallel stages (oneTBB, OpenMP);
-// call it from one thread.
+// Thread safety: BuildModel and PrecomputeModel run their own parallel stages
+// (oneTBB, OpenMP); call them from one thread.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,7 @@
 #include "partnergraph/embed/embed_options.hpp"
 #include "partnergraph/graph/ecosystem_graph.hpp"
 #include "partnergraph/index/index_options.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
 #include "partnergraph/recommend/recommend_options.hpp"
 
 namespace partnergraph {
@@ -71,7 +75,13 @@ struct ModelBuildReport {
   std::vector<ModelBuildStage> stages;
   std::string merchant_factory;  // FAISS factory of the merchant index
   std::string sku_factory;
+  std::uint32_t sku_neighbor_skus = 0;  // SKUs in sku_neighbors.bin (0: not written)
+  bool precomputed_answers = false;     // precomputed.bin written
 };
+
+// The file names of the precompute stage's outputs in a model folder.
+inline constexpr const char* kSkuNeighborsFileName = "sku_neighbors.bin";
+inline constexpr const char* kPrecomputedFileName = "precomputed.bin";
 
 // Trains, indexes and precomputes into `model_dir` (which must exist; the
 // graph file is written by the caller). Errors: those of the stages, naming
@@ -79,5 +89,24 @@ struct ModelBuildReport {
 Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
                   const std::string& config_json, const std::filesystem::path& model_dir,
                   ModelBuildReport* report);
+
+// The build's last stage, on the model parts `model` (saved or loaded: the SKU index needs
+// its file identity; model.sku_neighbors is ignored): with config.model.precompute, writes
+// sku_neighbors.bin (when the model has a SKU index and coupon_candidates > 0; else removes
+// it) and then precomputed.bin, whose coupon answers read the new lists; without, removes
+// both. Each file is written to a temporary file and renamed: an existing file (or a hard
+// link to it) is never rewritten in place. Errors: those of the stages, naming the file.
+Status PrecomputeModel(const RecommendModel& model, const ModelConfig& config,
+                       const std::filesystem::path& model_dir, ModelBuildReport* report);
+
+// Reads the parts a recommender needs from a model folder written by BuildModel: the
+// graph, the folder's config.json (into *config), the partner embedding and index, the
+// SKU embedding and index (config->model.train_sku_embedding), and, with
+// `sku_neighbors`, sku_neighbors.bin when present. Errors: those of each file's loader,
+// naming the file; for sku_neighbors.bin, InvalidArgument when it was computed for
+// another model or other recommend options (SkuNeighborTable::Load), Corruption when
+// damaged or truncated.
+Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& model_dir,
+                                          bool sku_neighbors, ModelConfig* config);
 
 }  // namespace partnergraph

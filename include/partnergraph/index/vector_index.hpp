@@ -132,8 +132,9 @@ class VectorIndex {
   // Writes `path` (FAISS format) and `path` + ".meta" (the sidecar, recording
   // `fingerprint`), each to a temporary file renamed into place, the sidecar last: after
   // a crash in between, Load refuses the pair (checksum mismatch) rather than mixing
-  // them. Errors: IOError naming the file.
-  Status Save(const std::filesystem::path& path, std::uint64_t fingerprint) const;
+  // them. On success the index takes the saved file's fingerprint() and file_checksum().
+  // Errors: IOError naming the file.
+  Status Save(const std::filesystem::path& path, std::uint64_t fingerprint);
 
   // Reads an index written by Save. Errors: IOError when a file cannot be read;
   // InvalidArgument when the sidecar's fingerprint differs from `expected_fingerprint`
@@ -150,8 +151,15 @@ class VectorIndex {
   const std::string& factory() const;
   // The engine ids in FAISS position order.
   const std::vector<std::uint32_t>& ids() const;
-  // The fingerprint read by Load; 0 for an index made by Build.
+  // The fingerprint read by Load or written by the last Save; 0 for an index made by Build
+  // and not saved.
   std::uint64_t fingerprint() const;
+  // The CRC-32 of the sidecar read by Load or written by the last Save: it covers the
+  // .faiss file's size and CRC-32, the id map and the default search settings, so it
+  // identifies the saved index (two builds of the same data may differ: see
+  // VectorIndexOptions::build_threads). Files derived from the index's answers
+  // (sku_neighbors.bin) record it. 0 for an index made by Build and not saved.
+  std::uint32_t file_checksum() const;
 
  private:
   struct Impl;

@@ -12,7 +12,8 @@
 //              − w_pen·competition + long-tail boost; ties broken by merchant id.
 // Coupon query for SKU s (or each of a merchant's best sellers): candidates are
 // s's co-purchase neighbours plus its SKU-embedding neighbours at other
-// merchants; filtered (own merchant, competitor or blocked merchant, either side
+// merchants (read from the model's SKU neighbour table when it covers s, else
+// searched: sku_neighbor_table.hpp); filtered (own merchant, competitor or blocked merchant, either side
 // not allowing coupons, price band, categories); scored by lift, support,
 // reach and embedding similarity; ties broken by SKU id.
 //
@@ -39,6 +40,7 @@
 #include "partnergraph/graph/ecosystem_graph.hpp"
 #include "partnergraph/index/vector_index.hpp"
 #include "partnergraph/recommend/recommend_options.hpp"
+#include "partnergraph/recommend/sku_neighbor_table.hpp"
 
 namespace partnergraph {
 
@@ -126,21 +128,37 @@ struct CouponResult {
 
 // The parts of a model a recommender reads. Embeddings have one row per
 // merchant (merchant_vectors) and per SKU (sku_vectors); an index may be null
-// (then only the graph supplies candidates).
+// (then only the graph supplies candidates). sku_neighbors, optional, holds
+// precomputed hits of sku_index: SKUs it covers are not searched.
 struct RecommendModel {
   std::shared_ptr<const EcosystemGraph> graph;
   std::shared_ptr<const Embeddings> merchant_vectors;
   std::shared_ptr<const VectorIndex> merchant_index;
   std::shared_ptr<const Embeddings> sku_vectors;
   std::shared_ptr<const VectorIndex> sku_index;
+  std::shared_ptr<const SkuNeighborTable> sku_neighbors;
 };
 
 class Recommender {
  public:
-  // Checks that the parts match (embedding rows equal node counts) and
+  // Checks that the parts match (embedding rows equal node counts; the SKU neighbour
+  // table's key equals ExpectedSkuNeighborKey of the SKU index and options) and
   // precomputes the merchant profiles (parallel). InvalidArgument on mismatch.
   static Result<std::shared_ptr<const Recommender>> Create(RecommendModel model,
                                                            RecommendOptions options);
+  // The same recommender reading `table` (checked as in Create) instead of searching the
+  // SKUs it covers; the merchant profiles are shared, not recomputed.
+  Result<std::shared_ptr<const Recommender>> WithSkuNeighbors(
+      std::shared_ptr<const SkuNeighborTable> table) const;
+
+  // The SKU-embedding hits of every SKU that is a trigger of some merchant (TriggerSkus),
+  // each searched alone exactly as the live coupon query searches it (SearchSkuNeighbors;
+  // a table this recommender already reads is not consulted);
+  // parallel (oneTBB tasks, FAISS one thread per task). A SKU without a vector gets an
+  // empty list, as live. InvalidArgument when the model has no SKU index or
+  // coupon_candidates is 0 (nothing is searched), or the SKU index was not saved or
+  // loaded (no identity for the key); the index's errors otherwise.
+  Result<SkuNeighborTable> ComputeSkuNeighbors() const;
 
   // Top k partners for m. InvalidArgument for k outside 1..max_k or candidates
   // outside 1..max_candidates. The ANN search runs on the calling thread.
@@ -206,9 +224,15 @@ class Recommender {
   // popular SKUs; filtered and scored, appended to `out`.
   void CouponCandidatesFor(SkuId s, const CouponFilters& filters,
                            std::span<const Neighbor> hits, std::vector<CouponResult>* out) const;
-  // The embedding hits of each SKU (one batched search; an empty list for SKUs without a
-  // vector or without an index).
+  // The embedding hits of each SKU: the SKU neighbour table's list when it covers the SKU,
+  // else one batched search of the others (an empty list for SKUs without a vector or
+  // without an index).
   Result<std::vector<std::vector<Neighbor>>> SkuNeighbors(std::span<const SkuId> skus) const;
+  // The same without the table: one batched search of the SKUs with a vector.
+  Result<std::vector<std::vector<Neighbor>>> SearchSkuNeighbors(std::span<const SkuId> skus) const;
+  // Validates `table` against the model and options (InvalidArgument naming the mismatch).
+  static Status CheckSkuNeighbors(const RecommendModel& model, const RecommendOptions& options,
+                                  const SkuNeighborTable& table);
   // Top k of a merchant's trigger candidates (one pair per coupon SKU, its best trigger).
   static std::vector<CouponResult> BestCoupons(std::vector<CouponResult> all, std::uint32_t k);
 

@@ -1,0 +1,220 @@
+#include "partnergraph/recommend/sku_neighbor_table.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <type_traits>
+
+#include "partnergraph/common/atomic_file_writer.hpp"
+
+namespace partnergraph {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "sku_neighbors.bin is little-endian and read by copying");
+static_assert(sizeof(Neighbor) == 8 && std::is_trivially_copyable_v<Neighbor> &&
+                  offsetof(Neighbor, score) == 4,
+              "a stored hit is (u32 id, f32 score)");
+static_assert(sizeof(SkuId) == 4 && std::is_trivially_copyable_v<SkuId>);
+
+constexpr char kMagic[8] = {'P', 'G', 'S', 'K', 'U', 'N', 'B', 'R'};
+constexpr std::size_t kHeaderBytes = 40;
+
+template <typename T>
+void Put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+template <typename T>
+T Get(const char* bytes, std::size_t offset) {
+  T v;
+  std::memcpy(&v, bytes + offset, sizeof v);
+  return v;
+}
+
+std::string Hex(std::uint64_t v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+SkuNeighborKey ExpectedSkuNeighborKey(const VectorIndex& sku_index, std::uint32_t sku_count,
+                                      const RecommendOptions& options) {
+  SkuNeighborKey key;
+  key.k = options.coupon_candidates + 1;
+  key.ef_search = options.coupon_ef_search;
+  key.sku_count = sku_count;
+  key.index_fingerprint = sku_index.fingerprint();
+  key.index_checksum = sku_index.file_checksum();
+  return key;
+}
+
+std::string DescribeKeyMismatch(const SkuNeighborKey& expected, const SkuNeighborKey& actual) {
+  std::string out;
+  auto add = [&out](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
+  if (actual.k != expected.k) {
+    add("computed for k " + std::to_string(actual.k) + " (coupon_candidates " +
+        std::to_string(actual.k - 1) + ") but the model asks " + std::to_string(expected.k) +
+        " (coupon_candidates " + std::to_string(expected.k - 1) + ")");
+  }
+  if (actual.ef_search != expected.ef_search) {
+    add("computed with coupon_ef_search " + std::to_string(actual.ef_search) +
+        " but the model's is " + std::to_string(expected.ef_search));
+  }
+  if (actual.sku_count != expected.sku_count) {
+    add("computed for " + std::to_string(actual.sku_count) + " SKUs but the graph has " +
+        std::to_string(expected.sku_count));
+  }
+  if (actual.index_fingerprint != expected.index_fingerprint) {
+    add("computed for a SKU index of another graph (fingerprint " +
+        Hex(actual.index_fingerprint, 16) + " != " + Hex(expected.index_fingerprint, 16) + ")");
+  } else if (actual.index_checksum != expected.index_checksum) {
+    add("computed on another SKU index (index checksum " + Hex(actual.index_checksum, 8) +
+        " != " + Hex(expected.index_checksum, 8) + ")");
+  }
+  return out;
+}
+
+Result<SkuNeighborTable> SkuNeighborTable::FromLists(SkuNeighborKey key, std::vector<SkuId> skus,
+                                                     std::vector<std::uint64_t> offsets,
+                                                     std::vector<Neighbor> hits) {
+  SkuNeighborTable t;
+  t.key_ = key;
+  t.skus_ = std::move(skus);
+  t.offsets_ = std::move(offsets);
+  t.hits_ = std::move(hits);
+  if (std::string bad = t.BuildSlots(); !bad.empty()) {
+    return Status::InvalidArgument("SKU neighbour lists: " + bad);
+  }
+  return t;
+}
+
+std::string SkuNeighborTable::BuildSlots() {
+  if (offsets_.size() != skus_.size() + 1) {
+    return std::to_string(offsets_.size()) + " offsets for " + std::to_string(skus_.size()) +
+           " SKUs (expected one more)";
+  }
+  if (offsets_.front() != 0 || offsets_.back() != hits_.size()) {
+    return "the offsets do not span the " + std::to_string(hits_.size()) + " hits";
+  }
+  slot_.assign(key_.sku_count, kNoSlot);
+  for (std::size_t i = 0; i < skus_.size(); ++i) {
+    const std::uint32_t s = skus_[i].value;
+    if (s >= key_.sku_count) {
+      return "SKU " + std::to_string(s) + " is beyond the " + std::to_string(key_.sku_count) +
+             " SKUs";
+    }
+    if (i > 0 && !(skus_[i - 1] < skus_[i])) return "the SKU ids are not ascending at SKU " + std::to_string(s);
+    if (offsets_[i + 1] < offsets_[i] || offsets_[i + 1] - offsets_[i] > key_.k) {
+      return "SKU " + std::to_string(s) + ": " + std::to_string(offsets_[i + 1] - offsets_[i]) +
+             " hits for k " + std::to_string(key_.k);
+    }
+    for (std::uint64_t h = offsets_[i]; h < offsets_[i + 1]; ++h) {
+      if (hits_[h].id >= key_.sku_count) {
+        return "SKU " + std::to_string(s) + ": hit " + std::to_string(hits_[h].id) +
+               " is beyond the " + std::to_string(key_.sku_count) + " SKUs";
+      }
+    }
+    slot_[s] = static_cast<std::uint32_t>(i);
+  }
+  return {};
+}
+
+std::uint64_t SkuNeighborTable::MemoryBytes() const {
+  return skus_.capacity() * sizeof(SkuId) + offsets_.capacity() * sizeof(std::uint64_t) +
+         hits_.capacity() * sizeof(Neighbor) + slot_.capacity() * sizeof(std::uint32_t);
+}
+
+Status SkuNeighborTable::Save(const std::filesystem::path& path) const {
+  std::string header(kMagic, sizeof kMagic);
+  Put<std::uint32_t>(header, kFormatVersion);
+  Put<std::uint32_t>(header, key_.k);
+  Put<std::uint32_t>(header, key_.ef_search);
+  Put<std::uint32_t>(header, key_.sku_count);
+  Put<std::uint64_t>(header, key_.index_fingerprint);
+  Put<std::uint32_t>(header, key_.index_checksum);
+  Put<std::uint32_t>(header, covered());
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  PG_RETURN_IF_ERROR(file.Append(header.data(), header.size()));
+  PG_RETURN_IF_ERROR(file.Append(skus_.data(), skus_.size() * sizeof(SkuId)));
+  PG_RETURN_IF_ERROR(file.Append(offsets_.data(), offsets_.size() * sizeof(std::uint64_t)));
+  PG_RETURN_IF_ERROR(file.Append(hits_.data(), hits_.size() * sizeof(Neighbor)));
+  const std::uint32_t crc = file.crc();
+  PG_RETURN_IF_ERROR(file.Append(&crc, sizeof crc));
+  return file.Commit();
+}
+
+Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& path,
+                                                const SkuNeighborKey& expected) {
+  const std::string name = path.filename().string();
+  auto corrupt = [&](const std::string& what) { return Status::Corruption(name + ": " + what); };
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  std::ifstream in(path, std::ios::binary);
+  if (ec || !in) return Status::IOError("cannot read " + path.string());
+  char header[kHeaderBytes];
+  if (size < kHeaderBytes + 8 + 4 || !in.read(header, kHeaderBytes)) {
+    return corrupt("file is truncated (" + std::to_string(size) + " bytes)");
+  }
+  if (std::memcmp(header, kMagic, sizeof kMagic) != 0) {
+    return corrupt("not a SKU neighbour file (bad magic)");
+  }
+  const std::uint32_t covered = Get<std::uint32_t>(header, 36);
+  // The size the counts need, before allocating anything of their size.
+  const std::uint64_t lists_bytes = std::uint64_t{covered} * 4 + (std::uint64_t{covered} + 1) * 8;
+  if (size < kHeaderBytes + lists_bytes + 4) {
+    return corrupt("file is truncated or damaged (" + std::to_string(size) + " bytes, its " +
+                   std::to_string(covered) + " SKUs need at least " +
+                   std::to_string(kHeaderBytes + lists_bytes + 4) + ")");
+  }
+  SkuNeighborTable t;
+  t.skus_.resize(covered);
+  t.offsets_.resize(std::size_t{covered} + 1);
+  in.read(reinterpret_cast<char*>(t.skus_.data()),
+          static_cast<std::streamsize>(t.skus_.size() * sizeof(SkuId)));
+  in.read(reinterpret_cast<char*>(t.offsets_.data()),
+          static_cast<std::streamsize>(t.offsets_.size() * sizeof(std::uint64_t)));
+  if (!in) return corrupt("file is truncated");
+  const std::uint64_t hit_count = t.offsets_.back();
+  const std::uint64_t hits_bytes = size - (kHeaderBytes + lists_bytes + 4);
+  if (hits_bytes % sizeof(Neighbor) != 0 || hit_count != hits_bytes / sizeof(Neighbor)) {
+    return corrupt("file is truncated or damaged (" + std::to_string(size) +
+                   " bytes; its offsets count " + std::to_string(hit_count) + " hits, the file holds " +
+                   std::to_string(hits_bytes / sizeof(Neighbor)) + ")");
+  }
+  t.hits_.resize(hit_count);
+  in.read(reinterpret_cast<char*>(t.hits_.data()),
+          static_cast<std::streamsize>(t.hits_.size() * sizeof(Neighbor)));
+  std::uint32_t stored_crc = 0;
+  in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc);
+  if (!in) return corrupt("file is truncated");
+  std::uint32_t crc = Crc32(0, header, kHeaderBytes);
+  crc = Crc32(crc, t.skus_.data(), t.skus_.size() * sizeof(SkuId));
+  crc = Crc32(crc, t.offsets_.data(), t.offsets_.size() * sizeof(std::uint64_t));
+  crc = Crc32(crc, t.hits_.data(), t.hits_.size() * sizeof(Neighbor));
+  if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
+
+  const std::uint32_t version = Get<std::uint32_t>(header, 8);
+  if (version != kFormatVersion) {
+    return corrupt("format version " + std::to_string(version) + " is not " +
+                   std::to_string(kFormatVersion));
+  }
+  t.key_.k = Get<std::uint32_t>(header, 12);
+  t.key_.ef_search = Get<std::uint32_t>(header, 16);
+  t.key_.sku_count = Get<std::uint32_t>(header, 20);
+  t.key_.index_fingerprint = Get<std::uint64_t>(header, 24);
+  t.key_.index_checksum = Get<std::uint32_t>(header, 32);
+  if (t.key_ != expected) {
+    return Status::InvalidArgument(name + " does not match the model: " +
+                                   DescribeKeyMismatch(expected, t.key_) +
+                                   "; `partnergraph precompute --model " +
+                                   path.parent_path().string() + "` rewrites it");
+  }
+  if (std::string bad = t.BuildSlots(); !bad.empty()) return corrupt(bad);
+  return t;
+}
+
+}  // namespace partnergraph

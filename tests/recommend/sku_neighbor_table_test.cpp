@@ -1,0 +1,376 @@
+// SKU neighbour tables (sku_neighbor_table.hpp) on a small generated ecosystem with real
+// FAISS indexes, exact and HNSW: coupon answers by merchant, by SKU and batched are
+// identical with and without the table (the table computed on the built index, the live
+// answers on the index loaded back, as a served model has it); the recommender reads the
+// table (altered lists change the answers, uncovered SKUs are searched); a table of another
+// k, efSearch, SKU count or index is refused; the file round-trips, and a truncated,
+// damaged or foreign file is refused naming the file and the field.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <unistd.h>
+
+#include "partnergraph/embed/graph_embeddings.hpp"
+#include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/index/faiss_threads.hpp"
+#include "partnergraph/ingest/generator.hpp"
+#include "partnergraph/ingest/loader.hpp"
+#include "partnergraph/recommend/embedding_index.hpp"
+#include "partnergraph/recommend/partner_recommender.hpp"
+#include "partnergraph/recommend/sku_neighbor_table.hpp"
+#include "test_paths.hpp"
+
+using namespace partnergraph;
+
+namespace {
+
+// Per process: ctest runs each case as its own process, possibly several at once.
+std::filesystem::path TempDir(const std::string& name) {
+  return testing::FreshTempDir(name + "_" + std::to_string(::getpid()));
+}
+
+// A generated ecosystem of 300 merchants (about 6,000 SKUs), built once per process.
+std::shared_ptr<const EcosystemGraph> SmallGraph() {
+  static std::shared_ptr<const EcosystemGraph> graph = [] {
+    auto dir = TempDir("sku_neighbors_data");
+    GeneratorOptions options;
+    options.merchants = 300;
+    options.order_lines_per_merchant = 40;
+    options.seed = 5;
+    GeneratorStats stats;
+    Status generated = GenerateEcosystem(options, dir, &stats);
+    INFO(generated.ToString());
+    REQUIRE(generated.ok());
+    LoadReport report;
+    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
+    REQUIRE(dataset.ok());
+    GraphBuilder builder(GraphOptions{});
+    REQUIRE(builder.Build(*dataset).ok());
+    auto frozen = builder.Freeze();
+    REQUIRE(frozen.ok());
+    return std::shared_ptr<const EcosystemGraph>(*frozen);
+  }();
+  return graph;
+}
+
+RecommendOptions Options() {
+  RecommendOptions o;
+  o.partner_candidates = 20;
+  o.coupon_candidates = 15;  // fewer than the SKUs: the ANN stage matters
+  return o;
+}
+
+struct Models {
+  RecommendModel built;   // the SKU index as Build made it, saved (so it has an identity)
+  RecommendModel loaded;  // the same index read back from its files
+};
+
+// Embeddings and indexes of SmallGraph with `factory` for both indexes.
+Models SmallModels(const std::string& factory) {
+  auto g = SmallGraph();
+  EmbedOptions embed;
+  embed.merchant_svd.svd.dim = 16;
+  embed.sku_item2vec.sgns.dim = 16;
+  embed.sku_item2vec.sgns.epochs = 2;
+  Models out;
+  RecommendModel& model = out.built;
+  model.graph = g;
+  auto m = TrainMerchantSvdEmbeddings(*g, embed.merchant_svd);
+  REQUIRE(m.ok());
+  model.merchant_vectors = std::make_shared<const Embeddings>(std::move(m).value());
+  auto s = TrainSkuItem2vecEmbeddings(*g, embed.sku_item2vec);
+  REQUIRE(s.ok());
+  model.sku_vectors = std::make_shared<const Embeddings>(std::move(s).value());
+  VectorIndexOptions io;
+  io.factory = factory;
+  io.build_threads = 1;
+  auto mi = IndexNonZeroRows(*model.merchant_vectors, io);
+  REQUIRE(mi.ok());
+  model.merchant_index = std::make_shared<const VectorIndex>(std::move(mi).value());
+  auto si = IndexNonZeroRows(*model.sku_vectors, io);
+  REQUIRE(si.ok());
+  const auto dir = TempDir("sku_neighbors_index_" + factory);
+  REQUIRE(si->Save(dir / "skus.faiss", g->Fingerprint()).ok());
+  CHECK(si->file_checksum() != 0);
+  model.sku_index = std::make_shared<const VectorIndex>(std::move(si).value());
+  out.loaded = model;
+  auto loaded = VectorIndex::Load(dir / "skus.faiss", g->Fingerprint());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->file_checksum() == model.sku_index->file_checksum());
+  out.loaded.sku_index = std::make_shared<const VectorIndex>(std::move(loaded).value());
+  return out;
+}
+
+bool SameCoupons(const std::vector<CouponResult>& a, const std::vector<CouponResult>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].sku != b[i].sku || a[i].trigger != b[i].trigger || a[i].score != b[i].score ||
+        a[i].support != b[i].support || a[i].lift != b[i].lift || a[i].reach != b[i].reach) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::shared_ptr<const Recommender> Create(const RecommendModel& model) {
+  auto rec = Recommender::Create(model, Options());
+  INFO(rec.status().ToString());
+  REQUIRE(rec.ok());
+  return *rec;
+}
+
+std::shared_ptr<const SkuNeighborTable> Compute(const Recommender& rec) {
+  ScopedFaissThreads one(1);
+  auto table = rec.ComputeSkuNeighbors();
+  INFO(table.status().ToString());
+  REQUIRE(table.ok());
+  return std::make_shared<const SkuNeighborTable>(std::move(table).value());
+}
+
+// The table's lists as FromLists takes them, each list passed through `edit`.
+template <typename Edit>
+Result<SkuNeighborTable> Rebuilt(const SkuNeighborTable& t, SkuNeighborKey key, Edit edit) {
+  std::vector<SkuId> skus;
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<Neighbor> hits;
+  for (std::uint32_t s = 0; s < t.key().sku_count; ++s) {
+    auto list = t.Find(SkuId(s));
+    if (!list) continue;
+    std::vector<Neighbor> kept(list->begin(), list->end());
+    if (!edit(SkuId(s), &kept)) continue;
+    skus.push_back(SkuId(s));
+    hits.insert(hits.end(), kept.begin(), kept.end());
+    offsets.push_back(hits.size());
+  }
+  return SkuNeighborTable::FromLists(key, std::move(skus), std::move(offsets), std::move(hits));
+}
+
+}  // namespace
+
+TEST_CASE("Coupon answers are identical with and without the SKU neighbour lists",
+          "[recommend]") {
+  ScopedFaissThreads one(1);
+  for (const std::string factory : {"Flat", "HNSW16"}) {
+    DYNAMIC_SECTION(factory) {
+      const Models models = SmallModels(factory);
+      // The table from the index as built; the live answers from the index loaded back.
+      auto table = Compute(*Create(models.built));
+      auto live = Create(models.loaded);
+      RecommendModel with_table = models.loaded;
+      with_table.sku_neighbors = table;
+      auto stored = Create(with_table);
+      const EcosystemGraph& g = *SmallGraph();
+      CHECK(table->key().k == Options().coupon_candidates + 1);
+      CHECK(table->covered() > g.sku_count() / 10);
+
+      // Every stored list is the index's answer to that SKU alone.
+      std::uint32_t checked = 0;
+      for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+        auto list = table->Find(SkuId(s));
+        if (!list) continue;
+        auto row = models.loaded.sku_vectors->Row(s);
+        const bool has_vector = std::any_of(row.begin(), row.end(), [](float x) { return x != 0; });
+        if (!has_vector) {
+          CHECK(list->empty());
+          continue;
+        }
+        auto hits = models.loaded.sku_index->Search(row, table->key().k);
+        REQUIRE(hits.ok());
+        INFO("SKU " << s);
+        CHECK(std::equal(list->begin(), list->end(), hits->Query(0).begin(), hits->Query(0).end()));
+        ++checked;
+      }
+      CHECK(checked > 0);
+
+      CouponFilters band;
+      band.min_price = 5;
+      band.max_price = 80;
+      std::vector<MerchantId> merchants;
+      for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
+        merchants.push_back(MerchantId(m));
+        for (const CouponFilters& f : {CouponFilters{}, band}) {
+          auto a = live->RecommendCouponPairs(MerchantId(m), 10, f);
+          auto b = stored->RecommendCouponPairs(MerchantId(m), 10, f);
+          REQUIRE(a.ok());
+          REQUIRE(b.ok());
+          INFO("merchant " << m);
+          CHECK(SameCoupons(*a, *b));
+        }
+      }
+      for (std::uint32_t s = 0; s < g.sku_count(); s += 7) {
+        auto a = live->RecommendCouponPairs(SkuId(s), 10, CouponFilters{});
+        auto b = stored->RecommendCouponPairs(SkuId(s), 10, CouponFilters{});
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        INFO("SKU " << s);
+        CHECK(SameCoupons(*a, *b));
+      }
+      // The batched form (one search of every trigger when live; the lists when stored).
+      // An exact index answers a big batch through BLAS: equal up to float rounding at
+      // the k-th hit (sku_neighbor_table.hpp), which this model does not reach.
+      auto a = live->RecommendCouponPairsBatch(merchants, 10, CouponFilters{});
+      auto b = stored->RecommendCouponPairsBatch(merchants, 10, CouponFilters{});
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      for (std::size_t i = 0; i < merchants.size(); ++i) {
+        INFO("batched merchant " << i);
+        CHECK(SameCoupons((*a)[i], (*b)[i]));
+      }
+    }
+  }
+}
+
+TEST_CASE("The recommender reads the stored lists and searches the SKUs they miss",
+          "[recommend]") {
+  ScopedFaissThreads one(1);
+  const Models models = SmallModels("HNSW16");
+  auto live = Create(models.loaded);
+  auto table = Compute(*live);
+  const EcosystemGraph& g = *SmallGraph();
+  // The even covered SKUs keep a list, emptied; the odd ones are left out (searched).
+  auto altered = Rebuilt(*table, table->key(), [](SkuId s, std::vector<Neighbor>* list) {
+    list->clear();
+    return s.value % 2 == 0;
+  });
+  REQUIRE(altered.ok());
+  auto rec = live->WithSkuNeighbors(std::make_shared<const SkuNeighborTable>(*altered));
+  REQUIRE(rec.ok());
+  std::uint32_t changed = 0, searched = 0;
+  for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+    if (!table->Find(SkuId(s)) || table->Find(SkuId(s))->empty()) continue;
+    auto a = live->RecommendCouponPairs(SkuId(s), 10, CouponFilters{});
+    auto b = (*rec)->RecommendCouponPairs(SkuId(s), 10, CouponFilters{});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    if (s % 2 == 1) {
+      INFO("SKU " << s << " has no stored list: searched");
+      CHECK(SameCoupons(*a, *b));
+      ++searched;
+    } else if (!SameCoupons(*a, *b)) {
+      ++changed;  // its embedding candidates were read from the (emptied) list
+    }
+  }
+  CHECK(searched > 0);
+  CHECK(changed > 0);
+}
+
+TEST_CASE("A SKU neighbour table of another k or efSearch or SKU count or index is refused",
+          "[recommend]") {
+  ScopedFaissThreads one(1);
+  const Models models = SmallModels("Flat");
+  auto live = Create(models.loaded);
+  auto table = Compute(*live);
+  auto keep = [](SkuId, std::vector<Neighbor>*) { return true; };
+  struct Case {
+    const char* name;
+    void (*change)(SkuNeighborKey*);
+    const char* message;
+  };
+  const Case cases[] = {
+      {"k", [](SkuNeighborKey* k) { k->k += 5; }, "coupon_candidates 20"},
+      {"efSearch", [](SkuNeighborKey* k) { k->ef_search = 99; }, "coupon_ef_search 99"},
+      {"SKU count", [](SkuNeighborKey* k) { k->sku_count += 1; }, "SKUs but the graph has"},
+      {"index", [](SkuNeighborKey* k) { k->index_checksum ^= 1; }, "another SKU index"},
+      {"graph", [](SkuNeighborKey* k) { k->index_fingerprint ^= 1; }, "another graph"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    SkuNeighborKey key = table->key();
+    c.change(&key);
+    auto other = Rebuilt(*table, key, keep);
+    REQUIRE(other.ok());
+    auto shared = std::make_shared<const SkuNeighborTable>(*other);
+    auto rec = live->WithSkuNeighbors(shared);
+    REQUIRE_FALSE(rec.ok());
+    CHECK(rec.status().IsInvalidArgument());
+    INFO(rec.status().message());
+    CHECK(rec.status().message().find(c.message) != std::string::npos);
+    RecommendModel model = models.loaded;
+    model.sku_neighbors = shared;
+    CHECK(Recommender::Create(model, Options()).status().IsInvalidArgument());
+  }
+  // Inconsistent lists are refused by FromLists.
+  SkuNeighborKey key = table->key();
+  CHECK(SkuNeighborTable::FromLists(key, {SkuId(2), SkuId(1)}, {0, 0, 0}, {})
+            .status().IsInvalidArgument());
+  CHECK(SkuNeighborTable::FromLists(key, {SkuId(key.sku_count)}, {0, 0}, {})
+            .status().IsInvalidArgument());
+  CHECK(SkuNeighborTable::FromLists(key, {SkuId(1)}, {0, 1}, {Neighbor{key.sku_count, 0.5f}})
+            .status().IsInvalidArgument());
+  std::vector<Neighbor> too_many(key.k + 1, Neighbor{3, 0.1f});
+  CHECK(SkuNeighborTable::FromLists(key, {SkuId(1)}, {0, key.k + 1}, too_many)
+            .status().IsInvalidArgument());
+}
+
+TEST_CASE("sku_neighbors.bin round-trips and a truncated or damaged or foreign file is refused",
+          "[recommend]") {
+  ScopedFaissThreads one(1);
+  const Models models = SmallModels("Flat");
+  auto live = Create(models.loaded);
+  auto table = Compute(*live);
+  const auto dir = TempDir("sku_neighbors_file");
+  const auto path = dir / "sku_neighbors.bin";
+  REQUIRE(table->Save(path).ok());
+  CHECK_FALSE(std::filesystem::exists(dir / "sku_neighbors.bin.tmp"));
+
+  auto loaded = SkuNeighborTable::Load(path, table->key());
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->key() == table->key());
+  REQUIRE(loaded->covered() == table->covered());
+  for (std::uint32_t s = 0; s < table->key().sku_count; ++s) {
+    auto a = table->Find(SkuId(s));
+    auto b = loaded->Find(SkuId(s));
+    REQUIRE(a.has_value() == b.has_value());
+    if (a) CHECK(std::equal(a->begin(), a->end(), b->begin(), b->end()));
+  }
+
+  // Another model's (or other options') file: InvalidArgument naming the file and field.
+  SkuNeighborKey other = table->key();
+  other.k += 1;
+  other.ef_search = 128;
+  auto foreign = SkuNeighborTable::Load(path, other);
+  REQUIRE(foreign.status().IsInvalidArgument());
+  const std::string message = foreign.status().message();
+  INFO(message);
+  CHECK(message.find("sku_neighbors.bin") == 0);
+  CHECK(message.find("coupon_candidates 15") != std::string::npos);
+  CHECK(message.find("coupon_ef_search 0 but the model's is 128") != std::string::npos);
+  CHECK(message.find("partnergraph precompute") != std::string::npos);
+
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto write = [&](const std::string& content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+  };
+  auto refused = [&](const std::string& what) {
+    auto r = SkuNeighborTable::Load(path, table->key());
+    INFO(what << ": " << r.status().ToString());
+    CHECK(r.status().IsCorruption());
+    CHECK(r.status().message().find("sku_neighbors.bin") == 0);
+  };
+  write(bytes.substr(0, bytes.size() / 2));
+  refused("truncated in the lists");
+  write(bytes.substr(0, bytes.size() - 1));
+  refused("last byte missing");
+  write(bytes.substr(0, 20));
+  refused("truncated in the header");
+  write("");
+  refused("empty");
+  std::string damaged = bytes;
+  damaged[damaged.size() - 100] ^= 0x40;
+  write(damaged);
+  refused("a flipped bit in the hits");
+  damaged = bytes;
+  damaged[37] ^= 0x7f;  // the covered count: sizes no longer add up
+  write(damaged);
+  refused("a damaged count");
+  damaged = bytes;
+  damaged[0] = 'X';
+  write(damaged);
+  refused("bad magic");
+  std::filesystem::remove(path);
+  CHECK(SkuNeighborTable::Load(path, table->key()).status().IsIOError());
+}
