@@ -128,6 +128,31 @@ std::string DescribeTransportError(const at::transport::TTransportException& e) 
   }
 }
 
+// The read side of a blocking connection: a buffer under the frames, so that a request's length
+// prefix and body come with one recv (a bare TFramedTransport asks the socket for each).
+// buffered() tells what it holds: a pipelining client may have sent requests that are already in
+// the buffer, which ConnectionProcessor must not wait for on the socket.
+class ReadBuffer final : public at::transport::TBufferedTransport {
+ public:
+  // Requests are small; a larger one takes more than one recv. The write side is unused on the
+  // input transport and passes whole frames through on the output one (TBufferedTransport
+  // writes a frame directly when its buffer is empty).
+  static constexpr std::uint32_t kReadBytes = 4096;
+  static constexpr std::uint32_t kWriteBytes = 512;
+
+  ReadBuffer(std::shared_ptr<at::transport::TTransport> socket,
+             std::shared_ptr<at::TConfiguration> config)
+      : TBufferedTransport(std::move(socket), kReadBytes, kWriteBytes, std::move(config)) {}
+  std::uint32_t buffered() const { return static_cast<std::uint32_t>(rBound_ - rBase_); }
+};
+
+// The ReadBuffer under a connection's input transport (FramedTransportFactory), or null.
+const ReadBuffer* ReadBufferOf(const std::shared_ptr<at::protocol::TProtocol>& in) {
+  auto framed = std::dynamic_pointer_cast<at::transport::TFramedTransport>(in->getTransport());
+  if (!framed) return nullptr;
+  return dynamic_cast<const ReadBuffer*>(framed->getUnderlyingTransport().get());
+}
+
 // One per connection. For the blocking server kinds it waits for a request itself, so that it
 // can tell an idle connection (closed at shutdown) from one with a request pending (answered),
 // and turns a bad frame into one log line naming the peer.
@@ -149,7 +174,19 @@ class ConnectionProcessor final : public at::TProcessor {
   bool process(std::shared_ptr<at::protocol::TProtocol> in,
                std::shared_ptr<at::protocol::TProtocol> out, void* context) override {
     if (refused_) return false;
-    if (fd_ >= 0 && !WaitForRequest()) return false;
+    if (fd_ >= 0) {
+      if (!read_buffer_checked_) {
+        read_buffer_ = ReadBufferOf(in);
+        read_buffer_checked_ = true;
+      }
+      // A request already in the buffer is answered without waiting on the socket. The buffer
+      // is empty whenever the socket is polled, so a shutdown is noticed with an empty buffer
+      // and the drain budget counts every request left (CountPendingRequests).
+      const bool buffered = read_buffer_ != nullptr && read_buffer_->buffered() > 0;
+      if (drain_budget_ || !buffered) {
+        if (!WaitForRequest()) return false;
+      }
+    }
     try {
       return inner_->process(in, out, context);
     } catch (const at::transport::TTransportException& e) {
@@ -249,6 +286,8 @@ class ConnectionProcessor final : public at::TProcessor {
   std::string close_reason_ = "closed";
   // Set once this connection has noticed the shutdown: requests it still answers.
   std::optional<int> drain_budget_;
+  const ReadBuffer* read_buffer_ = nullptr;
+  bool read_buffer_checked_ = false;
 };
 
 class ConnectionProcessorFactory final : public at::TProcessorFactory {
@@ -282,14 +321,16 @@ class ConnectionProcessorFactory final : public at::TProcessorFactory {
   bool wait_;
 };
 
-// TFramedTransport carrying our frame limit (Thrift's default factory would use its 16 MB one).
+// TFramedTransport carrying our frame limit (Thrift's default factory would use its 16 MB one),
+// over a ReadBuffer.
 class FramedTransportFactory final : public at::transport::TTransportFactory {
  public:
   explicit FramedTransportFactory(std::shared_ptr<at::TConfiguration> config)
       : config_(std::move(config)) {}
   std::shared_ptr<at::transport::TTransport> getTransport(
       std::shared_ptr<at::transport::TTransport> trans) override {
-    return std::make_shared<at::transport::TFramedTransport>(std::move(trans), config_);
+    return std::make_shared<at::transport::TFramedTransport>(
+        std::make_shared<ReadBuffer>(std::move(trans), config_), config_);
   }
 
  private:
