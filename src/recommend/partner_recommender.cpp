@@ -96,7 +96,11 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     for (std::uint32_t i = range.begin(); i != range.end(); ++i) {
       MerchantId m(i);
       MerchantProfile& p = r->profiles_[i];
-      const PermissionModel model_kind = g.Merchant(m).policy.permission_model;
+      const MerchantInfo info = g.Merchant(m);
+      p.category = info.category;
+      p.region = info.region;
+      p.discoverable = info.policy.discoverable;
+      const PermissionModel model_kind = info.policy.permission_model;
       auto customers = g.CustomersOf(m);
       p.customers = static_cast<std::uint32_t>(customers.size());
       std::uint32_t contactable = 0;
@@ -160,15 +164,15 @@ PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarit
   const auto& w = options_.partner_weights;
   PartnerScore s;
   s.audience_similarity = similarity;
-  const CategoryId cm = g.Merchant(m).category;
-  const CategoryId cc = g.Merchant(c).category;
+  const MerchantProfile& pm = profiles_[m.value];
+  const MerchantProfile& pc = profiles_[c.value];
+  const CategoryId cm = pm.category;
+  const CategoryId cc = pc.category;
   if (cm != cc) {
     if (auto lift = g.CategoryLift(cm, cc)) {
       s.category_complementarity = LogScaled(lift->lift, options_.complementarity_lift_cap);
     }
   }
-  const MerchantProfile& pm = profiles_[m.value];
-  const MerchantProfile& pc = profiles_[c.value];
   const double reachable = g.SharedCustomerCount(m, c) * pc.contactable_share();
   if (pm.customers > 0) {
     s.shared_reach = Clamp01(std::log1p(reachable) / std::log1p(static_cast<double>(pm.customers)));
@@ -267,12 +271,12 @@ void Recommender::ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilt
 bool Recommender::Excluded(MerchantId m, MerchantId c, const PartnerFilters& f) const {
   const EcosystemGraph& g = *model_.graph;
   if (m == c) return true;
-  const MerchantInfo info = g.Merchant(c);
-  if (!info.policy.discoverable) return true;
+  const MerchantProfile& info = profiles_[c.value];
+  if (!info.discoverable) return true;
   if (!f.regions.empty() && !Contains(f.regions, info.region)) return true;
   if (!f.categories.empty() && !Contains(f.categories, info.category)) return true;
   if (Contains(f.exclude_categories, info.category)) return true;
-  if (!f.tiers.empty() && !Contains(f.tiers, profiles_[c.value].tier)) return true;
+  if (!f.tiers.empty() && !Contains(f.tiers, info.tier)) return true;
   if (!f.include_existing_partners && g.IsPartner(m, c)) return true;
   return g.IsCompetitor(m, c) || g.IsBlocked(m, c);
 }
@@ -290,11 +294,11 @@ class Recommender::CandidateFilter final : public IdFilter {
   bool Allows(std::uint32_t id) const override {
     MerchantId c(id);
     if (c == m_ || !r_.model_.graph->Contains(c)) return false;
-    const MerchantInfo info = r_.model_.graph->Merchant(c);
+    const MerchantProfile& info = r_.profiles_[id];
     if (!f_.regions.empty() && !Contains(f_.regions, info.region)) return false;
     if (!f_.categories.empty() && !Contains(f_.categories, info.category)) return false;
     if (Contains(f_.exclude_categories, info.category)) return false;
-    if (!f_.tiers.empty() && !Contains(f_.tiers, r_.profiles_[id].tier)) return false;
+    if (!f_.tiers.empty() && !Contains(f_.tiers, info.tier)) return false;
     return true;
   }
 
@@ -409,6 +413,19 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  // The candidates are scattered over the merchant tables: fetch each one's profile and
+  // embedding row ahead of the loop below (cache misses were most of its time).
+  for (MerchantId cand : candidates) {
+    __builtin_prefetch(&profiles_[cand.value]);
+    if (model_.merchant_vectors) {
+      const auto row = model_.merchant_vectors->Row(cand.value);
+      const char* bytes = reinterpret_cast<const char*>(row.data());
+      for (std::size_t line = 0; line < row.size_bytes(); line += 64) {
+        __builtin_prefetch(bytes + line);
+      }
+    }
+  }
 
   // 2. Filters, 3. score (the similarity recomputed from the embeddings, so that the
   // score does not depend on how the ANN stage summed).

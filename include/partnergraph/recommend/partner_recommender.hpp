@@ -52,6 +52,11 @@ std::optional<MerchantTier> ParseMerchantTier(std::string_view s);
 
 // What the recommenders precompute per merchant when they are built.
 struct MerchantProfile {
+  // Copies of the graph's fields that every candidate of a partner query reads, kept together
+  // so that scoring a candidate touches one record instead of the graph's separate arrays.
+  CategoryId category;
+  RegionId region;
+  bool discoverable = true;
   MerchantTier tier = MerchantTier::kBronze;
   bool long_tail = true;            // outside the top RecommendOptions::long_tail_share
   std::uint32_t customers = 0;      // distinct customers
