@@ -96,12 +96,14 @@ void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, Sgn
   v("seed", o.seed, Bounds{});
   v("threads", o.threads, Bounds{0, 4096});
   v("max_token_passes", o.max_token_passes, Bounds{0, 1e12});
+  v("min_epochs", o.min_epochs, Bounds{1, 1000});
 }
 template <typename O, typename V>
 void VisitFields(O& o, V& v) requires std::is_same_v<std::remove_const_t<O>, SequenceOptions> {
   v("min_length", o.min_length, Bounds{1, kInf});
   v("max_length", o.max_length, Bounds{0, kInf});
   v("collapse_repeats", o.collapse_repeats, Bounds{});
+  v("min_count", o.min_count, Bounds{1, kInf});
 }
 
 // Checks every numeric field against its bounds; keeps the first error.

@@ -1,5 +1,6 @@
 #include "partnergraph/embed/graph_embeddings.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -99,7 +100,18 @@ Result<Embeddings> TrainSkuItem2vecEmbeddings(const EcosystemGraph& g,
     }
   }
   PG_ASSIGN_OR_RETURN(SequenceCorpus corpus, BuildPurchaseSequences(events, options.sequences));
-  return TrainSkipGram(corpus, g.sku_count(), options.sgns);
+  events = {};
+  std::vector<bool> seen(g.sku_count(), false);
+  for (std::uint32_t t : corpus.tokens()) seen[t] = true;
+  const auto skus_trained = static_cast<std::uint64_t>(std::count(seen.begin(), seen.end(), true));
+  PG_ASSIGN_OR_RETURN(Embeddings e, TrainSkipGram(corpus, g.sku_count(), options.sgns));
+  // Record the sequence options and how many SKUs the sequences hold: the rows that get a
+  // vector (min_count and min_length drop the others).
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(e.config_json());
+  config["sequence_options"] = nlohmann::ordered_json::parse(ToJson(options.sequences));
+  config["skus_in_corpus"] = skus_trained;
+  e.set_config_json(config.dump());
+  return e;
 }
 
 }  // namespace partnergraph

@@ -266,11 +266,12 @@ class BlockRows {
 // Blocks trained concurrently: options.shards, fewer when the corpus has fewer distinct
 // tokens than shards * block_tokens (see skip_gram.hpp).
 // Epochs within the token-pass budget: options.epochs, lowered to
-// max(1, max_token_passes / tokens).
+// max(min_epochs, max_token_passes / tokens) (min_epochs capped at epochs).
 std::uint32_t EffectiveEpochs(const SgnsOptions& options, std::uint64_t tokens) {
   if (options.max_token_passes == 0 || tokens == 0) return options.epochs;
   const std::uint64_t fit = options.max_token_passes / tokens;
-  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(fit, 1, options.epochs));
+  const std::uint64_t floor = std::clamp<std::uint32_t>(options.min_epochs, 1, options.epochs);
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(fit, floor, options.epochs));
 }
 
 std::size_t EffectiveShards(const SgnsOptions& options, std::uint64_t distinct_tokens) {

@@ -76,3 +76,25 @@ TEST_CASE("Embed options: the training budgets are read and range-checked", "[em
             .find("b.json: embed.sku_item2vec.sgns.max_token_passes: 2000000000000 is out of "
                   "range") == 0);
 }
+
+TEST_CASE("Embed options: item2vec's min_count and the epochs floor are read and range-checked",
+          "[embed]") {
+  auto options = ParseEmbedOptions(
+      R"({"embed": {"sku_item2vec": {"sequences": {"min_count": 3},
+                                     "sgns": {"min_epochs": 5}}}})",
+      "c.json");
+  REQUIRE(options.ok());
+  CHECK(options->sku_item2vec.sequences.min_count == 3);
+  CHECK(options->sku_item2vec.sgns.min_epochs == 5);
+  CHECK(options->merchant_walk.sgns.min_epochs == SgnsOptions{}.min_epochs);
+  auto message = [](const char* json) {
+    return ParseEmbedOptions(json, "c.json").status().message();
+  };
+  CHECK(message(R"({"embed": {"sku_item2vec": {"sequences": {"min_count": 0}}}})") ==
+        "c.json: embed.sku_item2vec.sequences.min_count: 0 is out of range [1, inf)");
+  CHECK(message(R"({"embed": {"sku_item2vec": {"sequences": {"min_count": 2.5}}}})")
+            .find("c.json: embed.sku_item2vec.sequences.min_count: expected a non-negative "
+                  "integer") == 0);
+  CHECK(message(R"({"embed": {"merchant_walk": {"sgns": {"min_epochs": 1001}}}})") ==
+        "c.json: embed.merchant_walk.sgns.min_epochs: 1001 is out of range [1, 1000]");
+}

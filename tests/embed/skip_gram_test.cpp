@@ -205,3 +205,44 @@ TEST_CASE("Skip-gram refuses out-of-vocabulary tokens and bad options", "[embed]
   REQUIRE_FALSE(bad_window.ok());
   CHECK(bad_window.status().message() == "sgns.window: 0 is out of range [1, 1000]");
 }
+
+TEST_CASE("Skip-gram's token-pass budget lowers the epochs, never below min_epochs", "[embed]") {
+  const SequenceCorpus walks = TwoCommunities().Walks(3);
+  const std::uint64_t tokens = walks.token_count();
+  auto epochs_of = [&](const SgnsOptions& options) {
+    auto e = TrainSkipGram(walks, 20, options);
+    REQUIRE(e.ok());
+    const std::string json = e->config_json();
+    const std::string key = "\"effective_epochs\":";
+    const auto at = json.find(key);
+    REQUIRE(at != std::string::npos);
+    return std::stoul(json.substr(at + key.size()));
+  };
+  SgnsOptions options = SmallOptions();
+  options.epochs = 10;
+  CHECK(epochs_of(options) == 10);  // no budget
+  options.max_token_passes = 3 * tokens + tokens / 2;
+  CHECK(epochs_of(options) == 3);  // floor(budget / tokens)
+  options.max_token_passes = 1;
+  CHECK(epochs_of(options) == 1);  // below one pass: min_epochs (1)
+  options.min_epochs = 4;
+  CHECK(epochs_of(options) == 4);  // the budget grows to 4 passes
+  options.max_token_passes = 6 * tokens;
+  CHECK(epochs_of(options) == 6);  // a budget above the floor still applies
+  options.min_epochs = 50;
+  CHECK(epochs_of(options) == 10);  // never above `epochs`
+
+  // A floored run is the run of that many epochs without a budget, bit for bit (the
+  // learning rate decays over the epochs actually trained).
+  SgnsOptions floored = SmallOptions();
+  floored.epochs = 10;
+  floored.max_token_passes = 1;
+  floored.min_epochs = 4;
+  SgnsOptions plain = SmallOptions();
+  plain.epochs = 4;
+  CHECK(TrainSkipGram(walks, 20, floored)->values() == TrainSkipGram(walks, 20, plain)->values());
+
+  options.min_epochs = 0;
+  CHECK(TrainSkipGram(walks, 20, options).status().message() ==
+        "sgns.min_epochs: 0 is out of range [1, 1000]");
+}

@@ -117,9 +117,14 @@ struct SgnsOptions {
   std::uint32_t threads = 0;
   // Budget of token passes (corpus tokens x epochs) so that training cost stays bounded
   // on large corpora; 0 = no budget. Over budget, the epochs are lowered to
-  // max(1, budget / corpus tokens) (the embedding's config_json records
+  // max(min_epochs, budget / corpus tokens) (the embedding's config_json records
   // "effective_epochs"). Range [0, 1e12].
   std::uint64_t max_token_passes = 0;
+  // The fewest epochs max_token_passes may leave (at most `epochs`), so that the budget
+  // grows with the corpus beyond max_token_passes / min_epochs tokens instead of leaving
+  // each token fewer passes: every occurrence of a token is trained at least min_epochs
+  // times. Range [1, 1000].
+  std::uint32_t min_epochs = 1;
 };
 
 // Item2vec-style training sequences from purchases (purchase_sequences.hpp).
@@ -132,6 +137,12 @@ struct SequenceOptions {
   std::uint32_t max_length = 1000;
   // Collapse consecutive purchases of the same SKU into one token.
   bool collapse_repeats = true;
+  // SKUs that occur fewer than this many times in the customers' sequences (after
+  // collapsing repeats, before min_length and max_length) are removed from them, as
+  // word2vec's min_count removes rare words: they get no vector (a zero row, so no entry in
+  // the SKU index), and their neighbours in a sequence become adjacent. 1 keeps every SKU.
+  // Range [1, inf).
+  std::uint32_t min_count = 1;
 };
 
 // Matrix-factorisation embeddings: PPMI weighting, then truncated SVD.

@@ -22,10 +22,12 @@ struct PurchaseEvent {
 
 // Groups `purchases` (any order) by customer, in increasing customer index, and orders
 // each customer's purchases by (time, sku) so that purchases at the same instant come in
-// a fixed order. Then, per options: collapses consecutive repeats of a SKU, drops
-// sequences shorter than min_length, and cuts longer ones into pieces of at most
-// max_length tokens (a final piece shorter than min_length is dropped). Tokens are SKU
-// indices. Errors: InvalidArgument for options out of range.
+// a fixed order. Then, per options: collapses consecutive repeats of a SKU; removes the
+// SKUs that occur fewer than min_count times in all these sequences together (and
+// collapses the repeats this makes adjacent); drops sequences shorter than min_length,
+// and cuts longer ones into pieces of at most max_length tokens (a final piece shorter
+// than min_length is dropped). Tokens are SKU indices. Errors: InvalidArgument for options
+// out of range.
 // Thread safety: pure function.
 Result<SequenceCorpus> BuildPurchaseSequences(std::span<const PurchaseEvent> purchases,
                                               const SequenceOptions& options);
