@@ -8,10 +8,11 @@
 // query-time knobs; the embeddings and indexes stay the model's).
 // DIR is a model folder written by `partnergraph build` (graph.pgg, config.json,
 // embeddings, merchants.faiss, skus.faiss). Precomputed answers are NOT used: every query
-// runs the recommender live. The precomputed SKU neighbour lists (sku_neighbors.bin) are,
-// when the folder has them and they match the recommend options (as the server reads
-// them); the header line says so. With --config options the file does not match, the
-// coupon queries search the SKU index (said too).
+// runs the recommender live. The precomputed neighbour lists (sku_neighbors.bin,
+// merchant_neighbors.bin: the ANN stage of coupon queries and of unfiltered partner
+// queries) are, when the folder has them and they match the recommend options (as the
+// server reads them); the header lines say so. With --config options a file does not
+// match, those queries search the index (said too).
 //
 // Latency: `--queries` queries per variant, each timed alone on the calling thread with
 // FAISS's OpenMP at one thread (one query on one core, as a server worker runs it);
@@ -273,6 +274,24 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  std::string merchant_lists_note = "none (every partner query searches the merchant index)";
+  if (std::filesystem::exists(dir / kMerchantNeighborsFileName)) {
+    auto table = MerchantNeighborTable::Load(
+        dir / kMerchantNeighborsFileName,
+        ExpectedMerchantNeighborKey(*model.merchant_index, graph->merchant_count(),
+                                    config.recommend));
+    if (table.ok()) {
+      merchant_lists_note = std::string(kMerchantNeighborsFileName) + " (" +
+                            std::to_string(table->covered()) + " merchants)";
+      model.merchant_neighbors =
+          std::make_shared<const MerchantNeighborTable>(std::move(table).value());
+    } else if (!args.config.empty() && table.status().IsInvalidArgument()) {
+      merchant_lists_note = "not used: " + table.status().message();
+    } else {
+      std::fprintf(stderr, "recommend_bench: %s\n", table.status().ToString().c_str());
+      return 1;
+    }
+  }
   auto rec = OrDie(Recommender::Create(model, config.recommend), "recommender");
   const double load_seconds = Seconds(load_start);
   const EcosystemGraph& g = *graph;
@@ -285,6 +304,7 @@ int main(int argc, char** argv) {
               model.sku_index ? model.sku_index->factory().c_str() : "-",
               model.sku_index ? model.sku_index->size() : 0u, load_seconds);
   std::printf("SKU neighbour lists: %s\n", neighbors_note.c_str());
+  std::printf("merchant neighbour lists: %s\n", merchant_lists_note.c_str());
   std::printf("%zu queries per variant, k = %u, one thread, FAISS OpenMP threads = 1; "
               "C = %u partner candidates, %u graph candidates, %u coupon candidates, %u "
               "popular, %u triggers\n\n",
@@ -445,11 +465,14 @@ int main(int argc, char** argv) {
                 model.merchant_index->factory().c_str(), model.merchant_index->size(), rm.queries,
                 rm.at10, rm.at10_ties, rm.c, rm.at_c);
     if (model.sku_index) {
+      // At the coupon query's own beam (coupon_ef_search; 0 = the index's): the search of
+      // a coupon query and of the stored SKU lists.
       Recall rs = MeasureRecall(*model.sku_vectors, *model.sku_index, o.coupon_candidates + 1,
-                                args.recall_queries);
-      std::printf("| SKUs | %s | %u | %zu | %.4f | %.4f | %u | %.4f |\n",
-                  model.sku_index->factory().c_str(), model.sku_index->size(), rs.queries,
-                  rs.at10, rs.at10_ties, rs.c, rs.at_c);
+                                args.recall_queries, o.coupon_ef_search);
+      std::printf("| SKUs (coupon query: coupon_ef_search %u) | %s | %u | %zu | %.4f | %.4f | %u | "
+                  "%.4f |\n",
+                  o.coupon_ef_search, model.sku_index->factory().c_str(), model.sku_index->size(),
+                  rs.queries, rs.at10, rs.at10_ties, rs.c, rs.at_c);
       // HNSW: the recall other search beams give (the index's own default above), and what
       // one search of coupon_candidates + 1 costs at that beam (one thread, the first
       // --recall-queries bought SKUs with a vector of the latency query set).

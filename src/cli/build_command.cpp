@@ -245,7 +245,8 @@ int RunBuild(const BuildArgs& args) {
              {"sku_index", model_report.sku_factory},
              {"partner_embedding", config->model.partner_embedding},
              {"precomputed", model_report.precomputed_answers},
-             {"sku_neighbors", model_report.sku_neighbor_skus}};
+             {"sku_neighbors", model_report.sku_neighbor_skus},
+             {"merchant_neighbors", model_report.merchant_neighbor_merchants}};
   }
   overall.Finish();
 

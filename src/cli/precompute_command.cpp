@@ -52,6 +52,7 @@ Status UpdateManifest(const std::filesystem::path& dir, const ModelBuildReport& 
   if (!manifest["model"].is_object()) manifest["model"] = nlohmann::json::object();
   manifest["model"]["precomputed"] = report.precomputed_answers;
   manifest["model"]["sku_neighbors"] = report.sku_neighbor_skus;
+  manifest["model"]["merchant_neighbors"] = report.merchant_neighbor_merchants;
   manifest["precompute"] = record;
   const std::string out = manifest.dump(2) + "\n";
   PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
@@ -74,7 +75,7 @@ int RunPrecompute(const PrecomputeArgs& args) {
   // The model's parts without the files this command rewrites.
   Result<RecommendModel> model = Status::Internal("not loaded");
   ModelConfig config;
-  arena.execute([&] { model = LoadRecommendModel(dir, /*sku_neighbors=*/false, &config); });
+  arena.execute([&] { model = LoadRecommendModel(dir, /*neighbor_lists=*/false, &config); });
   if (!model.ok()) {
     std::fprintf(stderr, "partnergraph precompute: %s\n", model.status().ToString().c_str());
     return kExitBadInput;
@@ -103,6 +104,7 @@ int RunPrecompute(const PrecomputeArgs& args) {
   nlohmann::json record = {{"date", FormatTimestamp(now)},
                            {"threads", threads},
                            {"sku_neighbors", report.sku_neighbor_skus},
+                           {"merchant_neighbors", report.merchant_neighbor_merchants},
                            {"precomputed", report.precomputed_answers},
                            {"stages", stages},
                            {"peak_rss_bytes", PeakRssBytes()}};
@@ -115,8 +117,9 @@ int RunPrecompute(const PrecomputeArgs& args) {
     return kExitOk;
   }
   if (!config.model.precompute) {
-    std::printf("%s: model.precompute is false in config.json: removed %s and %s\n",
-                dir.c_str(), kSkuNeighborsFileName, kPrecomputedFileName);
+    std::printf("%s: model.precompute is false in config.json: removed %s, %s and %s\n",
+                dir.c_str(), kSkuNeighborsFileName, kMerchantNeighborsFileName,
+                kPrecomputedFileName);
   } else {
     if (report.sku_neighbor_skus > 0) {
       std::printf("wrote %s: neighbour lists of %u SKUs\n",
@@ -124,6 +127,12 @@ int RunPrecompute(const PrecomputeArgs& args) {
     } else {
       std::printf("%s: not written (no SKU index, or coupon_candidates is 0)\n",
                   kSkuNeighborsFileName);
+    }
+    if (report.merchant_neighbor_merchants > 0) {
+      std::printf("wrote %s: partner candidates of %u merchants\n",
+                  (dir / kMerchantNeighborsFileName).c_str(), report.merchant_neighbor_merchants);
+    } else {
+      std::printf("%s: not written (no merchant vectors)\n", kMerchantNeighborsFileName);
     }
     std::printf("wrote %s\n", (dir / kPrecomputedFileName).c_str());
   }
@@ -142,7 +151,7 @@ void AddPrecomputeCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "precompute",
       "Recompute the precomputed outputs of an existing model folder (sku_neighbors.bin, "
-      "precomputed.bin) from its files and config.json, without retraining. Exit 0 ok, "
+      "merchant_neighbors.bin, precomputed.bin) from its files and config.json, without retraining. Exit 0 ok, "
       "1 usage, 2 bad model, 3 cannot write");
   cmd->add_option("--model", args->model, "Model folder written by `partnergraph build`")
       ->required();

@@ -58,6 +58,9 @@ class EngineImpl final : public Engine {
     s.model_dir = dir_.string();
     s.built_at = built_at_;
     if (const auto& table = rec_->model().sku_neighbors) s.sku_neighbor_lists = table->covered();
+    if (const auto& table = rec_->model().merchant_neighbors) {
+      s.merchant_neighbor_lists = table->covered();
+    }
     return s;
   }
 
@@ -370,7 +373,7 @@ Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& 
   }
   ModelConfig config;
   PG_ASSIGN_OR_RETURN(RecommendModel model,
-                      LoadRecommendModel(dir, options.use_sku_neighbors, &config));
+                      LoadRecommendModel(dir, options.use_neighbor_lists, &config));
   const std::shared_ptr<const EcosystemGraph> graph = model.graph;
   const std::uint64_t fingerprint = graph->Fingerprint();
   auto recommender = Recommender::Create(model, config.recommend);

@@ -170,10 +170,12 @@ Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
   };
   if (!config.model.precompute) {
     PG_RETURN_IF_ERROR(remove(dir / kSkuNeighborsFileName));
+    PG_RETURN_IF_ERROR(remove(dir / kMerchantNeighborsFileName));
     return remove(dir / kPrecomputedFileName);
   }
   RecommendModel model = parts;
   model.sku_neighbors = nullptr;
+  model.merchant_neighbors = nullptr;
   PG_ASSIGN_OR_RETURN(auto recommender, Recommender::Create(model, config.recommend));
   if (model.sku_index && config.recommend.coupon_candidates > 0) {
     StageTimer t(report, "precompute SKU neighbour lists");
@@ -187,6 +189,18 @@ Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
   } else {
     PG_RETURN_IF_ERROR(remove(dir / kSkuNeighborsFileName));
   }
+  if (model.merchant_index) {
+    StageTimer t(report, "precompute merchant neighbour lists");
+    auto table = recommender->ComputeMerchantNeighbors();
+    if (!table.ok()) return table.status().WithContext(kMerchantNeighborsFileName);
+    PG_RETURN_IF_ERROR(table->Save(dir / kMerchantNeighborsFileName));
+    if (report) report->merchant_neighbor_merchants = table->covered();
+    PG_ASSIGN_OR_RETURN(recommender, recommender->WithMerchantNeighbors(
+                                         std::make_shared<const MerchantNeighborTable>(
+                                             std::move(table).value())));
+  } else {
+    PG_RETURN_IF_ERROR(remove(dir / kMerchantNeighborsFileName));
+  }
   {
     StageTimer t(report, "precompute default answers");
     PG_ASSIGN_OR_RETURN(auto answers,
@@ -197,7 +211,7 @@ Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
   return Status::Ok();
 }
 
-Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool sku_neighbors,
+Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool neighbor_lists,
                                           ModelConfig* config_out) {
   PG_ASSIGN_OR_RETURN(auto graph, LoadGraph(dir / kGraphFileName));
   PG_ASSIGN_OR_RETURN(*config_out, LoadModelConfig(dir / "config.json"));
@@ -220,7 +234,7 @@ Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool
     model.sku_index = std::make_shared<const VectorIndex>(std::move(sku_index));
   }
   const auto neighbors_file = dir / kSkuNeighborsFileName;
-  if (sku_neighbors && std::filesystem::exists(neighbors_file)) {
+  if (neighbor_lists && std::filesystem::exists(neighbors_file)) {
     if (!model.sku_index) {
       return Status::InvalidArgument(
           std::string(kSkuNeighborsFileName) +
@@ -233,6 +247,15 @@ Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool
                                                                       graph->sku_count(),
                                                                       config.recommend)));
     model.sku_neighbors = std::make_shared<const SkuNeighborTable>(std::move(table));
+  }
+  const auto merchant_lists_file = dir / kMerchantNeighborsFileName;
+  if (neighbor_lists && std::filesystem::exists(merchant_lists_file)) {
+    PG_ASSIGN_OR_RETURN(MerchantNeighborTable table,
+                        MerchantNeighborTable::Load(
+                            merchant_lists_file,
+                            ExpectedMerchantNeighborKey(*model.merchant_index,
+                                                        graph->merchant_count(), config.recommend)));
+    model.merchant_neighbors = std::make_shared<const MerchantNeighborTable>(std::move(table));
   }
   return model;
 }

@@ -86,7 +86,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
   if (model.sku_index && !model.sku_vectors) {
     return Status::InvalidArgument("a SKU index needs the SKU embeddings");
   }
-  if (model.sku_neighbors) PG_RETURN_IF_ERROR(CheckSkuNeighbors(model, options, *model.sku_neighbors));
+  PG_RETURN_IF_ERROR(CheckNeighborTables(model, options));
   std::shared_ptr<Recommender> r(new Recommender(std::move(model), options));
 
   const std::uint32_t n = g.merchant_count();
@@ -344,6 +344,9 @@ Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
   PG_RETURN_IF_ERROR(CheckPartnerRequest(m, k, filters));
   const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
   // 1. Candidates: ANN neighbours (then, in PartnersFromHits, shared-customer neighbours).
+  if (auto stored = StoredPartnerCandidates(m, filters)) {
+    return PartnersFromHits(m, k, filters, *stored);
+  }
   if (HasMerchantVector(m)) {
     // The request's static filters run inside the search (a FAISS IDSelector), so a
     // narrow region or category still gets C candidates of its own.
@@ -372,8 +375,10 @@ Result<std::vector<std::vector<PartnerResult>>> Recommender::RecommendPartnersBa
   const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
   std::vector<std::size_t> searched;  // positions in `merchants` with a vector
   std::vector<float> queries;
+  std::vector<std::optional<std::span<const Neighbor>>> stored(merchants.size());
   for (std::size_t i = 0; i < merchants.size(); ++i) {
-    if (!HasMerchantVector(merchants[i])) continue;
+    stored[i] = StoredPartnerCandidates(merchants[i], filters);
+    if (stored[i] || !HasMerchantVector(merchants[i])) continue;
     auto row = model_.merchant_vectors->Row(merchants[i].value);
     queries.insert(queries.end(), row.begin(), row.end());
     searched.push_back(i);
@@ -385,7 +390,11 @@ Result<std::vector<std::vector<PartnerResult>>> Recommender::RecommendPartnersBa
   std::size_t next = 0;
   for (std::size_t i = 0; i < merchants.size(); ++i) {
     std::span<const Neighbor> h;
-    if (next < searched.size() && searched[next] == i) h = hits.Query(next++);
+    if (stored[i]) {
+      h = *stored[i];
+    } else if (next < searched.size() && searched[next] == i) {
+      h = hits.Query(next++);
+    }
     out[i] = PartnersFromHits(merchants[i], k, filters, h);
   }
   return out;
@@ -555,28 +564,99 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
              out->end());
 }
 
-Status Recommender::CheckSkuNeighbors(const RecommendModel& model,
-                                      const RecommendOptions& options,
-                                      const SkuNeighborTable& table) {
-  if (!model.sku_index) {
-    return Status::InvalidArgument("SKU neighbour lists given for a model without a SKU index");
+Status Recommender::CheckNeighborTables(const RecommendModel& model,
+                                        const RecommendOptions& options) {
+  if (model.sku_neighbors) {
+    if (!model.sku_index) {
+      return Status::InvalidArgument("SKU neighbour lists given for a model without a SKU index");
+    }
+    const NeighborKey expected =
+        ExpectedSkuNeighborKey(*model.sku_index, model.graph->sku_count(), options);
+    if (model.sku_neighbors->key() != expected) {
+      return Status::InvalidArgument("the SKU neighbour lists do not match the model: " +
+                                     DescribeKeyMismatch(expected, model.sku_neighbors->key()));
+    }
   }
-  const SkuNeighborKey expected =
-      ExpectedSkuNeighborKey(*model.sku_index, model.graph->sku_count(), options);
-  if (table.key() != expected) {
-    return Status::InvalidArgument("the SKU neighbour lists do not match the model: " +
-                                   DescribeKeyMismatch(expected, table.key()));
+  if (model.merchant_neighbors) {
+    if (!model.merchant_index) {
+      return Status::InvalidArgument(
+          "merchant neighbour lists given for a model without a merchant index");
+    }
+    const NeighborKey expected =
+        ExpectedMerchantNeighborKey(*model.merchant_index, model.graph->merchant_count(), options);
+    if (model.merchant_neighbors->key() != expected) {
+      return Status::InvalidArgument(
+          "the merchant neighbour lists do not match the model: " +
+          DescribeKeyMismatch(expected, model.merchant_neighbors->key()));
+    }
   }
   return Status::Ok();
 }
 
 Result<std::shared_ptr<const Recommender>> Recommender::WithSkuNeighbors(
     std::shared_ptr<const SkuNeighborTable> table) const {
-  if (table) PG_RETURN_IF_ERROR(CheckSkuNeighbors(model_, options_, *table));
+  RecommendModel model = model_;
+  model.sku_neighbors = std::move(table);
+  PG_RETURN_IF_ERROR(CheckNeighborTables(model, options_));
   auto r = std::shared_ptr<Recommender>(new Recommender(*this));
-  r->model_.sku_neighbors = std::move(table);
+  r->model_ = std::move(model);
   return std::shared_ptr<const Recommender>(std::move(r));
 }
+
+Result<std::shared_ptr<const Recommender>> Recommender::WithMerchantNeighbors(
+    std::shared_ptr<const MerchantNeighborTable> table) const {
+  RecommendModel model = model_;
+  model.merchant_neighbors = std::move(table);
+  PG_RETURN_IF_ERROR(CheckNeighborTables(model, options_));
+  auto r = std::shared_ptr<Recommender>(new Recommender(*this));
+  r->model_ = std::move(model);
+  return std::shared_ptr<const Recommender>(std::move(r));
+}
+
+namespace {
+
+// The lists of `items` (ascending), item i's found by search(items[i]) (a Result of its
+// hits, at most key.k), in parallel: oneTBB tasks, FAISS one thread per task. Item i's hits
+// go to slots [i * k, i * k + counts[i]) of one array, compacted afterwards. Errors: the
+// first search error, naming the item.
+template <typename Id, typename Search>
+Result<NeighborTable<Id>> ComputeNeighborTable(const NeighborKey& key, std::vector<Id> items,
+                                               const char* item_name, const Search& search) {
+  const std::size_t k = key.k;
+  std::vector<Neighbor> hits(items.size() * k);
+  std::vector<std::uint32_t> counts(items.size(), 0);
+  std::mutex error_mutex;
+  Status first_error;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, items.size(), 256), [&](const auto& range) {
+    ScopedFaissThreads one_thread(1);
+    for (std::size_t i = range.begin(); i != range.end(); ++i) {
+      auto found = search(items[i]);
+      if (!found.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (first_error.ok()) {
+          first_error = found.status().WithContext(std::string(item_name) + " " +
+                                                   std::to_string(items[i].value));
+        }
+        return;
+      }
+      std::copy(found->begin(), found->end(), hits.begin() + static_cast<std::ptrdiff_t>(i * k));
+      counts[i] = static_cast<std::uint32_t>(found->size());
+    }
+  });
+  if (!first_error.ok()) return first_error;
+  std::vector<std::uint64_t> offsets(items.size() + 1, 0);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    offsets[i + 1] = offsets[i] + counts[i];
+    if (offsets[i] != i * k) {  // always to the left: the ranges may overlap that way
+      std::copy_n(hits.begin() + static_cast<std::ptrdiff_t>(i * k), counts[i],
+                  hits.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
+    }
+  }
+  hits.resize(offsets.back());
+  return NeighborTable<Id>::FromLists(key, std::move(items), std::move(offsets), std::move(hits));
+}
+
+}  // namespace
 
 Result<SkuNeighborTable> Recommender::ComputeSkuNeighbors() const {
   if (!model_.sku_index || options_.coupon_candidates == 0) {
@@ -588,62 +668,54 @@ Result<SkuNeighborTable> Recommender::ComputeSkuNeighbors() const {
         "SKU neighbour lists: the SKU index has no identity (save or load it first)");
   }
   const EcosystemGraph& g = *model_.graph;
-  const std::uint32_t n = g.merchant_count();
-  // The union of every merchant's triggers, ascending.
   std::vector<SkuId> skus;
-  {
-    std::vector<bool> trigger(g.sku_count(), false);
-    std::vector<std::vector<SkuId>> per_merchant(n);
-    tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n), [&](const auto& range) {
-      for (std::uint32_t m = range.begin(); m != range.end(); ++m) {
-        per_merchant[m] = TriggerSkus(MerchantId(m));
-      }
-    });
-    for (const auto& list : per_merchant) {
-      for (SkuId s : list) trigger[s.value] = true;
-    }
-    for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
-      if (trigger[s]) skus.push_back(SkuId(s));
-    }
+  for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
+    if (HasSkuVector(SkuId(s))) skus.push_back(SkuId(s));
   }
   // One search per SKU, as RecommendCouponPairs(SkuId) makes it (a batch would change how
-  // an exact Flat index sums: see sku_neighbor_table.hpp). SKU i's hits go to slots
-  // [i * k, i * k + counts[i]) of one array, compacted afterwards.
-  const std::size_t k = options_.coupon_candidates + 1;
-  std::vector<Neighbor> hits(skus.size() * k);
-  std::vector<std::uint32_t> counts(skus.size(), 0);
-  std::mutex error_mutex;
-  Status first_error;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, skus.size(), 256), [&](const auto& range) {
-    ScopedFaissThreads one_thread(1);
-    for (std::size_t i = range.begin(); i != range.end(); ++i) {
-      auto found = SearchSkuNeighbors(std::span<const SkuId>(&skus[i], 1));
-      if (!found.ok()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (first_error.ok()) {
-          first_error = found.status().WithContext("SKU neighbours of SKU " +
-                                                   std::to_string(skus[i].value));
-        }
-        return;
-      }
-      const std::vector<Neighbor>& list = (*found)[0];
-      std::copy(list.begin(), list.end(), hits.begin() + static_cast<std::ptrdiff_t>(i * k));
-      counts[i] = static_cast<std::uint32_t>(list.size());
-    }
-  });
-  if (!first_error.ok()) return first_error;
-  std::vector<std::uint64_t> offsets(skus.size() + 1, 0);
-  for (std::size_t i = 0; i < skus.size(); ++i) {
-    offsets[i + 1] = offsets[i] + counts[i];
-    if (offsets[i] != i * k) {  // always to the left: the ranges may overlap that way
-      std::copy_n(hits.begin() + static_cast<std::ptrdiff_t>(i * k), counts[i],
-                  hits.begin() + static_cast<std::ptrdiff_t>(offsets[i]));
-    }
-  }
-  hits.resize(offsets.back());
-  return SkuNeighborTable::FromLists(
+  // an exact Flat index sums: see neighbor_table.hpp).
+  return ComputeNeighborTable(
       ExpectedSkuNeighborKey(*model_.sku_index, g.sku_count(), options_), std::move(skus),
-      std::move(offsets), std::move(hits));
+      "SKU neighbours of SKU", [&](SkuId s) -> Result<std::vector<Neighbor>> {
+        PG_ASSIGN_OR_RETURN(auto found, SearchSkuNeighbors(std::span<const SkuId>(&s, 1)));
+        return std::move(found[0]);
+      });
+}
+
+Result<MerchantNeighborTable> Recommender::ComputeMerchantNeighbors() const {
+  if (!model_.merchant_index) {
+    return Status::InvalidArgument(
+        "merchant neighbour lists: nothing to precompute (no merchant index)");
+  }
+  if (model_.merchant_index->file_checksum() == 0) {
+    return Status::InvalidArgument(
+        "merchant neighbour lists: the merchant index has no identity (save or load it first)");
+  }
+  const EcosystemGraph& g = *model_.graph;
+  std::vector<MerchantId> merchants;
+  for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
+    if (HasMerchantVector(MerchantId(m))) merchants.push_back(MerchantId(m));
+  }
+  const std::uint32_t c = options_.partner_candidates;
+  // One search per merchant, as RecommendPartners makes it without a filter.
+  return ComputeNeighborTable(
+      ExpectedMerchantNeighborKey(*model_.merchant_index, g.merchant_count(), options_),
+      std::move(merchants), "partner candidates of merchant",
+      [&](MerchantId m) -> Result<std::vector<Neighbor>> {
+        PG_ASSIGN_OR_RETURN(SearchResults hits,
+                            model_.merchant_index->Search(model_.merchant_vectors->Row(m.value),
+                                                          c + 1, SearchOptions{}));
+        auto h = hits.Query(0);
+        return std::vector<Neighbor>(h.begin(), h.end());
+      });
+}
+
+std::optional<std::span<const Neighbor>> Recommender::StoredPartnerCandidates(
+    MerchantId m, const PartnerFilters& filters) const {
+  if (!model_.merchant_neighbors) return std::nullopt;
+  if (filters.candidates && *filters.candidates != options_.partner_candidates) return std::nullopt;
+  if (CandidateFilter(*this, m, filters).active()) return std::nullopt;
+  return model_.merchant_neighbors->Find(m);
 }
 
 Result<std::vector<std::vector<Neighbor>>> Recommender::SkuNeighbors(

@@ -209,11 +209,19 @@ TEST_CASE("cli: generate writes the same bytes for the same seed", "[cli]") {
 TEST_CASE("cli: precompute rewrites the precomputed files of an existing model", "[cli]") {
   const fs::path scratch = testing::FreshTempDir("cli_precompute");
   const fs::path model = scratch / "model";
+  // default.json with every tiny SKU kept by item2vec (min_count 1): they all get a vector,
+  // hence a stored list.
+  auto tiny_config = nlohmann::json::parse(ReadFile(testing::SourceDir() / "models" / "default.json"));
+  tiny_config["embed"]["sku_item2vec"]["sequences"]["min_count"] = 1;
+  WriteFile(scratch / "tiny.json", tiny_config.dump(2));
   Run build = Cli({"build", "--data", testing::TinyDataset().string(), "--out", model.string(),
-                   "--json"},
+                   "--config", (scratch / "tiny.json").string(), "--json"},
                   scratch);
+  INFO(build.err);
   REQUIRE(build.exit_code == 0);
   CHECK(nlohmann::json::parse(build.out)["model"]["sku_neighbors"].get<int>() > 0);
+  CHECK(nlohmann::json::parse(build.out)["model"]["merchant_neighbors"].get<int>() == 6);
+  const std::string merchant_lists = ReadFile(model / "merchant_neighbors.bin");
   auto coupons = [&] {
     return Cli({"coupon-pairs", "--model", model.string(), "--merchant", "m_bakery", "--json"},
                scratch);
@@ -234,8 +242,10 @@ TEST_CASE("cli: precompute rewrites the precomputed files of an existing model",
   REQUIRE(run.exit_code == 0);
   const auto record = nlohmann::json::parse(run.out);
   CHECK(record["sku_neighbors"].get<int>() > 0);
+  CHECK(record["merchant_neighbors"].get<int>() == 6);
   CHECK(record["precomputed"] == true);
   CHECK(ReadFile(model / "sku_neighbors.bin") == neighbors);  // same index, same lists
+  CHECK(ReadFile(model / "merchant_neighbors.bin") == merchant_lists);
   CHECK(fs::exists(model / "precomputed.bin"));
   CHECK_FALSE(fs::exists(model / "sku_neighbors.bin.tmp"));
   const auto manifest = nlohmann::json::parse(ReadFile(model / "manifest.json"));
@@ -258,6 +268,20 @@ TEST_CASE("cli: precompute rewrites the precomputed files of an existing model",
   CHECK(again.exit_code == 0);
   CHECK(Contains(again.out, "sku_neighbors.bin"));
   CHECK(coupons().exit_code == 0);
+
+  // The same for the merchant lists: another partner_candidates makes them stale.
+  config["recommend"]["partner_candidates"] = 50;
+  WriteFile(model / "config.json", config.dump(2));
+  auto partners = [&] {
+    return Cli({"recommend-partners", "--model", model.string(), "--merchant", "m_bakery"},
+               scratch);
+  };
+  Run stale_partners = partners();
+  CHECK(stale_partners.exit_code == 2);
+  CHECK(Contains(stale_partners.err, "merchant_neighbors.bin"));
+  CHECK(Contains(stale_partners.err, "partner_candidates 50"));
+  CHECK(Cli({"precompute", "--model", model.string()}, scratch).exit_code == 0);
+  CHECK(partners().exit_code == 0);
 
   Run missing = Cli({"precompute", "--model", (scratch / "nope").string()}, scratch);
   CHECK(missing.exit_code == 1);

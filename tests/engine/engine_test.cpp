@@ -24,7 +24,10 @@ namespace {
 // Builds a model folder from datasets/tiny (once per name) and returns its path.
 // The folder name carries the process id: ctest runs each case as its own process, and
 // two cases running at once (ctest -j) must not remove each other's model.
-std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph_options = {}) {
+// `sku_min_count` overrides default.json's item2vec min_count: the tiny fixture's SKUs are
+// bought fewer than 5 times each, so under the default none gets a vector.
+std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph_options = {},
+                                     int sku_min_count = 0) {
   auto dir = testing::FreshTempDir(name + "_" + std::to_string(::getpid()));
   LoadReport report;
   auto dataset = LoadDataset(testing::TinyDataset(), LoadOptions{}, &report);
@@ -36,6 +39,11 @@ std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph
   REQUIRE(SaveGraph(**graph, dir / "graph.pgg").ok());
   std::ifstream in(testing::SourceDir() / "models" / "default.json");
   std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (sku_min_count > 0) {
+    auto doc = nlohmann::json::parse(json);
+    doc["embed"]["sku_item2vec"]["sequences"]["min_count"] = sku_min_count;
+    json = doc.dump();
+  }
   auto config = ParseModelConfig(json, "models/default.json");
   REQUIRE(config.ok());
   ModelBuildReport build_report;
@@ -362,16 +370,33 @@ TEST_CASE("Missing and damaged model parts are refused with the file named", "[e
   CHECK_FALSE(Engine::Open(dir).ok());
 }
 
-TEST_CASE("The build writes sku_neighbors.bin and coupon queries read it unchanged", "[engine]") {
-  REQUIRE(std::filesystem::exists(TinyModel() / "sku_neighbors.bin"));
-  // Live coupon answers (no precomputed answers) with and without the neighbour lists.
-  auto with = Engine::Open(TinyModel(), EngineOptions{1, /*use_precomputed=*/false});
-  auto without = Engine::Open(TinyModel(), EngineOptions{1, /*use_precomputed=*/false,
-                                                         /*use_sku_neighbors=*/false});
+TEST_CASE("The build writes the neighbour lists and queries read them unchanged", "[engine]") {
+  // Every tiny SKU gets an item2vec vector (min_count 1), hence a stored list.
+  const auto dir = BuildTinyModel("engine_tiny_lists", {}, /*sku_min_count=*/1);
+  REQUIRE(std::filesystem::exists(dir / "sku_neighbors.bin"));
+  REQUIRE(std::filesystem::exists(dir / "merchant_neighbors.bin"));
+  // Live answers (no precomputed answers) with and without the neighbour lists.
+  auto with = Engine::Open(dir, EngineOptions{1, /*use_precomputed=*/false});
+  auto without = Engine::Open(dir, EngineOptions{1, /*use_precomputed=*/false,
+                                                 /*use_neighbor_lists=*/false});
   REQUIRE(with.ok());
   REQUIRE(without.ok());
   CHECK((*with)->Stats().sku_neighbor_lists > 0);
+  CHECK((*with)->Stats().merchant_neighbor_lists == 6);
   CHECK((*without)->Stats().sku_neighbor_lists == 0);
+  CHECK((*without)->Stats().merchant_neighbor_lists == 0);
+  for (const char* m : {"m_bakery", "m_bakery2", "m_florist", "m_wine", "m_hardware", "m_cheese"}) {
+    INFO(m);
+    auto a = (*with)->RecommendPartners(m, 10, {});
+    auto b = (*without)->RecommendPartners(m, 10, {});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    REQUIRE(a->partners.size() == b->partners.size());
+    for (std::size_t i = 0; i < a->partners.size(); ++i) {
+      CHECK(a->partners[i].merchant_id == b->partners[i].merchant_id);
+      CHECK(a->partners[i].score == b->partners[i].score);
+    }
+  }
   auto same = [](const Result<CouponAnswer>& a, const Result<CouponAnswer>& b) {
     REQUIRE(a.ok());
     REQUIRE(b.ok());

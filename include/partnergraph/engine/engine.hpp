@@ -33,10 +33,11 @@ struct EngineOptions {
   int search_threads = 1;
   // Load the precomputed default answers written at build time, when present.
   bool use_precomputed = true;
-  // Load the precomputed SKU neighbour lists (sku_neighbors.bin), when present: coupon
-  // queries then read their trigger SKUs' index hits instead of searching. false: every
-  // coupon query searches the SKU index (same answers, slower).
-  bool use_sku_neighbors = true;
+  // Load the precomputed neighbour lists (sku_neighbors.bin, merchant_neighbors.bin), when
+  // present: coupon queries then read their trigger SKUs' index hits, and partner queries
+  // without an in-index filter their candidates, instead of searching. false: every query
+  // searches (same answers, slower).
+  bool use_neighbor_lists = true;
 };
 
 struct EngineStats {
@@ -52,6 +53,8 @@ struct EngineStats {
   // SKUs whose SKU-index hits coupon queries read from sku_neighbors.bin (0: the file is
   // absent or not used, every coupon query searches).
   std::int64_t sku_neighbor_lists = 0;
+  // Merchants whose partner candidates come from merchant_neighbors.bin (0: absent or unused).
+  std::int64_t merchant_neighbor_lists = 0;
 };
 
 struct MerchantView {

@@ -10,10 +10,11 @@
 //   skus_item2vec.emb         SKU embedding, item2vec (optional)
 //   merchants.faiss(.meta)    index over the partner embedding (vector_index.hpp)
 //   skus.faiss(.meta)         index over the SKU embedding (when trained)
-//   sku_neighbors.bin         the trigger SKUs' index hits (sku_neighbor_table.hpp; optional)
+//   sku_neighbors.bin         every SKU's SKU-index hits (neighbor_table.hpp; optional)
+//   merchant_neighbors.bin    every merchant's partner-candidate hits (neighbor_table.hpp; optional)
 //   precomputed.bin           default answers (precomputed_answers.hpp)
 //   manifest.json             counts, stages and seconds, written last
-// sku_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
+// sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
 // `partnergraph precompute` (PrecomputeModel) rewrites them in an existing folder.
 //
 // Thread safety: BuildModel and PrecomputeModel run their own parallel stages
@@ -76,11 +77,13 @@ struct ModelBuildReport {
   std::string merchant_factory;  // FAISS factory of the merchant index
   std::string sku_factory;
   std::uint32_t sku_neighbor_skus = 0;  // SKUs in sku_neighbors.bin (0: not written)
+  std::uint32_t merchant_neighbor_merchants = 0;  // merchants in merchant_neighbors.bin
   bool precomputed_answers = false;     // precomputed.bin written
 };
 
 // The file names of the precompute stage's outputs in a model folder.
 inline constexpr const char* kSkuNeighborsFileName = "sku_neighbors.bin";
+inline constexpr const char* kMerchantNeighborsFileName = "merchant_neighbors.bin";
 inline constexpr const char* kPrecomputedFileName = "precomputed.bin";
 
 // Trains, indexes and precomputes into `model_dir` (which must exist; the
@@ -90,11 +93,12 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
                   const std::string& config_json, const std::filesystem::path& model_dir,
                   ModelBuildReport* report);
 
-// The build's last stage, on the model parts `model` (saved or loaded: the SKU index needs
-// its file identity; model.sku_neighbors is ignored): with config.model.precompute, writes
-// sku_neighbors.bin (when the model has a SKU index and coupon_candidates > 0; else removes
-// it) and then precomputed.bin, whose coupon answers read the new lists; without, removes
-// both. Each file is written to a temporary file and renamed: an existing file (or a hard
+// The build's last stage, on the model parts `model` (saved or loaded: the indexes need
+// their file identity; model.sku_neighbors and model.merchant_neighbors are ignored): with
+// config.model.precompute, writes sku_neighbors.bin (when the model has a SKU index and
+// coupon_candidates > 0; else removes it), merchant_neighbors.bin (when it has a merchant
+// index), and then precomputed.bin, whose answers read the new lists; without, removes all
+// three. Each file is written to a temporary file and renamed: an existing file (or a hard
 // link to it) is never rewritten in place. Errors: those of the stages, naming the file.
 Status PrecomputeModel(const RecommendModel& model, const ModelConfig& config,
                        const std::filesystem::path& model_dir, ModelBuildReport* report);
@@ -102,11 +106,11 @@ Status PrecomputeModel(const RecommendModel& model, const ModelConfig& config,
 // Reads the parts a recommender needs from a model folder written by BuildModel: the
 // graph, the folder's config.json (into *config), the partner embedding and index, the
 // SKU embedding and index (config->model.train_sku_embedding), and, with
-// `sku_neighbors`, sku_neighbors.bin when present. Errors: those of each file's loader,
-// naming the file; for sku_neighbors.bin, InvalidArgument when it was computed for
-// another model or other recommend options (SkuNeighborTable::Load), Corruption when
-// damaged or truncated.
+// `neighbor_lists`, sku_neighbors.bin and merchant_neighbors.bin when present. Errors:
+// those of each file's loader, naming the file; for the neighbour lists, InvalidArgument
+// when they were computed for another model or other recommend options
+// (NeighborTable::Load), Corruption when damaged or truncated.
 Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& model_dir,
-                                          bool sku_neighbors, ModelConfig* config);
+                                          bool neighbor_lists, ModelConfig* config);
 
 }  // namespace partnergraph

@@ -4,7 +4,9 @@
 //
 // Partner query for merchant m:
 //   1. candidates: the top C merchants by audience-embedding similarity (ANN
-//      index), plus m's largest shared-customer neighbours in the graph;
+//      index; read from the model's merchant neighbour table when the request has
+//      no region, category or tier filter and the default C: neighbor_table.hpp),
+//      plus m's largest shared-customer neighbours in the graph;
 //   2. filters: m itself; existing partners (unless asked); declared and
 //      derived competitors; blocked pairs; merchants that opted out of
 //      discovery; the request's region, category and tier filters;
@@ -13,7 +15,7 @@
 // Coupon query for SKU s (or each of a merchant's best sellers): candidates are
 // s's co-purchase neighbours plus its SKU-embedding neighbours at other
 // merchants (read from the model's SKU neighbour table when it covers s, else
-// searched: sku_neighbor_table.hpp); filtered (own merchant, competitor or blocked merchant, either side
+// searched: neighbor_table.hpp); filtered (own merchant, competitor or blocked merchant, either side
 // not allowing coupons, price band, categories); scored by lift, support,
 // reach and embedding similarity; ties broken by SKU id.
 //
@@ -40,7 +42,7 @@
 #include "partnergraph/graph/ecosystem_graph.hpp"
 #include "partnergraph/index/vector_index.hpp"
 #include "partnergraph/recommend/recommend_options.hpp"
-#include "partnergraph/recommend/sku_neighbor_table.hpp"
+#include "partnergraph/recommend/neighbor_table.hpp"
 
 namespace partnergraph {
 
@@ -133,8 +135,9 @@ struct CouponResult {
 
 // The parts of a model a recommender reads. Embeddings have one row per
 // merchant (merchant_vectors) and per SKU (sku_vectors); an index may be null
-// (then only the graph supplies candidates). sku_neighbors, optional, holds
-// precomputed hits of sku_index: SKUs it covers are not searched.
+// (then only the graph supplies candidates). sku_neighbors and merchant_neighbors,
+// optional, hold precomputed hits of sku_index and merchant_index: items they cover are
+// not searched.
 struct RecommendModel {
   std::shared_ptr<const EcosystemGraph> graph;
   std::shared_ptr<const Embeddings> merchant_vectors;
@@ -142,31 +145,40 @@ struct RecommendModel {
   std::shared_ptr<const Embeddings> sku_vectors;
   std::shared_ptr<const VectorIndex> sku_index;
   std::shared_ptr<const SkuNeighborTable> sku_neighbors;
+  std::shared_ptr<const MerchantNeighborTable> merchant_neighbors;
 };
 
 class Recommender {
  public:
-  // Checks that the parts match (embedding rows equal node counts; the SKU neighbour
-  // table's key equals ExpectedSkuNeighborKey of the SKU index and options) and
+  // Checks that the parts match (embedding rows equal node counts; the neighbour tables'
+  // keys equal ExpectedSkuNeighborKey / ExpectedMerchantNeighborKey of the indexes and
+  // options) and
   // precomputes the merchant profiles (parallel). InvalidArgument on mismatch.
   static Result<std::shared_ptr<const Recommender>> Create(RecommendModel model,
                                                            RecommendOptions options);
   // The same recommender reading `table` (checked as in Create) instead of searching the
-  // SKUs it covers; the merchant profiles are shared, not recomputed.
+  // SKUs (merchants) it covers; the merchant profiles are shared, not recomputed.
   Result<std::shared_ptr<const Recommender>> WithSkuNeighbors(
       std::shared_ptr<const SkuNeighborTable> table) const;
+  Result<std::shared_ptr<const Recommender>> WithMerchantNeighbors(
+      std::shared_ptr<const MerchantNeighborTable> table) const;
 
-  // The SKU-embedding hits of every SKU that is a trigger of some merchant (TriggerSkus),
-  // each searched alone exactly as the live coupon query searches it (SearchSkuNeighbors;
-  // a table this recommender already reads is not consulted);
-  // parallel (oneTBB tasks, FAISS one thread per task). A SKU without a vector gets an
-  // empty list, as live. InvalidArgument when the model has no SKU index or
-  // coupon_candidates is 0 (nothing is searched), or the SKU index was not saved or
-  // loaded (no identity for the key); the index's errors otherwise.
+  // The SKU-embedding hits of every SKU with a vector, each searched alone exactly as the
+  // live coupon query searches it (SearchSkuNeighbors; a table this recommender already
+  // reads is not consulted); parallel (oneTBB tasks, FAISS one thread per task).
+  // InvalidArgument when the model has no SKU index or coupon_candidates is 0 (nothing is
+  // searched), or the SKU index was not saved or loaded (no identity for the key); the
+  // index's errors otherwise.
   Result<SkuNeighborTable> ComputeSkuNeighbors() const;
+  // The same for the partner query: every merchant with a vector, searched as
+  // RecommendPartners searches without a filter (k = partner_candidates + 1, the index's
+  // own efSearch). InvalidArgument when the model has no merchant index or it has no
+  // identity.
+  Result<MerchantNeighborTable> ComputeMerchantNeighbors() const;
 
   // Top k partners for m. InvalidArgument for k outside 1..max_k or candidates
-  // outside 1..max_candidates. The ANN search runs on the calling thread.
+  // outside 1..max_candidates. The ANN search (when m's list is not stored) runs on the
+  // calling thread.
   Result<std::vector<PartnerResult>> RecommendPartners(MerchantId m, std::uint32_t k,
                                                        const PartnerFilters& filters) const;
   // Score components and shared segments of (m, other), and every filter that
@@ -235,9 +247,13 @@ class Recommender {
   Result<std::vector<std::vector<Neighbor>>> SkuNeighbors(std::span<const SkuId> skus) const;
   // The same without the table: one batched search of the SKUs with a vector.
   Result<std::vector<std::vector<Neighbor>>> SearchSkuNeighbors(std::span<const SkuId> skus) const;
-  // Validates `table` against the model and options (InvalidArgument naming the mismatch).
-  static Status CheckSkuNeighbors(const RecommendModel& model, const RecommendOptions& options,
-                                  const SkuNeighborTable& table);
+  // Validates the model's neighbour tables against its indexes and the options
+  // (InvalidArgument naming the mismatch).
+  static Status CheckNeighborTables(const RecommendModel& model, const RecommendOptions& options);
+  // m's stored merchant list, when the table covers m and `filters` ask the search the list
+  // holds (no in-index filter, the default candidate count); nullopt: search.
+  std::optional<std::span<const Neighbor>> StoredPartnerCandidates(
+      MerchantId m, const PartnerFilters& filters) const;
   // Top k of a merchant's trigger candidates (one pair per coupon SKU, its best trigger).
   static std::vector<CouponResult> BestCoupons(std::vector<CouponResult> all, std::uint32_t k);
 

@@ -1,4 +1,4 @@
-#include "partnergraph/recommend/sku_neighbor_table.hpp"
+#include "partnergraph/recommend/neighbor_table.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -12,14 +12,36 @@ namespace partnergraph {
 namespace {
 
 static_assert(std::endian::native == std::endian::little,
-              "sku_neighbors.bin is little-endian and read by copying");
+              "the neighbour files are little-endian and read by copying");
 static_assert(sizeof(Neighbor) == 8 && std::is_trivially_copyable_v<Neighbor> &&
                   offsetof(Neighbor, score) == 4,
               "a stored hit is (u32 id, f32 score)");
 static_assert(sizeof(SkuId) == 4 && std::is_trivially_copyable_v<SkuId>);
+static_assert(sizeof(MerchantId) == 4 && std::is_trivially_copyable_v<MerchantId>);
 
-constexpr char kMagic[8] = {'P', 'G', 'S', 'K', 'U', 'N', 'B', 'R'};
+constexpr char kSkuMagic[8] = {'P', 'G', 'S', 'K', 'U', 'N', 'B', 'R'};
+constexpr char kMerchantMagic[8] = {'P', 'G', 'M', 'E', 'R', 'N', 'B', 'R'};
 constexpr std::size_t kHeaderBytes = 40;
+
+const char* Magic(NeighborKind kind) {
+  return kind == NeighborKind::kSkus ? kSkuMagic : kMerchantMagic;
+}
+
+// The words of the configuration and the graph for each kind.
+struct KindWords {
+  const char* item;        // "SKU"
+  const char* items;       // "SKUs"
+  const char* candidates;  // the option that sets k - 1
+  const char* ef_search;   // the option that sets efSearch
+  const char* index;       // "SKU index"
+};
+KindWords Words(NeighborKind kind) {
+  if (kind == NeighborKind::kSkus) {
+    return {"SKU", "SKUs", "coupon_candidates", "coupon_ef_search", "SKU index"};
+  }
+  return {"merchant", "merchants", "partner_candidates", "the merchant index's efSearch",
+          "merchant index"};
+}
 
 template <typename T>
 void Put(std::string& out, T value) {
@@ -41,81 +63,106 @@ std::string Hex(std::uint64_t v, int digits) {
 
 }  // namespace
 
-SkuNeighborKey ExpectedSkuNeighborKey(const VectorIndex& sku_index, std::uint32_t sku_count,
-                                      const RecommendOptions& options) {
-  SkuNeighborKey key;
+NeighborKey ExpectedSkuNeighborKey(const VectorIndex& sku_index, std::uint32_t sku_count,
+                                   const RecommendOptions& options) {
+  NeighborKey key;
+  key.kind = NeighborKind::kSkus;
   key.k = options.coupon_candidates + 1;
   key.ef_search = options.coupon_ef_search;
-  key.sku_count = sku_count;
+  key.item_count = sku_count;
   key.index_fingerprint = sku_index.fingerprint();
   key.index_checksum = sku_index.file_checksum();
   return key;
 }
 
-std::string DescribeKeyMismatch(const SkuNeighborKey& expected, const SkuNeighborKey& actual) {
+NeighborKey ExpectedMerchantNeighborKey(const VectorIndex& merchant_index,
+                                        std::uint32_t merchant_count,
+                                        const RecommendOptions& options) {
+  NeighborKey key;
+  key.kind = NeighborKind::kMerchants;
+  key.k = options.partner_candidates + 1;
+  key.ef_search = 0;
+  key.item_count = merchant_count;
+  key.index_fingerprint = merchant_index.fingerprint();
+  key.index_checksum = merchant_index.file_checksum();
+  return key;
+}
+
+std::string DescribeKeyMismatch(const NeighborKey& expected, const NeighborKey& actual) {
   std::string out;
   auto add = [&out](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
+  if (actual.kind != expected.kind) {
+    add(std::string("holds ") + Words(actual.kind).item + " lists but the model asks " +
+        Words(expected.kind).item + " lists");
+    return out;
+  }
+  const KindWords w = Words(expected.kind);
   if (actual.k != expected.k) {
-    add("computed for k " + std::to_string(actual.k) + " (coupon_candidates " +
+    add("computed for k " + std::to_string(actual.k) + " (" + w.candidates + " " +
         std::to_string(actual.k - 1) + ") but the model asks " + std::to_string(expected.k) +
-        " (coupon_candidates " + std::to_string(expected.k - 1) + ")");
+        " (" + w.candidates + " " + std::to_string(expected.k - 1) + ")");
   }
   if (actual.ef_search != expected.ef_search) {
-    add("computed with coupon_ef_search " + std::to_string(actual.ef_search) +
+    add(std::string("computed with ") + w.ef_search + " " + std::to_string(actual.ef_search) +
         " but the model's is " + std::to_string(expected.ef_search));
   }
-  if (actual.sku_count != expected.sku_count) {
-    add("computed for " + std::to_string(actual.sku_count) + " SKUs but the graph has " +
-        std::to_string(expected.sku_count));
+  if (actual.item_count != expected.item_count) {
+    add("computed for " + std::to_string(actual.item_count) + " " + w.items +
+        " but the graph has " + std::to_string(expected.item_count));
   }
   if (actual.index_fingerprint != expected.index_fingerprint) {
-    add("computed for a SKU index of another graph (fingerprint " +
+    add(std::string("computed for a ") + w.index + " of another graph (fingerprint " +
         Hex(actual.index_fingerprint, 16) + " != " + Hex(expected.index_fingerprint, 16) + ")");
   } else if (actual.index_checksum != expected.index_checksum) {
-    add("computed on another SKU index (index checksum " + Hex(actual.index_checksum, 8) +
-        " != " + Hex(expected.index_checksum, 8) + ")");
+    add(std::string("computed on another ") + w.index + " (index checksum " +
+        Hex(actual.index_checksum, 8) + " != " + Hex(expected.index_checksum, 8) + ")");
   }
   return out;
 }
 
-Result<SkuNeighborTable> SkuNeighborTable::FromLists(SkuNeighborKey key, std::vector<SkuId> skus,
-                                                     std::vector<std::uint64_t> offsets,
-                                                     std::vector<Neighbor> hits) {
-  SkuNeighborTable t;
+template <typename Id>
+Result<NeighborTable<Id>> NeighborTable<Id>::FromLists(NeighborKey key, std::vector<Id> items,
+                                                       std::vector<std::uint64_t> offsets,
+                                                       std::vector<Neighbor> hits) {
+  const std::string what = std::string(Words(kKind).item) + " neighbour lists: ";
+  if (key.kind != kKind) {
+    return Status::InvalidArgument(what + "a key of " + Words(key.kind).item + " lists");
+  }
+  NeighborTable t;
   t.key_ = key;
-  t.skus_ = std::move(skus);
+  t.items_ = std::move(items);
   t.offsets_ = std::move(offsets);
   t.hits_ = std::move(hits);
-  if (std::string bad = t.BuildSlots(); !bad.empty()) {
-    return Status::InvalidArgument("SKU neighbour lists: " + bad);
-  }
+  if (std::string bad = t.BuildSlots(); !bad.empty()) return Status::InvalidArgument(what + bad);
   return t;
 }
 
-std::string SkuNeighborTable::BuildSlots() {
-  if (offsets_.size() != skus_.size() + 1) {
-    return std::to_string(offsets_.size()) + " offsets for " + std::to_string(skus_.size()) +
-           " SKUs (expected one more)";
+template <typename Id>
+std::string NeighborTable<Id>::BuildSlots() {
+  const KindWords w = Words(kKind);
+  const std::string items = std::to_string(key_.item_count) + " " + w.items;
+  if (offsets_.size() != items_.size() + 1) {
+    return std::to_string(offsets_.size()) + " offsets for " + std::to_string(items_.size()) +
+           " " + w.items + " (expected one more)";
   }
   if (offsets_.front() != 0 || offsets_.back() != hits_.size()) {
     return "the offsets do not span the " + std::to_string(hits_.size()) + " hits";
   }
-  slot_.assign(key_.sku_count, kNoSlot);
-  for (std::size_t i = 0; i < skus_.size(); ++i) {
-    const std::uint32_t s = skus_[i].value;
-    if (s >= key_.sku_count) {
-      return "SKU " + std::to_string(s) + " is beyond the " + std::to_string(key_.sku_count) +
-             " SKUs";
+  slot_.assign(key_.item_count, kNoSlot);
+  for (std::size_t i = 0; i < items_.size(); ++i) {
+    const std::uint32_t s = items_[i].value;
+    const std::string name = std::string(w.item) + " " + std::to_string(s);
+    if (s >= key_.item_count) return name + " is beyond the " + items;
+    if (i > 0 && !(items_[i - 1] < items_[i])) {
+      return std::string("the ") + w.item + " ids are not ascending at " + name;
     }
-    if (i > 0 && !(skus_[i - 1] < skus_[i])) return "the SKU ids are not ascending at SKU " + std::to_string(s);
     if (offsets_[i + 1] < offsets_[i] || offsets_[i + 1] - offsets_[i] > key_.k) {
-      return "SKU " + std::to_string(s) + ": " + std::to_string(offsets_[i + 1] - offsets_[i]) +
-             " hits for k " + std::to_string(key_.k);
+      return name + ": " + std::to_string(offsets_[i + 1] - offsets_[i]) + " hits for k " +
+             std::to_string(key_.k);
     }
     for (std::uint64_t h = offsets_[i]; h < offsets_[i + 1]; ++h) {
-      if (hits_[h].id >= key_.sku_count) {
-        return "SKU " + std::to_string(s) + ": hit " + std::to_string(hits_[h].id) +
-               " is beyond the " + std::to_string(key_.sku_count) + " SKUs";
+      if (hits_[h].id >= key_.item_count) {
+        return name + ": hit " + std::to_string(hits_[h].id) + " is beyond the " + items;
       }
     }
     slot_[s] = static_cast<std::uint32_t>(i);
@@ -123,23 +170,25 @@ std::string SkuNeighborTable::BuildSlots() {
   return {};
 }
 
-std::uint64_t SkuNeighborTable::MemoryBytes() const {
-  return skus_.capacity() * sizeof(SkuId) + offsets_.capacity() * sizeof(std::uint64_t) +
+template <typename Id>
+std::uint64_t NeighborTable<Id>::MemoryBytes() const {
+  return items_.capacity() * sizeof(Id) + offsets_.capacity() * sizeof(std::uint64_t) +
          hits_.capacity() * sizeof(Neighbor) + slot_.capacity() * sizeof(std::uint32_t);
 }
 
-Status SkuNeighborTable::Save(const std::filesystem::path& path) const {
-  std::string header(kMagic, sizeof kMagic);
+template <typename Id>
+Status NeighborTable<Id>::Save(const std::filesystem::path& path) const {
+  std::string header(Magic(kKind), sizeof kSkuMagic);
   Put<std::uint32_t>(header, kFormatVersion);
   Put<std::uint32_t>(header, key_.k);
   Put<std::uint32_t>(header, key_.ef_search);
-  Put<std::uint32_t>(header, key_.sku_count);
+  Put<std::uint32_t>(header, key_.item_count);
   Put<std::uint64_t>(header, key_.index_fingerprint);
   Put<std::uint32_t>(header, key_.index_checksum);
   Put<std::uint32_t>(header, covered());
   PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
   PG_RETURN_IF_ERROR(file.Append(header.data(), header.size()));
-  PG_RETURN_IF_ERROR(file.Append(skus_.data(), skus_.size() * sizeof(SkuId)));
+  PG_RETURN_IF_ERROR(file.Append(items_.data(), items_.size() * sizeof(Id)));
   PG_RETURN_IF_ERROR(file.Append(offsets_.data(), offsets_.size() * sizeof(std::uint64_t)));
   PG_RETURN_IF_ERROR(file.Append(hits_.data(), hits_.size() * sizeof(Neighbor)));
   const std::uint32_t crc = file.crc();
@@ -147,8 +196,9 @@ Status SkuNeighborTable::Save(const std::filesystem::path& path) const {
   return file.Commit();
 }
 
-Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& path,
-                                                const SkuNeighborKey& expected) {
+template <typename Id>
+Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& path,
+                                                  const NeighborKey& expected) {
   const std::string name = path.filename().string();
   auto corrupt = [&](const std::string& what) { return Status::Corruption(name + ": " + what); };
   std::error_code ec;
@@ -159,22 +209,22 @@ Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& pat
   if (size < kHeaderBytes + 8 + 4 || !in.read(header, kHeaderBytes)) {
     return corrupt("file is truncated (" + std::to_string(size) + " bytes)");
   }
-  if (std::memcmp(header, kMagic, sizeof kMagic) != 0) {
-    return corrupt("not a SKU neighbour file (bad magic)");
+  if (std::memcmp(header, Magic(kKind), sizeof kSkuMagic) != 0) {
+    return corrupt(std::string("not a ") + Words(kKind).item + " neighbour file (bad magic)");
   }
   const std::uint32_t covered = Get<std::uint32_t>(header, 36);
   // The size the counts need, before allocating anything of their size.
   const std::uint64_t lists_bytes = std::uint64_t{covered} * 4 + (std::uint64_t{covered} + 1) * 8;
   if (size < kHeaderBytes + lists_bytes + 4) {
     return corrupt("file is truncated or damaged (" + std::to_string(size) + " bytes, its " +
-                   std::to_string(covered) + " SKUs need at least " +
+                   std::to_string(covered) + " " + Words(kKind).items + " need at least " +
                    std::to_string(kHeaderBytes + lists_bytes + 4) + ")");
   }
-  SkuNeighborTable t;
-  t.skus_.resize(covered);
+  NeighborTable t;
+  t.items_.resize(covered);
   t.offsets_.resize(std::size_t{covered} + 1);
-  in.read(reinterpret_cast<char*>(t.skus_.data()),
-          static_cast<std::streamsize>(t.skus_.size() * sizeof(SkuId)));
+  in.read(reinterpret_cast<char*>(t.items_.data()),
+          static_cast<std::streamsize>(t.items_.size() * sizeof(Id)));
   in.read(reinterpret_cast<char*>(t.offsets_.data()),
           static_cast<std::streamsize>(t.offsets_.size() * sizeof(std::uint64_t)));
   if (!in) return corrupt("file is truncated");
@@ -192,7 +242,7 @@ Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& pat
   in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc);
   if (!in) return corrupt("file is truncated");
   std::uint32_t crc = Crc32(0, header, kHeaderBytes);
-  crc = Crc32(crc, t.skus_.data(), t.skus_.size() * sizeof(SkuId));
+  crc = Crc32(crc, t.items_.data(), t.items_.size() * sizeof(Id));
   crc = Crc32(crc, t.offsets_.data(), t.offsets_.size() * sizeof(std::uint64_t));
   crc = Crc32(crc, t.hits_.data(), t.hits_.size() * sizeof(Neighbor));
   if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
@@ -202,9 +252,10 @@ Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& pat
     return corrupt("format version " + std::to_string(version) + " is not " +
                    std::to_string(kFormatVersion));
   }
+  t.key_.kind = kKind;
   t.key_.k = Get<std::uint32_t>(header, 12);
   t.key_.ef_search = Get<std::uint32_t>(header, 16);
-  t.key_.sku_count = Get<std::uint32_t>(header, 20);
+  t.key_.item_count = Get<std::uint32_t>(header, 20);
   t.key_.index_fingerprint = Get<std::uint64_t>(header, 24);
   t.key_.index_checksum = Get<std::uint32_t>(header, 32);
   if (t.key_ != expected) {
@@ -216,5 +267,8 @@ Result<SkuNeighborTable> SkuNeighborTable::Load(const std::filesystem::path& pat
   if (std::string bad = t.BuildSlots(); !bad.empty()) return corrupt(bad);
   return t;
 }
+
+template class NeighborTable<SkuId>;
+template class NeighborTable<MerchantId>;
 
 }  // namespace partnergraph

@@ -1,0 +1,141 @@
+// NeighborTable: the ANN stage of the live queries, computed once (at build, or by
+// `partnergraph precompute` on an existing model) so that a query reads a list
+// instead of searching an index.
+//
+// Two tables exist, one per index:
+//   - SKU lists (sku_neighbors.bin): every SKU with an item2vec vector, searched as
+//     RecommendCouponPairs searches a trigger SKU: the SKU index, k = coupon_candidates + 1,
+//     efSearch = coupon_ef_search (0: the index's own), one query per search. One HNSW search
+//     per trigger was most of the merchant coupon query's time (bench/RESULTS.md, issue 3).
+//   - merchant lists (merchant_neighbors.bin): every merchant with an audience vector,
+//     searched as RecommendPartners searches without a region, category or tier filter: the
+//     merchant index, k = partner_candidates + 1, the index's own efSearch (ef_search 0). The
+//     search was about half of a partner query's time; a request with one of those filters
+//     (the search then filters inside the index) or another candidate count still searches.
+// A list holds exactly what the live search returns. HNSW and IVF answer a query alike
+// alone or in a batch, so the batched queries' answers are unchanged too; an exact Flat
+// index answers a batch of 20 or more queries through BLAS, whose float rounding may order a
+// tie at the k-th hit differently from the single query the list holds.
+//
+// The key records what the lists depend on; a table answers only for a model with the same
+// key (Recommender::Create refuses another): the kind, k, efSearch, the graph's item count
+// (SKUs or merchants), and the index's identity (its fingerprint and the CRC-32 of its
+// sidecar, VectorIndex::file_checksum(): two builds of the same data may give different HNSW
+// graphs, hence different lists).
+//
+// File layout (little-endian; written to a temporary file and renamed):
+//   0   8 bytes magic: "PGSKUNBR" (SKU lists) or "PGMERNBR" (merchant lists)
+//   8   u32 version (1)
+//   12  u32 k
+//   16  u32 efSearch
+//   20  u32 item count of the graph (SKUs or merchants)
+//   24  u64 index fingerprint
+//   32  u32 index checksum (CRC-32 of the index's .meta sidecar)
+//   36  u32 covered items C
+//   40  C x u32 covered item ids, ascending
+//       (C + 1) x u64 offsets: item i's hits are entries [offsets[i], offsets[i + 1])
+//       offsets[C] x (u32 item id, f32 score) entries, each list best first
+//       u32 CRC-32 (zlib) of every preceding byte
+//
+// Thread safety: immutable after construction; const members are safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "partnergraph/common/ids.hpp"
+#include "partnergraph/common/status.hpp"
+#include "partnergraph/index/vector_index.hpp"
+#include "partnergraph/recommend/recommend_options.hpp"
+
+namespace partnergraph {
+
+// Which index a table's lists come from.
+enum class NeighborKind : std::uint32_t { kSkus = 0, kMerchants = 1 };
+
+// What a table's lists depend on.
+struct NeighborKey {
+  NeighborKind kind = NeighborKind::kSkus;
+  std::uint32_t k = 0;                  // neighbours asked per item (candidates + 1)
+  std::uint32_t ef_search = 0;          // efSearch asked (0: the index's own)
+  std::uint32_t item_count = 0;         // SKUs or merchants in the graph
+  std::uint64_t index_fingerprint = 0;  // VectorIndex::fingerprint() of the index
+  std::uint32_t index_checksum = 0;     // VectorIndex::file_checksum() of the index
+  friend bool operator==(const NeighborKey&, const NeighborKey&) = default;
+};
+
+// The key the live search of `sku_index` under `options` has, for a graph of `sku_count` SKUs.
+NeighborKey ExpectedSkuNeighborKey(const VectorIndex& sku_index, std::uint32_t sku_count,
+                                   const RecommendOptions& options);
+// The same for the unfiltered partner search of `merchant_index`.
+NeighborKey ExpectedMerchantNeighborKey(const VectorIndex& merchant_index,
+                                        std::uint32_t merchant_count,
+                                        const RecommendOptions& options);
+
+// Why a table of key `actual` does not answer for `expected`: every differing field, in the
+// words of the configuration ("k 21 (coupon_candidates 20) but the model asks 31
+// (coupon_candidates 30)"); empty when the keys are equal.
+std::string DescribeKeyMismatch(const NeighborKey& expected, const NeighborKey& actual);
+
+// Id is SkuId (kind kSkus) or MerchantId (kind kMerchants); both are instantiated in
+// neighbor_table.cpp.
+template <typename Id>
+class NeighborTable {
+ public:
+  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr NeighborKind kKind =
+      std::is_same_v<Id, SkuId> ? NeighborKind::kSkus : NeighborKind::kMerchants;
+
+  // A table over `items` (ascending, distinct, each below key.item_count); items[i]'s hits
+  // are hits[offsets[i] .. offsets[i + 1]), at most key.k of them, each an id below
+  // key.item_count. InvalidArgument naming the first inconsistency (or a key of another
+  // kind).
+  static Result<NeighborTable> FromLists(NeighborKey key, std::vector<Id> items,
+                                         std::vector<std::uint64_t> offsets,
+                                         std::vector<Neighbor> hits);
+
+  // Writes the file (temporary file + rename). IOError naming the file.
+  Status Save(const std::filesystem::path& path) const;
+  // Reads a file written by Save. Corruption naming the file when it is truncated, damaged
+  // (checksum), of another kind or version, or inconsistent; InvalidArgument naming the
+  // file and every differing field when its key is not `expected` (computed for another
+  // model or other recommend options: `partnergraph precompute` rewrites it); IOError when
+  // unreadable.
+  static Result<NeighborTable> Load(const std::filesystem::path& path, const NeighborKey& expected);
+
+  const NeighborKey& key() const { return key_; }
+  // Number of items with a stored list.
+  std::uint32_t covered() const { return static_cast<std::uint32_t>(items_.size()); }
+  // The stored hits of `item` (score desc, id asc), or nullopt when it has no stored list
+  // (the caller searches).
+  std::optional<std::span<const Neighbor>> Find(Id item) const {
+    if (item.value >= slot_.size() || slot_[item.value] == kNoSlot) return std::nullopt;
+    const std::uint32_t i = slot_[item.value];
+    return std::span<const Neighbor>(hits_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
+  // Heap bytes held.
+  std::uint64_t MemoryBytes() const;
+
+ private:
+  static constexpr std::uint32_t kNoSlot = 0xFFFFFFFFu;
+  NeighborTable() = default;
+  // Checks the lists against the key and fills slot_. Empty string when consistent, else
+  // the first inconsistency.
+  std::string BuildSlots();
+
+  NeighborKey key_;
+  std::vector<Id> items_;
+  std::vector<std::uint64_t> offsets_;
+  std::vector<Neighbor> hits_;
+  std::vector<std::uint32_t> slot_;  // per item of the graph: its position in items_, or kNoSlot
+};
+
+using SkuNeighborTable = NeighborTable<SkuId>;
+using MerchantNeighborTable = NeighborTable<MerchantId>;
+
+}  // namespace partnergraph
