@@ -338,24 +338,30 @@ void PartnerGraphHandler::ListMerchants(rpc::ListMerchantsResponse& out,
         });
 }
 
+Result<PartnerFiltersView> PartnerGraphHandler::CheckPartnersRequest(
+    const Principal& principal, const rpc::RecommendPartnersRequest& request) const {
+  PG_RETURN_IF_ERROR(CheckNonEmpty("RecommendPartnersRequest.merchant_id", request.merchant_id));
+  PG_RETURN_IF_ERROR(CheckRange("RecommendPartnersRequest.k", request.k, 1, kMaxK));
+  PartnerFiltersView filters;
+  if (request.__isset.filters) {
+    filters = FromWire(request.filters);
+    if (filters.candidates) {
+      PG_RETURN_IF_ERROR(CheckRange("PartnerFilters.candidates", *filters.candidates, 1,
+                                    kMaxCandidates));
+    }
+    if (filters.long_tail_boost && !std::isfinite(*filters.long_tail_boost)) {
+      return Status::InvalidArgument("PartnerFilters.long_tail_boost is not a finite number");
+    }
+  }
+  PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
+  return filters;
+}
+
 void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& out,
                                             const std::string& api_key,
                                             const rpc::RecommendPartnersRequest& request) {
   Serve("RecommendPartners", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_RETURN_IF_ERROR(CheckNonEmpty("RecommendPartnersRequest.merchant_id", request.merchant_id));
-    PG_RETURN_IF_ERROR(CheckRange("RecommendPartnersRequest.k", request.k, 1, kMaxK));
-    PartnerFiltersView filters;
-    if (request.__isset.filters) {
-      filters = FromWire(request.filters);
-      if (filters.candidates) {
-        PG_RETURN_IF_ERROR(CheckRange("PartnerFilters.candidates", *filters.candidates, 1,
-                                      kMaxCandidates));
-      }
-      if (filters.long_tail_boost && !std::isfinite(*filters.long_tail_boost)) {
-        return Status::InvalidArgument("PartnerFilters.long_tail_boost is not a finite number");
-      }
-    }
-    PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
+    PG_ASSIGN_OR_RETURN(PartnerFiltersView filters, CheckPartnersRequest(principal, request));
     PG_ASSIGN_OR_RETURN(PartnerAnswer answer,
                         engine_->RecommendPartners(request.merchant_id, request.k, filters));
     out.partners.reserve(answer.partners.size());
@@ -376,15 +382,13 @@ void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& out,
   });
 }
 
-bool PartnerGraphHandler::BorrowPrecomputedPartners(const std::string& api_key,
+void PartnerGraphHandler::RecommendPartnersBorrowed(const std::string& api_key,
                                                     const rpc::RecommendPartnersRequest& request,
                                                     BorrowedPartnerAnswer* out) {
-  if (request.__isset.filters && !FromWire(request.filters).is_default()) return false;
-  Result<const Principal*> principal = Authenticate(api_key);
-  if (!principal.ok() || !(*principal)->CheckMerchantAccess(request.merchant_id).ok()) return false;
-  if (!engine_->BorrowPrecomputedPartners(request.merchant_id, request.k, out)) return false;
-  served_.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  Serve("RecommendPartners", kDeclaresAll, api_key, [&](const Principal& principal) {
+    PG_ASSIGN_OR_RETURN(PartnerFiltersView filters, CheckPartnersRequest(principal, request));
+    return engine_->BorrowPartners(request.merchant_id, request.k, filters, out);
+  });
 }
 
 void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out,

@@ -47,11 +47,10 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                      const rpc::ListMerchantsRequest& request) override;
   void RecommendPartners(rpc::RecommendPartnersResponse& out, const std::string& api_key,
                          const rpc::RecommendPartnersRequest& request) override;
-  // The fast path of RecommendPartners (ServingProcessor): when the key may ask about the
-  // merchant and the answer is precomputed (default filters), fills *out with it, borrowed from
-  // the Engine, counts the call as served and returns true. Otherwise false, nothing counted:
-  // RecommendPartners then answers, or raises the error.
-  bool BorrowPrecomputedPartners(const std::string& api_key,
+  // RecommendPartners for the reply writer (ServingProcessor): the same checks, counting,
+  // logging and typed exceptions, but the answer (precomputed or live) is borrowed from the
+  // Engine into *out (Engine::BorrowPartners) instead of copied into wire structs.
+  void RecommendPartnersBorrowed(const std::string& api_key,
                                  const rpc::RecommendPartnersRequest& request,
                                  BorrowedPartnerAnswer* out);
   void RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out, const std::string& api_key,
@@ -71,6 +70,10 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // The caller's principal; PermissionDenied for a missing or unknown key. Points into keys_
   // (or at loopback_), valid while the handler lives.
   Result<const Principal*> Authenticate(const std::string& api_key) const;
+  // The request's documented ranges and the principal's access to its merchant; the filters
+  // as the Engine takes them.
+  Result<PartnerFiltersView> CheckPartnersRequest(const Principal& principal,
+                                                  const rpc::RecommendPartnersRequest& request) const;
   // Runs `body(principal)` for call `call`: authentication, counting, logging, and the mapping of
   // a non-OK Status (or an escaped std::exception) to the call's declared exceptions.
   template <typename Body>

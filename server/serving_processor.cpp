@@ -96,7 +96,7 @@ void WritePartnersReply(TProtocol* out, std::int32_t seqid, const BorrowedPartne
   out->writeListEnd();
   out->writeFieldEnd();
   out->writeFieldBegin("precomputed", at::protocol::T_BOOL, 2);
-  out->writeBool(true);
+  out->writeBool(answer.precomputed);
   out->writeFieldEnd();
   out->writeFieldStop();
   out->writeStructEnd();
@@ -126,16 +126,14 @@ bool ServingProcessor::dispatchCall(TProtocol* in, TProtocol* out, const std::st
 
 void ServingProcessor::RecommendPartners(TProtocol* out, std::int32_t seqid,
                                          const rpc::PartnerGraph_RecommendPartners_args& args) {
+  // The errors as the generated process_RecommendPartners writes them (this processor sets no
+  // event handler).
   thread_local BorrowedPartnerAnswer borrowed;
-  if (handler_->BorrowPrecomputedPartners(args.api_key, args.request, &borrowed)) {
-    WritePartnersReply(out, seqid, borrowed);
-    return;
-  }
-  // As the generated process_RecommendPartners (this processor sets no event handler).
   rpc::PartnerGraph_RecommendPartners_result result;
+  bool answered = false;
   try {
-    handler_->RecommendPartners(result.success, args.api_key, args.request);
-    result.__isset.success = true;
+    handler_->RecommendPartnersBorrowed(args.api_key, args.request, &borrowed);
+    answered = true;
   } catch (rpc::NotFound& e) {
     result.not_found = std::move(e);
     result.__isset.not_found = true;
@@ -155,6 +153,12 @@ void ServingProcessor::RecommendPartners(TProtocol* out, std::int32_t seqid,
     out->writeMessageEnd();
     out->getTransport()->writeEnd();
     out->getTransport()->flush();
+    return;
+  }
+  // Outside the try: a transport error while writing leaves the processor, as from the
+  // generated one (the server then closes that connection).
+  if (answered) {
+    WritePartnersReply(out, seqid, borrowed);
     return;
   }
   out->writeMessageBegin("RecommendPartners", at::protocol::T_REPLY, seqid);

@@ -1,9 +1,10 @@
 // ServingProcessor: the generated PartnerGraphProcessor with one fast path. A RecommendPartners
-// request whose answer was precomputed at build time (default filters) is written out straight
-// from the model's strings (PartnerGraphHandler::BorrowPrecomputedPartners), without building the
-// Engine's views and the wire structs first: on the 100k model these copies, their allocations
-// and frees were about a third of the server's CPU per call (bench/RESULTS.md, "Serving").
-// Every other request, and every error, takes the generated path through the handler.
+// answer, precomputed at build time or computed live, is written out straight from the model's
+// strings (PartnerGraphHandler::RecommendPartnersBorrowed, Engine::BorrowPartners), without
+// building the Engine's views and the wire structs first: on the 100k model these copies, their
+// allocations and frees were about a third of the server's CPU per precomputed call
+// (bench/RESULTS.md, "Serving"). Errors are written as the generated processor writes them; every
+// other call takes the generated path.
 //
 // WritePartnersReply writes the same bytes as the generated serialiser of the same answer, in
 // both protocols (tests/server/serving_processor_test.cpp compares them), so a client cannot
@@ -29,16 +30,16 @@ class ServingProcessor final : public rpc::PartnerGraphProcessor {
                     std::int32_t seqid, void* call_context) override;
 
  private:
-  // RecommendPartners with its arguments already read: the fast path, else the handler's answer
-  // or typed error written as the generated processor would.
+  // RecommendPartners with its arguments already read: the borrowed answer, or the typed error
+  // written as the generated processor would.
   void RecommendPartners(apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
                          const rpc::PartnerGraph_RecommendPartners_args& args);
 
   std::shared_ptr<PartnerGraphHandler> handler_;
 };
 
-// Writes a whole RecommendPartners reply message (T_REPLY, success set, precomputed true)
-// holding `answer`, and flushes it.
+// Writes a whole RecommendPartners reply message (T_REPLY, success set) holding `answer`, and
+// flushes it.
 void WritePartnersReply(apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
                         const BorrowedPartnerAnswer& answer);
 

@@ -122,10 +122,7 @@ class EngineImpl final : public Engine {
   Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
                                           const PartnerFiltersView& f) const override {
     PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
-    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
-      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
-                                     std::to_string(rec_->options().max_k) + "]");
-    }
+    PG_RETURN_IF_ERROR(CheckK(k));
     PartnerAnswer answer;
     if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
       const auto& stored = precomputed_->Partners(m);
@@ -135,6 +132,34 @@ class EngineImpl final : public Engine {
       answer.precomputed = true;
       return answer;
     }
+    PG_ASSIGN_OR_RETURN(auto results, LivePartners(m, k, f));
+    for (const auto& r : results) answer.partners.push_back(PartnerToView(r));
+    return answer;
+  }
+
+  Status BorrowPartners(const std::string& merchant_id, int k, const PartnerFiltersView& f,
+                        BorrowedPartnerAnswer* out) const override {
+    if (f.is_default() && BorrowPrecomputedPartners(merchant_id, k, out)) return Status::Ok();
+    PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
+    PG_RETURN_IF_ERROR(CheckK(k));
+    PG_ASSIGN_OR_RETURN(auto results, LivePartners(m, k, f));
+    Lend(results, results.size(), out);
+    out->precomputed = false;
+    return Status::Ok();
+  }
+
+  Status CheckK(int k) const {
+    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
+      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
+                                     std::to_string(rec_->options().max_k) + "]");
+    }
+    return Status::Ok();
+  }
+
+  // The recommender's live answer for m under the request's filters (resolved against the
+  // graph: InvalidArgument naming an unknown region, category or tier).
+  Result<std::vector<PartnerResult>> LivePartners(MerchantId m, int k,
+                                                  const PartnerFiltersView& f) const {
     PartnerFilters filters;
     filters.include_existing_partners = f.include_existing_partners;
     for (const auto& r : f.regions) {
@@ -173,33 +198,23 @@ class EngineImpl final : public Engine {
       filters.candidates = static_cast<std::uint32_t>(*f.candidates);
     }
     ScopedFaissThreads threads(search_threads_);
-    PG_ASSIGN_OR_RETURN(auto results,
-                        rec_->RecommendPartners(m, static_cast<std::uint32_t>(k), filters));
-    for (const auto& r : results) answer.partners.push_back(PartnerToView(r));
-    return answer;
+    return rec_->RecommendPartners(m, static_cast<std::uint32_t>(k), filters);
   }
 
-  bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
-                                 BorrowedPartnerAnswer* out) const override {
-    if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
-        k > static_cast<int>(rec_->options().max_k)) {
-      return false;
-    }
-    auto m = g_.FindMerchant(merchant_id);
-    if (!m.ok()) return false;
-    const auto& stored = precomputed_->Partners(*m);
-    const std::size_t n = std::min(stored.size(), static_cast<std::size_t>(k));
+  // Points *out at the first n of `results`: strings into the graph, counts copied.
+  void Lend(std::span<const PartnerResult> results, std::size_t n,
+            BorrowedPartnerAnswer* out) const {
     out->partners.resize(n);
     out->segments.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      for (const auto& s : stored[i].shared_segments) {
+      for (const auto& s : results[i].shared_segments) {
         const SegmentInfo info = g_.Segment(s.segment);
         out->segments.push_back({info.name, info.description, Count(s.count)});
       }
     }
     std::size_t next_segment = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const PartnerResult& r = stored[i];
+      const PartnerResult& r = results[i];
       const MerchantInfo info = g_.Merchant(r.merchant);
       PartnerRef& p = out->partners[i];
       p.merchant_id = info.external_id;
@@ -213,6 +228,19 @@ class EngineImpl final : public Engine {
       next_segment += r.shared_segments.size();
       p.shared_customers = Count(r.shared_customers);
     }
+  }
+
+  bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
+                                 BorrowedPartnerAnswer* out) const override {
+    if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
+        k > static_cast<int>(rec_->options().max_k)) {
+      return false;
+    }
+    auto m = g_.FindMerchant(merchant_id);
+    if (!m.ok()) return false;
+    const auto& stored = precomputed_->Partners(*m);
+    Lend(stored, std::min(stored.size(), static_cast<std::size_t>(k)), out);
+    out->precomputed = true;
     return true;
   }
 
@@ -365,6 +393,32 @@ class EngineImpl final : public Engine {
 };
 
 }  // namespace
+
+Status Engine::BorrowPartners(const std::string& merchant_id, int k,
+                              const PartnerFiltersView& filters,
+                              BorrowedPartnerAnswer* out) const {
+  Result<PartnerAnswer> answer = RecommendPartners(merchant_id, k, filters);
+  if (!answer.ok()) return answer.status();
+  out->owned = std::move(answer).value();
+  out->precomputed = out->owned.precomputed;
+  out->segments.clear();
+  for (const PartnerView& p : out->owned.partners) {
+    for (const SharedSegmentView& s : p.shared_segments) {
+      out->segments.push_back({s.segment_id, s.description, s.count});
+    }
+  }
+  out->partners.resize(out->owned.partners.size());
+  std::size_t next_segment = 0;
+  for (std::size_t i = 0; i < out->partners.size(); ++i) {
+    const PartnerView& v = out->owned.partners[i];
+    out->partners[i] = {v.merchant_id, v.name, v.category, v.region, v.score, v.components,
+                        std::span<const SharedSegmentRef>(out->segments)
+                            .subspan(next_segment, v.shared_segments.size()),
+                        v.shared_customers};
+    next_segment += v.shared_segments.size();
+  }
+  return Status::Ok();
+}
 
 Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& dir,
                                                    const EngineOptions& options) {

@@ -119,9 +119,10 @@ struct PartnerAnswer {
   bool precomputed = false;
 };
 
-// A precomputed partner answer borrowed from the model, for a caller that writes it out without
-// copying it (the server's reply writer): the strings point into the Engine's graph and stay
-// valid while the Engine lives. The same content as RecommendPartners' PartnerView.
+// A partner answer borrowed from the model, for a caller that writes it out without copying it
+// (the server's reply writer): the strings point into the Engine's graph (or into `owned`, for an
+// Engine that does not lend its strings) and stay valid while the Engine lives and *this is not
+// refilled. The same content as RecommendPartners' PartnerView.
 struct SharedSegmentRef {
   std::string_view segment_id;
   std::string_view description;
@@ -142,6 +143,8 @@ struct PartnerRef {
 struct BorrowedPartnerAnswer {
   std::vector<PartnerRef> partners;
   std::vector<SharedSegmentRef> segments;  // the partners' shared_segments, in order
+  bool precomputed = false;
+  PartnerAnswer owned;  // the strings `partners` points into, when not the model's
 };
 
 struct CouponFiltersView {
@@ -212,6 +215,12 @@ class Engine {
     (void)merchant_id, (void)k, (void)out;
     return false;
   }
+  // RecommendPartners(merchant_id, k, filters), borrowed: the same answer (precomputed or live)
+  // and the same errors, written into *out, reusing its storage, instead of copied into views.
+  // This default copies RecommendPartners' views into out->owned and points at them.
+  virtual Status BorrowPartners(const std::string& merchant_id, int k,
+                                const PartnerFiltersView& filters,
+                                BorrowedPartnerAnswer* out) const;
   // Exactly one of sku_id / merchant_id non-empty; k 1..100.
   virtual Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
                                                     const std::string& merchant_id, int k,
