@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/inner_product.hpp"
 
 namespace partnergraph {
 namespace {
@@ -67,11 +68,7 @@ void Embeddings::NormalizeRows() {
 }
 
 float Embeddings::Dot(std::uint32_t a, std::uint32_t b) const {
-  std::span<const float> x = Row(a);
-  std::span<const float> y = Row(b);
-  float sum = 0;
-  for (std::uint32_t i = 0; i < dim_; ++i) sum += x[i] * y[i];
-  return sum;
+  return InnerProduct(Row(a).data(), Row(b).data(), dim_);
 }
 
 Status Embeddings::Save(const std::filesystem::path& path) const {

@@ -24,6 +24,7 @@
 
 #include "index_file_io.hpp"
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/inner_product.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 
 namespace partnergraph {
@@ -112,29 +113,6 @@ void NormalizeRows(const float* in, std::size_t n, std::uint32_t dim, float* out
     const float scale = sum > 0 ? static_cast<float>(1.0 / std::sqrt(sum)) : 0.0f;
     for (std::uint32_t k = 0; k < dim; ++k) y[k] = x[k] * scale;
   }
-}
-
-// Inner product of two rows of `d` floats, summed in 16 independent lanes (GCC/Clang
-// vector extensions: SSE2 on any x86-64, wider where the compiler may use it). FAISS 1.7.3 as
-// Debian packages it is built without SIMD and sums one product at a time
-// (fvec_inner_product_ref): that scalar chain was half of the coupon query's time.
-float InnerProduct(const float* x, const float* y, std::size_t d) {
-  typedef float Lane4 __attribute__((vector_size(16)));
-  Lane4 s0{}, s1{}, s2{}, s3{};
-  std::size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    Lane4 a[4], b[4];
-    std::memcpy(a, x + i, sizeof a);
-    std::memcpy(b, y + i, sizeof b);
-    s0 += a[0] * b[0];
-    s1 += a[1] * b[1];
-    s2 += a[2] * b[2];
-    s3 += a[3] * b[3];
-  }
-  const Lane4 s = (s0 + s1) + (s2 + s3);
-  float sum = (s[0] + s[1]) + (s[2] + s[3]);
-  for (; i < d; ++i) sum += x[i] * y[i];
-  return sum;
 }
 
 // The calling thread's visited-node table for HNSW searches, at least `n` entries, reused

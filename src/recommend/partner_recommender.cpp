@@ -103,6 +103,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
       const PermissionModel model_kind = info.policy.permission_model;
       auto customers = g.CustomersOf(m);
       p.customers = static_cast<std::uint32_t>(customers.size());
+      p.log1p_customers = std::log1p(static_cast<double>(p.customers));
       std::uint32_t contactable = 0;
       for (GraphVertex v : customers.targets()) {
         if (Contactable(g, g.IdOf<CustomerId>(v), m, model_kind)) ++contactable;
@@ -131,6 +132,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     r->profiles_[order[rank]].long_tail = rank >= head;
     r->max_customers_ = std::max(r->max_customers_, r->profiles_[order[rank]].customers);
   }
+  r->log1p_max_customers_ = std::log1p(r->max_customers_);
   // The most-bought SKUs (buyers desc, id asc) for the coupon candidates.
   std::vector<std::pair<std::uint32_t, SkuId>> popular;
   for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
@@ -159,7 +161,7 @@ double Recommender::Similarity(MerchantId a, MerchantId b) const {
 }
 
 PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarity,
-                                    double long_tail_weight) const {
+                                    double long_tail_weight, bool competitor) const {
   const EcosystemGraph& g = *model_.graph;
   const auto& w = options_.partner_weights;
   PartnerScore s;
@@ -174,14 +176,12 @@ PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarit
     }
   }
   const double reachable = g.SharedCustomerCount(m, c) * pc.contactable_share();
-  if (pm.customers > 0) {
-    s.shared_reach = Clamp01(std::log1p(reachable) / std::log1p(static_cast<double>(pm.customers)));
-  }
-  s.competition_penalty = (cm == cc || g.IsCompetitor(m, c)) ? 1.0 : 0.0;
+  if (pm.customers > 0) s.shared_reach = Clamp01(std::log1p(reachable) / pm.log1p_customers);
+  s.competition_penalty = (cm == cc || competitor) ? 1.0 : 0.0;
   if (pc.long_tail && max_customers_ > 0) {
     s.long_tail_boost =
         long_tail_weight *
-        (1.0 - std::log1p(static_cast<double>(pc.customers)) / std::log1p(max_customers_));
+        (1.0 - pc.log1p_customers / log1p_max_customers_);
   }
   s.total = w.audience_similarity * s.audience_similarity +
             w.category_complementarity * s.category_complementarity +
@@ -444,7 +444,8 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
     if (Excluded(m, cand, filters)) continue;
     PartnerResult r;
     r.merchant = cand;
-    r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight);
+    // Not a competitor: Excluded filters them.
+    r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight, /*competitor=*/false);
     results.push_back(r);
   }
   auto better = [](const PartnerResult& a, const PartnerResult& b) {
@@ -470,7 +471,8 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
 PairExplanation Recommender::ExplainPair(MerchantId m, MerchantId other) const {
   const EcosystemGraph& g = *model_.graph;
   PairExplanation e;
-  e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost);
+  e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost,
+                      g.IsCompetitor(m, other));
   e.shared_segments = SharedSegments(m, other, 3);
   const std::uint32_t shared = g.SharedCustomerCount(m, other);
   if (shared >= PairKMin(m, other)) e.shared_customers = shared;

@@ -58,7 +58,8 @@ class Embeddings {
   // Scales every non-zero row to unit L2 norm (the norm is summed in double); zero rows
   // stay zero.
   void NormalizeRows();
-  // Inner product of rows a and b (both < rows(); asserted).
+  // Inner product of rows a and b (both < rows(); asserted), summed as InnerProduct
+  // (common/inner_product.hpp): the same float the vector index computes for the pair.
   float Dot(std::uint32_t a, std::uint32_t b) const;
 
   // Writes the file format above to `path`: first to `path` + ".tmp", flushed to disk,

@@ -62,6 +62,7 @@ struct MerchantProfile {
   MerchantTier tier = MerchantTier::kBronze;
   bool long_tail = true;            // outside the top RecommendOptions::long_tail_share
   std::uint32_t customers = 0;      // distinct customers
+  double log1p_customers = 0;       // log1p(customers), which every score of the merchant divides by
   std::uint32_t contactable = 0;    // customers it may contact on at least one channel
   double contactable_share() const {
     return customers == 0 ? 0.0 : static_cast<double>(contactable) / customers;
@@ -218,8 +219,10 @@ class Recommender {
  private:
   class CandidateFilter;
   Recommender(RecommendModel model, RecommendOptions options);
-  PartnerScore ScorePair(MerchantId m, MerchantId c, double similarity,
-                         double long_tail_weight) const;
+  // The score of candidate c for m; `competitor`: whether c is m's declared or derived
+  // competitor (the caller knows it or looks it up).
+  PartnerScore ScorePair(MerchantId m, MerchantId c, double similarity, double long_tail_weight,
+                         bool competitor) const;
   double Similarity(MerchantId a, MerchantId b) const;
   std::vector<SegmentCount> SharedSegments(MerchantId a, MerchantId b, std::size_t limit) const;
   // Reasons `c` is excluded for `m` under `filters` (empty: kept).
@@ -261,6 +264,7 @@ class Recommender {
   RecommendOptions options_;
   std::vector<MerchantProfile> profiles_;
   std::uint32_t max_customers_ = 0;
+  double log1p_max_customers_ = 0;  // log1p(max_customers_)
   // The coupon_popular_candidates most-bought SKUs (buyers desc, id asc).
   std::vector<SkuId> popular_skus_;
   std::uint32_t max_sku_buyers_ = 0;
