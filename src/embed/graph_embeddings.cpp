@@ -75,20 +75,15 @@ Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
   std::vector<std::uint32_t> starts(g.merchant_count());
   for (std::uint32_t m = 0; m < g.merchant_count(); ++m) starts[m] = g.VertexOf(MerchantId(m));
   PG_ASSIGN_OR_RETURN(SequenceCorpus walks, walker.Walk(starts));
-  PG_ASSIGN_OR_RETURN(Embeddings all, TrainSkipGram(walks, n, options.sgns));
-  // Keep the merchant rows.
-  const std::uint32_t dim = all.dim();
-  std::vector<float> values(static_cast<std::size_t>(g.merchant_count()) * dim);
-  for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
-    auto row = all.Row(g.VertexOf(MerchantId(m)));
-    std::copy(row.begin(), row.end(), values.begin() + static_cast<std::ptrdiff_t>(m) * dim);
-  }
+  // Only the merchant rows are kept: the walks' starts, row m = merchant m.
+  PG_ASSIGN_OR_RETURN(Embeddings merchants, TrainSkipGram(walks, n, options.sgns, starts));
   // Record the walks actually taken (the token budget may have lowered them).
-  nlohmann::ordered_json config = nlohmann::ordered_json::parse(all.config_json());
+  nlohmann::ordered_json config = nlohmann::ordered_json::parse(merchants.config_json());
   config["walks"] = {{"walks_per_node", walk_options.walks_per_node},
                      {"walk_length", walk_options.walk_length},
                      {"max_total_tokens", walk_options.max_total_tokens}};
-  return Embeddings::FromValues(g.merchant_count(), dim, std::move(values), config.dump());
+  merchants.set_config_json(config.dump());
+  return merchants;
 }
 
 Result<Embeddings> TrainSkuItem2vecEmbeddings(const EcosystemGraph& g,

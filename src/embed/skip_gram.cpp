@@ -317,7 +317,9 @@ class Trainer {
   // The epochs Run() trained (options.epochs, lowered by max_token_passes).
   std::uint32_t effective_epochs() const { return epochs_; }
 
-  Embeddings Run() {
+  // Trains and returns the vectors of `output_tokens` in that order (empty: every token of
+  // the vocabulary, row t = token t); tokens absent from the corpus get zero rows.
+  Embeddings Run(std::span<const std::uint32_t> output_tokens) {
     const std::uint32_t dim = options_.dim;
     std::vector<double> counts(vocab_size_, 0.0);
     for (std::uint32_t t : corpus_.tokens()) counts[t] += 1.0;
@@ -339,15 +341,28 @@ class Trainer {
       distinct += counts[t] > 0;
     }
     negatives_ = std::make_unique<AliasTable>(weights);
+    weights = {};
 
-    input_.assign(static_cast<std::size_t>(vocab_size_) * dim, 0.0f);
-    output_.assign(static_cast<std::size_t>(vocab_size_) * dim, 0.0f);
-    tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, vocab_size_, 1024),
+    // Model rows only for the tokens that occur, in token order. Draws (the plans) are made
+    // in token ids and translated to rows, and each row starts from its token's seed, so the
+    // vectors are those of a model with a row per vocabulary token, bit for bit.
+    row_of_.assign(vocab_size_, kNoRow);
+    token_of_row_.clear();
+    token_of_row_.reserve(distinct);
+    for (std::uint32_t t = 0; t < vocab_size_; ++t) {
+      if (counts[t] == 0) continue;
+      row_of_[t] = static_cast<std::uint32_t>(token_of_row_.size());
+      token_of_row_.push_back(t);
+    }
+    counts = {};
+    const auto rows = static_cast<std::uint32_t>(token_of_row_.size());
+    input_.assign(static_cast<std::size_t>(rows) * dim, 0.0f);
+    output_.assign(static_cast<std::size_t>(rows) * dim, 0.0f);
+    tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, rows, 1024),
                       [&](const tbb::blocked_range<std::uint32_t>& range) {
-                        for (std::uint32_t t = range.begin(); t != range.end(); ++t) {
-                          if (counts[t] == 0) continue;
-                          Rng rng(options_.seed, kInitStream, t);
-                          float* row = input_.data() + static_cast<std::size_t>(t) * dim;
+                        for (std::uint32_t r = range.begin(); r != range.end(); ++r) {
+                          Rng rng(options_.seed, kInitStream, token_of_row_[r]);
+                          float* row = input_.data() + static_cast<std::size_t>(r) * dim;
                           for (std::uint32_t k = 0; k < dim; ++k) {
                             row[k] = static_cast<float>((rng.Uniform() - 0.5) / dim);
                           }
@@ -362,14 +377,16 @@ class Trainer {
     std::vector<BlockPlan> plans(shards);
     std::vector<LocalRows> local_input(shards, LocalRows(dim));
     std::vector<LocalRows> local_output(shards, LocalRows(dim));
-    RowOwners input_owners(vocab_size_);
-    RowOwners output_owners(vocab_size_);
+    RowOwners input_owners(rows);
+    RowOwners output_owners(rows);
     for (std::uint32_t epoch = 0; epoch < epochs_; ++epoch) {
       for (std::size_t round = 0; round < blocks_.size(); round += shards) {
         const std::size_t in_round = std::min<std::size_t>(shards, blocks_.size() - round);
         // 1. Draw, and mark the rows each block will use.
         tbb::parallel_for(std::size_t{0}, in_round, [&](std::size_t s) {
           Plan(epoch, round + s, plans[s]);
+          for (std::uint32_t& t : plans[s].tokens) t = row_of_[t];
+          for (std::uint32_t& t : plans[s].negatives) t = row_of_[t];
           const auto block = static_cast<std::uint32_t>(s);
           for (std::uint32_t t : plans[s].tokens) {
             input_owners.Mark(t, block);
@@ -409,7 +426,23 @@ class Trainer {
         });
       }
     }
-    Embeddings result = Embeddings::FromValues(vocab_size_, dim, std::move(input_)).value();
+    output_ = {};
+    const std::size_t out_rows = output_tokens.empty() ? vocab_size_ : output_tokens.size();
+    std::vector<float> values(out_rows * dim, 0.0f);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, out_rows, 4096),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                          const std::uint32_t t = output_tokens.empty()
+                                                      ? static_cast<std::uint32_t>(i)
+                                                      : output_tokens[i];
+                          if (row_of_[t] == kNoRow) continue;
+                          std::copy_n(input_.data() + static_cast<std::size_t>(row_of_[t]) * dim,
+                                      dim, values.data() + i * dim);
+                        }
+                      });
+    input_ = {};
+    Embeddings result =
+        Embeddings::FromValues(static_cast<std::uint32_t>(out_rows), dim, std::move(values)).value();
     if (options_.normalize) result.NormalizeRows();
     return result;
   }
@@ -523,15 +556,27 @@ class Trainer {
   double total_work_ = 0;
   std::size_t effective_shards_ = 1;
   std::uint32_t epochs_ = 1;
-  std::vector<float> input_;
-  std::vector<float> output_;
+  static constexpr std::uint32_t kNoRow = 0xFFFFFFFFu;
+  std::vector<std::uint32_t> row_of_;        // per token: its model row, or kNoRow
+  std::vector<std::uint32_t> token_of_row_;  // per model row: its token (ascending)
+  std::vector<float> input_;                 // rows x dim
+  std::vector<float> output_;                // rows x dim
 };
 
 }  // namespace
 
 Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t vocab_size,
-                                 const SgnsOptions& options) {
+                                 const SgnsOptions& options,
+                                 std::span<const std::uint32_t> output_tokens) {
   PG_RETURN_IF_ERROR(Validate(options));
+  for (std::size_t i = 0; i < output_tokens.size(); ++i) {
+    if (output_tokens[i] >= vocab_size) {
+      return Status::InvalidArgument("skip-gram: output token " + std::to_string(i) + " (" +
+                                     std::to_string(output_tokens[i]) +
+                                     ") is outside the vocabulary of " +
+                                     std::to_string(vocab_size));
+    }
+  }
   for (std::size_t q = 0; q < corpus.size(); ++q) {
     const auto sequence = corpus.Sequence(q);
     for (std::size_t p = 0; p < sequence.size(); ++p) {
@@ -548,7 +593,7 @@ Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t voc
   tbb::task_arena arena(threads);
   Embeddings result;
   Trainer trainer(corpus, vocab_size, options);
-  arena.execute([&] { result = trainer.Run(); });
+  arena.execute([&] { result = trainer.Run(output_tokens); });
   nlohmann::ordered_json config;
   config["method"] = "sgns";
   config["sgns"] = nlohmann::ordered_json::parse(ToJson(options));

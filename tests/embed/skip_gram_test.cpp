@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "partnergraph/embed/random_walker.hpp"
@@ -245,4 +246,38 @@ TEST_CASE("Skip-gram's token-pass budget lowers the epochs, never below min_epoc
   options.min_epochs = 0;
   CHECK(TrainSkipGram(walks, 20, options).status().message() ==
         "sgns.min_epochs: 0 is out of range [1, 1000]");
+}
+
+TEST_CASE("Skip-gram's output tokens select rows without changing any vector", "[embed]") {
+  // Tokens 0-19 of the two communities, in a vocabulary of 50: 20-49 never occur (the model
+  // keeps rows for the 20 that do).
+  const SequenceCorpus walks = TwoCommunities().Walks(3);
+  SgnsOptions options = SmallOptions();
+  auto all = TrainSkipGram(walks, 50, options);
+  REQUIRE(all.ok());
+  REQUIRE(all->rows() == 50);
+  for (std::uint32_t t = 20; t < 50; ++t) {
+    auto row = all->Row(t);
+    CHECK(std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; }));
+  }
+  // A vocabulary of exactly the tokens that occur gives the same vectors.
+  auto tight = TrainSkipGram(walks, 20, options);
+  REQUIRE(tight.ok());
+  for (std::uint32_t t = 0; t < 20; ++t) {
+    auto a = all->Row(t), b = tight->Row(t);
+    CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  }
+  // Any selection, in any order, with absent tokens and repeats: row i is token tokens[i]'s.
+  const std::vector<std::uint32_t> tokens = {7, 3, 42, 3, 19, 0};
+  auto picked = TrainSkipGram(walks, 50, options, tokens);
+  REQUIRE(picked.ok());
+  REQUIRE(picked->rows() == tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    INFO("row " << i << ", token " << tokens[i]);
+    auto a = picked->Row(static_cast<std::uint32_t>(i)), b = all->Row(tokens[i]);
+    CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  }
+  const std::vector<std::uint32_t> outside = {1, 50};
+  CHECK(TrainSkipGram(walks, 50, options, outside).status().message() ==
+        "skip-gram: output token 1 (50) is outside the vocabulary of 50");
 }

@@ -50,12 +50,17 @@
 //     S = 2, so two cores gain little over one; Hogwild would gain about 2x
 //     at the price of reproducibility.
 //
-// Memory: 2 * vocab_size * dim floats for the model and vocab_size * 8 bytes
-// of row marks, plus per concurrent block its draws (about block_tokens *
-// 2 * window * negatives * 4 bytes) and its shared rows' copies.
+// Memory: 2 * D * dim floats for the model and D * 8 bytes of row marks, where D
+// is the number of distinct tokens in the corpus (not the vocabulary: a walk
+// corpus visits a fraction of the graph's nodes, an item2vec corpus without its
+// rare SKUs a fraction of the SKUs); about 30 bytes per vocabulary token of
+// counts and sampling tables; the result (its rows x dim floats); plus per
+// concurrent block its draws (about block_tokens * 2 * window * negatives * 4
+// bytes) and its shared rows' copies.
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/embed/embed_options.hpp"
@@ -65,13 +70,15 @@
 namespace partnergraph {
 
 // Trains SGNS vectors for tokens 0 .. vocab_size - 1 on `corpus`, on a oneTBB arena of
-// options.threads threads (0 = all cores). Returns vocab_size x options.dim embeddings
-// (the input vectors); rows of tokens that never occur in the corpus are zero; rows are
-// L2-normalised when options.normalize. config_json records the method and options.
-// Errors: InvalidArgument for options out of range or a token >= vocab_size (naming the
-// sequence and position).
+// options.threads threads (0 = all cores). Returns the input vectors of `output_tokens`,
+// row i = token output_tokens[i] (empty: vocab_size x options.dim, row t = token t); rows
+// of tokens that never occur in the corpus are zero; rows are L2-normalised when
+// options.normalize. A token's vector does not depend on which tokens are output.
+// config_json records the method and options. Errors: InvalidArgument for options out of
+// range or a token >= vocab_size (naming the sequence and position, or the output index).
 // Thread safety: pure function; concurrent calls are independent.
 Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t vocab_size,
-                                 const SgnsOptions& options);
+                                 const SgnsOptions& options,
+                                 std::span<const std::uint32_t> output_tokens = {});
 
 }  // namespace partnergraph
