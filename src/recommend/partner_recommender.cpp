@@ -133,6 +133,38 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     r->max_customers_ = std::max(r->max_customers_, r->profiles_[order[rank]].customers);
   }
   r->log1p_max_customers_ = std::log1p(r->max_customers_);
+  // Each merchant's partner_graph_candidates largest shared-customer neighbours (customers
+  // desc, merchant asc), so that a query does not sort its whole shared-customer list.
+  r->graph_candidate_offsets_.assign(std::size_t{n} + 1, 0);
+  {
+    std::vector<std::vector<MerchantId>> per_merchant(n);
+    const std::size_t want = options.partner_graph_candidates;
+    if (want > 0) {
+      tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, n), [&](const auto& range) {
+        std::vector<SharedCustomers> top;
+        for (std::uint32_t i = range.begin(); i != range.end(); ++i) {
+          auto shared = g.SharedCustomersOf(MerchantId(i));
+          top.assign(shared.begin(), shared.end());
+          const std::size_t keep = std::min(top.size(), want);
+          std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep),
+                            top.end(), [](const SharedCustomers& a, const SharedCustomers& b) {
+                              return a.customers != b.customers ? a.customers > b.customers
+                                                                : a.merchant < b.merchant;
+                            });
+          per_merchant[i].reserve(keep);
+          for (std::size_t j = 0; j < keep; ++j) per_merchant[i].push_back(top[j].merchant);
+        }
+      });
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+      r->graph_candidate_offsets_[i + 1] = r->graph_candidate_offsets_[i] + per_merchant[i].size();
+    }
+    r->graph_candidates_.reserve(r->graph_candidate_offsets_.back());
+    for (auto& list : per_merchant) {
+      r->graph_candidates_.insert(r->graph_candidates_.end(), list.begin(), list.end());
+      list = {};
+    }
+  }
   // The most-bought SKUs (buyers desc, id asc) for the coupon candidates.
   std::vector<std::pair<std::uint32_t, SkuId>> popular;
   for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
@@ -161,7 +193,8 @@ double Recommender::Similarity(MerchantId a, MerchantId b) const {
 }
 
 PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarity,
-                                    double long_tail_weight, bool competitor) const {
+                                    double long_tail_weight, bool competitor,
+                                    std::uint32_t shared_customers) const {
   const EcosystemGraph& g = *model_.graph;
   const auto& w = options_.partner_weights;
   PartnerScore s;
@@ -175,7 +208,7 @@ PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarit
       s.category_complementarity = LogScaled(lift->lift, options_.complementarity_lift_cap);
     }
   }
-  const double reachable = g.SharedCustomerCount(m, c) * pc.contactable_share();
+  const double reachable = shared_customers * pc.contactable_share();
   if (pm.customers > 0) s.shared_reach = Clamp01(std::log1p(reachable) / pm.log1p_customers);
   s.competition_penalty = (cm == cc || competitor) ? 1.0 : 0.0;
   if (pc.long_tail && max_customers_ > 0) {
@@ -268,8 +301,7 @@ void Recommender::ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilt
   }
 }
 
-bool Recommender::Excluded(MerchantId m, MerchantId c, const PartnerFilters& f) const {
-  const EcosystemGraph& g = *model_.graph;
+bool Recommender::ExcludedByProfile(MerchantId m, MerchantId c, const PartnerFilters& f) const {
   if (m == c) return true;
   const MerchantProfile& info = profiles_[c.value];
   if (!info.discoverable) return true;
@@ -277,8 +309,20 @@ bool Recommender::Excluded(MerchantId m, MerchantId c, const PartnerFilters& f) 
   if (!f.categories.empty() && !Contains(f.categories, info.category)) return true;
   if (Contains(f.exclude_categories, info.category)) return true;
   if (!f.tiers.empty() && !Contains(f.tiers, info.tier)) return true;
-  if (!f.include_existing_partners && g.IsPartner(m, c)) return true;
-  return g.IsCompetitor(m, c) || g.IsBlocked(m, c);
+  return false;
+}
+
+void Recommender::ExcludedByRelation(MerchantId m, const PartnerFilters& f,
+                                     std::vector<MerchantId>* out) const {
+  const EcosystemGraph& g = *model_.graph;
+  out->clear();
+  if (!f.include_existing_partners) {
+    for (MerchantId p : g.Partners(m)) out->push_back(p);
+  }
+  for (MerchantId c : g.DeclaredCompetitors(m)) out->push_back(c);
+  for (const DerivedCompetitor& c : g.DerivedCompetitors(m)) out->push_back(c.merchant);
+  for (MerchantId b : g.Blocked(m)) out->push_back(b);
+  std::sort(out->begin(), out->end());
 }
 
 // The per-merchant filters of a request that do not depend on the pair, for use inside
@@ -406,46 +450,59 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
   const EcosystemGraph& g = *model_.graph;
   const double lt_weight = filters.long_tail_boost.value_or(options_.partner_weights.long_tail_boost);
   std::vector<MerchantId> candidates;
-  candidates.reserve(hits.size() + options_.partner_graph_candidates);
+  const std::span<const MerchantId> graph_candidates(
+      graph_candidates_.data() + graph_candidate_offsets_[m.value],
+      graph_candidate_offsets_[m.value + 1] - graph_candidate_offsets_[m.value]);
+  candidates.reserve(hits.size() + graph_candidates.size());
   for (const Neighbor& hit : hits) candidates.push_back(MerchantId(hit.id));
-  if (options_.partner_graph_candidates > 0) {
-    auto shared = g.SharedCustomersOf(m);
-    std::vector<SharedCustomers> top(shared.begin(), shared.end());
-    const std::size_t keep = std::min<std::size_t>(top.size(), options_.partner_graph_candidates);
-    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
-                      [](const SharedCustomers& a, const SharedCustomers& b) {
-                        return a.customers != b.customers ? a.customers > b.customers
-                                                          : a.merchant < b.merchant;
-                      });
-    top.resize(keep);
-    for (const auto& s : top) candidates.push_back(s.merchant);
-  }
+  candidates.insert(candidates.end(), graph_candidates.begin(), graph_candidates.end());
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-  // The candidates are scattered over the merchant tables: fetch each one's profile and
-  // embedding row ahead of the loop below (cache misses were most of its time).
-  for (MerchantId cand : candidates) {
-    __builtin_prefetch(&profiles_[cand.value]);
+  // m's partners (unless asked), competitors and blocked pairs, looked up once (sorted); and
+  // m's shared-customer list, walked in step with the sorted candidates (merchant vertices
+  // are merchant ids: ecosystem_graph.hpp).
+  thread_local std::vector<MerchantId> excluded;
+  ExcludedByRelation(m, filters, &excluded);
+  const auto shared = g.SharedCustomersOf(m);
+  const std::span<const GraphVertex> shared_targets = shared.targets();
+  auto next_shared = shared_targets.begin();
+
+  // The candidates are scattered over the merchant tables: each one's profile and embedding
+  // row is fetched a few candidates ahead of its use (cache misses were most of this loop).
+  constexpr std::size_t kAhead = 6;
+  auto prefetch = [&](std::size_t i) {
+    __builtin_prefetch(&profiles_[candidates[i].value]);
     if (model_.merchant_vectors) {
-      const auto row = model_.merchant_vectors->Row(cand.value);
+      const auto row = model_.merchant_vectors->Row(candidates[i].value);
       const char* bytes = reinterpret_cast<const char*>(row.data());
       for (std::size_t line = 0; line < row.size_bytes(); line += 64) {
         __builtin_prefetch(bytes + line);
       }
     }
-  }
+  };
+  for (std::size_t i = 0; i < std::min(kAhead, candidates.size()); ++i) prefetch(i);
 
   // 2. Filters, 3. score (the similarity recomputed from the embeddings, so that the
   // score does not depend on how the ANN stage summed).
   std::vector<PartnerResult> results;
   results.reserve(candidates.size());
-  for (MerchantId cand : candidates) {
-    if (Excluded(m, cand, filters)) continue;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (i + kAhead < candidates.size()) prefetch(i + kAhead);
+    const MerchantId cand = candidates[i];
+    if (ExcludedByProfile(m, cand, filters)) continue;
+    if (std::binary_search(excluded.begin(), excluded.end(), cand)) continue;
+    next_shared = std::lower_bound(next_shared, shared_targets.end(), g.VertexOf(cand));
+    std::uint32_t shared_customers = 0;
+    if (next_shared != shared_targets.end() && *next_shared == g.VertexOf(cand)) {
+      shared_customers = shared[static_cast<std::size_t>(next_shared - shared_targets.begin())]
+                             .customers;
+    }
     PartnerResult r;
     r.merchant = cand;
-    // Not a competitor: Excluded filters them.
-    r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight, /*competitor=*/false);
+    // Not a competitor: those were excluded above.
+    r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight, /*competitor=*/false,
+                        shared_customers);
     results.push_back(r);
   }
   auto better = [](const PartnerResult& a, const PartnerResult& b) {
@@ -472,7 +529,7 @@ PairExplanation Recommender::ExplainPair(MerchantId m, MerchantId other) const {
   const EcosystemGraph& g = *model_.graph;
   PairExplanation e;
   e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost,
-                      g.IsCompetitor(m, other));
+                      g.IsCompetitor(m, other), g.SharedCustomerCount(m, other));
   e.shared_segments = SharedSegments(m, other, 3);
   const std::uint32_t shared = g.SharedCustomerCount(m, other);
   if (shared >= PairKMin(m, other)) e.shared_customers = shared;

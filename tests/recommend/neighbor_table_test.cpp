@@ -234,7 +234,7 @@ TEST_CASE("Coupon answers are identical with and without the SKU neighbour lists
       }
       // The batched form (one search of every trigger when live; the lists when stored).
       // An exact index answers a big batch through BLAS: equal up to float rounding at
-      // the k-th hit (sku_neighbor_table.hpp), which this model does not reach.
+      // the k-th hit (neighbor_table.hpp), which this model does not reach.
       auto a = live->RecommendCouponPairsBatch(merchants, 10, CouponFilters{});
       auto b = stored->RecommendCouponPairsBatch(merchants, 10, CouponFilters{});
       REQUIRE(a.ok());

@@ -220,15 +220,22 @@ class Recommender {
   class CandidateFilter;
   Recommender(RecommendModel model, RecommendOptions options);
   // The score of candidate c for m; `competitor`: whether c is m's declared or derived
-  // competitor (the caller knows it or looks it up).
+  // competitor, `shared_customers`: the pair's shared customers (the caller knows them or
+  // looks them up).
   PartnerScore ScorePair(MerchantId m, MerchantId c, double similarity, double long_tail_weight,
-                         bool competitor) const;
+                         bool competitor, std::uint32_t shared_customers) const;
   double Similarity(MerchantId a, MerchantId b) const;
   std::vector<SegmentCount> SharedSegments(MerchantId a, MerchantId b, std::size_t limit) const;
   // Reasons `c` is excluded for `m` under `filters` (empty: kept).
   void ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilters& filters,
                         std::vector<std::string>* reasons) const;
-  bool Excluded(MerchantId m, MerchantId c, const PartnerFilters& filters) const;
+  // Whether c is excluded for m by the filters that read c's profile (m itself, opted out of
+  // discovery, the request's regions, categories and tiers).
+  bool ExcludedByProfile(MerchantId m, MerchantId c, const PartnerFilters& filters) const;
+  // The merchants m's relations exclude, sorted: its partners (unless the filters include
+  // them), declared and derived competitors, and blocked pairs.
+  void ExcludedByRelation(MerchantId m, const PartnerFilters& filters,
+                          std::vector<MerchantId>* out) const;
   Status CheckPartnerRequest(MerchantId m, std::uint32_t k, const PartnerFilters& filters) const;
   Status CheckCouponRequest(std::uint32_t k, const CouponFilters& filters) const;
   // Steps 1-3 of a partner query given the ANN hits of m's vector (empty: no ANN stage).
@@ -263,6 +270,10 @@ class Recommender {
   RecommendModel model_;
   RecommendOptions options_;
   std::vector<MerchantProfile> profiles_;
+  // Per merchant m: its partner_graph_candidates largest shared-customer neighbours,
+  // graph_candidates_[graph_candidate_offsets_[m] .. graph_candidate_offsets_[m + 1]).
+  std::vector<std::uint64_t> graph_candidate_offsets_;
+  std::vector<MerchantId> graph_candidates_;
   std::uint32_t max_customers_ = 0;
   double log1p_max_customers_ = 0;  // log1p(max_customers_)
   // The coupon_popular_candidates most-bought SKUs (buyers desc, id asc).
