@@ -3,7 +3,8 @@
 // something to point at a shared machine by accident).
 //
 //   load_generator --port P [--key K] [--protocol binary|compact] --connections N
-//                  --duration-s S [--warmup-s W] --call health|partners|partners-live|coupons
+//                  --duration-s S [--warmup-s W]
+//                  --call health|partners|partners-live|partners-search|coupons
 //                  [--merchant M ...] [--merchants-from-server N] [-k K] [--json]
 //                  [--in-process-model DIR [--in-process-threads 2] [--recall-samples N]]
 //
@@ -56,7 +57,8 @@ struct LoadOptions {
   double duration_s = 10;
   double warmup_s = 1;
   // health: Health. partners: RecommendPartners with default filters (served precomputed when the
-  // model has them). partners-live: RecommendPartners with a filter (computed live). coupons:
+  // model has them). partners-live, partners-search: RecommendPartners with a filter (computed
+  // live; LiveFilters). coupons:
   // RecommendCouponPairs by merchant.
   std::string call = "health";
   std::vector<std::string> merchants;
@@ -89,13 +91,22 @@ client::RpcClientOptions ClientOptions(const LoadOptions& o) {
   return c;
 }
 
+// The filters of the live calls: partners-live reads the stored ANN candidates
+// (include_existing_partners is applied after the ANN stage); partners-search admits every
+// tier, which changes no answer but is an in-index filter, so the ANN stage searches the
+// merchant index live, as a region or category filter does.
+partnergraph::PartnerFiltersView LiveFilters(const std::string& call) {
+  partnergraph::PartnerFiltersView filters;
+  if (call == "partners-live") filters.include_existing_partners = true;
+  if (call == "partners-search") filters.tiers = {"gold", "silver", "bronze"};
+  return filters;
+}
+
 Status OneCall(client::RpcClient& c, const LoadOptions& o, const std::string& merchant) {
   if (o.call == "health") return c.Health().status();
   if (o.call == "partners") return c.RecommendPartners(merchant, o.k).status();
-  if (o.call == "partners-live") {
-    partnergraph::PartnerFiltersView filters;
-    filters.include_existing_partners = true;
-    return c.RecommendPartners(merchant, o.k, filters).status();
+  if (o.call == "partners-live" || o.call == "partners-search") {
+    return c.RecommendPartners(merchant, o.k, LiveFilters(o.call)).status();
   }
   return c.RecommendCouponPairs(std::nullopt, merchant, o.k).status();
 }
@@ -107,10 +118,8 @@ Status OneLocalCall(const partnergraph::Engine& engine, const LoadOptions& o,
     return Status::Ok();
   }
   if (o.call == "partners") return engine.RecommendPartners(merchant, o.k, {}).status();
-  if (o.call == "partners-live") {
-    partnergraph::PartnerFiltersView filters;
-    filters.include_existing_partners = true;
-    return engine.RecommendPartners(merchant, o.k, filters).status();
+  if (o.call == "partners-live" || o.call == "partners-search") {
+    return engine.RecommendPartners(merchant, o.k, LiveFilters(o.call)).status();
   }
   return engine.RecommendCouponPairs("", merchant, o.k, {}).status();
 }
@@ -376,8 +385,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup-s", o.warmup_s, "Seconds run before measuring")
       ->check(CLI::Range(0.0, 600.0))->capture_default_str();
-  app.add_option("--call", o.call, "health, partners, partners-live or coupons")
-      ->check(CLI::IsMember({"health", "partners", "partners-live", "coupons"}))
+  app.add_option("--call", o.call, "health, partners, partners-live, partners-search or coupons")
+      ->check(CLI::IsMember({"health", "partners", "partners-live", "partners-search", "coupons"}))
       ->capture_default_str();
   app.add_option("--merchant", o.merchants, "Merchant ids to ask about, in turn (repeatable)");
   app.add_option("--merchants-from-server", o.merchants_from_server,
