@@ -177,30 +177,30 @@ Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
   model.sku_neighbors = nullptr;
   model.merchant_neighbors = nullptr;
   PG_ASSIGN_OR_RETURN(auto recommender, Recommender::Create(model, config.recommend));
-  if (model.sku_index && config.recommend.coupon_candidates > 0) {
-    StageTimer t(report, "precompute SKU neighbour lists");
-    auto table = recommender->ComputeSkuNeighbors();
-    if (!table.ok()) return table.status().WithContext(kSkuNeighborsFileName);
-    PG_RETURN_IF_ERROR(table->Save(dir / kSkuNeighborsFileName));
-    if (report) report->sku_neighbor_skus = table->covered();
-    PG_ASSIGN_OR_RETURN(recommender, recommender->WithSkuNeighbors(
-                                         std::make_shared<const SkuNeighborTable>(
-                                             std::move(table).value())));
-  } else {
-    PG_RETURN_IF_ERROR(remove(dir / kSkuNeighborsFileName));
-  }
-  if (model.merchant_index) {
-    StageTimer t(report, "precompute merchant neighbour lists");
-    auto table = recommender->ComputeMerchantNeighbors();
-    if (!table.ok()) return table.status().WithContext(kMerchantNeighborsFileName);
-    PG_RETURN_IF_ERROR(table->Save(dir / kMerchantNeighborsFileName));
-    if (report) report->merchant_neighbor_merchants = table->covered();
-    PG_ASSIGN_OR_RETURN(recommender, recommender->WithMerchantNeighbors(
-                                         std::make_shared<const MerchantNeighborTable>(
-                                             std::move(table).value())));
-  } else {
-    PG_RETURN_IF_ERROR(remove(dir / kMerchantNeighborsFileName));
-  }
+  // One kind of neighbour lists: computed (`compute(recommender)`), saved as `file`, counted in
+  // *covered and read by the recommender from then on; or, when `wanted` is false, the file
+  // removed.
+  auto lists = [&](bool wanted, const char* stage, const char* file, auto compute,
+                   std::uint32_t* covered) -> Status {
+    if (!wanted) return remove(dir / file);
+    StageTimer t(report, stage);
+    auto table = compute(*recommender);
+    if (!table.ok()) return table.status().WithContext(file);
+    PG_RETURN_IF_ERROR(table->Save(dir / file));
+    if (covered) *covered = table->covered();
+    using Table = std::remove_cvref_t<decltype(*table)>;
+    PG_ASSIGN_OR_RETURN(recommender, recommender->WithNeighbors(std::make_shared<const Table>(
+                                         std::move(table).value())));
+    return Status::Ok();
+  };
+  PG_RETURN_IF_ERROR(lists(
+      model.sku_index && config.recommend.coupon_candidates > 0, "precompute SKU neighbour lists",
+      kSkuNeighborsFileName, [](const Recommender& r) { return r.ComputeSkuNeighbors(); },
+      report ? &report->sku_neighbor_skus : nullptr));
+  PG_RETURN_IF_ERROR(lists(
+      model.merchant_index != nullptr, "precompute merchant neighbour lists",
+      kMerchantNeighborsFileName, [](const Recommender& r) { return r.ComputeMerchantNeighbors(); },
+      report ? &report->merchant_neighbor_merchants : nullptr));
   {
     StageTimer t(report, "precompute default answers");
     PG_ASSIGN_OR_RETURN(auto answers,

@@ -652,24 +652,25 @@ Status Recommender::CheckNeighborTables(const RecommendModel& model,
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const Recommender>> Recommender::WithSkuNeighbors(
-    std::shared_ptr<const SkuNeighborTable> table) const {
-  RecommendModel model = model_;
-  model.sku_neighbors = std::move(table);
+Result<std::shared_ptr<const Recommender>> Recommender::WithModel(RecommendModel model) const {
   PG_RETURN_IF_ERROR(CheckNeighborTables(model, options_));
   auto r = std::shared_ptr<Recommender>(new Recommender(*this));
   r->model_ = std::move(model);
   return std::shared_ptr<const Recommender>(std::move(r));
 }
 
-Result<std::shared_ptr<const Recommender>> Recommender::WithMerchantNeighbors(
+Result<std::shared_ptr<const Recommender>> Recommender::WithNeighbors(
+    std::shared_ptr<const SkuNeighborTable> table) const {
+  RecommendModel model = model_;
+  model.sku_neighbors = std::move(table);
+  return WithModel(std::move(model));
+}
+
+Result<std::shared_ptr<const Recommender>> Recommender::WithNeighbors(
     std::shared_ptr<const MerchantNeighborTable> table) const {
   RecommendModel model = model_;
   model.merchant_neighbors = std::move(table);
-  PG_RETURN_IF_ERROR(CheckNeighborTables(model, options_));
-  auto r = std::shared_ptr<Recommender>(new Recommender(*this));
-  r->model_ = std::move(model);
-  return std::shared_ptr<const Recommender>(std::move(r));
+  return WithModel(std::move(model));
 }
 
 namespace {

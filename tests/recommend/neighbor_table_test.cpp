@@ -260,7 +260,7 @@ TEST_CASE("The recommender reads the stored lists and searches the SKUs they mis
     return s.value % 2 == 0;
   });
   REQUIRE(altered.ok());
-  auto rec = live->WithSkuNeighbors(std::make_shared<const SkuNeighborTable>(*altered));
+  auto rec = live->WithNeighbors(std::make_shared<const SkuNeighborTable>(*altered));
   REQUIRE(rec.ok());
   std::uint32_t changed = 0, searched = 0;
   for (std::uint32_t s = 0; s < g.sku_count(); ++s) {
@@ -307,7 +307,7 @@ TEST_CASE("A SKU neighbour table of another k or efSearch or SKU count or index 
     auto other = Rebuilt(*table, key, keep);
     REQUIRE(other.ok());
     auto shared = std::make_shared<const SkuNeighborTable>(*other);
-    auto rec = live->WithSkuNeighbors(shared);
+    auto rec = live->WithNeighbors(shared);
     REQUIRE_FALSE(rec.ok());
     CHECK(rec.status().IsInvalidArgument());
     INFO(rec.status().message());
@@ -476,7 +476,7 @@ TEST_CASE("Partner queries read the stored merchant lists unless a filter or C a
     return m.value % 2 == 0;
   });
   REQUIRE(altered.ok());
-  auto rec = live->WithMerchantNeighbors(std::make_shared<const MerchantNeighborTable>(*altered));
+  auto rec = live->WithNeighbors(std::make_shared<const MerchantNeighborTable>(*altered));
   REQUIRE(rec.ok());
   PartnerFilters region;
   region.regions.push_back(g.Merchant(MerchantId(0)).region);
@@ -534,7 +534,7 @@ TEST_CASE("A merchant neighbour table of another C, merchant count, index or kin
     auto other = Rebuilt(*table, key, keep);
     REQUIRE(other.ok());
     auto shared = std::make_shared<const MerchantNeighborTable>(*other);
-    auto rec = live->WithMerchantNeighbors(shared);
+    auto rec = live->WithNeighbors(shared);
     REQUIRE_FALSE(rec.ok());
     CHECK(rec.status().IsInvalidArgument());
     INFO(rec.status().message());

@@ -159,9 +159,9 @@ class Recommender {
                                                            RecommendOptions options);
   // The same recommender reading `table` (checked as in Create) instead of searching the
   // SKUs (merchants) it covers; the merchant profiles are shared, not recomputed.
-  Result<std::shared_ptr<const Recommender>> WithSkuNeighbors(
+  Result<std::shared_ptr<const Recommender>> WithNeighbors(
       std::shared_ptr<const SkuNeighborTable> table) const;
-  Result<std::shared_ptr<const Recommender>> WithMerchantNeighbors(
+  Result<std::shared_ptr<const Recommender>> WithNeighbors(
       std::shared_ptr<const MerchantNeighborTable> table) const;
 
   // The SKU-embedding hits of every SKU with a vector, each searched alone exactly as the
@@ -260,6 +260,8 @@ class Recommender {
   // Validates the model's neighbour tables against its indexes and the options
   // (InvalidArgument naming the mismatch).
   static Status CheckNeighborTables(const RecommendModel& model, const RecommendOptions& options);
+  // This recommender over `model` (checked by CheckNeighborTables), sharing the profiles.
+  Result<std::shared_ptr<const Recommender>> WithModel(RecommendModel model) const;
   // m's stored merchant list, when the table covers m and `filters` ask the search the list
   // holds (no in-index filter, the default candidate count); nullopt: search.
   std::optional<std::span<const Neighbor>> StoredPartnerCandidates(
