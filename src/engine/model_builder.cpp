@@ -1,9 +1,13 @@
 #include "partnergraph/engine/model_builder.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
@@ -103,9 +107,54 @@ Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path) {
   return ParseModelConfig(text.str(), path.string());
 }
 
+namespace {
+
+// Runs `body` (a model stage sequence), turning an allocation failure into Unavailable naming
+// the stage it happened in (the last stage StageTimer recorded: its destructor runs while the
+// exception unwinds) and the memory used. Files written before are complete: each is written
+// to a temporary file and renamed.
+template <typename Body>
+Status OrOutOfMemory(ModelBuildReport* report, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    std::string where = "the model build";
+    if (report != nullptr && !report->stages.empty()) {
+      where = "stage '" + report->stages.back().name + "'";
+    }
+    char peak[64];
+    std::snprintf(peak, sizeof peak, "%.2f GiB",
+                  static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0 * 1024.0));
+    return Status::Unavailable("out of memory in " + where + " (peak resident set " + peak +
+                               "); the files written before it are complete, the rest was "
+                               "not written");
+  }
+}
+
+Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
+                        const std::string& config_json, const std::filesystem::path& dir,
+                        ModelBuildReport* report);
+Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
+                        const std::filesystem::path& dir, ModelBuildReport* report);
+
+}  // namespace
+
 Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
                   const std::string& config_json, const std::filesystem::path& dir,
                   ModelBuildReport* report) {
+  return OrOutOfMemory(report, [&] { return BuildModelStages(graph, config, config_json, dir, report); });
+}
+
+Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
+                       const std::filesystem::path& dir, ModelBuildReport* report) {
+  return OrOutOfMemory(report, [&] { return PrecomputeStages(parts, config, dir, report); });
+}
+
+namespace {
+
+Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
+                        const std::string& config_json, const std::filesystem::path& dir,
+                        ModelBuildReport* report) {
   const std::uint64_t fingerprint = graph->Fingerprint();
   {
     std::ofstream out(dir / "config.json.tmp");
@@ -157,11 +206,11 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
     if (report) report->sku_factory = index->factory();
     model.sku_index = std::make_shared<const VectorIndex>(std::move(index).value());
   }
-  return PrecomputeModel(model, config, dir, report);
+  return PrecomputeStages(model, config, dir, report);
 }
 
-Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
-                       const std::filesystem::path& dir, ModelBuildReport* report) {
+Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
+                        const std::filesystem::path& dir, ModelBuildReport* report) {
   auto remove = [](const std::filesystem::path& path) -> Status {
     std::error_code ec;
     std::filesystem::remove(path, ec);
@@ -210,6 +259,8 @@ Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
   }
   return Status::Ok();
 }
+
+}  // namespace
 
 Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool neighbor_lists,
                                           ModelConfig* config_out) {
