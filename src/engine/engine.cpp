@@ -230,8 +230,11 @@ class EngineImpl final : public Engine {
     }
   }
 
+  // When RecommendPartners(merchant_id, k, {}) would answer from the precomputed results:
+  // lends that answer into *out and returns true. Otherwise false, *out unspecified (no
+  // precomputed results, k above theirs or out of range, an unknown merchant).
   bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
-                                 BorrowedPartnerAnswer* out) const override {
+                                 BorrowedPartnerAnswer* out) const {
     if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
         k > static_cast<int>(rec_->options().max_k)) {
       return false;

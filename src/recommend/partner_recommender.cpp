@@ -135,8 +135,9 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
   r->log1p_max_customers_ = std::log1p(r->max_customers_);
   // Each merchant's partner_graph_candidates largest shared-customer neighbours (customers
   // desc, merchant asc), so that a query does not sort its whole shared-customer list.
-  r->graph_candidate_offsets_.assign(std::size_t{n} + 1, 0);
   {
+    auto lists = std::make_shared<GraphCandidateLists>();
+    lists->offsets.assign(std::size_t{n} + 1, 0);
     std::vector<std::vector<MerchantId>> per_merchant(n);
     const std::size_t want = options.partner_graph_candidates;
     if (want > 0) {
@@ -157,13 +158,14 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
       });
     }
     for (std::uint32_t i = 0; i < n; ++i) {
-      r->graph_candidate_offsets_[i + 1] = r->graph_candidate_offsets_[i] + per_merchant[i].size();
+      lists->offsets[i + 1] = lists->offsets[i] + per_merchant[i].size();
     }
-    r->graph_candidates_.reserve(r->graph_candidate_offsets_.back());
+    lists->ids.reserve(lists->offsets.back());
     for (auto& list : per_merchant) {
-      r->graph_candidates_.insert(r->graph_candidates_.end(), list.begin(), list.end());
+      lists->ids.insert(lists->ids.end(), list.begin(), list.end());
       list = {};
     }
+    r->graph_candidates_ = std::move(lists);
   }
   // The most-bought SKUs (buyers desc, id asc) for the coupon candidates.
   std::vector<std::pair<std::uint32_t, SkuId>> popular;
@@ -386,23 +388,26 @@ bool Recommender::HasSkuVector(SkuId s) const {
 Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
     MerchantId m, std::uint32_t k, const PartnerFilters& filters) const {
   PG_RETURN_IF_ERROR(CheckPartnerRequest(m, k, filters));
-  const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
   // 1. Candidates: ANN neighbours (then, in PartnersFromHits, shared-customer neighbours).
   if (auto stored = StoredPartnerCandidates(m, filters)) {
     return PartnersFromHits(m, k, filters, *stored);
   }
   if (HasMerchantVector(m)) {
-    // The request's static filters run inside the search (a FAISS IDSelector), so a
-    // narrow region or category still gets C candidates of its own.
-    CandidateFilter filter(*this, m, filters);
-    SearchOptions search;
-    if (filter.active()) search.filter = &filter;
-    PG_ASSIGN_OR_RETURN(SearchResults hits,
-                        model_.merchant_index->Search(model_.merchant_vectors->Row(m.value),
-                                                      c + 1, search));
+    PG_ASSIGN_OR_RETURN(SearchResults hits, SearchPartnerCandidates(m, filters));
     return PartnersFromHits(m, k, filters, hits.Query(0));
   }
   return PartnersFromHits(m, k, filters, {});
+}
+
+Result<SearchResults> Recommender::SearchPartnerCandidates(MerchantId m,
+                                                           const PartnerFilters& filters) const {
+  const std::uint32_t c = filters.candidates.value_or(options_.partner_candidates);
+  // The request's static filters run inside the search (a FAISS IDSelector), so a narrow
+  // region or category still gets C candidates of its own.
+  CandidateFilter filter(*this, m, filters);
+  SearchOptions search;
+  if (filter.active()) search.filter = &filter;
+  return model_.merchant_index->Search(model_.merchant_vectors->Row(m.value), c + 1, search);
 }
 
 Result<std::vector<std::vector<PartnerResult>>> Recommender::RecommendPartnersBatch(
@@ -450,9 +455,9 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
   const EcosystemGraph& g = *model_.graph;
   const double lt_weight = filters.long_tail_boost.value_or(options_.partner_weights.long_tail_boost);
   std::vector<MerchantId> candidates;
+  const GraphCandidateLists& lists = *graph_candidates_;
   const std::span<const MerchantId> graph_candidates(
-      graph_candidates_.data() + graph_candidate_offsets_[m.value],
-      graph_candidate_offsets_[m.value + 1] - graph_candidate_offsets_[m.value]);
+      lists.ids.data() + lists.offsets[m.value], lists.offsets[m.value + 1] - lists.offsets[m.value]);
   candidates.reserve(hits.size() + graph_candidates.size());
   for (const Neighbor& hit : hits) candidates.push_back(MerchantId(hit.id));
   candidates.insert(candidates.end(), graph_candidates.begin(), graph_candidates.end());
@@ -756,15 +761,12 @@ Result<MerchantNeighborTable> Recommender::ComputeMerchantNeighbors() const {
   for (std::uint32_t m = 0; m < g.merchant_count(); ++m) {
     if (HasMerchantVector(MerchantId(m))) merchants.push_back(MerchantId(m));
   }
-  const std::uint32_t c = options_.partner_candidates;
-  // One search per merchant, as RecommendPartners makes it without a filter.
+  // One search per merchant, RecommendPartners' own without a filter.
   return ComputeNeighborTable(
       ExpectedMerchantNeighborKey(*model_.merchant_index, g.merchant_count(), options_),
       std::move(merchants), "partner candidates of merchant",
       [&](MerchantId m) -> Result<std::vector<Neighbor>> {
-        PG_ASSIGN_OR_RETURN(SearchResults hits,
-                            model_.merchant_index->Search(model_.merchant_vectors->Row(m.value),
-                                                          c + 1, SearchOptions{}));
+        PG_ASSIGN_OR_RETURN(SearchResults hits, SearchPartnerCandidates(m, PartnerFilters{}));
         auto h = hits.Query(0);
         return std::vector<Neighbor>(h.begin(), h.end());
       });

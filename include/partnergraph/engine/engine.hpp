@@ -205,16 +205,6 @@ class Engine {
   // k 1..100. NotFound for an unknown merchant; InvalidArgument for k or filters.
   virtual Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
                                                   const PartnerFiltersView& filters) const = 0;
-  // When RecommendPartners(merchant_id, k, {}) would answer from the precomputed results: fills
-  // *out with that answer (reusing its storage: no allocation once it has grown to an answer's
-  // size) and returns true. Otherwise false, *out unspecified: no precomputed results, k above
-  // theirs, an unknown merchant or a k out of range (RecommendPartners then answers, or names the
-  // error).
-  virtual bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
-                                         BorrowedPartnerAnswer* out) const {
-    (void)merchant_id, (void)k, (void)out;
-    return false;
-  }
   // RecommendPartners(merchant_id, k, filters), borrowed: the same answer (precomputed or live)
   // and the same errors, written into *out, reusing its storage, instead of copied into views.
   // This default copies RecommendPartners' views into out->owned and points at them.

@@ -262,6 +262,10 @@ class Recommender {
   static Status CheckNeighborTables(const RecommendModel& model, const RecommendOptions& options);
   // This recommender over `model` (checked by CheckNeighborTables), sharing the profiles.
   Result<std::shared_ptr<const Recommender>> WithModel(RecommendModel model) const;
+  // The ANN hits RecommendPartners takes for m (which has a vector): C + 1 of them (C =
+  // filters.candidates or partner_candidates), the request's region, category and tier
+  // filters applied inside the search.
+  Result<SearchResults> SearchPartnerCandidates(MerchantId m, const PartnerFilters& filters) const;
   // m's stored merchant list, when the table covers m and `filters` ask the search the list
   // holds (no in-index filter, the default candidate count); nullopt: search.
   std::optional<std::span<const Neighbor>> StoredPartnerCandidates(
@@ -273,9 +277,13 @@ class Recommender {
   RecommendOptions options_;
   std::vector<MerchantProfile> profiles_;
   // Per merchant m: its partner_graph_candidates largest shared-customer neighbours,
-  // graph_candidates_[graph_candidate_offsets_[m] .. graph_candidate_offsets_[m + 1]).
-  std::vector<std::uint64_t> graph_candidate_offsets_;
-  std::vector<MerchantId> graph_candidates_;
+  // ids[offsets[m] .. offsets[m + 1]). Shared by the copies WithNeighbors makes (up to
+  // 100 ids per merchant: 400 MB at 1M merchants).
+  struct GraphCandidateLists {
+    std::vector<std::uint64_t> offsets;
+    std::vector<MerchantId> ids;
+  };
+  std::shared_ptr<const GraphCandidateLists> graph_candidates_;
   std::uint32_t max_customers_ = 0;
   double log1p_max_customers_ = 0;  // log1p(max_customers_)
   // The coupon_popular_candidates most-bought SKUs (buyers desc, id asc).
