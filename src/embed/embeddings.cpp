@@ -46,19 +46,56 @@ Result<Embeddings> Embeddings::FromValues(std::uint32_t rows, std::uint32_t dim,
   return e;
 }
 
-std::span<const float> Embeddings::Row(std::uint32_t r) const {
-  assert(r < rows_);
-  return {values_.data() + static_cast<std::size_t>(r) * dim_, dim_};
+Result<Embeddings> Embeddings::FromStoredRows(std::uint32_t rows, std::uint32_t dim,
+                                              std::vector<std::uint32_t> row_ids,
+                                              std::vector<float> values,
+                                              std::string config_json) {
+  if (values.size() != row_ids.size() * dim) {
+    return Status::InvalidArgument("embeddings: " + std::to_string(values.size()) +
+                                   " values for " + std::to_string(row_ids.size()) +
+                                   " stored rows x " + std::to_string(dim) + " dimensions");
+  }
+  for (std::size_t i = 0; i < row_ids.size(); ++i) {
+    if (row_ids[i] >= rows || (i > 0 && row_ids[i] <= row_ids[i - 1])) {
+      return Status::InvalidArgument("embeddings: stored row id " + std::to_string(row_ids[i]) +
+                                     " at position " + std::to_string(i) +
+                                     " is not ascending below " + std::to_string(rows) +
+                                     " rows");
+    }
+  }
+  Embeddings e;
+  e.rows_ = rows;
+  e.dim_ = dim;
+  e.sparse_ = true;
+  e.values_ = std::move(values);
+  e.stored_row_ids_ = std::move(row_ids);
+  e.config_json_ = std::move(config_json);
+  e.IndexStoredRows();
+  return e;
+}
+
+void Embeddings::IndexStoredRows() {
+  slot_of_.assign(rows_, kNotStored);
+  for (std::size_t i = 0; i < stored_row_ids_.size(); ++i) {
+    slot_of_[stored_row_ids_[i]] = static_cast<std::uint32_t>(i);
+  }
+  zeros_.assign(dim_, 0.0f);
 }
 
 std::span<float> Embeddings::MutableRow(std::uint32_t r) {
   assert(r < rows_);
-  return {values_.data() + static_cast<std::size_t>(r) * dim_, dim_};
+  std::size_t slot = r;
+  if (sparse_) {
+    slot = slot_of_[r];
+    assert(slot != kNotStored);
+  }
+  return {values_.data() + slot * dim_, dim_};
 }
 
 void Embeddings::NormalizeRows() {
-  for (std::uint32_t r = 0; r < rows_; ++r) {
-    std::span<float> row = MutableRow(r);
+  const std::size_t stored = dim_ == 0 ? 0 : values_.size() / dim_;
+  for (std::size_t i = 0; i < stored; ++i) {
+    std::span<float> row(values_.data() + i * dim_, dim_);
     double sum = 0;
     for (float v : row) sum += static_cast<double>(v) * v;
     if (sum <= 0) continue;
@@ -75,7 +112,7 @@ Status Embeddings::Save(const std::filesystem::path& path) const {
   PG_ASSIGN_OR_RETURN(auto writer, AtomicFileWriter::Open(path));
   char header[kHeaderBytes];
   std::memcpy(header, kMagic, 8);
-  const std::uint32_t version = kFormatVersion;
+  const std::uint32_t version = sparse_ ? kSparseFormatVersion : kDenseFormatVersion;
   const std::uint64_t rows = rows_;
   const std::uint64_t config_bytes = config_json_.size();
   std::memcpy(header + 8, &version, 4);
@@ -84,6 +121,12 @@ Status Embeddings::Save(const std::filesystem::path& path) const {
   std::memcpy(header + 24, &config_bytes, 8);
   PG_RETURN_IF_ERROR(writer.Append(header, sizeof header));
   PG_RETURN_IF_ERROR(writer.Append(config_json_.data(), config_json_.size()));
+  if (sparse_) {
+    const std::uint64_t stored = stored_row_ids_.size();
+    PG_RETURN_IF_ERROR(writer.Append(&stored, sizeof stored));
+    PG_RETURN_IF_ERROR(
+        writer.Append(stored_row_ids_.data(), stored_row_ids_.size() * sizeof(std::uint32_t)));
+  }
   PG_RETURN_IF_ERROR(writer.Append(values_.data(), values_.size() * sizeof(float)));
   const std::uint32_t crc = writer.crc();
   PG_RETURN_IF_ERROR(writer.Append(&crc, sizeof crc));
@@ -107,46 +150,84 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
     return Status::Corruption(name + ": not an embeddings file (bad magic)");
   }
   const auto version = ReadPod<std::uint32_t>(header + 8);
-  if (version != kFormatVersion) {
+  if (version != kDenseFormatVersion && version != kSparseFormatVersion) {
     return Status::Corruption(name + ": embeddings format version " + std::to_string(version) +
-                              " is not supported (expected " + std::to_string(kFormatVersion) +
-                              ")");
+                              " is not supported (expected " +
+                              std::to_string(kDenseFormatVersion) + " or " +
+                              std::to_string(kSparseFormatVersion) + ")");
   }
+  const bool sparse = version == kSparseFormatVersion;
   const auto dim = ReadPod<std::uint32_t>(header + 12);
   const auto rows = ReadPod<std::uint64_t>(header + 16);
   const auto config_bytes = ReadPod<std::uint64_t>(header + 24);
-  // Check the sizes before trusting them with an allocation.
-  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-  const bool sizes_fit = rows <= std::numeric_limits<std::uint32_t>::max() &&
-                         (dim == 0 || rows <= kMax / 4 / dim) && config_bytes <= file_size;
-  const std::uint64_t value_bytes = sizes_fit ? rows * dim * 4 : 0;
-  const std::uint64_t expected = kHeaderBytes + config_bytes + value_bytes + 4;
-  if (!sizes_fit || expected != file_size) {
+  Embeddings e;
+  std::uint32_t crc = Crc32(0, header, sizeof header);
+  // Every size is checked against the file size before it is trusted with an allocation.
+  auto size_error = [&](const std::string& what) {
     return Status::Corruption(name + ": embeddings file is " + std::to_string(file_size) +
                               " bytes but its header (" + std::to_string(rows) + " x " +
                               std::to_string(dim) + ", " + std::to_string(config_bytes) +
-                              " config bytes) needs " +
-                              (sizes_fit ? std::to_string(expected) : std::string("more")) +
-                              (sizes_fit && expected > file_size ? " (truncated)" : ""));
+                              " config bytes" + what + ") needs more or fewer (truncated or "
+                              "trailing bytes)");
+  };
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  if (rows > std::numeric_limits<std::uint32_t>::max() ||
+      config_bytes > file_size - kHeaderBytes - 4 ||
+      (sparse && config_bytes + 8 > file_size - kHeaderBytes - 4)) {
+    return size_error("");
   }
-  Embeddings e;
+  const std::uint64_t room = file_size - kHeaderBytes - 4 - config_bytes - (sparse ? 8 : 0);
+  e.config_json_.resize(config_bytes);
+  if (!in.read(e.config_json_.data(), static_cast<std::streamsize>(config_bytes))) {
+    return Status::IOError(name + ": read error");
+  }
+  crc = Crc32(crc, e.config_json_.data(), e.config_json_.size());
+  std::uint64_t stored = rows;
+  if (sparse) {
+    char count[8];
+    if (!in.read(count, sizeof count)) return Status::IOError(name + ": read error");
+    crc = Crc32(crc, count, sizeof count);
+    stored = ReadPod<std::uint64_t>(count);
+    if (stored > rows) return size_error(", " + std::to_string(stored) + " stored rows");
+  }
+  const std::uint64_t per_row = std::uint64_t{dim} * 4 + (sparse ? 4 : 0);
+  if ((per_row != 0 && stored > kMax / per_row) || stored * per_row != room) {
+    return size_error(sparse ? ", " + std::to_string(stored) + " stored rows" : "");
+  }
   e.rows_ = static_cast<std::uint32_t>(rows);
   e.dim_ = dim;
-  e.config_json_.resize(config_bytes);
-  e.values_.resize(rows * dim);
+  e.sparse_ = sparse;
+  if (sparse) {
+    e.stored_row_ids_.resize(stored);
+    if (!in.read(reinterpret_cast<char*>(e.stored_row_ids_.data()),
+                 static_cast<std::streamsize>(stored * 4))) {
+      return Status::IOError(name + ": read error");
+    }
+    crc = Crc32(crc, e.stored_row_ids_.data(), stored * 4);
+  }
+  const std::uint64_t value_bytes = stored * dim * 4;
+  e.values_.resize(stored * dim);
   std::uint32_t stored_crc = 0;
-  if (!in.read(e.config_json_.data(), static_cast<std::streamsize>(config_bytes)) ||
-      !in.read(reinterpret_cast<char*>(e.values_.data()), static_cast<std::streamsize>(value_bytes)) ||
+  if (!in.read(reinterpret_cast<char*>(e.values_.data()), static_cast<std::streamsize>(value_bytes)) ||
       !in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc)) {
     return Status::IOError(name + ": read error");
   }
-  std::uint32_t crc = Crc32(0, header, sizeof header);
-  crc = Crc32(crc, e.config_json_.data(), e.config_json_.size());
   crc = Crc32(crc, e.values_.data(), value_bytes);
   if (crc != stored_crc) {
     return Status::Corruption(name + ": embeddings checksum mismatch (stored " +
                               std::to_string(stored_crc) + ", computed " + std::to_string(crc) +
                               ")");
+  }
+  if (sparse) {
+    for (std::size_t i = 0; i < e.stored_row_ids_.size(); ++i) {
+      const std::uint32_t id = e.stored_row_ids_[i];
+      if (id >= e.rows_ || (i > 0 && id <= e.stored_row_ids_[i - 1])) {
+        return Status::Corruption(name + ": stored row id " + std::to_string(id) +
+                                  " at position " + std::to_string(i) +
+                                  " is not ascending below " + std::to_string(e.rows_) + " rows");
+      }
+    }
+    e.IndexStoredRows();
   }
   return e;
 }

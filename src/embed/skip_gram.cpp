@@ -428,13 +428,23 @@ class Trainer {
     }
     output_ = {};
     const std::size_t out_rows = output_tokens.empty() ? vocab_size_ : output_tokens.size();
-    std::vector<float> values(out_rows * dim, 0.0f);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, out_rows, 4096),
+    auto token_at = [&](std::size_t i) {
+      return output_tokens.empty() ? static_cast<std::uint32_t>(i) : output_tokens[i];
+    };
+    // Rows of tokens that never occurred are zero. They are left out (sparse storage)
+    // whenever that takes less memory: a dim-float row saved against a 4-byte slot per row
+    // and a 4-byte id per stored row. The vectors are the same either way.
+    std::vector<std::uint32_t> stored;
+    for (std::size_t i = 0; i < out_rows; ++i) {
+      if (row_of_[token_at(i)] != kNoRow) stored.push_back(static_cast<std::uint32_t>(i));
+    }
+    const bool sparse = (out_rows - stored.size()) * dim > out_rows + stored.size();
+    const std::size_t value_rows = sparse ? stored.size() : out_rows;
+    std::vector<float> values(value_rows * dim, 0.0f);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sparse ? stored.size() : out_rows, 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                          const std::uint32_t t = output_tokens.empty()
-                                                      ? static_cast<std::uint32_t>(i)
-                                                      : output_tokens[i];
+                          const std::uint32_t t = token_at(sparse ? stored[i] : i);
                           if (row_of_[t] == kNoRow) continue;
                           std::copy_n(input_.data() + static_cast<std::size_t>(row_of_[t]) * dim,
                                       dim, values.data() + i * dim);
@@ -442,7 +452,11 @@ class Trainer {
                       });
     input_ = {};
     Embeddings result =
-        Embeddings::FromValues(static_cast<std::uint32_t>(out_rows), dim, std::move(values)).value();
+        (sparse ? Embeddings::FromStoredRows(static_cast<std::uint32_t>(out_rows), dim,
+                                             std::move(stored), std::move(values))
+                : Embeddings::FromValues(static_cast<std::uint32_t>(out_rows), dim,
+                                         std::move(values)))
+            .value();
     if (options_.normalize) result.NormalizeRows();
     return result;
   }

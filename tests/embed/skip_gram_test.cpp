@@ -173,10 +173,27 @@ TEST_CASE("Skip-gram leaves tokens absent from the corpus at zero", "[embed]") {
     for (float v : e->Row(t)) CHECK(v == 0.0f);
   }
   CHECK(e->Dot(0, 0) == Approx(1.0f));
+  // 2 of 5 rows absent at dim 16: 32 floats saved against 8 slots and ids: not stored.
+  CHECK(e->sparse());
+  CHECK(e->stored_row_ids() == std::vector<std::uint32_t>{0, 1, 2});
+  CHECK(e->values().size() == 3 * 16);
 
   auto empty = TrainSkipGram(SequenceCorpus(), 3, SmallOptions());
   REQUIRE(empty.ok());
-  for (float v : empty->values()) CHECK(v == 0.0f);
+  CHECK(empty->rows() == 3);
+  for (std::uint32_t t = 0; t < 3; ++t) {
+    for (float v : empty->Row(t)) CHECK(v == 0.0f);
+  }
+
+  // Every token occurs: dense storage, the same vectors as when asked for a subset.
+  SequenceCorpus full;
+  for (int i = 0; i < 50; ++i) full.Add(std::vector<std::uint32_t>{0, 1, 2, 1, 0});
+  auto dense = TrainSkipGram(full, 3, SmallOptions());
+  REQUIRE(dense.ok());
+  CHECK_FALSE(dense->sparse());
+  for (std::uint32_t t = 0; t < 3; ++t) {
+    CHECK(std::equal(dense->Row(t).begin(), dense->Row(t).end(), e->Row(t).begin()));
+  }
 }
 
 TEST_CASE("Skip-gram with subsampling and without negatives still runs deterministically", "[embed]") {

@@ -1,25 +1,33 @@
-// Embeddings: one dense vector per entity, as trained by the embed module and
-// stored in the model folder.
+// Embeddings: one vector per entity, as trained by the embed module and stored in
+// the model folder.
 //
-// Layout: embeddings are row-major rows() x dim() float32; row i (the vector
-// of entity i, in the caller's dense id space, e.g. MerchantId::value) is
-// values()[i * dim() .. (i + 1) * dim()). A zero row means "no data for this
-// entity" (it never occurred in the training input).
+// Row i is the vector of entity i, in the caller's dense id space (e.g.
+// MerchantId::value). A zero row means "no data for this entity" (it never occurred
+// in the training input). Two storages, the same rows either way:
+//   dense:   every row is stored; values() is row-major rows() x dim() float32;
+//   sparse:  only the rows listed in stored_row_ids() (ascending) are stored, in that
+//            order, in values(); every other row is zero. Made by FromStoredRows, for
+//            vectors where most entities have no data (SKU vectors: at 1M merchants
+//            85 % of the 20M SKUs never occur often enough, and dense storage would
+//            spend 4.3 GB on zeros).
 //
 // File format (Save/Load), little-endian:
 //   offset 0   8 bytes  magic "PGEMBED\0"
-//   offset 8   u32      format version (1)
+//   offset 8   u32      format version: 1 dense, 2 sparse
 //   offset 12  u32      dim
 //   offset 16  u64      rows
 //   offset 24  u64      config length L in bytes
 //   offset 32  L bytes  configuration (JSON text: method and options used)
-//   then       rows * dim float32 values
+//   version 1: rows * dim float32 values
+//   version 2: u64 S (stored rows), S u32 row ids (strictly ascending, < rows),
+//              S * dim float32 values
 //   then       u32      CRC-32 (zlib) of every preceding byte
 //
 // Ownership: an Embeddings owns its values. Thread safety: const members may be
 // called concurrently; mutating members need exclusive access.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -32,7 +40,8 @@ namespace partnergraph {
 
 class Embeddings {
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kDenseFormatVersion = 1;
+  static constexpr std::uint32_t kSparseFormatVersion = 2;
 
   // 0 x 0.
   Embeddings() = default;
@@ -42,14 +51,31 @@ class Embeddings {
   // values.size() != rows * dim.
   static Result<Embeddings> FromValues(std::uint32_t rows, std::uint32_t dim,
                                        std::vector<float> values, std::string config_json = {});
+  // Sparse: row row_ids[i] is values[i * dim .. (i + 1) * dim); all other rows are zero.
+  // Errors: InvalidArgument when row_ids are not strictly ascending below rows, or
+  // values.size() != row_ids.size() * dim.
+  static Result<Embeddings> FromStoredRows(std::uint32_t rows, std::uint32_t dim,
+                                           std::vector<std::uint32_t> row_ids,
+                                           std::vector<float> values,
+                                           std::string config_json = {});
 
   std::uint32_t rows() const { return rows_; }
   std::uint32_t dim() const { return dim_; }
-  // Row r (r < rows(); asserted).
-  std::span<const float> Row(std::uint32_t r) const;
+  bool sparse() const { return sparse_; }
+  // Row r (r < rows(); asserted); a row that is not stored reads as zeros.
+  std::span<const float> Row(std::uint32_t r) const {
+    assert(r < rows_);
+    if (!sparse_) return {values_.data() + static_cast<std::size_t>(r) * dim_, dim_};
+    const std::uint32_t slot = slot_of_[r];
+    if (slot == kNotStored) return {zeros_.data(), dim_};
+    return {values_.data() + static_cast<std::size_t>(slot) * dim_, dim_};
+  }
+  // A stored row, to write (r < rows(), and stored when sparse; asserted).
   std::span<float> MutableRow(std::uint32_t r);
+  // The stored values: every row when dense, the stored rows in order when sparse.
   const std::vector<float>& values() const { return values_; }
-  std::vector<float>& mutable_values() { return values_; }
+  // The stored rows when sparse (ascending); empty when dense.
+  const std::vector<std::uint32_t>& stored_row_ids() const { return stored_row_ids_; }
 
   // The configuration the vectors were trained with (JSON text, possibly empty).
   const std::string& config_json() const { return config_json_; }
@@ -74,7 +100,16 @@ class Embeddings {
  private:
   std::uint32_t rows_ = 0;
   std::uint32_t dim_ = 0;
+  static constexpr std::uint32_t kNotStored = 0xFFFFFFFFu;
+  // Fills slot_of_ and zeros_ from stored_row_ids_.
+  void IndexStoredRows();
+
+  bool sparse_ = false;
   std::vector<float> values_;
+  // Sparse only: the stored rows, and for each row its position among them or kNotStored.
+  std::vector<std::uint32_t> stored_row_ids_;
+  std::vector<std::uint32_t> slot_of_;
+  std::vector<float> zeros_;
   std::string config_json_;
 };
 

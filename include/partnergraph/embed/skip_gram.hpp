@@ -72,7 +72,8 @@ namespace partnergraph {
 // Trains SGNS vectors for tokens 0 .. vocab_size - 1 on `corpus`, on a oneTBB arena of
 // options.threads threads (0 = all cores). Returns the input vectors of `output_tokens`,
 // row i = token output_tokens[i] (empty: vocab_size x options.dim, row t = token t); rows
-// of tokens that never occur in the corpus are zero; rows are L2-normalised when
+// of tokens that never occur in the corpus are zero (and not stored, Embeddings::sparse(),
+// whenever that takes less memory); rows are L2-normalised when
 // options.normalize. A token's vector does not depend on which tokens are output.
 // config_json records the method and options. Errors: InvalidArgument for options out of
 // range or a token >= vocab_size (naming the sequence and position, or the output index).
