@@ -27,7 +27,6 @@
 // called concurrently; mutating members need exclusive access.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -63,13 +62,7 @@ class Embeddings {
   std::uint32_t dim() const { return dim_; }
   bool sparse() const { return sparse_; }
   // Row r (r < rows(); asserted); a row that is not stored reads as zeros.
-  std::span<const float> Row(std::uint32_t r) const {
-    assert(r < rows_);
-    if (!sparse_) return {values_.data() + static_cast<std::size_t>(r) * dim_, dim_};
-    const std::uint32_t slot = slot_of_[r];
-    if (slot == kNotStored) return {zeros_.data(), dim_};
-    return {values_.data() + static_cast<std::size_t>(slot) * dim_, dim_};
-  }
+  std::span<const float> Row(std::uint32_t r) const;
   // A stored row, to write (r < rows(), and stored when sparse; asserted).
   std::span<float> MutableRow(std::uint32_t r);
   // The stored values: every row when dense, the stored rows in order when sparse.
