@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <new>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/inner_product.hpp"
@@ -173,19 +174,27 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
   const auto config_bytes = ReadPod<std::uint64_t>(header + 24);
   Embeddings e;
   std::uint32_t crc = Crc32(0, header, sizeof header);
-  // Every size is checked against the file size before it is trusted with an allocation.
-  auto size_error = [&](const std::string& what) {
+  // Every size is checked before it is trusted with an allocation: against the file size, and
+  // the dimension against kMaxDim (a sparse file's all-zero row and the per-row slot table are
+  // sized by dim and rows, not by the bytes that follow).
+  auto size_error = [&](const std::string& what, std::uint64_t expected) {
+    std::string needs = expected == 0 ? std::string("more or fewer bytes")
+                                      : std::to_string(expected) + " bytes";
     return Status::Corruption(name + ": embeddings file is " + std::to_string(file_size) +
                               " bytes but its header (" + std::to_string(rows) + " x " +
                               std::to_string(dim) + ", " + std::to_string(config_bytes) +
-                              " config bytes" + what + ") needs more or fewer (truncated or "
-                              "trailing bytes)");
+                              " config bytes" + what + ") needs " + needs +
+                              (expected > file_size ? " (truncated)" : ""));
   };
+  if (dim > kMaxDim) {
+    return Status::Corruption(name + ": embeddings dimension " + std::to_string(dim) +
+                              " is above the largest supported, " + std::to_string(kMaxDim));
+  }
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
   if (rows > std::numeric_limits<std::uint32_t>::max() ||
       config_bytes > file_size - kHeaderBytes - 4 ||
       (sparse && config_bytes + 8 > file_size - kHeaderBytes - 4)) {
-    return size_error("");
+    return size_error("", 0);
   }
   const std::uint64_t room = file_size - kHeaderBytes - 4 - config_bytes - (sparse ? 8 : 0);
   e.config_json_.resize(config_bytes);
@@ -199,11 +208,16 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
     if (!in.read(count, sizeof count)) return Status::IOError(name + ": read error");
     crc = Crc32(crc, count, sizeof count);
     stored = ReadPod<std::uint64_t>(count);
-    if (stored > rows) return size_error(", " + std::to_string(stored) + " stored rows");
+    if (stored > rows) {
+      return Status::Corruption(name + ": embeddings file stores " + std::to_string(stored) +
+                                " rows of " + std::to_string(rows));
+    }
   }
   const std::uint64_t per_row = std::uint64_t{dim} * 4 + (sparse ? 4 : 0);
   if ((per_row != 0 && stored > kMax / per_row) || stored * per_row != room) {
-    return size_error(sparse ? ", " + std::to_string(stored) + " stored rows" : "");
+    const bool fits = per_row == 0 || stored <= (kMax - file_size) / per_row;
+    return size_error(sparse ? ", " + std::to_string(stored) + " stored rows" : "",
+                      fits ? file_size - room + stored * per_row : 0);
   }
   e.rows_ = static_cast<std::uint32_t>(rows);
   e.dim_ = dim;
@@ -238,7 +252,14 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
                                   " is not ascending below " + std::to_string(e.rows_) + " rows");
       }
     }
-    e.IndexStoredRows();
+    // The slot table costs 4 bytes per row whatever the file holds: a header claiming
+    // billions of rows with a valid checksum can ask for up to 16 GB.
+    try {
+      e.IndexStoredRows();
+    } catch (const std::bad_alloc&) {
+      return Status::Unavailable(name + ": out of memory for the row table of " +
+                                 std::to_string(rows) + " rows");
+    }
   }
   return e;
 }

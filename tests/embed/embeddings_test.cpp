@@ -208,7 +208,44 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 2)
   SECTION("truncated anywhere") {
     for (std::size_t cut = 0; cut < good.size(); cut += 7) {
       WriteBytes(path, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut)));
-      CHECK(Embeddings::Load(path).status().IsCorruption());
+      auto r = Embeddings::Load(path);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().IsCorruption());
+      CHECK(r.status().message().find(path.string()) != std::string::npos);
     }
   }
+}
+
+TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[embed]") {
+  // A well-formed sparse file (valid checksum) storing no rows, whose header claims 2^30
+  // dimensions: loading it would allocate a 4 GB zero row. Refused before any allocation.
+  const auto dir = testing::FreshTempDir("embeddings_dim");
+  const auto path = dir / "huge.emb";
+  std::vector<char> bytes(32 + 8 + 4, 0);
+  std::memcpy(bytes.data(), "PGEMBED", 8);
+  const std::uint32_t version = Embeddings::kSparseFormatVersion;
+  const std::uint32_t dim = 1u << 30;
+  const std::uint64_t rows = 10;
+  std::memcpy(bytes.data() + 8, &version, 4);
+  std::memcpy(bytes.data() + 12, &dim, 4);
+  std::memcpy(bytes.data() + 16, &rows, 8);
+  const std::uint32_t crc = Crc32(0, bytes.data(), bytes.size() - 4);
+  std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+  WriteBytes(path, bytes);
+  auto r = Embeddings::Load(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsCorruption());
+  CHECK(r.status().message().find("dimension 1073741824") != std::string::npos);
+
+  // The same file with a sane dimension loads: 10 rows, none stored.
+  const std::uint32_t small = 4;
+  std::memcpy(bytes.data() + 12, &small, 4);
+  const std::uint32_t crc2 = Crc32(0, bytes.data(), bytes.size() - 4);
+  std::memcpy(bytes.data() + bytes.size() - 4, &crc2, 4);
+  WriteBytes(path, bytes);
+  auto ok = Embeddings::Load(path);
+  REQUIRE(ok.ok());
+  CHECK(ok->sparse());
+  CHECK(ok->rows() == 10);
+  CHECK(ok->Row(9)[3] == 0.0f);
 }

@@ -185,7 +185,8 @@ TEST_CASE("Skip-gram leaves tokens absent from the corpus at zero", "[embed]") {
     for (float v : empty->Row(t)) CHECK(v == 0.0f);
   }
 
-  // Every token occurs: dense storage, the same vectors as when asked for a subset.
+  // Every token occurs (vocabulary 3 instead of 5): dense storage, and the same vectors, since
+  // tokens that never occur take no part in training (not even as negatives).
   SequenceCorpus full;
   for (int i = 0; i < 50; ++i) full.Add(std::vector<std::uint32_t>{0, 1, 2, 1, 0});
   auto dense = TrainSkipGram(full, 3, SmallOptions());

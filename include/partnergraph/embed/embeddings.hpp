@@ -41,6 +41,8 @@ class Embeddings {
  public:
   static constexpr std::uint32_t kDenseFormatVersion = 1;
   static constexpr std::uint32_t kSparseFormatVersion = 2;
+  // The largest dimension Load accepts (the embed options allow up to this).
+  static constexpr std::uint32_t kMaxDim = 4096;
 
   // 0 x 0.
   Embeddings() = default;
@@ -85,9 +87,10 @@ class Embeddings {
   // then renamed over `path`, so a crash leaves either the old file or the new one.
   // Errors: IOError naming the path.
   Status Save(const std::filesystem::path& path) const;
-  // Reads a file written by Save. Errors: IOError when it cannot be read; Corruption
-  // naming the file when the magic, the version, the sizes (a truncated file or trailing
-  // bytes) or the checksum do not match.
+  // Reads a file written by Save (either version). Errors: IOError when it cannot be read;
+  // Corruption naming the file when the magic, the version, the sizes (a truncated file,
+  // trailing bytes, a dimension above kMaxDim), the checksum or the stored row ids do not
+  // match; Unavailable when a sparse file's row table (4 bytes per row) cannot be allocated.
   static Result<Embeddings> Load(const std::filesystem::path& path);
 
  private:
