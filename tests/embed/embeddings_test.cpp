@@ -24,6 +24,12 @@ std::vector<char> ReadBytes(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Recomputes the trailing checksum after an edit, so that Load reaches the checks behind it.
+void Reseal(std::vector<char>& bytes) {
+  const std::uint32_t crc = Crc32(0, bytes.data(), bytes.size() - 4);
+  std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+}
+
 void WriteBytes(const std::filesystem::path& p, const std::vector<char>& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -180,12 +186,10 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 2)
   const std::size_t ids_at = 32 + 19 + 8;
 
   SECTION("row ids out of order or out of range are refused, naming the file") {
-    // Swapping the ids would also change the checksum: fix it up to reach the id check.
     for (std::uint32_t bad_id : {1u, 7u}) {
       std::vector<char> bad = good;
       std::memcpy(bad.data() + ids_at + 4, &bad_id, 4);
-      std::uint32_t crc = Crc32(0, bad.data(), bad.size() - 4);
-      std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+      Reseal(bad);
       WriteBytes(path, bad);
       auto r = Embeddings::Load(path);
       REQUIRE_FALSE(r.ok());
@@ -229,8 +233,7 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
   std::memcpy(bytes.data() + 8, &version, 4);
   std::memcpy(bytes.data() + 12, &dim, 4);
   std::memcpy(bytes.data() + 16, &rows, 8);
-  const std::uint32_t crc = Crc32(0, bytes.data(), bytes.size() - 4);
-  std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+  Reseal(bytes);
   WriteBytes(path, bytes);
   auto r = Embeddings::Load(path);
   REQUIRE_FALSE(r.ok());
@@ -240,8 +243,7 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
   // The same file with a sane dimension loads: 10 rows, none stored.
   const std::uint32_t small = 4;
   std::memcpy(bytes.data() + 12, &small, 4);
-  const std::uint32_t crc2 = Crc32(0, bytes.data(), bytes.size() - 4);
-  std::memcpy(bytes.data() + bytes.size() - 4, &crc2, 4);
+  Reseal(bytes);
   WriteBytes(path, bytes);
   auto ok = Embeddings::Load(path);
   REQUIRE(ok.ok());
