@@ -27,6 +27,17 @@ T ReadPod(const char* p) {
   return v;
 }
 
+// The first fault of a sparse row list (strictly ascending ids below `rows`), or empty.
+std::string StoredRowIdsFault(const std::vector<std::uint32_t>& ids, std::uint64_t rows) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] >= rows || (i > 0 && ids[i] <= ids[i - 1])) {
+      return "stored row id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+             " is not ascending below " + std::to_string(rows) + " rows";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Embeddings::Embeddings(std::uint32_t rows, std::uint32_t dim)
@@ -56,13 +67,8 @@ Result<Embeddings> Embeddings::FromStoredRows(std::uint32_t rows, std::uint32_t 
                                    " values for " + std::to_string(row_ids.size()) +
                                    " stored rows x " + std::to_string(dim) + " dimensions");
   }
-  for (std::size_t i = 0; i < row_ids.size(); ++i) {
-    if (row_ids[i] >= rows || (i > 0 && row_ids[i] <= row_ids[i - 1])) {
-      return Status::InvalidArgument("embeddings: stored row id " + std::to_string(row_ids[i]) +
-                                     " at position " + std::to_string(i) +
-                                     " is not ascending below " + std::to_string(rows) +
-                                     " rows");
-    }
+  if (std::string fault = StoredRowIdsFault(row_ids, rows); !fault.empty()) {
+    return Status::InvalidArgument("embeddings: " + fault);
   }
   Embeddings e;
   e.rows_ = rows;
@@ -244,13 +250,8 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
                               ")");
   }
   if (sparse) {
-    for (std::size_t i = 0; i < e.stored_row_ids_.size(); ++i) {
-      const std::uint32_t id = e.stored_row_ids_[i];
-      if (id >= e.rows_ || (i > 0 && id <= e.stored_row_ids_[i - 1])) {
-        return Status::Corruption(name + ": stored row id " + std::to_string(id) +
-                                  " at position " + std::to_string(i) +
-                                  " is not ascending below " + std::to_string(e.rows_) + " rows");
-      }
+    if (std::string fault = StoredRowIdsFault(e.stored_row_ids_, rows); !fault.empty()) {
+      return Status::Corruption(name + ": " + fault);
     }
     // The slot table costs 4 bytes per row whatever the file holds: a header claiming
     // billions of rows with a valid checksum can ask for up to 16 GB.

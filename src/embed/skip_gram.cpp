@@ -441,7 +441,7 @@ class Trainer {
     const bool sparse = (out_rows - stored.size()) * dim > out_rows + stored.size();
     const std::size_t value_rows = sparse ? stored.size() : out_rows;
     std::vector<float> values(value_rows * dim, 0.0f);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sparse ? stored.size() : out_rows, 4096),
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, value_rows, 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t i = range.begin(); i != range.end(); ++i) {
                           const std::uint32_t t = token_at(sparse ? stored[i] : i);
