@@ -97,6 +97,8 @@ client::RpcClientOptions ClientOptions(const LoadOptions& o) {
 // merchant index live, as a region or category filter does.
 partnergraph::PartnerFiltersView LiveFilters(const std::string& call) {
   partnergraph::PartnerFiltersView filters;
+  // The local calls answer as the server does without a keys file: for an operator.
+  filters.audience = partnergraph::Audience::kOperator;
   if (call == "partners-live") filters.include_existing_partners = true;
   if (call == "partners-search") filters.tiers = {"gold", "silver", "bronze"};
   return filters;
@@ -117,11 +119,17 @@ Status OneLocalCall(const partnergraph::Engine& engine, const LoadOptions& o,
     (void)engine.Stats();
     return Status::Ok();
   }
-  if (o.call == "partners") return engine.RecommendPartners(merchant, o.k, {}).status();
+  if (o.call == "partners") {
+    partnergraph::PartnerFiltersView filters;
+    filters.audience = partnergraph::Audience::kOperator;
+    return engine.RecommendPartners(merchant, o.k, filters).status();
+  }
   if (o.call == "partners-live" || o.call == "partners-search") {
     return engine.RecommendPartners(merchant, o.k, LiveFilters(o.call)).status();
   }
-  return engine.RecommendCouponPairs("", merchant, o.k, {}).status();
+  partnergraph::CouponFiltersView coupon_filters;
+  coupon_filters.audience = partnergraph::Audience::kOperator;
+  return engine.RecommendCouponPairs("", merchant, o.k, coupon_filters).status();
 }
 
 void RunLocal(const partnergraph::Engine& engine, const LoadOptions& o, int index,
@@ -336,9 +344,11 @@ int MeasureRecall(const LoadOptions& o) {
     // The live request of --call partners-live, with the model's index and with the exact one.
     const MerchantId m(ids[i]);
     PartnerFilters filters;
+    filters.audience = Audience::kOperator;
     filters.include_existing_partners = true;
     auto want = (*exact_recommender)->RecommendPartners(m, 10, filters);
     PartnerFiltersView live;
+    live.audience = Audience::kOperator;
     live.include_existing_partners = true;
     auto got = (*engine)->RecommendPartners(std::string((*graph)->Merchant(m).external_id), 10, live);
     if (!want.ok() || !got.ok()) return fail(!want.ok() ? want.status() : got.status());

@@ -354,6 +354,7 @@ Result<PartnerFiltersView> PartnerGraphHandler::CheckPartnersRequest(
     }
   }
   PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
+  filters.audience = principal.audience();
   return filters;
 }
 
@@ -416,6 +417,7 @@ void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse
     } else {
       PG_RETURN_IF_ERROR(CheckSkuAccess(principal));
     }
+    filters.audience = principal.audience();
     PG_ASSIGN_OR_RETURN(CouponAnswer answer,
                         engine_->RecommendCouponPairs(sku_id, merchant_id, request.k, filters));
     out.pairs.reserve(answer.pairs.size());
@@ -443,7 +445,8 @@ void PartnerGraphHandler::ExplainPair(rpc::ExplainPairResponse& out, const std::
         CheckPairRequest("ExplainPair", request.merchant_id, request.other_merchant_id));
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(PairExplanationView view,
-                        engine_->ExplainPair(request.merchant_id, request.other_merchant_id));
+                        engine_->ExplainPair(request.merchant_id, request.other_merchant_id,
+                                             principal.audience()));
     out.score = view.score;
     out.components = ToWire(view.components);
     out.shared_segments = ToWire(view.shared_segments);
@@ -461,7 +464,8 @@ void PartnerGraphHandler::OverlapReport(rpc::OverlapReportResponse& out,
         CheckPairRequest("OverlapReport", request.merchant_id, request.other_merchant_id));
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(OverlapReportView view,
-                        engine_->OverlapReport(request.merchant_id, request.other_merchant_id));
+                        engine_->OverlapReport(request.merchant_id, request.other_merchant_id,
+                                               principal.audience()));
     out.segments = ToWire(view.segments);
     if (view.shared_customers) out.__set_shared_customers(*view.shared_customers);
     out.k_min = view.k_min;

@@ -59,6 +59,8 @@ int RunPartners(const PartnerArgs& a) {
   auto engine = OpenModel(a.model);
   if (!engine.ok()) return Fail(engine.status());
   PartnerFiltersView f;
+  // Whoever reads the model folder holds every merchant's data: the operator's view.
+  f.audience = Audience::kOperator;
   f.include_existing_partners = a.include_partners;
   f.regions = a.regions;
   f.categories = a.categories;
@@ -124,6 +126,7 @@ int RunCoupons(const CouponArgs& a) {
   auto engine = OpenModel(a.model);
   if (!engine.ok()) return Fail(engine.status());
   CouponFiltersView f;
+  f.audience = Audience::kOperator;  // as RunPartners
   f.min_price = a.min_price;
   f.max_price = a.max_price;
   f.categories = a.categories;

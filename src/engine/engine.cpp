@@ -1,7 +1,10 @@
 // The Engine over a model folder: string ids in, views out (engine.hpp).
 #include "partnergraph/engine/engine.hpp"
 
+#include <zlib.h>
+
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -76,13 +79,12 @@ class EngineImpl final : public Engine {
       return Status::InvalidArgument("page_size: " + std::to_string(page_size) +
                                      " is out of range [1, 1000]");
     }
+    const std::uint64_t binding = ListingBinding(category, region);
     std::uint32_t start = 0;
-    if (page_token && !page_token->empty()) {
-      const char* b = page_token->data();
-      const char* e = b + page_token->size();
-      auto [ptr, ec] = std::from_chars(b, e, start);
-      if (ec != std::errc() || ptr != e || start > g_.merchant_count()) {
-        return Status::InvalidArgument("page_token: \"" + *page_token + "\" is not a valid token");
+    if (page_token) {
+      PG_ASSIGN_OR_RETURN(start, engine_internal::DecodePageToken(*page_token, binding));
+      if (start > g_.merchant_count()) {
+        return Status::InvalidArgument("page_token: not a token of this listing");
       }
     }
     std::optional<CategoryId> want_category;
@@ -115,7 +117,7 @@ class EngineImpl final : public Engine {
       }
       if (matches(MerchantId(j))) ++page.total;
     }
-    if (i < g_.merchant_count()) page.next_page_token = std::to_string(i);
+    if (i < g_.merchant_count()) page.next_page_token = engine_internal::EncodePageToken(i, binding);
     return page;
   }
 
@@ -125,7 +127,7 @@ class EngineImpl final : public Engine {
     PG_RETURN_IF_ERROR(CheckK(k));
     PartnerAnswer answer;
     if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
-      const auto& stored = precomputed_->Partners(m);
+      const auto& stored = precomputed_->Partners(m, f.audience);
       for (std::size_t i = 0; i < stored.size() && i < static_cast<std::size_t>(k); ++i) {
         answer.partners.push_back(PartnerToView(stored[i]));
       }
@@ -139,7 +141,9 @@ class EngineImpl final : public Engine {
 
   Status BorrowPartners(const std::string& merchant_id, int k, const PartnerFiltersView& f,
                         BorrowedPartnerAnswer* out) const override {
-    if (f.is_default() && BorrowPrecomputedPartners(merchant_id, k, out)) return Status::Ok();
+    if (f.is_default() && BorrowPrecomputedPartners(merchant_id, k, f.audience, out)) {
+      return Status::Ok();
+    }
     PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
     PG_RETURN_IF_ERROR(CheckK(k));
     PG_ASSIGN_OR_RETURN(auto results, LivePartners(m, k, f));
@@ -191,6 +195,7 @@ class EngineImpl final : public Engine {
       filters.tiers.push_back(*tier);
     }
     filters.long_tail_boost = f.long_tail_boost;
+    filters.audience = f.audience;
     if (f.candidates) {
       if (*f.candidates < 1) {
         return Status::InvalidArgument("filters.candidates: must be at least 1");
@@ -233,7 +238,7 @@ class EngineImpl final : public Engine {
   // When RecommendPartners(merchant_id, k, {}) would answer from the precomputed results:
   // lends that answer into *out and returns true. Otherwise false, *out unspecified (no
   // precomputed results, k above theirs or out of range, an unknown merchant).
-  bool BorrowPrecomputedPartners(std::string_view merchant_id, int k,
+  bool BorrowPrecomputedPartners(std::string_view merchant_id, int k, Audience audience,
                                  BorrowedPartnerAnswer* out) const {
     if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
         k > static_cast<int>(rec_->options().max_k)) {
@@ -241,7 +246,7 @@ class EngineImpl final : public Engine {
     }
     auto m = g_.FindMerchant(merchant_id);
     if (!m.ok()) return false;
-    const auto& stored = precomputed_->Partners(*m);
+    const auto& stored = precomputed_->Partners(*m, audience);
     Lend(stored, std::min(stored.size(), static_cast<std::size_t>(k)), out);
     out->precomputed = true;
     return true;
@@ -258,6 +263,7 @@ class EngineImpl final : public Engine {
                                      std::to_string(rec_->options().max_k) + "]");
     }
     CouponFilters filters;
+    filters.audience = f.audience;
     filters.min_price = f.min_price;
     filters.max_price = f.max_price;
     for (const auto& c : f.categories) {
@@ -280,7 +286,7 @@ class EngineImpl final : public Engine {
     } else {
       PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
       if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
-        const auto& stored = precomputed_->Coupons(m);
+        const auto& stored = precomputed_->Coupons(m, f.audience);
         results.assign(stored.begin(),
                        stored.begin() + static_cast<std::ptrdiff_t>(
                                             std::min<std::size_t>(stored.size(), k)));
@@ -307,10 +313,11 @@ class EngineImpl final : public Engine {
   }
 
   Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                          const std::string& other_merchant_id) const override {
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const override {
     PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
-    PG_ASSIGN_OR_RETURN(MerchantId b, g_.FindMerchant(other_merchant_id));
-    PairExplanation e = rec_->ExplainPair(a, b);
+    PG_ASSIGN_OR_RETURN(MerchantId b, FindOther(a, other_merchant_id, audience));
+    PairExplanation e = rec_->ExplainPair(a, b, audience);
     PairExplanationView v;
     v.score = e.score.total;
     v.components = Components(e.score);
@@ -321,10 +328,20 @@ class EngineImpl final : public Engine {
   }
 
   Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                          const std::string& other_merchant_id) const override {
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const override {
     PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
-    PG_ASSIGN_OR_RETURN(MerchantId b, g_.FindMerchant(other_merchant_id));
-    PG_ASSIGN_OR_RETURN(OverlapDetail d, rec_->OverlapReport(a, b));
+    if (!g_.Merchant(a).policy.share_overlaps) {
+      // The caller's own setting: telling it is no news to the merchant.
+      return Status::PermissionDenied(
+          "overlap detail needs " + merchant_id +
+          " to opt in to sharing overlaps (merchant_policy.csv share_overlaps)");
+    }
+    PG_ASSIGN_OR_RETURN(MerchantId b, FindOther(a, other_merchant_id, audience));
+    if (audience == Audience::kMerchant && !g_.Merchant(b).policy.share_overlaps) {
+      return OtherMerchantUnavailable(other_merchant_id);
+    }
+    PG_ASSIGN_OR_RETURN(OverlapDetail d, rec_->OverlapReport(a, b, audience));
     OverlapReportView v;
     v.segments = Segments(d.segments);
     v.shared_customers = Count(d.shared_customers);
@@ -333,6 +350,26 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  // The other merchant of a pair request. kMerchant: one answer for an id that does not
+  // exist and for a merchant the caller may not learn about (Recommender::Visible).
+  Result<MerchantId> FindOther(MerchantId m, const std::string& other_id,
+                               Audience audience) const {
+    auto other = g_.FindMerchant(other_id);
+    if (audience == Audience::kOperator) return other;
+    if (!other.ok() || !rec_->Visible(m, *other, audience)) {
+      return OtherMerchantUnavailable(other_id);
+    }
+    return *other;
+  }
+
+  // What a page token of ListMerchants(category, region) is bound to.
+  std::uint64_t ListingBinding(const std::string& category, const std::string& region) const {
+    const std::string key = category + '\0' + region;
+    const auto crc = crc32(0, reinterpret_cast<const Bytef*>(key.data()),
+                           static_cast<uInt>(key.size()));
+    return g_.Fingerprint() ^ (std::uint64_t{crc} << 32 | crc);
+  }
+
   MerchantView View(MerchantId m) const {
     const MerchantInfo info = g_.Merchant(m);
     const MerchantStats stats = g_.MerchantStatsOf(m);
@@ -396,6 +433,54 @@ class EngineImpl final : public Engine {
 };
 
 }  // namespace
+
+Status OtherMerchantUnavailable(const std::string& other_merchant_id) {
+  return Status::NotFound("other_merchant_id \"" + other_merchant_id +
+                          "\": no merchant with this id is available to this caller");
+}
+
+namespace engine_internal {
+namespace {
+// The check word of (offset, binding): a CRC-32 (zlib) of both, enough to tell a token of
+// another listing or a typed-in one (1 in 2^32 passes by chance) without a second hash.
+std::uint32_t PageTokenCheck(std::uint32_t offset, std::uint64_t binding) {
+  unsigned char bytes[12];
+  std::memcpy(bytes, &offset, 4);
+  std::memcpy(bytes + 4, &binding, 8);
+  return static_cast<std::uint32_t>(crc32(0x9E3779B9u, bytes, sizeof bytes));
+}
+}  // namespace
+
+std::string EncodePageToken(std::uint32_t offset, std::uint64_t binding) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%08x%08x", offset ^ static_cast<std::uint32_t>(binding),
+                PageTokenCheck(offset, binding));
+  return text;
+}
+
+Result<std::uint32_t> DecodePageToken(const std::string& token, std::uint64_t binding) {
+  auto invalid = [&] {
+    return Status::InvalidArgument(
+        token.empty() ? std::string("page_token is empty: leave it unset for the first page")
+                      : "page_token \"" + token +
+                            "\" is not a token of this listing (a token continues only the "
+                            "listing, category and region filters included, that issued it)");
+  };
+  if (token.size() != 16) return invalid();
+  std::uint32_t masked = 0, check = 0;
+  auto hex = [](std::string_view part, std::uint32_t* out) {
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), *out, 16);
+    return ec == std::errc() && ptr == part.data() + part.size();
+  };
+  if (!hex(std::string_view(token).substr(0, 8), &masked) ||
+      !hex(std::string_view(token).substr(8, 8), &check)) {
+    return invalid();
+  }
+  const std::uint32_t offset = masked ^ static_cast<std::uint32_t>(binding);
+  if (PageTokenCheck(offset, binding) != check) return invalid();
+  return offset;
+}
+}  // namespace engine_internal
 
 Status Engine::BorrowPartners(const std::string& merchant_id, int k,
                               const PartnerFiltersView& filters,

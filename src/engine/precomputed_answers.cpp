@@ -49,8 +49,10 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
   const std::uint32_t n = recommender.model().graph->merchant_count();
   PrecomputedAnswers out;
   out.k_ = k;
-  out.partners_.resize(n);
-  out.coupons_.resize(n);
+  for (std::size_t a = 0; a < kAudiences; ++a) {
+    out.partners_[a].resize(n);
+    out.coupons_[a].resize(n);
+  }
   std::mutex error_mutex;
   Status first_error;
   // Blocks of kBatchMerchants merchants run in parallel (oneTBB); within a block the ANN
@@ -65,20 +67,28 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
       const std::uint32_t hi = std::min(n, lo + kBatchMerchants);
       std::vector<MerchantId> merchants;
       for (std::uint32_t i = lo; i < hi; ++i) merchants.push_back(MerchantId(i));
-      auto partners = recommender.RecommendPartnersBatch(merchants, k, PartnerFilters{});
-      auto coupons = recommender.RecommendCouponPairsBatch(merchants, k, CouponFilters{});
-      if (!partners.ok() || !coupons.ok()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (first_error.ok()) {
-          first_error = (!partners.ok() ? partners.status() : coupons.status())
-                            .WithContext("precompute merchants " + std::to_string(lo) + ".." +
-                                         std::to_string(hi - 1));
+      for (Audience audience : {Audience::kOperator, Audience::kMerchant}) {
+        PartnerFilters partner_filters;
+        partner_filters.audience = audience;
+        CouponFilters coupon_filters;
+        coupon_filters.audience = audience;
+        auto partners = recommender.RecommendPartnersBatch(merchants, k, partner_filters);
+        auto coupons = recommender.RecommendCouponPairsBatch(merchants, k, coupon_filters);
+        if (!partners.ok() || !coupons.ok()) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (first_error.ok()) {
+            first_error = (!partners.ok() ? partners.status() : coupons.status())
+                              .WithContext("precompute merchants " + std::to_string(lo) + ".." +
+                                           std::to_string(hi - 1) + " (" +
+                                           std::string(ToString(audience)) + " view)");
+          }
+          break;
         }
-        continue;
-      }
-      for (std::uint32_t i = lo; i < hi; ++i) {
-        out.partners_[i] = std::move((*partners)[i - lo]);
-        out.coupons_[i] = std::move((*coupons)[i - lo]);
+        const std::size_t a = Slot(audience);
+        for (std::uint32_t i = lo; i < hi; ++i) {
+          out.partners_[a][i] = std::move((*partners)[i - lo]);
+          out.coupons_[a][i] = std::move((*coupons)[i - lo]);
+        }
       }
     }
   });
@@ -95,26 +105,28 @@ Status PrecomputedAnswers::Save(const std::filesystem::path& path,
   w.Put(merchant_count());
   w.Put(k_);
   for (std::uint32_t m = 0; m < merchant_count(); ++m) {
-    w.Put(static_cast<std::uint32_t>(partners_[m].size()));
-    for (const PartnerResult& p : partners_[m]) {
-      w.Put(p.merchant.value);
-      PutScore(w, p.score);
-      w.Put(Opt(p.shared_customers));
-      w.Put(static_cast<std::uint32_t>(p.shared_segments.size()));
-      for (const SegmentCount& s : p.shared_segments) {
-        w.Put(s.segment.value);
-        w.Put(Opt(s.count));
+    for (std::size_t a = 0; a < kAudiences; ++a) {
+      w.Put(static_cast<std::uint32_t>(partners_[a][m].size()));
+      for (const PartnerResult& p : partners_[a][m]) {
+        w.Put(p.merchant.value);
+        PutScore(w, p.score);
+        w.Put(Opt(p.shared_customers));
+        w.Put(static_cast<std::uint32_t>(p.shared_segments.size()));
+        for (const SegmentCount& s : p.shared_segments) {
+          w.Put(s.segment.value);
+          w.Put(Opt(s.count));
+        }
       }
-    }
-    w.Put(static_cast<std::uint32_t>(coupons_[m].size()));
-    for (const CouponResult& c : coupons_[m]) {
-      w.Put(c.trigger.value);
-      w.Put(c.sku.value);
-      w.Put(c.score);
-      w.Put(Opt(c.support));
-      w.Put(c.lift);
-      w.Put(Opt(c.reach));
-      w.Put(c.embedding_similarity);
+      w.Put(static_cast<std::uint32_t>(coupons_[a][m].size()));
+      for (const CouponResult& c : coupons_[a][m]) {
+        w.Put(c.trigger.value);
+        w.Put(c.sku.value);
+        w.Put(c.score);
+        w.Put(Opt(c.support));
+        w.Put(c.lift);
+        w.Put(Opt(c.reach));
+        w.Put(c.embedding_similarity);
+      }
     }
   }
   const auto crc = static_cast<std::uint32_t>(
@@ -155,45 +167,53 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Load(const std::filesystem::path&
   }
   if (version != kFormatVersion) {
     return corrupt("format version " + std::to_string(version) + " is not " +
-                   std::to_string(kFormatVersion));
+                   std::to_string(kFormatVersion) +
+                   (version < kFormatVersion
+                        ? " (written before the merchant view of docs/privacy.md existed): run "
+                          "`partnergraph precompute MODEL_DIR` to rewrite it"
+                        : ""));
   }
   if (fingerprint != expected_fingerprint || count != merchant_count) {
     return Status::InvalidArgument(name + " was built for a different graph");
   }
   PrecomputedAnswers out;
   out.k_ = k;
-  out.partners_.resize(count);
-  out.coupons_.resize(count);
+  for (std::size_t a = 0; a < kAudiences; ++a) {
+    out.partners_[a].resize(count);
+    out.coupons_[a].resize(count);
+  }
   for (std::uint32_t m = 0; m < count; ++m) {
-    std::uint32_t np = 0;
-    if (!r.Get(&np) || np > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
-    for (std::uint32_t i = 0; i < np; ++i) {
-      PartnerResult p;
-      std::uint32_t nseg = 0;
-      if (!r.Get(&p.merchant.value) || !GetScore(r, &p.score) ||
-          !ReadOpt(r, &p.shared_customers) || !r.Get(&nseg) || nseg > 64 ||
-          p.merchant.value >= count) {
-        return corrupt("merchant " + std::to_string(m) + ": bad partner entry");
-      }
-      for (std::uint32_t s = 0; s < nseg; ++s) {
-        SegmentCount sc;
-        if (!r.Get(&sc.segment.value) || !ReadOpt(r, &sc.count)) {
-          return corrupt("merchant " + std::to_string(m) + ": bad segment entry");
+    for (std::size_t a = 0; a < kAudiences; ++a) {
+      std::uint32_t np = 0;
+      if (!r.Get(&np) || np > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+      for (std::uint32_t i = 0; i < np; ++i) {
+        PartnerResult p;
+        std::uint32_t nseg = 0;
+        if (!r.Get(&p.merchant.value) || !GetScore(r, &p.score) ||
+            !ReadOpt(r, &p.shared_customers) || !r.Get(&nseg) || nseg > 64 ||
+            p.merchant.value >= count) {
+          return corrupt("merchant " + std::to_string(m) + ": bad partner entry");
         }
-        p.shared_segments.push_back(sc);
+        for (std::uint32_t s = 0; s < nseg; ++s) {
+          SegmentCount sc;
+          if (!r.Get(&sc.segment.value) || !ReadOpt(r, &sc.count)) {
+            return corrupt("merchant " + std::to_string(m) + ": bad segment entry");
+          }
+          p.shared_segments.push_back(sc);
+        }
+        out.partners_[a][m].push_back(std::move(p));
       }
-      out.partners_[m].push_back(std::move(p));
-    }
-    std::uint32_t nc = 0;
-    if (!r.Get(&nc) || nc > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
-    for (std::uint32_t i = 0; i < nc; ++i) {
-      CouponResult c;
-      if (!r.Get(&c.trigger.value) || !r.Get(&c.sku.value) || !r.Get(&c.score) ||
-          !ReadOpt(r, &c.support) || !r.Get(&c.lift) || !ReadOpt(r, &c.reach) ||
-          !r.Get(&c.embedding_similarity)) {
-        return corrupt("merchant " + std::to_string(m) + ": bad coupon entry");
+      std::uint32_t nc = 0;
+      if (!r.Get(&nc) || nc > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+      for (std::uint32_t i = 0; i < nc; ++i) {
+        CouponResult c;
+        if (!r.Get(&c.trigger.value) || !r.Get(&c.sku.value) || !r.Get(&c.score) ||
+            !ReadOpt(r, &c.support) || !r.Get(&c.lift) || !ReadOpt(r, &c.reach) ||
+            !r.Get(&c.embedding_similarity)) {
+          return corrupt("merchant " + std::to_string(m) + ": bad coupon entry");
+        }
+        out.coupons_[a][m].push_back(c);
       }
-      out.coupons_[m].push_back(c);
     }
   }
   if (r.remaining() != 0) return corrupt("trailing bytes after the last merchant");

@@ -283,9 +283,12 @@ class PartnerEvaluation {
     const std::vector<bool> ok = EligibleSet(m);
     std::vector<std::vector<std::uint32_t>> lists(kPartnerMethodCount);
 
+    // The operator's ranking (exact evidence): the model card's figures.
+    PartnerFilters filters;
+    filters.audience = Audience::kOperator;
     PG_ASSIGN_OR_RETURN(std::vector<PartnerResult> recs,
                         t_.recommender->RecommendPartners(MerchantId(m), o_.list_length,
-                                                          PartnerFilters{}));
+                                                          filters));
     for (const PartnerResult& r : recs) {
       if (ok[r.merchant.value]) lists[kPmPartnergraph].push_back(r.merchant.value);
     }
@@ -544,9 +547,10 @@ Status EvaluateCouponSide(const Dataset& dataset, const TrainedModel& t,
     const std::vector<bool> ok_merchant = allowed_merchants(merchant_of[s]);
     auto ok = [&](std::uint32_t b) { return ok_merchant[merchant_of[b].value]; };
 
+    CouponFilters filters;
+    filters.audience = Audience::kOperator;  // as the partner ranking above
     PG_ASSIGN_OR_RETURN(std::vector<CouponResult> recs,
-                        t.recommender->RecommendCouponPairs(SkuId(s), o.list_length,
-                                                            CouponFilters{}));
+                        t.recommender->RecommendCouponPairs(SkuId(s), o.list_length, filters));
     for (const CouponResult& r : recs) {
       if (ok(r.sku.value)) lists[kCmPartnergraph].push_back(r.sku.value);
     }

@@ -100,6 +100,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
       p.category = info.category;
       p.region = info.region;
       p.discoverable = info.policy.discoverable;
+      p.k_min = info.policy.k_min;
       const PermissionModel model_kind = info.policy.permission_model;
       auto customers = g.CustomersOf(m);
       p.customers = static_cast<std::uint32_t>(customers.size());
@@ -133,6 +134,10 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     r->max_customers_ = std::max(r->max_customers_, r->profiles_[order[rank]].customers);
   }
   r->log1p_max_customers_ = std::log1p(r->max_customers_);
+  r->category_merchants_.assign(g.category_count(), 0);
+  for (const MerchantProfile& p : r->profiles_) {
+    if (p.category.valid()) ++r->category_merchants_[p.category.value];
+  }
   // Each merchant's partner_graph_candidates largest shared-customer neighbours (customers
   // desc, merchant asc), so that a query does not sort its whole shared-customer list.
   {
@@ -185,8 +190,7 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
 }
 
 std::uint32_t Recommender::PairKMin(MerchantId a, MerchantId b) const {
-  const EcosystemGraph& g = *model_.graph;
-  return std::max(g.Merchant(a).policy.k_min, g.Merchant(b).policy.k_min);
+  return std::max(profiles_[a.value].k_min, profiles_[b.value].k_min);
 }
 
 double Recommender::Similarity(MerchantId a, MerchantId b) const {
@@ -196,7 +200,7 @@ double Recommender::Similarity(MerchantId a, MerchantId b) const {
 
 PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarity,
                                     double long_tail_weight, bool competitor,
-                                    std::uint32_t shared_customers) const {
+                                    std::uint32_t shared_customers, Audience audience) const {
   const EcosystemGraph& g = *model_.graph;
   const auto& w = options_.partner_weights;
   PartnerScore s;
@@ -205,19 +209,39 @@ PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarit
   const MerchantProfile& pc = profiles_[c.value];
   const CategoryId cm = pm.category;
   const CategoryId cc = pc.category;
+  const bool merchant_view = audience == Audience::kMerchant;
   if (cm != cc) {
     if (auto lift = g.CategoryLift(cm, cc)) {
-      s.category_complementarity = LogScaled(lift->lift, options_.complementarity_lift_cap);
+      // Between two categories of one merchant each, the category pair's customers are the
+      // pair's shared customers: a merchant's view reads the lift only when that count is
+      // disclosed or the categories hold more merchants than the pair.
+      const bool disclosed =
+          !merchant_view || lift->customers_both >= std::max(pm.k_min, pc.k_min) ||
+          category_merchants_[cm.value] > 1 || category_merchants_[cc.value] > 1;
+      if (disclosed) {
+        s.category_complementarity = LogScaled(lift->lift, options_.complementarity_lift_cap);
+      }
     }
   }
-  const double reachable = shared_customers * pc.contactable_share();
+  // The two terms that read c's customers. An operator's score reads them exactly. A
+  // merchant's reads only what the answer discloses anyway (docs/privacy.md): the shared
+  // count when it is at or above the pair's k_min (else 0, like no overlap at all), c's
+  // contactable share in tenths, and whether c is in the long tail (one fixed factor for
+  // every long-tail merchant), so no suppressed count and no customer count of c can be
+  // solved for from the components, the total or the ranking.
+  double reachable = 0;
+  double long_tail_factor = 0;
+  if (!merchant_view) {
+    reachable = shared_customers * pc.contactable_share();
+    if (max_customers_ > 0) long_tail_factor = 1.0 - pc.log1p_customers / log1p_max_customers_;
+  } else {
+    const bool disclosed = shared_customers >= std::max(pm.k_min, pc.k_min);
+    reachable = disclosed ? shared_customers * pc.disclosed_contactable_share() : 0.0;
+    long_tail_factor = kDisclosedLongTailFactor;
+  }
   if (pm.customers > 0) s.shared_reach = Clamp01(std::log1p(reachable) / pm.log1p_customers);
   s.competition_penalty = (cm == cc || competitor) ? 1.0 : 0.0;
-  if (pc.long_tail && max_customers_ > 0) {
-    s.long_tail_boost =
-        long_tail_weight *
-        (1.0 - pc.log1p_customers / log1p_max_customers_);
-  }
+  if (pc.long_tail) s.long_tail_boost = long_tail_weight * long_tail_factor;
   s.total = w.audience_similarity * s.audience_similarity +
             w.category_complementarity * s.category_complementarity +
             w.shared_reach * s.shared_reach - w.competition_penalty * s.competition_penalty +
@@ -226,7 +250,8 @@ PartnerScore Recommender::ScorePair(MerchantId m, MerchantId c, double similarit
 }
 
 std::vector<SegmentCount> Recommender::SharedSegments(MerchantId a, MerchantId b,
-                                                      std::size_t limit) const {
+                                                      std::size_t limit,
+                                                      Audience audience) const {
   const EcosystemGraph& g = *model_.graph;
   auto ta = g.CustomersOf(a).targets();
   auto tb = g.CustomersOf(b).targets();
@@ -261,15 +286,33 @@ std::vector<SegmentCount> Recommender::SharedSegments(MerchantId a, MerchantId b
       }
     }
   }
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked(per_segment.begin(),
-                                                              per_segment.end());
-  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
-    return x.second != y.second ? x.second > y.second : x.first < y.first;
-  });
-  if (ranked.size() > limit) ranked.resize(limit);
   const std::uint32_t k_min = PairKMin(a, b);
   const bool both_share =
       g.Merchant(a).policy.share_overlaps && g.Merchant(b).policy.share_overlaps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked;
+  ranked.reserve(per_segment.size());
+  for (const auto& [seg, count] : per_segment) {
+    // A merchant sees only disclosed segments: which segments hold a few shared customers,
+    // and in which order, would tell about counts below k_min.
+    if (audience == Audience::kMerchant && !(both_share && count >= k_min)) continue;
+    ranked.emplace_back(seg, count);
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
+    return x.second != y.second ? x.second > y.second : x.first < y.first;
+  });
+  if (audience == Audience::kMerchant && !ranked.empty()) {
+    // Complementary suppression: the pair's total is shown (it is >= k_min whenever a segment
+    // is), so the rest (total minus the segments shown) is a count too; when it is below
+    // k_min, the smallest shown segments join it until it is not (one suppressed segment
+    // would otherwise be the difference).
+    std::uint64_t rest = g.SharedCustomerCount(a, b);
+    for (const auto& entry : ranked) rest -= entry.second;
+    while (!ranked.empty() && rest > 0 && rest < k_min) {
+      rest += ranked.back().second;
+      ranked.pop_back();
+    }
+  }
+  if (ranked.size() > limit) ranked.resize(limit);
   std::vector<SegmentCount> out;
   out.reserve(ranked.size());
   for (const auto& [seg, count] : ranked) {
@@ -288,9 +331,13 @@ void Recommender::ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilt
   if (!f.include_existing_partners && g.IsPartner(m, c)) reasons->push_back("already a partner");
   if (g.IsDeclaredCompetitor(m, c)) reasons->push_back("declared competitor");
   if (g.IsDerivedCompetitor(m, c)) reasons->push_back("derived competitor (same category, overlapping assortment)");
-  if (g.IsBlocked(m, c)) reasons->push_back("blocked pair");
   const MerchantInfo info = g.Merchant(c);
-  if (!info.policy.discoverable) reasons->push_back("opted out of discovery");
+  // The other merchant's own setting and a block are an operator's to see: a merchant asking
+  // about such a pair is answered as about an unknown merchant (Visible, the Engine).
+  if (f.audience == Audience::kOperator) {
+    if (g.IsBlocked(m, c)) reasons->push_back("blocked pair");
+    if (!info.policy.discoverable) reasons->push_back("opted out of discovery");
+  }
   if (!f.regions.empty() && !Contains(f.regions, info.region)) {
     reasons->push_back("region not in the request's regions");
   }
@@ -460,9 +507,6 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
       lists.ids.data() + lists.offsets[m.value], lists.offsets[m.value + 1] - lists.offsets[m.value]);
   candidates.reserve(hits.size() + graph_candidates.size());
   for (const Neighbor& hit : hits) candidates.push_back(MerchantId(hit.id));
-  candidates.insert(candidates.end(), graph_candidates.begin(), graph_candidates.end());
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
   // m's partners (unless asked), competitors and blocked pairs, looked up once (sorted); and
   // m's shared-customer list, walked in step with the sorted candidates (merchant vertices
@@ -471,6 +515,22 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
   ExcludedByRelation(m, filters, &excluded);
   const auto shared = g.SharedCustomersOf(m);
   const std::span<const GraphVertex> shared_targets = shared.targets();
+  auto shared_count = [&](MerchantId c) -> std::uint32_t {
+    auto it = std::lower_bound(shared_targets.begin(), shared_targets.end(), g.VertexOf(c));
+    if (it == shared_targets.end() || *it != g.VertexOf(c)) return 0;
+    return shared[static_cast<std::size_t>(it - shared_targets.begin())].customers;
+  };
+  if (filters.audience == Audience::kOperator) {
+    candidates.insert(candidates.end(), graph_candidates.begin(), graph_candidates.end());
+  } else {
+    // A merchant's candidates come from the graph only through disclosed overlaps: that a
+    // merchant with a handful of shared customers entered the list would tell about them.
+    for (MerchantId c : graph_candidates) {
+      if (shared_count(c) >= PairKMin(m, c)) candidates.push_back(c);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   auto next_shared = shared_targets.begin();
 
   // The candidates are scattered over the merchant tables: each one's profile and embedding
@@ -507,7 +567,7 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
     r.merchant = cand;
     // Not a competitor: those were excluded above.
     r.score = ScorePair(m, cand, Similarity(m, cand), lt_weight, /*competitor=*/false,
-                        shared_customers);
+                        shared_customers, filters.audience);
     results.push_back(r);
   }
   auto better = [](const PartnerResult& a, const PartnerResult& b) {
@@ -523,26 +583,35 @@ std::vector<PartnerResult> Recommender::PartnersFromHits(MerchantId m, std::uint
 
   // Evidence for the kept results only.
   for (auto& r : results) {
-    r.shared_segments = SharedSegments(m, r.merchant, 3);
+    r.shared_segments = SharedSegments(m, r.merchant, 3, filters.audience);
     const std::uint32_t shared = g.SharedCustomerCount(m, r.merchant);
     if (shared >= PairKMin(m, r.merchant)) r.shared_customers = shared;
   }
   return results;
 }
 
-PairExplanation Recommender::ExplainPair(MerchantId m, MerchantId other) const {
+PairExplanation Recommender::ExplainPair(MerchantId m, MerchantId other,
+                                         Audience audience) const {
   const EcosystemGraph& g = *model_.graph;
   PairExplanation e;
-  e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost,
-                      g.IsCompetitor(m, other), g.SharedCustomerCount(m, other));
-  e.shared_segments = SharedSegments(m, other, 3);
   const std::uint32_t shared = g.SharedCustomerCount(m, other);
+  e.score = ScorePair(m, other, Similarity(m, other), options_.partner_weights.long_tail_boost,
+                      g.IsCompetitor(m, other), shared, audience);
+  e.shared_segments = SharedSegments(m, other, 3, audience);
   if (shared >= PairKMin(m, other)) e.shared_customers = shared;
-  ExclusionReasons(m, other, PartnerFilters{}, &e.excluded_because);
+  PartnerFilters filters;
+  filters.audience = audience;
+  ExclusionReasons(m, other, filters, &e.excluded_because);
   return e;
 }
 
-Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other) const {
+bool Recommender::Visible(MerchantId m, MerchantId other, Audience audience) const {
+  if (audience == Audience::kOperator) return true;
+  return profiles_[other.value].discoverable && !model_.graph->IsBlocked(m, other);
+}
+
+Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other,
+                                                 Audience audience) const {
   const EcosystemGraph& g = *model_.graph;
   if (!g.Merchant(m).policy.share_overlaps || !g.Merchant(other).policy.share_overlaps) {
     return Status::PermissionDenied(
@@ -551,7 +620,9 @@ Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other)
   }
   OverlapDetail d;
   d.k_min = PairKMin(m, other);
-  d.segments = SharedSegments(m, other, g.segment_count());
+  // Both share. An operator sees every shared segment (those below k_min as suppressed); a
+  // merchant the disclosed ones (SharedSegments).
+  d.segments = SharedSegments(m, other, g.segment_count(), audience);
   const std::uint32_t shared = g.SharedCustomerCount(m, other);
   if (shared >= d.k_min) d.shared_customers = shared;
   return d;
@@ -587,18 +658,29 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
                               : 0.0;
   };
   const double log_max_buyers = std::log1p(static_cast<double>(max_sku_buyers_));
+  const bool merchant_view = f.audience == Audience::kMerchant;
   auto make = [&](SkuId cand, std::uint32_t support, double lift) {
     CouponResult r;
     r.trigger = s;
     r.sku = cand;
-    r.lift = lift;
     r.embedding_similarity = similarity(cand);
     const std::uint32_t k_min = PairKMin(x, g.Sku(cand).merchant);
+    std::uint32_t buyers = g.SkuStatsOf(cand).buyers;
+    if (merchant_view) {
+      // The merchant's view reads the other SKU's figures only where they are disclosed
+      // (docs/privacy.md): a suppressed support takes the lift with it (the lift and the
+      // support term would give the support back), and a SKU's buyers below k_min count as 0.
+      if (support < k_min) {
+        support = 0;
+        lift = 0.0;
+      }
+      if (buyers < k_min) buyers = 0;
+    }
+    r.lift = lift;
     if (support >= k_min) r.support = support;
     r.reach = static_cast<std::uint32_t>(std::llround(reach));
     const double popularity =
-        log_max_buyers > 0 ? std::log1p(static_cast<double>(g.SkuStatsOf(cand).buyers)) / log_max_buyers
-                           : 0.0;
+        log_max_buyers > 0 ? std::log1p(static_cast<double>(buyers)) / log_max_buyers : 0.0;
     r.score = w.lift * LogScaled(lift, options_.coupon_lift_cap) +
               w.support * Clamp01(std::log1p(support) / std::log1p(options_.coupon_support_cap)) +
               w.reach * reach_scaled + w.embedding_similarity * r.embedding_similarity +
@@ -608,6 +690,9 @@ void Recommender::CouponCandidatesFor(SkuId s, const CouponFilters& f,
 
   std::vector<SkuId> seen;
   for (const CoPurchase& n : g.CoPurchaseNeighbors(s)) {
+    // In the merchant's view an edge below k_min is no edge: the SKU may still come in as
+    // an embedding or popular candidate, as any SKU without an edge does.
+    if (merchant_view && n.support < PairKMin(x, g.Sku(n.sku).merchant)) continue;
     seen.push_back(n.sku);
     if (keep(n.sku)) out->push_back(make(n.sku, n.support, n.lift));
   }

@@ -165,19 +165,19 @@ TEST_CASE("Each partner filter removes what it says", "[engine]") {
 TEST_CASE("Counts below the pair's k_min are suppressed, never rounded", "[engine]") {
   auto engine = OpenTiny();
   // bakery k_min 3, florist 2: the pair's k_min is 3; 6 shared customers, both share.
-  auto florist = engine->ExplainPair("m_bakery", "m_florist");
+  auto florist = engine->ExplainPair("m_bakery", "m_florist", Audience::kOperator);
   REQUIRE(florist.ok());
   REQUIRE(florist->shared_customers.has_value());
   CHECK(*florist->shared_customers == 6);
   // bakery and cheese share 2 customers (c01, c03) < 3: suppressed.
-  auto cheese = engine->ExplainPair("m_bakery", "m_cheese");
+  auto cheese = engine->ExplainPair("m_bakery", "m_cheese", Audience::kOperator);
   REQUIRE(cheese.ok());
   CHECK_FALSE(cheese->shared_customers.has_value());
   for (const auto& s : cheese->shared_segments) CHECK_FALSE(s.count.has_value());
   CHECK(std::find(cheese->excluded_because.begin(), cheese->excluded_because.end(),
                   "opted out of discovery") != cheese->excluded_because.end());
   // wine (k_min 5, does not share overlaps): the total shows (6 >= 5), segment counts never.
-  auto wine = engine->ExplainPair("m_bakery", "m_wine");
+  auto wine = engine->ExplainPair("m_bakery", "m_wine", Audience::kOperator);
   REQUIRE(wine.ok());
   REQUIRE(wine->shared_customers.has_value());
   CHECK(*wine->shared_customers == 6);
@@ -187,7 +187,7 @@ TEST_CASE("Counts below the pair's k_min are suppressed, never rounded", "[engin
   for (const auto& s : florist->shared_segments) {
     if (s.count) CHECK(*s.count >= 3);
   }
-  auto competitor = engine->ExplainPair("m_bakery", "m_bakery2");
+  auto competitor = engine->ExplainPair("m_bakery", "m_bakery2", Audience::kOperator);
   REQUIRE(competitor.ok());
   CHECK(competitor->components.competition_penalty == 1.0);
   CHECK_FALSE(competitor->excluded_because.empty());
@@ -195,7 +195,7 @@ TEST_CASE("Counts below the pair's k_min are suppressed, never rounded", "[engin
 
 TEST_CASE("Overlap reports need both merchants to share", "[engine]") {
   auto engine = OpenTiny();
-  auto shared = engine->OverlapReport("m_bakery", "m_florist");
+  auto shared = engine->OverlapReport("m_bakery", "m_florist", Audience::kOperator);
   REQUIRE(shared.ok());
   CHECK(shared->k_min == 3);
   std::int64_t sum = 0;
@@ -206,8 +206,91 @@ TEST_CASE("Overlap reports need both merchants to share", "[engine]") {
     }
   }
   CHECK(sum <= 6);
-  CHECK(engine->OverlapReport("m_bakery", "m_wine").status().IsPermissionDenied());
-  CHECK(engine->OverlapReport("m_bakery", "nope").status().IsNotFound());
+  CHECK(engine->OverlapReport("m_bakery", "m_wine", Audience::kOperator).status().IsPermissionDenied());
+  CHECK(engine->OverlapReport("m_bakery", "nope", Audience::kOperator).status().IsNotFound());
+}
+
+TEST_CASE("A merchant gets one answer for an unknown, opted-out or non-sharing merchant",
+          "[engine][privacy]") {
+  auto engine = OpenTiny();
+  // cheese opted out of discovery; wine does not share overlaps; "m_nope" does not exist.
+  auto masked = [](const Status& s, const std::string& id) {
+    std::string text = s.ToString();
+    for (auto at = text.find(id); at != std::string::npos; at = text.find(id)) {
+      text.replace(at, id.size(), "<id>");
+    }
+    return text;
+  };
+  const Status unknown =
+      engine->ExplainPair("m_bakery", "m_nope", Audience::kMerchant).status();
+  REQUIRE(unknown.IsNotFound());
+  const Status opted_out =
+      engine->ExplainPair("m_bakery", "m_cheese", Audience::kMerchant).status();
+  CHECK(masked(opted_out, "m_cheese") == masked(unknown, "m_nope"));
+  for (const char* other : {"m_nope", "m_cheese", "m_wine"}) {
+    INFO(other);
+    const Status s = engine->OverlapReport("m_bakery", other, Audience::kMerchant).status();
+    CHECK(masked(s, other) == masked(unknown, "m_nope"));
+  }
+  // A visible merchant's explanation never names the other side's settings.
+  auto wine = engine->ExplainPair("m_bakery", "m_wine", Audience::kMerchant);
+  REQUIRE(wine.ok());
+  for (const auto& reason : wine->excluded_because) {
+    CHECK(reason.find("opted out") == std::string::npos);
+    CHECK(reason.find("blocked") == std::string::npos);
+  }
+  // The operator still sees each case for what it is.
+  CHECK(engine->ExplainPair("m_bakery", "m_nope", Audience::kOperator).status().IsNotFound());
+  CHECK(engine->ExplainPair("m_bakery", "m_cheese", Audience::kOperator).ok());
+  CHECK(engine->OverlapReport("m_bakery", "m_wine", Audience::kOperator)
+            .status()
+            .IsPermissionDenied());
+  // The caller's own setting is no secret to it: a merchant that does not share is told so.
+  auto own = engine->OverlapReport("m_wine", "m_bakery", Audience::kMerchant);
+  CHECK(own.status().IsPermissionDenied());
+  CHECK(own.status().message().find("m_wine") != std::string::npos);
+}
+
+TEST_CASE("Page tokens are opaque and continue only the listing that issued them",
+          "[engine]") {
+  auto engine = OpenTiny();
+  auto first = engine->ListMerchants(std::nullopt, 2, "", "");
+  REQUIRE(first.ok());
+  REQUIRE(first->next_page_token.has_value());
+  const std::string token = *first->next_page_token;
+  CHECK(token != "2");  // not the plain offset
+  auto second = engine->ListMerchants(token, 2, "", "");
+  REQUIRE(second.ok());
+  REQUIRE(second->merchants.size() == 2);
+  CHECK(second->merchants[0].merchant_id != first->merchants[0].merchant_id);
+  // Walking every page lists every merchant once.
+  std::set<std::string> seen;
+  std::optional<std::string> next;
+  do {
+    auto page = engine->ListMerchants(next, 2, "", "");
+    REQUIRE(page.ok());
+    for (const auto& m : page->merchants) CHECK(seen.insert(m.merchant_id).second);
+    next = page->next_page_token;
+  } while (next);
+  CHECK(seen.size() == 6);
+  // A token of another listing (another filter), a typed-in offset, a damaged token and ""
+  // are InvalidArgument naming page_token.
+  auto north = engine->ListMerchants(std::nullopt, 2, "", "north");
+  REQUIRE(north.ok());
+  REQUIRE(north->next_page_token.has_value());
+  std::string damaged = token;
+  damaged[0] = damaged[0] == '0' ? '1' : '0';
+  for (const std::string& bad : {*north->next_page_token, std::string("2"), damaged,
+                                  std::string(""), token + "0"}) {
+    INFO("token \"" << bad << "\"");
+    auto page = engine->ListMerchants(bad, 2, "", "");
+    REQUIRE(page.status().IsInvalidArgument());
+    CHECK(page.status().message().find("page_token") != std::string::npos);
+  }
+  // The north listing's own token continues it.
+  auto north2 = engine->ListMerchants(north->next_page_token, 2, "", "north");
+  REQUIRE(north2.ok());
+  for (const auto& m : north2->merchants) CHECK(m.region == "north");
 }
 
 TEST_CASE("Coupon pairs: co-purchased SKUs of other merchants, never a competitor's",

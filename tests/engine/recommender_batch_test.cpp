@@ -246,15 +246,26 @@ TEST_CASE("Precomputed answers are computed in batches and match the live answer
   REQUIRE(answers->merchant_count() == n);
   ScopedFaissThreads one(1);
   std::size_t mismatched = 0;
+  std::size_t views_differ = 0;
   for (std::uint32_t m = 0; m < n; ++m) {
-    auto p = (*rec)->RecommendPartners(MerchantId(m), 10, PartnerFilters{});
-    auto c = (*rec)->RecommendCouponPairs(MerchantId(m), 10, CouponFilters{});
-    REQUIRE(p.ok());
-    REQUIRE(c.ok());
-    mismatched += !SamePartners(*p, answers->Partners(MerchantId(m))) ||
-                  !SameCoupons(*c, answers->Coupons(MerchantId(m)));
+    for (Audience audience : {Audience::kOperator, Audience::kMerchant}) {
+      PartnerFilters pf;
+      pf.audience = audience;
+      CouponFilters cf;
+      cf.audience = audience;
+      auto p = (*rec)->RecommendPartners(MerchantId(m), 10, pf);
+      auto c = (*rec)->RecommendCouponPairs(MerchantId(m), 10, cf);
+      REQUIRE(p.ok());
+      REQUIRE(c.ok());
+      mismatched += !SamePartners(*p, answers->Partners(MerchantId(m), audience)) ||
+                    !SameCoupons(*c, answers->Coupons(MerchantId(m), audience));
+    }
+    views_differ += !SamePartners(answers->Partners(MerchantId(m), Audience::kOperator),
+                                  answers->Partners(MerchantId(m), Audience::kMerchant));
   }
   CHECK(mismatched == 0);
+  // The two views are different rankings (else one of them would not be stored).
+  CHECK(views_differ > 0);
 }
 
 TEST_CASE("The training budgets lower walks and epochs, and the model records them",

@@ -204,9 +204,10 @@ class FixtureEngine final : public Engine {
   }
 
   Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                          const std::string& other_merchant_id) const override {
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const override {
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* a, Find(merchant_id));
-    PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, Find(other_merchant_id));
+    PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, FindOther(other_merchant_id, audience));
     PairExplanationView view;
     std::int64_t shared = Shared(merchant_id, other_merchant_id);
     view.components.audience_similarity = shared / 10.0;
@@ -219,10 +220,23 @@ class FixtureEngine final : public Engine {
     return view;
   }
 
+  // The real Engine's rule (engine.hpp): a merchant gets one answer for an unknown merchant
+  // and one that opted out of discovery.
+  Result<const FixtureMerchant*> FindOther(const std::string& id, Audience audience) const {
+    auto other = Find(id);
+    if (audience == Audience::kOperator) return other;
+    if (!other.ok() || !(*other)->view.discoverable) return OtherMerchantUnavailable(id);
+    return other;
+  }
+
   Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                          const std::string& other_merchant_id) const override {
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const override {
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* a, Find(merchant_id));
-    PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, Find(other_merchant_id));
+    PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, FindOther(other_merchant_id, audience));
+    if (audience == Audience::kMerchant && a->share_overlaps && !b->share_overlaps) {
+      return OtherMerchantUnavailable(other_merchant_id);
+    }
     for (const FixtureMerchant* m : {a, b}) {
       if (!m->share_overlaps) {
         return Status::PermissionDenied("merchant " + m->view.merchant_id +

@@ -383,19 +383,37 @@ TEST_CASE("answers over the wire equal the in-process engine's", "[server]") {
   }
   auto engine = Engine::Open(IntegrationModelDir());
   REQUIRE(engine.ok());
-  auto server = ServerProcess::Start();
-  auto client = server->Connect();
-
-  PartnerFiltersView live;
-  live.include_existing_partners = true;
-  CouponFiltersView band;
-  band.max_price = 25;
   auto page = (*engine)->ListMerchants(std::nullopt, 100, "", "");
   REQUIRE(page.ok());
   REQUIRE(page->merchants.size() == 6);
-  for (const auto& m : page->merchants) {
-    for (const PartnerFiltersView& filters : {PartnerFiltersView{}, live}) {
-      INFO(m.merchant_id << (filters.is_default() ? " default filters" : " live filters"));
+  std::vector<std::string> ids;
+  for (const auto& m : page->merchants) ids.push_back(m.merchant_id);
+  TestKeys keys = MakeTestKeys("wire_equals_engine", ids);
+  ServerStart start;
+  start.args = {"--keys", keys.file.string()};
+  auto server = ServerProcess::Start(start);
+  auto operator_client = server->Connect(keys.operator_key);
+
+  // Each merchant's own key gets the merchant view, the operator key the operator's.
+  for (const auto& m : page->merchants)
+  for (Audience audience : {Audience::kOperator, Audience::kMerchant}) {
+    auto merchant_client = audience == Audience::kMerchant
+                               ? server->Connect(keys.MerchantKey(m.merchant_id))
+                               : nullptr;
+    client::RpcClient* client =
+        merchant_client ? merchant_client.get() : operator_client.get();
+    PartnerFiltersView plain;
+    plain.audience = audience;
+    PartnerFiltersView live = plain;
+    live.include_existing_partners = true;
+    CouponFiltersView band;
+    band.audience = audience;
+    band.max_price = 25;
+    CouponFiltersView plain_coupons;
+    plain_coupons.audience = audience;
+    for (const PartnerFiltersView& filters : {plain, live}) {
+      INFO(m.merchant_id << (filters.is_default() ? " default filters" : " live filters")
+                         << ", " << ToString(audience) << " view");
       auto local = (*engine)->RecommendPartners(m.merchant_id, 10, filters);
       auto remote = client->RecommendPartners(m.merchant_id, 10, filters);
       REQUIRE(local.ok() == remote.ok());
@@ -411,6 +429,8 @@ TEST_CASE("answers over the wire equal the in-process engine's", "[server]") {
         CHECK(a.merchant_id == b.merchant_id);
         CHECK(a.score == b.score);  // doubles cross the wire bit for bit
         CHECK(a.components.audience_similarity == b.components.audience_similarity);
+        CHECK(a.components.shared_reach == b.components.shared_reach);
+        CHECK(a.components.long_tail_boost == b.components.long_tail_boost);
         CHECK(a.shared_customers == b.shared_customers);
         REQUIRE(a.shared_segments.size() == b.shared_segments.size());
         for (std::size_t s = 0; s < a.shared_segments.size(); ++s) {
@@ -419,8 +439,9 @@ TEST_CASE("answers over the wire equal the in-process engine's", "[server]") {
         }
       }
     }
-    for (const CouponFiltersView& filters : {CouponFiltersView{}, band}) {
-      INFO(m.merchant_id << " coupons" << (filters.is_default() ? "" : " with a price band"));
+    for (const CouponFiltersView& filters : {plain_coupons, band}) {
+      INFO(m.merchant_id << " coupons" << (filters.is_default() ? "" : " with a price band")
+                         << ", " << ToString(audience) << " view");
       auto local = (*engine)->RecommendCouponPairs("", m.merchant_id, 10, filters);
       auto remote = client->RecommendCouponPairs(std::nullopt, m.merchant_id, 10, filters);
       REQUIRE(local.ok() == remote.ok());

@@ -76,13 +76,13 @@ class CopyingEngine final : public Engine {
                                             int k, const CouponFiltersView& f) const override {
     return e_->RecommendCouponPairs(sku, merchant, k, f);
   }
-  Result<PairExplanationView> ExplainPair(const std::string& a,
-                                          const std::string& b) const override {
-    return e_->ExplainPair(a, b);
+  Result<PairExplanationView> ExplainPair(const std::string& a, const std::string& b,
+                                          Audience audience) const override {
+    return e_->ExplainPair(a, b, audience);
   }
-  Result<OverlapReportView> OverlapReport(const std::string& a,
-                                          const std::string& b) const override {
-    return e_->OverlapReport(a, b);
+  Result<OverlapReportView> OverlapReport(const std::string& a, const std::string& b,
+                                          Audience audience) const override {
+    return e_->OverlapReport(a, b, audience);
   }
 
  private:

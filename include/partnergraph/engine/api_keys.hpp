@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph {
@@ -26,6 +27,8 @@ struct Principal {
   std::string name;         // the key's name, for logs
 
   bool is_operator() const { return role == Role::kOperator; }
+  // Who the Engine's answers for this principal are computed for (docs/privacy.md).
+  Audience audience() const { return is_operator() ? Audience::kOperator : Audience::kMerchant; }
   // OK when this principal may see merchant `merchant_id`'s own view: an operator
   // always; a merchant only for itself. The error never says whether another
   // merchant exists.

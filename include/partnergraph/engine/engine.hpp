@@ -7,7 +7,11 @@
 // InvalidArgument (a field out of range, naming the field), Unavailable.
 // Authorisation is NOT done here: callers check the Principal (api_keys.hpp)
 // before calling. Privacy IS done here: counts about another merchant's
-// customers below the stricter k_min of the pair are returned as nullopt.
+// customers below the stricter k_min of the pair are returned as nullopt, and
+// an answer for Audience::kMerchant (the merchant asking about itself) is
+// computed from disclosed evidence only and says the same about another
+// merchant that does not exist, opted out of discovery, is in a blocked pair
+// with it or does not share overlaps (docs/privacy.md).
 //
 // Thread safety: an Engine is immutable after Open(); every const method may
 // be called from any number of threads at once. Swap snapshots by replacing a
@@ -24,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph {
@@ -83,6 +88,9 @@ struct PartnerFiltersView {
   std::vector<std::string> tiers;               // empty: any
   std::optional<double> long_tail_boost;        // unset: the model config's
   std::optional<int> candidates;                // unset: the model config's
+  // Who the answer is for (not a filter: is_default ignores it; a client does not send it,
+  // the server sets it from the caller's key). The default discloses least.
+  Audience audience = Audience::kMerchant;
   bool is_default() const {
     return !include_existing_partners && regions.empty() && categories.empty() &&
            exclude_categories.empty() && tiers.empty() && !long_tail_boost && !candidates;
@@ -151,6 +159,8 @@ struct CouponFiltersView {
   std::optional<double> min_price;
   std::optional<double> max_price;
   std::vector<std::string> categories;
+  // Who the answer is for, as in PartnerFiltersView.
+  Audience audience = Audience::kMerchant;
   bool is_default() const { return !min_price && !max_price && categories.empty(); }
 };
 
@@ -160,8 +170,10 @@ struct CouponPairView {
   std::string merchant_id;
   double score = 0;
   std::optional<std::int64_t> support;  // nullopt: suppressed
-  double lift = 0;
-  std::optional<std::int64_t> reach;    // nullopt: suppressed
+  double lift = 0;                      // merchant view: 0 when the support is suppressed
+  // The trigger merchant's own contactable buyers of the trigger SKU: always set (a coupon
+  // answer goes only to the trigger merchant or an operator).
+  std::optional<std::int64_t> reach;
   double price = 0;
 };
 
@@ -215,11 +227,32 @@ class Engine {
   virtual Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
                                                     const std::string& merchant_id, int k,
                                                     const CouponFiltersView& filters) const = 0;
+  // NotFound for an unknown merchant_id. other_merchant_id: kOperator gets NotFound only when
+  // it does not exist; kMerchant gets one NotFound (OtherMerchantUnavailable) whether it does
+  // not exist, opted out of discovery or is in a blocked pair with merchant_id.
   virtual Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                                  const std::string& other_merchant_id) const = 0;
-  // PermissionDenied when either merchant has not opted in to share overlaps.
+                                                  const std::string& other_merchant_id,
+                                                  Audience audience) const = 0;
+  // PermissionDenied when merchant_id has not opted in to share overlaps. About the other
+  // merchant: kOperator gets NotFound (unknown) or PermissionDenied (does not share);
+  // kMerchant gets OtherMerchantUnavailable whether it does not exist, opted out of
+  // discovery, is in a blocked pair with merchant_id or does not share overlaps.
   virtual Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                                  const std::string& other_merchant_id) const = 0;
+                                                  const std::string& other_merchant_id,
+                                                  Audience audience) const = 0;
 };
+
+// The one answer a merchant gets about another merchant it may not learn anything about
+// (SPEC.md "Privacy": "does not exist", "opted out" and "does not share" look the same).
+Status OtherMerchantUnavailable(const std::string& other_merchant_id);
+
+namespace engine_internal {
+// ListMerchants' page tokens: opaque, bound to the listing they continue (its category and
+// region filters and the model's graph). Exposed for tests.
+std::string EncodePageToken(std::uint32_t offset, std::uint64_t binding);
+// The offset of `token`, or InvalidArgument when it is malformed or issued for another
+// binding.
+Result<std::uint32_t> DecodePageToken(const std::string& token, std::uint64_t binding);
+}  // namespace engine_internal
 
 }  // namespace partnergraph

@@ -7,16 +7,22 @@
 // float rounding with the C-th ANN hit may enter one candidate set and not the
 // other.
 //
-// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version, u64
-// graph fingerprint, u32 merchant count, u32 k, then per merchant its partner
-// list and its coupon list, then a CRC-32 (zlib) of every preceding byte.
-// A list is a u32 length and its entries; optional counts are stored as i64
-// with -1 for "suppressed".
+// There is one set of answers per Audience (common/audience.hpp): the operator's, ranked by the
+// exact evidence, and the merchant's own, ranked by the disclosed evidence (docs/privacy.md).
+//
+// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version (2), u64
+// graph fingerprint, u32 merchant count, u32 k, then per merchant its operator
+// partner list, operator coupon list, merchant partner list and merchant coupon
+// list, then a CRC-32 (zlib) of every preceding byte. A list is a u32 length and
+// its entries; optional counts are stored as i64 with -1 for "suppressed".
+// Version 1 (one set, before the merchant view existed) is refused with a message
+// that says to run `partnergraph precompute`.
 //
 // Thread safety: immutable after Compute/Load; const members are safe from
 // any thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -28,12 +34,12 @@ namespace partnergraph {
 
 class PrecomputedAnswers {
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kFormatVersion = 2;
   // Merchants whose ANN searches are batched into one FAISS call.
   static constexpr std::uint32_t kBatchMerchants = 256;
 
   // Runs RecommendPartnersBatch and RecommendCouponPairsBatch with default filters for
-  // every merchant, in blocks of kBatchMerchants (one batched FAISS search per block and
+  // every merchant and both audiences, in blocks of kBatchMerchants (one batched FAISS search per block and
   // kind), blocks in parallel (oneTBB; FAISS single-threaded per task).
   static Result<PrecomputedAnswers> Compute(const Recommender& recommender, std::uint32_t k);
 
@@ -47,14 +53,20 @@ class PrecomputedAnswers {
                                          std::uint32_t merchant_count);
 
   std::uint32_t k() const { return k_; }
-  std::uint32_t merchant_count() const { return static_cast<std::uint32_t>(partners_.size()); }
-  const std::vector<PartnerResult>& Partners(MerchantId m) const { return partners_[m.value]; }
-  const std::vector<CouponResult>& Coupons(MerchantId m) const { return coupons_[m.value]; }
+  std::uint32_t merchant_count() const { return static_cast<std::uint32_t>(partners_[0].size()); }
+  const std::vector<PartnerResult>& Partners(MerchantId m, Audience audience) const {
+    return partners_[Slot(audience)][m.value];
+  }
+  const std::vector<CouponResult>& Coupons(MerchantId m, Audience audience) const {
+    return coupons_[Slot(audience)][m.value];
+  }
 
  private:
+  static constexpr std::size_t kAudiences = 2;
+  static std::size_t Slot(Audience a) { return a == Audience::kOperator ? 0 : 1; }
   std::uint32_t k_ = 0;
-  std::vector<std::vector<PartnerResult>> partners_;
-  std::vector<std::vector<CouponResult>> coupons_;
+  std::array<std::vector<std::vector<PartnerResult>>, kAudiences> partners_;
+  std::array<std::vector<std::vector<CouponResult>>, kAudiences> coupons_;
 };
 
 }  // namespace partnergraph

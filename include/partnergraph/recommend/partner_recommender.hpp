@@ -22,13 +22,17 @@
 // Privacy: results carry counts about the other merchant's customers only as
 // aggregates, and only when >= k_min of the pair (the larger k_min); per-segment
 // counts additionally need both merchants to share overlaps. Otherwise the
-// count is nullopt (suppressed, never rounded).
+// count is nullopt (suppressed, never rounded). For Audience::kMerchant (filters'
+// `audience`) the scores, their components and the ranking are computed from the
+// disclosed evidence only (Recommender::ScorePair, docs/privacy.md), so that no
+// suppressed count and no other merchant's customer count can be derived from them.
 //
 // Thread safety: immutable after construction; every const method may be
 // called from many threads at once. Ownership: a recommender keeps shared
 // pointers to the model parts it reads.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/ids.hpp"
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/embed/embeddings.hpp"
@@ -64,8 +69,14 @@ struct MerchantProfile {
   std::uint32_t customers = 0;      // distinct customers
   double log1p_customers = 0;       // log1p(customers), which every score of the merchant divides by
   std::uint32_t contactable = 0;    // customers it may contact on at least one channel
+  std::uint32_t k_min = 20;         // its policy's k_min (merchant_policy.csv)
+  // contactable / customers, and the same rounded to tenths: the only form in which a
+  // merchant's consent figures enter a score another merchant sees (docs/privacy.md).
   double contactable_share() const {
     return customers == 0 ? 0.0 : static_cast<double>(contactable) / customers;
+  }
+  double disclosed_contactable_share() const {
+    return std::round(contactable_share() * 10.0) / 10.0;
   }
 };
 
@@ -77,6 +88,8 @@ struct PartnerFilters {
   std::vector<MerchantTier> tiers;           // empty: any
   std::optional<double> long_tail_boost;     // unset: options' weight
   std::optional<std::uint32_t> candidates;   // unset: options' C
+  // Who the answer is for (not a filter: is_default ignores it). The default discloses least.
+  Audience audience = Audience::kMerchant;
   bool is_default() const {
     return !include_existing_partners && regions.empty() && categories.empty() &&
            exclude_categories.empty() && tiers.empty() && !long_tail_boost && !candidates;
@@ -121,6 +134,9 @@ struct CouponFilters {
   std::optional<double> min_price;
   std::optional<double> max_price;
   std::vector<CategoryId> categories;  // empty: any
+  // Who the answer is for (not a filter: is_default ignores it). Coupon pairs of a merchant
+  // are answered to that merchant (the trigger side) or an operator.
+  Audience audience = Audience::kMerchant;
   bool is_default() const { return !min_price && !max_price && categories.empty(); }
 };
 
@@ -129,8 +145,10 @@ struct CouponResult {
   SkuId sku;
   double score = 0;
   std::optional<std::uint32_t> support;  // nullopt: suppressed
-  double lift = 0;
-  std::optional<std::uint32_t> reach;    // nullopt: suppressed
+  double lift = 0;                       // kMerchant: 0 when the support is suppressed
+  // The trigger merchant's own contactable buyers of the trigger SKU: its own figure, never
+  // suppressed (a coupon answer goes to the trigger merchant or an operator only).
+  std::optional<std::uint32_t> reach;
   double embedding_similarity = 0;
 };
 
@@ -151,6 +169,11 @@ struct RecommendModel {
 
 class Recommender {
  public:
+  // The long-tail boost factor kMerchant answers give every long-tail merchant, in place of
+  // the exact 1 - log1p(customers) / log1p(max customers), which would tell its size. A fixed
+  // number: a mean over the long tail would move with any one merchant's count.
+  static constexpr double kDisclosedLongTailFactor = 0.5;
+
   // Checks that the parts match (embedding rows equal node counts; the neighbour tables'
   // keys equal ExpectedSkuNeighborKey / ExpectedMerchantNeighborKey of the indexes and
   // options) and
@@ -183,10 +206,16 @@ class Recommender {
   Result<std::vector<PartnerResult>> RecommendPartners(MerchantId m, std::uint32_t k,
                                                        const PartnerFilters& filters) const;
   // Score components and shared segments of (m, other), and every filter that
-  // would exclude `other` from m's recommendations.
-  PairExplanation ExplainPair(MerchantId m, MerchantId other) const;
-  // Per-segment shared counts; PermissionDenied unless both share overlaps.
-  Result<OverlapDetail> OverlapReport(MerchantId m, MerchantId other) const;
+  // would exclude `other` from m's recommendations. For kMerchant the score is the disclosed
+  // one and the reasons leave out the other merchant's own settings (opted out of
+  // discovery) and blocked pairs: the Engine answers such pairs as an unknown merchant.
+  PairExplanation ExplainPair(MerchantId m, MerchantId other, Audience audience) const;
+  // Whether m may learn anything about `other` (kMerchant): `other` takes part in discovery
+  // and the pair is not blocked. Always true for kOperator.
+  bool Visible(MerchantId m, MerchantId other, Audience audience) const;
+  // Per-segment shared counts (SharedSegments: kMerchant lists only disclosed segments);
+  // PermissionDenied unless both share overlaps.
+  Result<OverlapDetail> OverlapReport(MerchantId m, MerchantId other, Audience audience) const;
 
   // Top k coupon SKUs for trigger SKU s.
   Result<std::vector<CouponResult>> RecommendCouponPairs(SkuId s, std::uint32_t k,
@@ -222,10 +251,18 @@ class Recommender {
   // The score of candidate c for m; `competitor`: whether c is m's declared or derived
   // competitor, `shared_customers`: the pair's shared customers (the caller knows them or
   // looks them up).
+  // `audience` kMerchant: from the disclosed evidence only (docs/privacy.md).
   PartnerScore ScorePair(MerchantId m, MerchantId c, double similarity, double long_tail_weight,
-                         bool competitor, std::uint32_t shared_customers) const;
+                         bool competitor, std::uint32_t shared_customers,
+                         Audience audience) const;
   double Similarity(MerchantId a, MerchantId b) const;
-  std::vector<SegmentCount> SharedSegments(MerchantId a, MerchantId b, std::size_t limit) const;
+  // The shared segments of (a, b), largest first, at most `limit`. kMerchant: only segments
+  // whose count is disclosed (both share overlaps, count >= k_min), so that neither the
+  // presence nor the order of a segment tells anything about a suppressed count; and when
+  // the pair's total minus the listed segments would be a count below k_min, also the
+  // smallest listed ones (complementary suppression), in every answer alike.
+  std::vector<SegmentCount> SharedSegments(MerchantId a, MerchantId b, std::size_t limit,
+                                           Audience audience) const;
   // Reasons `c` is excluded for `m` under `filters` (empty: kept).
   void ExclusionReasons(MerchantId m, MerchantId c, const PartnerFilters& filters,
                         std::vector<std::string>* reasons) const;
@@ -286,6 +323,9 @@ class Recommender {
   std::shared_ptr<const GraphCandidateLists> graph_candidates_;
   std::uint32_t max_customers_ = 0;
   double log1p_max_customers_ = 0;  // log1p(max_customers_)
+  // Merchants per category (the category-pair lift between two one-merchant categories is
+  // the pair's own overlap: ScorePair).
+  std::vector<std::uint32_t> category_merchants_;
   // The coupon_popular_candidates most-bought SKUs (buyers desc, id asc).
   std::vector<SkuId> popular_skus_;
   std::uint32_t max_sku_buyers_ = 0;
