@@ -11,9 +11,14 @@
  * any role. A server started without a keys file listens on loopback only and
  * treats every caller as an operator (the api_key argument is then ignored).
  *
- * Privacy: counts about another merchant's customers are aggregates, and a
- * count below k_min (the stricter of the two merchants' k_min) is suppressed:
- * the field is unset and `suppressed` is true. It is never rounded.
+ * Privacy (docs/privacy.md): counts about another merchant's customers are
+ * aggregates, and a count below k_min (the stricter of the two merchants' k_min)
+ * is suppressed: the field is unset and `suppressed` is true. It is never
+ * rounded. A merchant key gets the merchant view: scores, score components,
+ * the ranking, segments and coupon lifts are computed only from values it may
+ * see (docs/privacy.md "The two views"), so no suppressed count and no other
+ * merchant's customer count can be derived from any answer or combination of
+ * answers. An operator key gets the exact view.
  *
  * Errors are typed exceptions; the connection stays open after one. A fault
  * inside the server (a damaged model part, a bug) is reported as Unavailable
@@ -87,7 +92,11 @@ struct Merchant {
 }
 
 struct ListMerchantsRequest {
-  /** Opaque cursor from the previous page; unset for the first page. */
+  /**
+   * Opaque cursor from the previous page's next_page_token; unset for the first page. It
+   * continues only the listing (category and region filters, model) that issued it: another
+   * listing's token, or "", raises InvalidArgument.
+   */
   1: optional string page_token
   /** 1..1000, default 100. */
   2: optional i32 page_size = 100
@@ -126,7 +135,11 @@ struct RecommendPartnersRequest {
   3: optional PartnerFilters filters
 }
 
-/** The documented parts of a partner score (docs/recommendations.md). */
+/**
+ * The documented parts of a partner score (docs/recommendations.md). For a merchant key they are
+ * the merchant view's (docs/privacy.md): shared_reach is 0 when the shared count is suppressed,
+ * long_tail_boost is one fixed factor times the weight for every long-tail merchant.
+ */
 struct ScoreComponents {
   1: double audience_similarity
   2: double category_complementarity
@@ -151,7 +164,10 @@ struct PartnerRecommendation {
   4: string region
   5: double score
   6: ScoreComponents components
-  /** Up to 3 segments; counts follow the privacy rule above. */
+  /**
+   * Up to 3 segments; counts follow the privacy rule above. A merchant key is shown only
+   * segments whose count it may see (both merchants share overlaps, count >= k_min).
+   */
   7: list<SharedSegment> shared_segments
   /** Shared customers of the pair; unset when below k_min. */
   8: optional i64 shared_customers
@@ -188,8 +204,13 @@ struct CouponPair {
   4: double score
   /** Customers who bought both within the window; unset when below k_min. */
   5: optional i64 support
+  /** Co-purchase lift; for a merchant key 0 when the support is suppressed (it would give it back). */
   6: double lift
-  /** Contactable customers of the trigger merchant who could receive the coupon; unset when below k_min. */
+  /**
+   * Contactable customers of the trigger merchant who could receive the coupon: the trigger
+   * merchant's own figure, always set. Coupon pairs are answered only to the trigger merchant
+   * (by merchant_id) and to operators (by merchant_id or sku_id).
+   */
   7: optional i64 reach
   8: double price
 }
@@ -209,7 +230,11 @@ struct ExplainPairResponse {
   2: ScoreComponents components
   3: list<SharedSegment> shared_segments
   4: optional i64 shared_customers
-  /** Why the pair would not be recommended, if it would not (competitor, blocked, opted out...). */
+  /**
+   * Why the pair would not be recommended, if it would not (competitor, already a partner...).
+   * Operators also see "blocked pair" and "opted out of discovery"; a merchant key asking about
+   * such a merchant gets NotFound instead, as for an id that does not exist.
+   */
   5: list<string> excluded_because
 }
 
@@ -387,12 +412,23 @@ service PartnerGraph {
       throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
               4: Unavailable unavailable)
 
-  /** The caller must own merchant_id (or be an operator). */
+  /**
+   * The caller must own merchant_id (or be an operator). A merchant key gets the same NotFound
+   * for an other_merchant_id that does not exist, opted out of discovery or is in a blocked pair
+   * with merchant_id.
+   */
   ExplainPairResponse ExplainPair(1: string api_key, 2: ExplainPairRequest request)
       throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
               4: Unavailable unavailable)
 
-  /** The caller must own merchant_id (or be an operator); both merchants must share overlaps. */
+  /**
+   * The caller must own merchant_id (or be an operator); both merchants must share overlaps.
+   * PermissionDenied when merchant_id does not share. About the other merchant a merchant key
+   * gets one NotFound whether it does not exist, opted out of discovery, is blocked with the
+   * caller or does not share; an operator gets NotFound (unknown) or PermissionDenied (does not
+   * share). A merchant key is shown only the segments whose counts it may see (docs/privacy.md,
+   * complementary suppression included).
+   */
   OverlapReportResponse OverlapReport(1: string api_key, 2: OverlapReportRequest request)
       throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
               4: Unavailable unavailable)
