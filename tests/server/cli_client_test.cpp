@@ -189,3 +189,53 @@ TEST_CASE("query exit codes: 2 for the server's errors, 3 when unreachable, 1 fo
   CHECK(unreachable.err.find("cannot connect to 127.0.0.1:" + std::to_string(port)) !=
         std::string::npos);
 }
+
+TEST_CASE("query --json with a merchant key: the merchant view, one answer for hidden merchants",
+          "[server][privacy]") {
+  if (!UsesRealEngine()) {
+    WARN("SKIPPED: the integration tests serve the fixture engine (PG_SERVER_TESTS_ENGINE)");
+    return;
+  }
+  TestKeys keys = MakeTestKeys("cli_query_privacy", {"m_bakery"});
+  ServerStart start;
+  start.args = {"--keys", keys.file.string()};
+  auto server = ServerProcess::Start(start);
+  const int port = server->port();
+  const std::string bakery = keys.MerchantKey("m_bakery");
+  auto masked = [](std::string text, const std::string& id) {
+    for (auto at = text.find(id); at != std::string::npos; at = text.find(id)) {
+      text.replace(at, id.size(), "<id>");
+    }
+    return text;
+  };
+  // m_cheese opted out of discovery, m_wine does not share overlaps, m_nope does not exist.
+  auto unknown = Query(port, {"--json", "explain-pair", "--merchant", "m_bakery", "--other",
+                              "m_nope"}, bakery);
+  REQUIRE(unknown.exit_code == 2);
+  CHECK(unknown.err.find("NotFound") != std::string::npos);
+  for (const char* other : {"m_cheese"}) {
+    auto r = Query(port, {"--json", "explain-pair", "--merchant", "m_bakery", "--other", other},
+                   bakery);
+    CHECK(r.exit_code == 2);
+    CHECK(masked(r.err, other) == masked(unknown.err, "m_nope"));
+  }
+  for (const char* other : {"m_nope", "m_cheese", "m_wine"}) {
+    auto r = Query(port, {"--json", "overlap-report", "--merchant", "m_bakery", "--other",
+                          other}, bakery);
+    CHECK(r.exit_code == 2);
+    CHECK(masked(r.err, other) == masked(unknown.err, "m_nope"));
+  }
+  // The merchant's JSON carries the merchant view's components: one long-tail factor, no reach
+  // from a suppressed overlap; the operator's carries the exact ones.
+  auto mine = ParseJson(Query(port, {"--json", "recommend-partners", "--merchant", "m_bakery",
+                                     "-k", "10", "--long-tail-boost", "1"}, bakery));
+  REQUIRE(mine["partners"].is_array());
+  REQUIRE_FALSE(mine["partners"].empty());
+  for (const auto& p : mine["partners"]) {
+    INFO(p.dump());
+    const double boost = p["components"]["long_tail_boost"].get<double>();
+    CHECK((boost == 0.0 || boost == 0.5));
+    if (p["shared_customers"].is_null()) CHECK(p["components"]["shared_reach"] == 0.0);
+  }
+  CHECK(server->Stop(SIGTERM) == 0);
+}
