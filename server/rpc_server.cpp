@@ -24,10 +24,14 @@
 #include <thrift/transport/TSocket.h>
 #include <thrift/transport/TTransportException.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -38,6 +42,7 @@
 namespace partnergraph::server {
 
 namespace at = apache::thrift;
+using Clock = std::chrono::steady_clock;
 
 std::optional<WireProtocol> ParseWireProtocol(const std::string& name) {
   if (name == "binary") return WireProtocol::kBinary;
@@ -95,15 +100,31 @@ Result<bool> IsLoopbackHost(const std::string& host) {
 
 namespace {
 
-// State shared by the accept thread, every connection and Shutdown().
+// State shared by the accept thread, every connection, Shutdown() and the drain deadline.
 struct ConnectionState {
   explicit ConnectionState(const ServerOptions& o) : options(o) {}
   ~ConnectionState() {
     if (drain_fd >= 0) ::close(drain_fd);
+    if (cut_fd >= 0) ::close(cut_fd);
   }
+  ConnectionState(const ConnectionState&) = delete;
+  ConnectionState& operator=(const ConnectionState&) = delete;
+
+  // Called once the drain deadline has passed: every connection stops at its next wait.
+  void CutOff() {
+    cut_off.store(true, std::memory_order_relaxed);
+    std::uint64_t one = 1;
+    if (::write(cut_fd, &one, sizeof one) != sizeof one) {
+      spdlog::error("cannot signal the connections to stop: {}", std::strerror(errno));
+    }
+  }
+
   const ServerOptions options;
   // Readable once the shutdown has begun (an eventfd written once, never read).
   int drain_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // Readable, and cut_off true, once the drain deadline has passed (CutOff()).
+  int cut_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::atomic<bool> cut_off{false};
   std::atomic<int> open{0};
 };
 
@@ -113,20 +134,196 @@ std::string PeerOf(const std::shared_ptr<at::transport::TTransport>& transport) 
   return socket->getPeerAddress() + ":" + std::to_string(socket->getPeerPort());
 }
 
-std::string DescribeTransportError(const at::transport::TTransportException& e) {
-  using TTE = at::transport::TTransportException;
+using TTE = at::transport::TTransportException;
+
+std::string DescribeTransportError(const TTE& e) {
   switch (e.getType()) {
     case TTE::END_OF_FILE:
       return std::string("truncated frame: the peer closed mid-request (") + e.what() + ")";
-    case TTE::TIMED_OUT:
-      return std::string("the rest of a frame (or the taking of a reply) exceeded the frame "
-                         "timeout (") + e.what() + ")";
+    case TTE::TIMED_OUT:    // ConnectionSocket: "frame timeout: ..."
+    case TTE::INTERRUPTED:  // ConnectionSocket: "cut off by the drain deadline ..."
+      return e.what();
     case TTE::CORRUPTED_DATA:
       return std::string("bad frame: ") + e.what();
     default:
       return std::string("transport error: ") + e.what();
   }
 }
+
+// The bytes of one connection of a blocking server kind, under the deadlines of rpc_server.hpp.
+// Each recv and send is non-blocking and each wait a poll() bounded by a deadline, so a peer that
+// sends (or takes) a byte now and then cannot stretch a deadline:
+//   - a request frame must be whole frame_timeout_ms after the recv that brought its first byte.
+//     The frame boundaries (4-byte big-endian length prefixes) are followed through the bytes
+//     received, so the clock does not depend on how the buffers above split their reads;
+//   - each write is one whole reply frame (TFramedTransport::flush hands over prefix and body in
+//     one call, which ReadBuffer passes on in one piece): the peer must take it within
+//     frame_timeout_ms.
+// A wait inside a frame or a reply ends at the drain deadline (ConnectionState::cut_fd); a wait
+// for a frame's first byte ends at the drain (ConnectionProcessor only reads once bytes have
+// arrived, so that wait is a safeguard). Failures are TTransportException: TIMED_OUT past a
+// deadline, INTERRUPTED at the drain or its deadline, NOT_OPEN for a socket error; a reset reads
+// as the end of the stream, as in TSocket. The socket stays open until close().
+//
+// Thread safety: one thread at a time (Thrift's blocking servers use a connection on one thread).
+class ConnectionSocket final : public at::transport::TVirtualTransport<ConnectionSocket> {
+ public:
+  ConnectionSocket(std::shared_ptr<at::transport::TSocket> socket,
+                   std::shared_ptr<ConnectionState> state,
+                   std::shared_ptr<at::TConfiguration> config)
+      : TVirtualTransport(std::move(config)),
+        socket_(std::move(socket)),
+        state_(std::move(state)),
+        fd_(socket_->getSocketFD()),
+        timeout_(state_->options.frame_timeout_ms) {}
+
+  bool isOpen() const override { return socket_->isOpen(); }
+  void open() override { socket_->open(); }
+  void close() override { socket_->close(); }
+  const std::string getOrigin() const override { return socket_->getOrigin(); }
+
+  uint32_t read(uint8_t* buf, uint32_t len) {
+    for (;;) {
+      ssize_t got = ::recv(fd_, buf, len, MSG_DONTWAIT);
+      if (got >= 0) {
+        FollowFrames(buf, static_cast<std::size_t>(got));
+        return static_cast<uint32_t>(got);
+      }
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        WaitForRequestBytes();
+      } else if (error == ECONNRESET) {
+        return 0;
+      } else if (error != EINTR) {
+        throw TTE(TTE::NOT_OPEN, std::string("recv: ") + std::strerror(error));
+      }
+    }
+  }
+
+  void write(const uint8_t* buf, uint32_t len) {
+    const Clock::time_point deadline = Clock::now() + timeout_;
+    uint32_t sent = 0;
+    while (sent < len) {
+      ssize_t n = ::send(fd_, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n >= 0) {
+        sent += static_cast<uint32_t>(n);
+        continue;
+      }
+      const int error = errno;
+      if (error == EINTR) continue;
+      if (error != EAGAIN && error != EWOULDBLOCK) {
+        throw TTE(TTE::NOT_OPEN, std::string("send: ") + std::strerror(error));
+      }
+      const std::string taken =
+          std::to_string(sent) + " of its " + std::to_string(len) + " bytes sent";
+      switch (WaitUntil(POLLOUT, deadline, state_->cut_fd)) {
+        case Wait::kReady:
+          break;
+        case Wait::kTimedOut:
+          throw TTE(TTE::TIMED_OUT, "frame timeout: a reply was not taken within " +
+                                        std::to_string(timeout_.count()) + " ms (" + taken + ")");
+        case Wait::kEnded:
+          throw TTE(TTE::INTERRUPTED,
+                    "cut off by the drain deadline while writing a reply (" + taken + ")");
+      }
+    }
+  }
+
+ private:
+  enum class Wait { kReady, kTimedOut, kEnded };
+
+  // Waits until the socket is ready for `events` (or in error: the next call says which),
+  // `deadline` has passed (kTimedOut; none: no limit) or `end_fd` is readable (kEnded).
+  Wait WaitUntil(short events, std::optional<Clock::time_point> deadline, int end_fd) const {
+    pollfd fds[2] = {{fd_, events, 0}, {end_fd, POLLIN, 0}};
+    for (;;) {
+      int wait_ms = -1;
+      if (deadline) {
+        const Clock::duration left = *deadline - Clock::now();
+        if (left <= Clock::duration::zero()) return Wait::kTimedOut;
+        wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+      }
+      const int n = ::poll(fds, 2, wait_ms);
+      if (n < 0 && errno != EINTR) {
+        throw TTE(TTE::NOT_OPEN, std::string("poll: ") + std::strerror(errno));
+      }
+      if (n > 0 && fds[1].revents != 0) return Wait::kEnded;
+      if (n > 0 && fds[0].revents != 0) return Wait::kReady;
+    }
+  }
+
+  // Waits for more bytes of a request: until the frame deadline inside a frame, without limit
+  // (but not past the drain) before a frame's first byte.
+  void WaitForRequestBytes() const {
+    if (!in_frame_) {
+      if (WaitUntil(POLLIN, std::nullopt, state_->drain_fd) == Wait::kEnded) {
+        throw TTE(TTE::INTERRUPTED, "shut down while waiting for a request");
+      }
+      return;
+    }
+    switch (WaitUntil(POLLIN, frame_deadline_, state_->cut_fd)) {
+      case Wait::kReady:
+        return;
+      case Wait::kTimedOut:
+        throw TTE(TTE::TIMED_OUT, "frame timeout: a request frame was not complete " +
+                                      std::to_string(timeout_.count()) +
+                                      " ms after its first byte (" + FrameProgress() + ")");
+      case Wait::kEnded:
+        throw TTE(TTE::INTERRUPTED,
+                  "cut off by the drain deadline while reading a request frame (" +
+                      FrameProgress() + ")");
+    }
+  }
+
+  // Follows the frame boundaries through `n` bytes just received; starts the frame clock when a
+  // frame begins in them and does not end in them.
+  void FollowFrames(const uint8_t* bytes, std::size_t n) {
+    bool began_here = false;
+    std::size_t at = 0;
+    while (at < n) {
+      if (!in_frame_) {
+        in_frame_ = true;
+        began_here = true;
+        prefix_bytes_ = 0;
+        frame_length_ = 0;
+      }
+      if (prefix_bytes_ < 4) {
+        frame_length_ = (frame_length_ << 8) | bytes[at++];
+        if (++prefix_bytes_ == 4) {
+          body_left_ = frame_length_;
+          in_frame_ = body_left_ > 0;
+        }
+        continue;
+      }
+      const auto take = static_cast<uint32_t>(std::min<std::size_t>(body_left_, n - at));
+      at += take;
+      body_left_ -= take;
+      in_frame_ = body_left_ > 0;
+    }
+    if (in_frame_ && began_here) frame_deadline_ = Clock::now() + timeout_;
+  }
+
+  std::string FrameProgress() const {
+    if (prefix_bytes_ < 4) {
+      return std::to_string(prefix_bytes_) + " of the 4 bytes of its length prefix had arrived";
+    }
+    const std::uint64_t total = std::uint64_t{frame_length_} + 4;
+    return std::to_string(total - body_left_) + " of its " + std::to_string(total) +
+           " bytes had arrived";
+  }
+
+  std::shared_ptr<at::transport::TSocket> socket_;
+  std::shared_ptr<ConnectionState> state_;
+  int fd_;
+  std::chrono::milliseconds timeout_;
+  // The frame being received: whether one has begun and not ended, how many bytes of its length
+  // prefix have arrived, the length (once the prefix is whole), the body bytes still to come.
+  bool in_frame_ = false;
+  int prefix_bytes_ = 0;
+  uint32_t frame_length_ = 0;
+  uint32_t body_left_ = 0;
+  Clock::time_point frame_deadline_;
+};
 
 // The read side of a blocking connection: a buffer under the frames, so that a request's length
 // prefix and body come with one recv (a bare TFramedTransport asks the socket for each).
@@ -245,6 +442,12 @@ class ConnectionProcessor final : public at::TProcessor {
       Closing(spdlog::level::debug, "shut down after answering the requests it had received");
       return false;
     }
+    if (state_->cut_off.load(std::memory_order_relaxed)) {
+      Closing(spdlog::level::warn, "cut off by the drain deadline with " +
+                                       std::to_string(*drain_budget_) +
+                                       " received requests unanswered");
+      return false;
+    }
     --*drain_budget_;
     return true;
   }
@@ -322,19 +525,24 @@ class ConnectionProcessorFactory final : public at::TProcessorFactory {
 };
 
 // TFramedTransport carrying our frame limit (Thrift's default factory would use its 16 MB one),
-// over a ReadBuffer.
+// over a ReadBuffer over a ConnectionSocket.
 class FramedTransportFactory final : public at::transport::TTransportFactory {
  public:
-  explicit FramedTransportFactory(std::shared_ptr<at::TConfiguration> config)
-      : config_(std::move(config)) {}
+  FramedTransportFactory(std::shared_ptr<at::TConfiguration> config,
+                         std::shared_ptr<ConnectionState> state)
+      : config_(std::move(config)), state_(std::move(state)) {}
   std::shared_ptr<at::transport::TTransport> getTransport(
       std::shared_ptr<at::transport::TTransport> trans) override {
+    if (auto socket = std::dynamic_pointer_cast<at::transport::TSocket>(trans)) {
+      trans = std::make_shared<ConnectionSocket>(std::move(socket), state_, config_);
+    }
     return std::make_shared<at::transport::TFramedTransport>(
         std::make_shared<ReadBuffer>(std::move(trans), config_), config_);
   }
 
  private:
   std::shared_ptr<at::TConfiguration> config_;
+  std::shared_ptr<ConnectionState> state_;
 };
 
 // Tells Run()'s caller the port once the socket listens, and closes the race with a Shutdown()
@@ -362,6 +570,7 @@ Status CheckOptions(const ServerOptions& o) {
   PG_RETURN_IF_ERROR(range("max frame bytes", o.max_frame_bytes, 64, 1 << 30));
   PG_RETURN_IF_ERROR(range("frame timeout ms", o.frame_timeout_ms, 1, 3600 * 1000));
   PG_RETURN_IF_ERROR(range("idle timeout ms", o.idle_timeout_ms, 0, 24 * 3600 * 1000));
+  PG_RETURN_IF_ERROR(range("drain timeout ms", o.drain_timeout_ms, 1, 3600 * 1000));
   PG_RETURN_IF_ERROR(range("accept backlog", o.accept_backlog, 1, 65535));
   return Status::Ok();
 }
@@ -374,8 +583,11 @@ struct RpcServer::Impl {
   std::shared_ptr<ConnectionState> state;
 
   std::mutex mu;  // guards the fields below
+  std::condition_variable stopping_or_served;
   bool listening = false;
   bool stopping = false;
+  Clock::time_point stop_began;  // set with `stopping`
+  bool served = false;           // serve() has returned
   std::shared_ptr<at::transport::TServerSocket> blocking_socket;
   std::shared_ptr<at::server::TNonblockingServer> nonblocking_server;
 
@@ -383,6 +595,29 @@ struct RpcServer::Impl {
   void InterruptLocked() {
     if (blocking_socket) blocking_socket->interrupt();
     if (nonblocking_server) nonblocking_server->stop();
+  }
+
+  // Runs beside serve(): once the shutdown has begun, gives the drain drain_timeout_ms, then
+  // cuts off the connections still open (ConnectionState::CutOff). Returns when serve() has.
+  void CutOffDrainAtDeadline() {
+    std::unique_lock lock(mu);
+    stopping_or_served.wait(lock, [this] { return stopping || served; });
+    const auto deadline = stop_began + std::chrono::milliseconds(options.drain_timeout_ms);
+    if (stopping_or_served.wait_until(lock, deadline, [this] { return served; })) return;
+    spdlog::warn(
+        "drain deadline: {} connections still open {} ms after the shutdown began "
+        "(--drain-timeout-ms); closing them",
+        state->open.load(std::memory_order_relaxed), options.drain_timeout_ms);
+    state->CutOff();
+    stopping_or_served.wait(lock, [this] { return served; });
+  }
+
+  void MarkServed() {
+    {
+      std::lock_guard lock(mu);
+      served = true;
+    }
+    stopping_or_served.notify_all();
   }
 };
 
@@ -405,6 +640,8 @@ void RpcServer::Shutdown() {
   std::lock_guard lock(impl_->mu);
   if (impl_->stopping) return;
   impl_->stopping = true;
+  impl_->stop_began = Clock::now();
+  impl_->stopping_or_served.notify_all();
   impl_->handler->BeginDrain();
   std::uint64_t one = 1;
   if (::write(impl_->state->drain_fd, &one, sizeof one) != sizeof one) {
@@ -416,7 +653,7 @@ void RpcServer::Shutdown() {
 Status RpcServer::Run(const std::function<void(int port)>& on_listening) {
   const ServerOptions& o = impl_->options;
   PG_RETURN_IF_ERROR(CheckOptions(o));
-  if (impl_->state->drain_fd < 0) {
+  if (impl_->state->drain_fd < 0 || impl_->state->cut_fd < 0) {
     return Status::IOError(std::string("eventfd: ") + std::strerror(errno));
   }
   const std::string where = o.host + ":" + std::to_string(o.port);
@@ -441,11 +678,10 @@ Status RpcServer::Run(const std::function<void(int port)>& on_listening) {
     if (blocking) {
       auto socket = std::make_shared<at::transport::TServerSocket>(o.host, o.port);
       // Children are not interrupted by Thrift: ConnectionProcessor drains them (see the header).
+      // Frame deadlines are ConnectionSocket's, not per-call socket timeouts.
       socket->setInterruptableChildren(false);
-      socket->setRecvTimeout(o.frame_timeout_ms);
-      socket->setSendTimeout(o.frame_timeout_ms);
       socket->setAcceptBacklog(o.accept_backlog);
-      auto transports = std::make_shared<FramedTransportFactory>(config);
+      auto transports = std::make_shared<FramedTransportFactory>(config, impl_->state);
       if (o.kind == ServerKind::kThreadPool) {
         auto threads = at::concurrency::ThreadManager::newSimpleThreadManager(
             static_cast<std::size_t>(o.max_connections) + 1);
@@ -489,14 +725,35 @@ Status RpcServer::Run(const std::function<void(int port)>& on_listening) {
     if (impl_->stopping) impl_->InterruptLocked();
   }));
 
-  try {
-    server->serve();
-  } catch (const at::TException& e) {
-    return Status::IOError("cannot serve on " + where + ": " + e.what());
-  }
+  // Runs CutOffDrainAtDeadline beside serve(); ends and joins it on every way out of serve().
+  class DrainDeadline {
+   public:
+    explicit DrainDeadline(Impl* impl)
+        : impl_(impl), thread_([impl] { impl->CutOffDrainAtDeadline(); }) {}
+    ~DrainDeadline() {
+      impl_->MarkServed();
+      thread_.join();
+    }
+
+   private:
+    Impl* impl_;
+    std::thread thread_;
+  };
   {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->listening) return Status::IOError("cannot listen on " + where);
+    DrainDeadline drain_deadline(impl_.get());
+    try {
+      server->serve();
+    } catch (const at::TException& e) {
+      return Status::IOError("cannot serve on " + where + ": " + e.what());
+    }
+  }
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->listening) return Status::IOError("cannot listen on " + where);
+  if (impl_->stopping) {
+    spdlog::info(
+        "drained: the last connection closed {} ms after the shutdown began",
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - impl_->stop_began)
+            .count());
   }
   return Status::Ok();
 }

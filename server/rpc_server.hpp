@@ -2,23 +2,38 @@
 //
 // Wire: framed transport, binary or compact protocol. Each connection is checked at its edge:
 // a frame larger than max_frame_bytes, a negative frame size, bytes that do not parse as a call,
-// a frame cut short (peer closed, or the rest not arriving within frame_timeout_ms) each close
-// THAT connection with one warning log line naming the peer; the server keeps serving. At most
-// max_connections are open at once: one more is accepted, logged and closed at once, so that its
-// client sees a closed connection instead of waiting.
+// a frame cut short each close THAT connection with one warning log line naming the peer; the
+// server keeps serving. At most max_connections are open at once: one more is accepted, logged
+// and closed at once, so that its client sees a closed connection instead of waiting.
 //
-// Shutdown (Shutdown(), e.g. on SIGTERM): the listening socket stops accepting; every open
-// connection finishes the call it is answering, then answers the requests whose bytes had
+// Deadlines (blocking kinds): once the first byte of a request frame (its length prefix
+// included) has arrived, the whole frame must arrive within frame_timeout_ms of the server
+// reading that byte, however the bytes are spread over time; a reply must be taken whole by the
+// client within frame_timeout_ms of the server starting to write it. Past either deadline the
+// connection is closed with a warning ("frame timeout: ..."). Between requests there is no
+// deadline unless idle_timeout_ms is set.
+//
+// Shutdown (Shutdown(), e.g. on SIGTERM): the listening socket stops accepting; an idle
+// connection closes at once; every other one finishes the call it is answering and the frame
+// it is receiving (within that frame's deadline), then answers the requests whose bytes had
 // arrived when it noticed the shutdown (counted from the frames in its receive queue, so a client
-// that keeps sending cannot hold the shutdown open), then closes; Run() returns when the last
+// that keeps sending cannot hold the shutdown open), then closes. Run() returns when the last
 // connection has closed.
+// The bound: when clients take their replies, the drain ends within frame_timeout_ms + the time
+// to answer the calls in flight and the requests already received. Whatever clients do, at
+// drain_timeout_ms after Shutdown() every connection still open is cut off at its next wait (one
+// warning with their number, and one per connection saying what was cut off: a frame being read,
+// a reply being written, requests left unanswered), so Run() returns at drain_timeout_ms + the
+// time for the calls already inside the engine (at most one per connection; nothing interrupts
+// them) to return.
 //
 // Server kinds (docs/serving.md has the measurements that chose the default):
 //   kThreadPool  TThreadPoolServer: one pooled thread per open connection (the default).
 //   kThreaded    TThreadedServer: one new thread per connection.
 //   kNonblocking TNonblockingServer: libevent I/O threads + `threads` workers. For measurement
 //                only: its shutdown does not wait for calls in flight, and its frame and
-//                connection limits are Thrift's own (logged by Thrift, not per peer).
+//                connection limits are Thrift's own (logged by Thrift, not per peer); the
+//                deadlines above do not apply.
 //
 // Thread safety: Run() once, from one thread; Shutdown() from any thread (also before Run()
 // listens, and more than once). Not copyable.
@@ -61,11 +76,14 @@ struct ServerOptions {
   int max_connections = 256;
   // Largest request frame accepted, in bytes (the 4-byte length prefix excluded).
   int max_frame_bytes = 1 << 20;
-  // Once a frame has started, its remaining bytes must arrive within this; a reply must also be
-  // taken by the client within this. Bounds how long a stalled peer holds a thread (and shutdown).
+  // A request frame must arrive whole within this of its first byte; a reply must be taken whole
+  // by the client within this. Bounds how long a slow peer holds a thread (and the drain).
   int frame_timeout_ms = 5000;
   // A connection idle (no request) this long is closed; 0 keeps idle connections open.
   int idle_timeout_ms = 0;
+  // The longest a shutdown waits for its drain: connections still open this long after
+  // Shutdown() are cut off (1..3600000).
+  int drain_timeout_ms = 10000;
   // Kernel queue of connections not yet accepted.
   int accept_backlog = 1024;
   // Batch attribution jobs (SubmitAttributionJob): workers, queue, threads, retention, input root.
@@ -83,7 +101,8 @@ class RpcServer {
   RpcServer& operator=(const RpcServer&) = delete;
 
   // Listens, then calls `on_listening(port)` once (the real port when options.port was 0), then
-  // serves until Shutdown() and the drain described above. OK after a clean shutdown; IOError
+  // serves until Shutdown() and the drain described above (bounded by drain_timeout_ms). OK
+  // after a clean shutdown, also one that cut connections off at the drain deadline; IOError
   // naming host:port when it cannot listen; InvalidArgument for out-of-range options.
   Status Run(const std::function<void(int port)>& on_listening);
 

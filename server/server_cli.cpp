@@ -119,7 +119,12 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                  "Connections served at once; one more is closed on accept")
       ->capture_default_str();
   app.add_option("--frame-timeout-ms", options.frame_timeout_ms,
-                 "Time allowed for the rest of a started frame, and for a client to take a reply")
+                 "Time allowed for a whole request frame from its first byte, and for a client to "
+                 "take a whole reply")
+      ->capture_default_str();
+  app.add_option("--drain-timeout-ms", options.drain_timeout_ms,
+                 "On SIGTERM/SIGINT, connections still open this long after the signal are cut "
+                 "off and the server exits")
       ->capture_default_str();
   app.add_option("--idle-timeout-ms", options.idle_timeout_ms,
                  "Close connections idle this long; 0 never")
