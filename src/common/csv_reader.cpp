@@ -24,8 +24,9 @@ constexpr std::size_t kNoPos = std::numeric_limits<std::size_t>::max();
 // How far the chunking scan reads before it releases what it has read.
 constexpr std::size_t kReleaseStep = 64u << 20;
 
-// Growable anonymous memory for a file's text. Fresh pages are advised as huge
-// pages (see huge_pages.hpp) and growing uses mremap, which moves no bytes.
+// Growable anonymous memory for a file's text. The mapping is advised as huge
+// pages as a whole (see huge_pages.hpp: a partly advised mapping is split in
+// pieces that mremap cannot grow) and growing uses mremap, which moves no bytes.
 class TextBuffer {
  public:
   TextBuffer() = default;
@@ -43,8 +44,8 @@ class TextBuffer {
                   : mremap(data_, capacity_, capacity, MREMAP_MAYMOVE);
     if (p == MAP_FAILED) return false;
     data_ = static_cast<char*>(p);
-    AdviseHugePages(data_ + capacity_, capacity - capacity_);
     capacity_ = capacity;
+    AdviseHugePagesMapping(data_, capacity_);
     return true;
   }
   char* data() { return data_; }

@@ -24,4 +24,14 @@ void AdviseHugePages(const void* data, std::size_t bytes) {
 #endif
 }
 
+void AdviseHugePagesMapping(void* mapping, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (mapping == nullptr || bytes == 0) return;
+  (void)madvise(mapping, bytes, MADV_HUGEPAGE);  // a hint, as above
+#else
+  (void)mapping;
+  (void)bytes;
+#endif
+}
+
 }  // namespace partnergraph

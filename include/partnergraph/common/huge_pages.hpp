@@ -17,4 +17,10 @@ namespace partnergraph {
 // (e.g. std::vector::reserve of a few MB or more); a no-op below 4 MiB.
 void AdviseHugePages(const void* data, std::size_t bytes);
 
+// The same hint for a whole anonymous mapping [mapping, mapping + bytes) (mapping page-aligned,
+// as mmap and mremap return it). Unlike AdviseHugePages it marks the whole range, so the kernel
+// keeps the mapping in one piece: a mapping split by a partial madvise cannot be grown by one
+// mremap (EFAULT), which is how a .csv.gz expanding past a few MB once failed.
+void AdviseHugePagesMapping(void* mapping, std::size_t bytes);
+
 }  // namespace partnergraph
