@@ -1,3 +1,4 @@
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/attribution/report_writer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -177,7 +178,7 @@ std::string FormatAttributionJson(const AttributionResult& by_channel,
                     {"seed", s.seed},
                     {"confidence", s.confidence}};
   }
-  return j.dump(indent) + "\n";
+  return JsonText(j, indent) + "\n";
 }
 
 std::string FormatTransitionsCsv(const AttributionResult& r) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/common/time.hpp"
@@ -289,13 +290,13 @@ int RunBuild(const BuildArgs& args) {
       {"graph_memory_bytes", graph->MemoryBytes()},
       {"peak_rss_bytes", PeakRssBytes()},
   };
-  if (Status written = WriteFileAtomically(out / "manifest.json", manifest.dump(2) + "\n");
+  if (Status written = WriteFileAtomically(out / "manifest.json", JsonText(manifest, 2) + "\n");
       !written.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", written.ToString().c_str());
     return kExitWriteFailed;
   }
   if (args.json) {
-    std::cout << manifest.dump(2) << '\n';
+    std::cout << JsonText(manifest, 2) << '\n';
   } else {
     std::printf("built %s: %u merchants, %u SKUs, %u customers, %u segments, %u categories, "
                 "%llu edges\n",

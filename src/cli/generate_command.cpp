@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/ingest/generator.hpp"
 
 namespace partnergraph::cli {
@@ -116,7 +117,7 @@ void AddGenerateCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (args->json) {
-      std::cout << StatsJson(stats, args->options, args->out).dump(2) << '\n';
+      std::cout << JsonText(StatsJson(stats, args->options, args->out), 2) << '\n';
     } else {
       PrintSummary(stats, args->options, args->out);
     }

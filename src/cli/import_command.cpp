@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/ingest/completejourney.hpp"
 
 namespace partnergraph::cli {
@@ -78,7 +79,7 @@ void AddImportCommand(CLI::App& app, int& exit_code) {
       return;
     }
     if (args->json) {
-      std::cout << StatsJson(stats, *args).dump(2) << '\n';
+      std::cout << JsonText(StatsJson(stats, *args), 2) << '\n';
     } else {
       PrintSummary(stats, *args);
     }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/common/time.hpp"
@@ -54,7 +55,7 @@ Status UpdateManifest(const std::filesystem::path& dir, const ModelBuildReport& 
   manifest["model"]["sku_neighbors"] = report.sku_neighbor_skus;
   manifest["model"]["merchant_neighbors"] = report.merchant_neighbor_merchants;
   manifest["precompute"] = record;
-  const std::string out = manifest.dump(2) + "\n";
+  const std::string out = JsonText(manifest, 2) + "\n";
   PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
   PG_RETURN_IF_ERROR(file.Append(out.data(), out.size()));
   return file.Commit();
@@ -113,7 +114,7 @@ int RunPrecompute(const PrecomputeArgs& args) {
     return written.IsIOError() ? kExitWriteFailed : kExitBadInput;
   }
   if (args.json) {
-    std::cout << record.dump(2) << '\n';
+    std::cout << JsonText(record, 2) << '\n';
     return kExitOk;
   }
   if (!config.model.precompute) {

@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "rpc_client.hpp"
+#include "partnergraph/common/json_text.hpp"
 
 namespace partnergraph::cli {
 namespace {
@@ -115,7 +116,7 @@ int RunCall(const QueryArgs& args, const std::function<Status(client::RpcClient&
   return status.IsIOError() ? kExitUnreachable : kExitBadInput;
 }
 
-void PrintJson(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void PrintJson(const json& j) { std::printf("%s\n", JsonText(j, 2).c_str()); }
 
 json ToJson(const client::AttributionJobStatusInfo& s) {
   json j = {{"job_id", s.job_id}, {"state", s.state}, {"progress", s.progress}};
@@ -209,7 +210,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       } else {
         for (const auto& [name, value] : j.items()) {
           if (name == "edges") continue;
-          std::printf("%-16s %s\n", name.c_str(), value.dump().c_str());
+          std::printf("%-16s %s\n", name.c_str(), JsonText(value).c_str());
         }
         for (const auto& [type, count] : s.engine.edges) {
           std::printf("edges %-10s %lld\n", type.c_str(), static_cast<long long>(count));

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/engine/engine.hpp"
 
 namespace partnergraph::cli {
@@ -94,7 +95,7 @@ int RunPartners(const PartnerArgs& a) {
                      {"shared_customers", OptCount(p.shared_customers)},
                      {"shared_segments", segments}});
     }
-    std::cout << out.dump(2) << '\n';
+    std::cout << JsonText(out, 2) << '\n';
     return kExitOk;
   }
   std::printf("partners for %s (%s)\n", a.merchant.c_str(),
@@ -144,7 +145,7 @@ int RunCoupons(const CouponArgs& a) {
                      {"reach", OptCount(p.reach)},
                      {"price", p.price}});
     }
-    std::cout << out.dump(2) << '\n';
+    std::cout << JsonText(out, 2) << '\n';
     return kExitOk;
   }
   std::printf("coupon pairs for %s (%s)\n", (a.sku.empty() ? a.merchant : a.sku).c_str(),

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 
 namespace partnergraph::cli {
@@ -144,7 +145,7 @@ int RunStats(const StatsArgs& args) {
         {"memory", memory},
         {"memory_bytes", g.MemoryBytes()},
     };
-    std::cout << out.dump(2) << '\n';
+    std::cout << JsonText(out, 2) << '\n';
     return kExitOk;
   }
 

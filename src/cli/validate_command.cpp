@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/ingest/loader.hpp"
 
 namespace partnergraph::cli {
@@ -120,7 +121,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
     Result<Dataset> result = LoadDataset(args->dir, options, &report);
     const Dataset* dataset = result.ok() ? &result.value() : nullptr;
     if (args->json) {
-      std::cout << ReportJson(report, dataset, result.status()).dump(2) << '\n';
+      std::cout << JsonText(ReportJson(report, dataset, result.status()), 2) << '\n';
     } else {
       std::fputs(report.Summary().c_str(), stdout);
       if (dataset != nullptr) PrintCounts(*dataset);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 
 #include "partnergraph/common/huge_pages.hpp"
@@ -21,6 +22,8 @@ namespace partnergraph {
 namespace {
 
 constexpr std::size_t kNoPos = std::numeric_limits<std::size_t>::max();
+// The longest field accepted (ids, names, categories: docs/formats.md).
+constexpr std::size_t kMaxFieldBytes = 4096;
 // How far the chunking scan reads before it releases what it has read.
 constexpr std::size_t kReleaseStep = 64u << 20;
 
@@ -239,6 +242,70 @@ ParsedRecord ParseRecord(std::string_view text, std::size_t pos, std::size_t end
   return out;
 }
 
+// Whether `bytes` may hold anything but printable ASCII (a byte below 0x20 or from 0x7F up).
+// One pass without a branch per byte, which the compiler vectorises: almost every record of a
+// real file is printable ASCII and goes no further.
+bool MayNeedTextCheck(std::string_view bytes) {
+  unsigned acc = 0;
+  for (const char ch : bytes) {
+    acc |= static_cast<unsigned>(static_cast<unsigned char>(ch) - 0x20u >= 0x5Fu);
+  }
+  return acc != 0;
+}
+
+// The first problem of a field's text: invalid UTF-8, a control character (TAB, LF, and CR
+// before LF are allowed: quoted fields may span lines), DEL, a C1 control, or a byte-order
+// mark (only the file's first bytes may hold one). Written by hand because the check is one
+// table-free pass over bytes the parser already holds, and no installed library (ICU is not
+// a dependency) validates UTF-8 with this policy on controls.
+struct TextProblem {
+  std::size_t offset = 0;  // byte offset in the field
+  const char* what = nullptr;
+};
+std::optional<TextProblem> FindTextProblem(std::string_view f) {
+  const auto* s = reinterpret_cast<const unsigned char*>(f.data());
+  const std::size_t n = f.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = s[i];
+    if (c < 0x80) {
+      if (c == 0) return TextProblem{i, "a NUL byte"};
+      if (c == '\r' && !(i + 1 < n && s[i + 1] == '\n')) {
+        return TextProblem{i, "a carriage return inside a field"};
+      }
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        return TextProblem{i, "a control character"};
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0, min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return TextProblem{i, "invalid UTF-8"};
+    }
+    if (i + len > n) return TextProblem{i, "invalid UTF-8 (a truncated sequence)"};
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return TextProblem{i, "invalid UTF-8"};
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return TextProblem{i, "invalid UTF-8 (an overlong form or a non-character)"};
+    }
+    if (cp >= 0x80 && cp <= 0x9F) return TextProblem{i, "a control character"};
+    if (cp == 0xFEFF) {
+      return TextProblem{i, "a byte-order mark (allowed only at the start of the file)"};
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
 // Length of the blank line at `pos` ("\n", "\r\n", or "\r" at the end), 0 if none.
 std::size_t BlankLineLength(std::string_view text, std::size_t pos, std::size_t end) {
   if (text[pos] == '\n') return 1;
@@ -346,6 +413,13 @@ Status CsvReader::Init() {
                                    ": malformed header: " + header.error);
   }
   std::unordered_set<std::string_view> seen;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (auto problem = FindTextProblem(fields[i])) {
+      return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) + ": header column " +
+                                     std::to_string(i + 1) + ": " + problem->what + " at byte " +
+                                     std::to_string(problem->offset) + " of the name");
+    }
+  }
   for (std::string_view name : fields) {
     if (!name.empty() && !seen.insert(name).second) {
       return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) +
@@ -486,6 +560,21 @@ void CsvReader::ForEachInChunk(std::size_t chunk,
       count_error = "expected " + std::to_string(header_.size()) + " fields, found " +
                     std::to_string(fields.size());
       record.error = count_error;
+    } else if (record.raw.size() > kMaxFieldBytes || MayNeedTextCheck(record.raw)) {
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        auto problem = FindTextProblem(fields[i]);
+        if (!problem && fields[i].size() > kMaxFieldBytes) {
+          problem = TextProblem{kMaxFieldBytes, "a field longer than the limit of 4096 bytes"};
+        }
+        if (!problem) continue;
+        count_error = "column " +
+                      (i < header_.size() && !header_[i].empty() ? header_[i]
+                                                                  : std::to_string(i + 1)) +
+                      ": " + problem->what + " at byte " + std::to_string(problem->offset) +
+                      " of the field";
+        record.error = count_error;
+        break;
+      }
     }
     fn(record);
     line += parsed.newlines;

@@ -1,3 +1,4 @@
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/recommend/evaluator.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -888,7 +889,7 @@ std::string ToJson(const EvaluationReport& r) {
   Json stages = Json::array();
   for (const EvaluationStage& s : r.stages) stages.push_back({{"name", s.name}, {"seconds", s.seconds}});
   j["stages"] = std::move(stages);
-  return j.dump(2);
+  return JsonText(j, 2);
 }
 
 }  // namespace partnergraph

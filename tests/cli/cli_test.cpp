@@ -292,4 +292,41 @@ TEST_CASE("cli: precompute rewrites the precomputed files of an existing model",
   CHECK(Contains(empty.err, "graph.pgg"));
 }
 
+
+TEST_CASE("cli: a byte that is not UTF-8 is a row error, and every --json stays valid",
+          "[cli]") {
+  // Issue 19 item 1: the loader took "s\xff" and `validate --json` then aborted (exit 134) on
+  // nlohmann's type_error.316.
+  const fs::path scratch = testing::FreshTempDir("cli_utf8");
+  const fs::path data = CopyTiny(scratch / "data");
+  WriteFile(data / "skus.csv", ReadFile(data / "skus.csv") + "s\xff,m_bakery,bread,1\n");
+  Run validate = Cli({"validate", data.string(), "--json"}, scratch);
+  CHECK(validate.exit_code == 2);
+  INFO(validate.out << validate.err);
+  CHECK(Contains(validate.out + validate.err, "column sku_id: invalid UTF-8 at byte 1"));
+  auto report = nlohmann::json::parse(validate.out, nullptr, false);
+  CHECK_FALSE(report.is_discarded());
+  // With --skip-bad-rows the rest builds, and the JSON of every later command parses.
+  Run build = Cli({"build", "--data", data.string(), "--out", (scratch / "model").string(),
+                   "--skip-bad-rows", "--json"},
+                  scratch);
+  CHECK(build.exit_code == 0);
+  CHECK_FALSE(nlohmann::json::parse(build.out, nullptr, false).is_discarded());
+  Run partners = Cli({"recommend-partners", "--model", (scratch / "model").string(),
+                      "--merchant", "m_bakery", "--json"},
+                     scratch);
+  CHECK(partners.exit_code == 0);
+  CHECK_FALSE(nlohmann::json::parse(partners.out, nullptr, false).is_discarded());
+  // A dataset path holding such a byte is written into manifest.json as U+FFFD, not a crash.
+  const fs::path odd = scratch / "d\xff";
+  fs::rename(data, odd);
+  Run odd_build = Cli({"build", "--data", odd.string(), "--out", (scratch / "model2").string(),
+                       "--skip-bad-rows"},
+                      scratch);
+  CHECK(odd_build.exit_code == 0);
+  CHECK_FALSE(
+      nlohmann::json::parse(ReadFile(scratch / "model2" / "manifest.json"), nullptr, false)
+          .is_discarded());
+}
+
 }  // namespace partnergraph

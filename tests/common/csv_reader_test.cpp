@@ -364,3 +364,46 @@ TEST_CASE("CsvReader maps a plain file, released chunks read back the same bytes
   in_memory.ReleaseChunk(0);
   CHECK(Collect(in_memory) == expected);
 }
+
+TEST_CASE("CsvReader rejects text that is not clean UTF-8, naming the column and the byte",
+          "[common][csv]") {
+  auto first_error = [](std::string text) {
+    auto reader = CsvReader::FromString(std::move(text), "skus.csv");
+    REQUIRE(reader.ok());
+    std::vector<std::string> errors;
+    reader->ForEach([&](const CsvRecord& r) { errors.emplace_back(r.error); });
+    return errors;
+  };
+  const std::string header = "sku_id,name\n";
+  // Accepted: multi-byte UTF-8, TAB, a line end (LF or CRLF) inside a quoted field.
+  CHECK(first_error(header + "s1,Caf\xC3\xA9 \xF0\x9F\x8D\x9E\ttab\n") == std::vector<std::string>{""});
+  CHECK(first_error(header + "s1,\"two\r\nlines\"\n") == std::vector<std::string>{""});
+  struct Case {
+    std::string row;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"s\xFF,x\n", "column sku_id: invalid UTF-8 at byte 1 of the field"},
+           {"s1,ab\xC3\n", "column name: invalid UTF-8 (a truncated sequence) at byte 2 of the field"},
+           {"s1,\xC0\xAF\n", "column name: invalid UTF-8 (an overlong form or a non-character) at byte 0 of the field"},
+           {"s1,\xED\xA0\x80\n", "column name: invalid UTF-8 (an overlong form or a non-character) at byte 0 of the field"},
+           {std::string("s1,a\0b\n", 7), "column name: a NUL byte at byte 1 of the field"},
+           {"s1,\x1B[31mred\n", "column name: a control character at byte 0 of the field"},
+           {"s1,a\rb\n", "column name: a carriage return inside a field at byte 1 of the field"},
+           {"s1,\xC2\x85\n", "column name: a control character at byte 0 of the field"},
+           {"\xEF\xBB\xBFs1,x\n", "column sku_id: a byte-order mark (allowed only at the start of the file) at byte 0 of the field"},
+           {"s1," + std::string(4097, 'n') + "\n", "column name: a field longer than the limit of 4096 bytes at byte 4096 of the field"},
+       }) {
+    INFO(c.row.substr(0, 40));
+    CHECK(first_error(header + c.row) == std::vector<std::string>{c.error});
+  }
+  // A field of exactly 4096 bytes is fine; the rows around a bad one are untouched.
+  CHECK(first_error(header + "s1," + std::string(4096, 'n') + "\ns\xFF,x\ns3,y\n") ==
+        std::vector<std::string>{"", "column sku_id: invalid UTF-8 at byte 1 of the field", ""});
+  // A BOM at the start of the file is skipped; a bad header name refuses the file.
+  CHECK(first_error("\xEF\xBB\xBF" + header + "s1,x\n") == std::vector<std::string>{""});
+  auto bad_header = CsvReader::FromString("sku\xFF,name\ns1,x\n", "skus.csv");
+  REQUIRE_FALSE(bad_header.ok());
+  CHECK(bad_header.status().message() ==
+        "skus.csv:1: header column 1: invalid UTF-8 at byte 3 of the name");
+}

@@ -15,8 +15,13 @@
 //
 // A record that cannot be split cleanly (an unterminated quote, a quote inside
 // an unquoted field, text after a closing quote, a field count different from
-// the header's) is still handed out, with CsvRecord::error set, so that the
-// caller reports it (file:line) and decides; no record is skipped silently.
+// the header's) or whose text is not acceptable (a field that is not valid
+// UTF-8, holds a NUL, a control character other than TAB or a line end inside
+// a quoted field, a byte-order mark, or is longer than 4096 bytes: the error
+// names the column and the byte offset in the field) is still handed out, with
+// CsvRecord::error set, so that the caller reports it (file:line) and decides;
+// no record is skipped silently. The header's names follow the same text rules
+// (InvalidArgument).
 // An unterminated quote makes its record run to the end of the file.
 //
 // Ownership: the reader owns the file's text. The string_views of a CsvRecord
