@@ -1,4 +1,3 @@
-#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/attribution/report_writer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -6,6 +5,7 @@
 #include <charconv>
 
 #include "partnergraph/common/csv_writer.hpp"
+#include "partnergraph/common/json_text.hpp"
 
 namespace partnergraph {
 namespace {
