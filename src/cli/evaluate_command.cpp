@@ -1,7 +1,11 @@
-// `partnergraph evaluate --data DIR --split-date DATE [--json] [--config FILE] [--k N]`:
+// `partnergraph evaluate --data DIR --split-date DATE [--json] [--config FILE] [--k N]
+// [--audience operator|merchant]`:
 // trains every model and baseline on the orders before DATE and scores their
 // partner (and coupon-pair) rankings against what happened after it
 // (include/partnergraph/recommend/evaluator.hpp, models/README.md "Evaluation").
+// --audience picks the view the recommender's own lists are ranked for: the
+// operator's (exact evidence, the default) or a merchant's (disclosed evidence
+// only, what a merchant API key gets); the baselines are the same for both.
 // On generated data (DIR/ground_truth/best_partners.csv present) the rankings
 // are also scored against the planted best partners.
 //
@@ -36,6 +40,7 @@ struct EvaluateArgs {
   bool skip_bad_rows = false;
   bool no_coupons = false;
   std::uint32_t max_coupon_queries = EvaluationOptions().max_coupon_queries;
+  std::string audience = "operator";  // checked by the option: operator | merchant
 };
 
 int Fail(int code, const std::string& message) {
@@ -81,6 +86,7 @@ int RunEvaluate(const EvaluateArgs& args) {
                                                                       : PartnerEmbedding::kSvd;
   options.evaluate_coupons = !args.no_coupons;
   options.max_coupon_queries = args.max_coupon_queries;
+  options.audience = args.audience == "merchant" ? Audience::kMerchant : Audience::kOperator;
   if (options.list_length < 10 || options.list_length > options.recommend.max_k) {
     return Fail(kExitUsage, "--k: " + std::to_string(options.list_length) +
                                 " is out of range [10, " +
@@ -145,6 +151,12 @@ void AddEvaluateCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-coupons", args->no_coupons, "Evaluate the partner side only");
   cmd->add_option("--max-coupon-queries", args->max_coupon_queries,
                   "At most this many coupon queries (SKUs, evenly spaced); 0 = all")
+      ->capture_default_str();
+  cmd->add_option("--audience", args->audience,
+                  "Rank the recommender's partner and coupon lists for the operator (exact "
+                  "evidence) or a merchant (disclosed evidence only, as a merchant API key "
+                  "gets); the baselines are unchanged")
+      ->check(CLI::IsMember({"operator", "merchant"}))
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object instead of markdown tables");
   cmd->callback([args, &exit_code] { exit_code = RunEvaluate(*args); });

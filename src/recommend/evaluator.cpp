@@ -1,4 +1,3 @@
-#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/recommend/evaluator.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -13,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "partnergraph/common/json_text.hpp"
 #include "partnergraph/common/csv_reader.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
@@ -284,9 +284,9 @@ class PartnerEvaluation {
     const std::vector<bool> ok = EligibleSet(m);
     std::vector<std::vector<std::uint32_t>> lists(kPartnerMethodCount);
 
-    // The operator's ranking (exact evidence): the model card's figures.
+    // The view asked for (default: the operator's, exact evidence, the model card's figures).
     PartnerFilters filters;
-    filters.audience = Audience::kOperator;
+    filters.audience = o_.audience;
     PG_ASSIGN_OR_RETURN(std::vector<PartnerResult> recs,
                         t_.recommender->RecommendPartners(MerchantId(m), o_.list_length,
                                                           filters));
@@ -549,7 +549,7 @@ Status EvaluateCouponSide(const Dataset& dataset, const TrainedModel& t,
     auto ok = [&](std::uint32_t b) { return ok_merchant[merchant_of[b].value]; };
 
     CouponFilters filters;
-    filters.audience = Audience::kOperator;  // as the partner ranking above
+    filters.audience = o.audience;  // as the partner ranking above
     PG_ASSIGN_OR_RETURN(std::vector<CouponResult> recs,
                         t.recommender->RecommendCouponPairs(SkuId(s), o.list_length, filters));
     for (const CouponResult& r : recs) {
@@ -799,6 +799,7 @@ Result<EvaluationReport> Evaluate(const Dataset& dataset, const PlantedPartners*
       EvaluationReport report;
       report.split_ts = options.split_ts;
       report.list_length = options.list_length;
+      report.audience = options.audience;
       report.merchants = static_cast<std::uint32_t>(dataset.merchants.size());
       TrainedModel trained;
       {
@@ -829,12 +830,13 @@ std::string ToMarkdown(const EvaluationReport& r) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "Temporal split at %s: train %llu orders (%llu lines), test %llu orders (%llu "
-                "lines); %u merchants; lists of %u.\n\n",
+                "lines); %u merchants; lists of %u; partnergraph ranked for the %s view.\n\n",
                 FormatTimestamp(r.split_ts).c_str(),
                 static_cast<unsigned long long>(r.train_orders),
                 static_cast<unsigned long long>(r.train_order_lines),
                 static_cast<unsigned long long>(r.test_orders),
-                static_cast<unsigned long long>(r.test_order_lines), r.merchants, r.list_length);
+                static_cast<unsigned long long>(r.test_order_lines), r.merchants, r.list_length,
+                std::string(ToString(r.audience)).c_str());
   out += buf;
   std::snprintf(buf, sizeof buf,
                 "Partners: %llu queries (merchants gaining cross-category shared customers after "
@@ -870,6 +872,7 @@ std::string ToJson(const EvaluationReport& r) {
   j["test_order_lines"] = r.test_order_lines;
   j["merchants"] = r.merchants;
   j["k"] = r.list_length;
+  j["audience"] = std::string(ToString(r.audience));
   j["queries"] = r.queries;
   j["mean_relevant"] = r.mean_relevant;
   if (r.has_planted) j["planted_queries"] = r.planted_queries;

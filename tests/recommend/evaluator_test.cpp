@@ -473,3 +473,46 @@ TEST_CASE("Planted partners: loaded, scored, and bad files named", "[recommend]"
   REQUIRE_FALSE(cols.ok());
   CHECK_THAT(cols.status().message(), Catch::Contains("merchant_id is missing"));
 }
+
+TEST_CASE("The audience option ranks the recommender's lists for that view only",
+          "[recommend]") {
+  // In the popularity trap every overlap is below k_min (20, the default policy): the
+  // merchant view reads no shared count and gives every long-tail merchant the same boost
+  // factor, where the operator view reads Q and P11's one shared customer and boosts the
+  // smaller merchants more. So the recommender's lists differ, and nothing else may.
+  const Timestamp train_ts = At("2025-03-01"), test_ts = At("2025-09-01");
+  const Dataset d = PopularityTrap(train_ts, test_ts);
+  EvaluationOptions o = FastOptions(At("2025-06-01"));
+  o.keep_rankings = true;
+  o.evaluate_coupons = false;
+  CHECK(o.audience == Audience::kOperator);  // the default: the model card's view
+  auto op = Evaluate(d, nullptr, o);
+  o.audience = Audience::kMerchant;
+  auto me = Evaluate(d, nullptr, o);
+  REQUIRE(op.ok());
+  REQUIRE(me.ok());
+  CHECK(op->audience == Audience::kOperator);
+  CHECK(me->audience == Audience::kMerchant);
+  REQUIRE(op->rankings.size() == me->rankings.size());
+  const std::size_t pg = MethodIndex(*op, "partnergraph");
+  bool any_differs = false;
+  for (std::size_t i = 0; i < op->rankings.size(); ++i) {
+    INFO("query " << op->rankings[i].query);
+    CHECK(op->rankings[i].query == me->rankings[i].query);
+    CHECK(op->rankings[i].relevant == me->rankings[i].relevant);
+    REQUIRE(op->rankings[i].by_method.size() == me->rankings[i].by_method.size());
+    for (std::size_t m = 0; m < op->rankings[i].by_method.size(); ++m) {
+      if (m == pg) {
+        any_differs |= op->rankings[i].by_method[m] != me->rankings[i].by_method[m];
+      } else {
+        INFO(op->methods[m].name);
+        CHECK(op->rankings[i].by_method[m] == me->rankings[i].by_method[m]);
+      }
+    }
+  }
+  CHECK(any_differs);
+  // The report says which view it measured.
+  CHECK(nlohmann::json::parse(ToJson(*op))["audience"] == "operator");
+  CHECK(nlohmann::json::parse(ToJson(*me))["audience"] == "merchant");
+  CHECK(ToMarkdown(*me).find("ranked for the merchant view") != std::string::npos);
+}

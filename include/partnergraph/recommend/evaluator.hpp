@@ -32,7 +32,8 @@
 //
 // ==== Partner methods (ranked over candidates(m), ties by merchant id) ====
 //   partnergraph            Recommender::RecommendPartners(m, k, default
-//                           filters), results outside candidates(m) dropped
+//                           filters, EvaluationOptions::audience), results
+//                           outside candidates(m) dropped
 //   svd                     cosine of the PPMI-SVD merchant embeddings (exact)
 //   random_walk             cosine of the random-walk skip-gram embeddings (exact)
 //   baseline:popularity     distinct training customers of c
@@ -42,6 +43,10 @@
 //   baseline:category_lift  training category-pair lift of (category(m),
 //                           category(c)) (0 when none), ties by popularity
 // Each method produces a list of `list_length` merchants (k, default 50).
+// The audience (common/audience.hpp) changes the partnergraph lists only: the
+// operator's view ranks by the exact evidence, the merchant's by the evidence
+// disclosed to the query merchant (partner_recommender.hpp); the other methods
+// and the ground truth are the same for both.
 //
 // ==== Coupon-pair ground truth and methods ====
 // Test pairs: SKUs (a, b) of different merchants bought by one customer, both
@@ -49,7 +54,8 @@
 // test pair in their candidate universe (SKUs b of another merchant, not a
 // competitor or blocked, both merchants allowing coupons), at most
 // max_coupon_queries of them (evenly spaced by SKU id). Methods:
-//   partnergraph            Recommender::RecommendCouponPairs(a, k, default filters)
+//   partnergraph            Recommender::RecommendCouponPairs(a, k, default filters,
+//                           EvaluationOptions::audience)
 //   item2vec                cosine of the item2vec SKU embeddings (exact)
 //   baseline:popularity     training buyers of b
 //   baseline:copurchase     training co-purchase support of (a, b) from the
@@ -79,6 +85,7 @@
 #include <string>
 #include <vector>
 
+#include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/ids.hpp"
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/embed/embed_options.hpp"
@@ -115,6 +122,10 @@ struct EvaluationOptions {
   // The Recommender's options (score weights, candidates, long tail).
   RecommendOptions recommend;
   PartnerEmbedding partner_embedding = PartnerEmbedding::kSvd;
+  // Whose view the partnergraph method's partner and coupon lists are ranked for:
+  // kOperator (exact evidence, the model card's figures) or kMerchant (what a merchant API
+  // key gets: disclosed evidence only). The baselines do not depend on it.
+  Audience audience = Audience::kOperator;
   // Evaluate the coupon-pair side too (trains the item2vec SKU embedding).
   bool evaluate_coupons = true;
   // At most this many coupon queries (SKUs), evenly spaced by SKU id; 0 = all.
@@ -189,6 +200,7 @@ struct EvaluationReport {
   std::uint64_t test_orders = 0;
   std::uint32_t merchants = 0;
   std::uint32_t list_length = 0;
+  Audience audience = Audience::kOperator;  // EvaluationOptions::audience
 
   // ---- Partners ----
   std::uint64_t queries = 0;          // temporal partner queries
@@ -218,14 +230,15 @@ struct EvaluationReport {
 Result<EvaluationReport> Evaluate(const Dataset& dataset, const PlantedPartners* planted,
                                   const EvaluationOptions& options);
 
-// A markdown summary: the split, the counts, then one table per side (method
-// rows x metric columns, 4 decimals). Ends with a newline.
+// A markdown summary: the split, the audience, the counts, then one table per
+// side (method rows x metric columns, 4 decimals). Ends with a newline.
 std::string ToMarkdown(const EvaluationReport& report);
 
 // One JSON object:
 //   {"split_date": "YYYY-MM-DDTHH:MM:SSZ", "train_orders": n, "test_orders": n,
 //    "train_order_lines": n, "test_order_lines": n, "merchants": n, "k": n,
-//    "queries": n, "mean_relevant": x, "planted_queries": n,
+//    "audience": "operator" | "merchant", "queries": n, "mean_relevant": x,
+//    "planted_queries": n,
 //    "methods": {NAME: {"recall@10": x, "recall@50": x, "ndcg@10": x, "mrr": x,
 //                       "precision@10": x, "coverage": x, "long_tail_share": x,
 //                       ["planted_precision@10": x, "planted_recall@10": x,
