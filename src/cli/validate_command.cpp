@@ -61,6 +61,9 @@ nlohmann::json ReportJson(const LoadReport& report, const Dataset* dataset,
       {"reject_report", report.reject_report.empty() ? nlohmann::json(nullptr)
                                                      : nlohmann::json(report.reject_report.string())},
       {"status", status.ok() ? std::string("OK") : std::string(Status::CodeName(status.code()))},
+      {"reject_report_error", report.reject_report_error.empty()
+                                  ? nlohmann::json(nullptr)
+                                  : nlohmann::json(report.reject_report_error)},
   };
   if (dataset != nullptr) {
     out["counts"] = {{"merchants", dataset->merchants.size()},
@@ -128,6 +131,10 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
       if (!result.ok() && report.errors.empty()) {
         std::fprintf(stderr, "partnergraph validate: %s\n", result.status().ToString().c_str());
       }
+    }
+    // Said whatever else went wrong, and in --json mode too (there also in the document).
+    if (!report.reject_report_error.empty()) {
+      std::fprintf(stderr, "partnergraph validate: %s\n", report.reject_report_error.c_str());
     }
     exit_code = report.total_errors == 0 && result.ok() ? kExitOk : kExitBadInput;
   });

@@ -251,7 +251,8 @@ Result<Dataset> LoadDataset(const std::filesystem::path& dir, const LoadOptions&
     Status written = WriteRejectReport(reject_path, errors.all());
     if (!written.ok()) {
       report.seconds = SecondsSince(start);
-      return Status::IOError("cannot write the reject report: " + written.message());
+      report.reject_report_error = "cannot write the reject report: " + written.message();
+      return Status::IOError(report.reject_report_error);
     }
     report.reject_report = reject_path;
   }

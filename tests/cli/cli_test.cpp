@@ -329,4 +329,25 @@ TEST_CASE("cli: a byte that is not UTF-8 is a row error, and every --json stays 
           .is_discarded());
 }
 
+TEST_CASE("cli: a reject report that cannot be written is said, in text and JSON", "[cli]") {
+  // Issue 19 item 5: with --report naming a folder, validate exited 2 and said nothing of it.
+  const fs::path scratch = testing::FreshTempDir("cli_report_folder");
+  const fs::path data = CopyTiny(scratch / "data");
+  WriteFile(data / "skus.csv", ReadFile(data / "skus.csv") + "s_bad,m_nope,bread,1\n");
+  const fs::path folder = scratch / "a_folder";
+  fs::create_directories(folder);
+  Run text = Cli({"validate", data.string(), "--report", folder.string()}, scratch);
+  CHECK(text.exit_code == 2);
+  INFO(text.out << text.err);
+  CHECK(Contains(text.err, "cannot write the reject report"));
+  CHECK(Contains(text.err, folder.string()));
+  Run json = Cli({"validate", data.string(), "--report", folder.string(), "--json"}, scratch);
+  CHECK(json.exit_code == 2);
+  const auto doc = nlohmann::json::parse(json.out, nullptr, false);
+  REQUIRE_FALSE(doc.is_discarded());
+  REQUIRE(doc["reject_report_error"].is_string());
+  CHECK(Contains(doc["reject_report_error"].get<std::string>(), folder.string()));
+  CHECK(Contains(json.err, "cannot write the reject report"));
+}
+
 }  // namespace partnergraph

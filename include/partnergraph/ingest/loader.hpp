@@ -113,6 +113,9 @@ struct LoadReport {
   std::size_t total_errors = 0;
   // The reject report written, or empty when none was.
   std::filesystem::path reject_report;
+  // Why the reject report could not be written (empty: written, or none was asked for). The
+  // load then fails with IOError; this keeps the reason beside the row errors for reports.
+  std::string reject_report_error;
   // True when LoadDataset returned a dataset.
   bool loaded = false;
   double seconds = 0.0;
