@@ -164,6 +164,15 @@ class BlockReader {
 
   const std::string& name() const { return name_; }
   const std::vector<std::string>& channels() const { return channels_; }
+  // IOError when the file shrank under the mapping while it was read (its bytes past the new
+  // end were read as zeros: mapped_file.hpp); OK otherwise.
+  Status CheckUnchanged() const {
+    if (map_ && map_->shrank()) {
+      return Status::IOError(name_ + ": the file shrank while it was being read; nothing read "
+                             "from it is used");
+    }
+    return Status::Ok();
+  }
 
   // Reads the next block into `b` (reusing its buffer). Returns false at the
   // end of the file.
@@ -482,7 +491,9 @@ Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
             tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_in_order, merge));
   });
   if (!block_failure.ok()) return block_failure;
-  return read_failure;
+  PG_RETURN_IF_ERROR(read_failure);
+  // Every block has been read: a file truncated meanwhile was read as zeros (mapped_file.hpp).
+  return reader.CheckUnchanged();
 }
 
 }  // namespace

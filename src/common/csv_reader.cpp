@@ -333,10 +333,25 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
   // parsed and leave the resident set once released (ReleaseChunk), so a 9 GB
   // orders.csv never sits in memory whole. Mapped files must not be truncated
   // while a reader is open (as for any mmap, that would fault).
+  auto remember = [&](Result<CsvReader> reader,
+                      std::shared_ptr<const MappedFile> mapping) -> Result<CsvReader> {
+    if (!reader.ok()) return reader;
+    reader->mapping_ = std::move(mapping);
+    if (S_ISREG(st.st_mode)) {  // a pipe or a device has no identity to compare
+      reader->path_ = path;
+      reader->opened_size_ = static_cast<std::int64_t>(st.st_size);
+      reader->opened_mtime_ns_ =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    }
+    // A gzip file was inflated from the mapping already: a shrink shows now.
+    PG_RETURN_IF_ERROR(reader->CheckUnchanged());
+    return reader;
+  };
   if (std::shared_ptr<const MappedFile> file = MappedFile::Map(fd, expected)) {
     const std::string_view bytes(file->data(), file->size());
     const bool file_backed = !IsGzip(bytes);
-    return FromStorage(std::move(file), bytes, path.filename().string(), options, file_backed);
+    return remember(FromStorage(file, bytes, path.filename().string(), options, file_backed),
+                    file);
   }
   auto buffer = std::make_shared<TextBuffer>();
   const Status no_memory = Status::IOError("out of memory reading " + path.string());
@@ -355,7 +370,29 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
     buffer->size += static_cast<std::size_t>(n);
   }
   const std::string_view bytes(buffer->data(), buffer->size);
-  return FromStorage(buffer, bytes, path.filename().string(), options, false);
+  return remember(FromStorage(buffer, bytes, path.filename().string(), options, false), nullptr);
+}
+
+Status CsvReader::CheckUnchanged() const {
+  if (mapping_ && mapping_->shrank()) {
+    return Status::IOError(display_name_ + ": the file shrank while it was being read (it had " +
+                           std::to_string(opened_size_) + " bytes when opened); nothing read "
+                           "from it is used");
+  }
+  if (path_.empty()) return Status::Ok();
+  struct stat now{};
+  if (::stat(path_.c_str(), &now) != 0) {
+    return Status::IOError(display_name_ + ": the file went away while it was being read: " +
+                           std::strerror(errno));
+  }
+  const std::int64_t mtime_ns =
+      static_cast<std::int64_t>(now.st_mtim.tv_sec) * 1'000'000'000 + now.st_mtim.tv_nsec;
+  if (static_cast<std::int64_t>(now.st_size) != opened_size_ || mtime_ns != opened_mtime_ns_) {
+    return Status::IOError(display_name_ + ": the file changed while it was being read (" +
+                           std::to_string(opened_size_) + " bytes when opened, " +
+                           std::to_string(now.st_size) + " now); nothing read from it is used");
+  }
+  return Status::Ok();
 }
 
 Result<CsvReader> CsvReader::FromString(std::string text, std::string display_name,

@@ -144,6 +144,12 @@ Status LoadTables(const std::filesystem::path& dir, const LoadOptions& options,
     file.rss_bytes = CurrentRssBytes();
     file.peak_rss_bytes = PeakRssBytes();
     PG_RETURN_IF_ERROR(status);
+    // A file changed or truncated during its load gave rows that are not the file's: the
+    // whole load is refused, naming it (csv_reader.hpp).
+    if (Status unchanged = reader->CheckUnchanged(); !unchanged.ok()) {
+      ctx.errors.Add(ReaderError(file.file, unchanged));
+      return unchanged;
+    }
   }
   return Status::Ok();
 }

@@ -1,5 +1,12 @@
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <chrono>
 
 #include <fstream>
 #include <random>
@@ -406,4 +413,75 @@ TEST_CASE("CsvReader rejects text that is not clean UTF-8, naming the column and
   REQUIRE_FALSE(bad_header.ok());
   CHECK(bad_header.status().message() ==
         "skus.csv:1: header column 1: invalid UTF-8 at byte 3 of the name");
+}
+
+TEST_CASE("CsvReader: a file truncated while it is read is an error, not a SIGBUS",
+          "[common][csv]") {
+  // Issue 19 item 4: reading a mapped page past a file's new end raised SIGBUS (exit 135).
+  const auto dir = testing::FreshTempDir("csv_reader_truncated");
+  const auto path = dir / "orders.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "id,v\n";
+    for (int i = 0; i < 400000; ++i) out << "row" << i << ",12345678901234567890\n";
+  }
+  auto reader = CsvReader::Open(path);
+  REQUIRE(reader.ok());
+  CHECK(reader->CheckUnchanged().ok());
+  // Truncate to 1 KiB while the reader holds the mapping, then read everything.
+  std::filesystem::resize_file(path, 1024);
+  std::size_t records = 0, errors = 0;
+  reader->ForEach([&](const CsvRecord& r) {
+    ++records;
+    errors += !r.error.empty();
+  });
+  CHECK(records > 0);
+  const Status status = reader->CheckUnchanged();
+  REQUIRE(status.IsIOError());
+  CHECK(status.message().rfind("orders.csv: the file shrank while it was being read", 0) == 0);
+
+  // A file rewritten in place (same size, new modification time) is reported as changed.
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "id,v\na,1\n";
+  }
+  auto again = CsvReader::Open(path);
+  REQUIRE(again.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "id,v\nb,2\n";
+  }
+  const Status changed = again->CheckUnchanged();
+  REQUIRE(changed.IsIOError());
+  CHECK(changed.message().find("changed while it was being read") != std::string::npos);
+}
+
+TEST_CASE("CsvReader: a SIGBUS outside a reader's mapping still ends the process",
+          "[common][csv]") {
+  // The guard must not swallow faults it does not own: a child touches a truncated mapping of
+  // its own making and must die of SIGBUS.
+  const auto dir = testing::FreshTempDir("csv_reader_foreign_sigbus");
+  auto reader = CsvReader::FromString("id\na\n", "x.csv");  // installs nothing; Open does
+  REQUIRE(reader.ok());
+  {
+    std::ofstream out(dir / "seed.csv");
+    out << "id\na\n";
+  }
+  REQUIRE(CsvReader::Open(dir / "seed.csv").ok());  // the handler is installed now
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const auto file = dir / "foreign.bin";
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 1 << 16) != 0) _exit(3);
+    auto* p = static_cast<volatile char*>(mmap(nullptr, 1 << 16, PROT_READ, MAP_SHARED, fd, 0));
+    if (p == MAP_FAILED || ftruncate(fd, 0) != 0) _exit(4);
+    const char c = p[1 << 15];  // SIGBUS
+    _exit(c == 0 ? 5 : 6);
+  }
+  int wstatus = 0;
+  REQUIRE(waitpid(child, &wstatus, 0) == child);
+  CHECK(WIFSIGNALED(wstatus));
+  CHECK(WTERMSIG(wstatus) == SIGBUS);
 }

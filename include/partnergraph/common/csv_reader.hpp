@@ -106,6 +106,12 @@ class CsvReader {
   // Calls fn for every data record in file order (one thread), releasing each
   // chunk after it (see ReleaseChunk).
   void ForEach(const std::function<void(const CsvRecord&)>& fn) const;
+  // OK when the file read is the file opened: IOError naming it when it shrank under
+  // the reader's mapping (the bytes past its new end were read as zeros: see
+  // mapped_file.hpp) or its size or modification time differ now from when it was
+  // opened. Call it after the records were used, and drop what they gave on error.
+  // OK for text given as a string. Thread-safe.
+  Status CheckUnchanged() const;
   // Says that chunk `chunk` will not be read again soon. For a plain file (read
   // through a memory mapping) its pages leave the process's resident set; views
   // into them stay valid, since a later read brings the same bytes back from
@@ -139,6 +145,11 @@ class CsvReader {
   std::shared_ptr<const void> storage_;
   std::string_view text_;
   bool file_backed_ = false;
+  // Open(): the file, the mapping it was read through (if any) and its identity when opened.
+  std::filesystem::path path_;
+  std::shared_ptr<const class MappedFile> mapping_;
+  std::int64_t opened_size_ = -1;
+  std::int64_t opened_mtime_ns_ = -1;
   std::vector<std::string> header_;
   std::vector<Chunk> chunks_;
 };
