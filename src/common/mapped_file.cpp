@@ -26,6 +26,7 @@ struct Slot {
 constexpr std::size_t kSlots = 256;  // mappings open at once that are guarded
 std::array<Slot, kSlots> g_slots;
 struct sigaction g_previous;
+std::uintptr_t g_page_size = 4096;  // set before the handler is installed
 std::once_flag g_install_once;
 
 void OnSigbus(int signal, siginfo_t* info, void* context) {
@@ -34,8 +35,7 @@ void OnSigbus(int signal, siginfo_t* info, void* context) {
     const std::uintptr_t begin = slot.begin.load(std::memory_order_acquire);
     const std::uintptr_t end = slot.end.load(std::memory_order_acquire);
     if (begin == 0 || addr < begin || addr >= end) continue;
-    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    const std::uintptr_t from = addr & ~(page - 1);
+    const std::uintptr_t from = addr & ~(g_page_size - 1);
     void* zeros = mmap(reinterpret_cast<void*>(from), end - from, PROT_READ,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (zeros == MAP_FAILED) break;  // cannot help: fall through to the previous action
@@ -56,6 +56,7 @@ void OnSigbus(int signal, siginfo_t* info, void* context) {
 }
 
 void InstallHandler() {
+  g_page_size = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
   struct sigaction action {};
   action.sa_sigaction = OnSigbus;
   action.sa_flags = SA_SIGINFO | SA_NODEFER;
