@@ -60,6 +60,9 @@ import subprocess
 import sys
 import time
 
+from server_process import Server  # tests/server/server_process.py
+
+
 # Filled in by main() once the generated package is on sys.path.
 connect = None
 ttypes = None
@@ -214,35 +217,6 @@ class Truth:
 
 # ------------------------------------------------------------------------------------------------
 # The server
-
-class Server:
-    def __init__(self, binary, model, args, log_dir):
-        self.log_path = os.path.join(log_dir, f"server-{time.time()}.log")
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([binary, "--model", model, "--port", "0", *args],
-                                        stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on (\S+):(\d+) ", line)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"no ready line from {binary}: {line!r}; log:\n{self.read_log()}")
-        self.port = int(match.group(2))
-
-    def read_log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self.log.close()
-        return code
-
 
 # ------------------------------------------------------------------------------------------------
 # Observations: what each attacker saw

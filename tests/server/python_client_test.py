@@ -25,36 +25,14 @@ import threading
 import time
 import traceback
 
+from server_process import Server  # tests/server/server_process.py
+
 CHECKS = []
 
 
 def check(function):
     CHECKS.append(function)
     return function
-
-
-class Server:
-    def __init__(self, binary, model, args):
-        self.log_path = os.path.join(os.path.dirname(model), f"server-{len(args)}-{time.time()}.log")
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([binary, "--model", model, "--port", "0", *args],
-                                        stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on (\S+):(\d+) ", line)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"no ready line from {binary}: {line!r}; log:\n{self.read_log()}")
-        self.port = int(match.group(2))
-
-    def read_log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=20)
-        self.log.close()
-        return code
 
 
 def main():
