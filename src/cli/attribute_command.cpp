@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "partnergraph/attribution/native_journeys.hpp"
 #include "partnergraph/attribution/path_file_reader.hpp"
 #include "partnergraph/attribution/report_writer.hpp"
+#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/ingest/loader.hpp"
 
@@ -81,24 +81,14 @@ int BadInput(const Status& status) {
   return kExitBadInput;
 }
 
-// Writes `text` to `path` through a temporary file, or to stdout when empty.
+// Writes `text` to `path` (WriteFileAtomically), or to stdout when the path is empty.
 Status WriteOutput(const std::string& path, const std::string& text) {
   if (path.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return Status::Ok();
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.close();
-    if (!f) return Status::IOError(path + ": cannot write");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError(path + ": cannot write: " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(path, text);
 }
 
 int Run(const AttributeArgs& a) {

@@ -1,6 +1,7 @@
 // `partnergraph build --data DIR --out MODEL_DIR`: loads a dataset folder
-// (LoadDataset), builds the ecosystem graph (GraphBuilder) and writes
-// MODEL_DIR/graph.pgg and MODEL_DIR/manifest.json. Prints the seconds of each
+// (LoadDataset), builds the ecosystem graph (GraphBuilder), writes MODEL_DIR/graph.pgg,
+// the model (BuildModel) and last MODEL_DIR/manifest.json (every file's size and
+// checksum, and the build's statistics: model_manifest.hpp). Prints the seconds of each
 // stage and the peak RSS. Exit 0 ok, 1 usage error, 2 bad input (the loader's
 // or builder's message on stderr), 3 when the model cannot be written.
 #include <tbb/task_arena.h>
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,7 @@
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
@@ -64,12 +67,6 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-std::string Hex(std::uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 nlohmann::json OptionsJson(const GraphOptions& o) {
   return {{"copurchase_window_seconds", o.copurchase_window_seconds},
           {"min_copurchase_support", o.min_copurchase_support},
@@ -83,26 +80,6 @@ nlohmann::json OptionsJson(const GraphOptions& o) {
           {"competitor_min_jaccard", o.competitor_min_jaccard},
           {"competitor_max_candidates", o.competitor_max_candidates},
           {"max_derived_competitors", o.max_derived_competitors}};
-}
-
-// Writes `text` to `path` through a temporary file and a rename.
-Status WriteFileAtomically(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      return Status::IOError(tmp.string() + ": cannot write");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError(path.string() + ": cannot rename from .tmp: " + ec.message());
-  return Status::Ok();
 }
 
 int RunBuild(const BuildArgs& args) {
@@ -229,6 +206,8 @@ int RunBuild(const BuildArgs& args) {
 
   // ---- Embeddings, indexes, precomputed answers ----
   nlohmann::json model = nullptr;
+  // The files manifest.json lists.
+  std::vector<std::string> files = {kGraphFileName};
   if (!args.graph_only) {
     ModelBuildReport model_report;
     Status model_built = Status::Internal("not built");
@@ -241,6 +220,7 @@ int RunBuild(const BuildArgs& args) {
     for (const auto& stage : model_report.stages) {
       note(stage.name, stage.seconds, stage.rss_bytes, stage.peak_rss_bytes);
     }
+    files = model_report.files;
     model = {{"config", config_text->second},
              {"merchant_index", model_report.merchant_factory},
              {"sku_index", model_report.sku_factory},
@@ -267,7 +247,6 @@ int RunBuild(const BuildArgs& args) {
   nlohmann::json manifest = {
       {"graph_file", kGraphFileName},
       {"graph_format_version", kGraphFormatVersion},
-      {"fingerprint", Hex(graph->Fingerprint())},
       {"source_dir", std::filesystem::absolute(args.data).lexically_normal().string()},
       {"build_date", FormatTimestamp(now)},
       {"input", input},
@@ -290,13 +269,20 @@ int RunBuild(const BuildArgs& args) {
       {"graph_memory_bytes", graph->MemoryBytes()},
       {"peak_rss_bytes", PeakRssBytes()},
   };
-  if (Status written = WriteFileAtomically(out / "manifest.json", JsonText(manifest, 2) + "\n");
+  // Last: the manifest lists every file written above with its checksums
+  // (model_manifest.hpp), those BuildModel's manifest computed kept.
+  auto built_manifest = ModelManifest::Read(out);
+  if (Status written = WriteModelManifest(out, graph->Fingerprint(), files, manifest,
+                                          args.graph_only || !built_manifest.ok()
+                                              ? nullptr
+                                              : &built_manifest.value());
       !written.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", written.ToString().c_str());
-    return kExitWriteFailed;
+    return written.IsIOError() ? kExitWriteFailed : kExitBadInput;
   }
   if (args.json) {
-    std::cout << JsonText(manifest, 2) << '\n';
+    auto sealed = ModelManifest::Read(out);
+    std::cout << JsonText(sealed.ok() ? sealed->document() : manifest, 2) << '\n';
   } else {
     std::printf("built %s: %u merchants, %u SKUs, %u customers, %u segments, %u categories, "
                 "%llu edges\n",

@@ -15,6 +15,8 @@ void AddValidateCommand(CLI::App& app, int& exit_code);   // validate_command.cp
 void AddBuildCommand(CLI::App& app, int& exit_code);      // build_command.cpp
 // precompute also exits 3 when a file cannot be written.
 void AddPrecomputeCommand(CLI::App& app, int& exit_code); // precompute_command.cpp
+// verify exits 2 when the model has any problem.
+void AddVerifyCommand(CLI::App& app, int& exit_code);     // verify_command.cpp
 void AddStatsCommand(CLI::App& app, int& exit_code);      // stats_command.cpp
 void AddAttributeCommand(CLI::App& app, int& exit_code);  // attribute_command.cpp
 void AddKeysCommand(CLI::App& app, int& exit_code);       // keys_command.cpp

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   partnergraph::cli::AddValidateCommand(app, exit_code);
   partnergraph::cli::AddBuildCommand(app, exit_code);
   partnergraph::cli::AddPrecomputeCommand(app, exit_code);
+  partnergraph::cli::AddVerifyCommand(app, exit_code);
   partnergraph::cli::AddStatsCommand(app, exit_code);
   partnergraph::cli::AddAttributeCommand(app, exit_code);
   partnergraph::cli::AddKeysCommand(app, exit_code);

@@ -1,30 +1,29 @@
 // `partnergraph precompute --model DIR`: reruns the build's precompute stage
-// (PrecomputeModel) on an existing model folder, from its own files and its
-// config.json: writes sku_neighbors.bin and precomputed.bin again without
-// retraining, e.g. after the "recommend" options of config.json changed or for
-// a model built before sku_neighbors.bin existed. Records the outputs and the
-// stages in manifest.json ("model" and "precompute"). Exit 0 ok, 1 usage error,
-// 2 when the model cannot be read (the reason on stderr), 3 when a file cannot
-// be written.
+// (PrecomputeModel) on an existing model folder, from its own files and its config.json:
+// writes sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin again without
+// retraining, e.g. after the "recommend" options of config.json changed or when they are
+// missing. The other files are checked against manifest.json first (the quick checks of
+// model_manifest.hpp); the new files record config.json's digest, and manifest.json then
+// lists them, the new config digest, the outputs and the stages ("model" and
+// "precompute"). Exit 0 ok, 1 usage error, 2 when the model cannot be read (the reason on
+// stderr), 3 when a file cannot be written.
 #include <tbb/task_arena.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "partnergraph/common/json_text.hpp"
-#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_manifest.hpp"
 
 namespace partnergraph::cli {
 namespace {
@@ -37,28 +36,34 @@ struct PrecomputeArgs {
   bool json = false;
 };
 
-// Sets the precompute outputs and `record` in the folder's manifest.json (written
-// through a temporary file). A folder without a manifest keeps none.
+// Sets the precompute outputs and `record` in the folder's manifest.json (PrecomputeModel
+// has already listed the new files in it).
 Status UpdateManifest(const std::filesystem::path& dir, const ModelBuildReport& report,
                       const nlohmann::json& record) {
-  const std::filesystem::path path = dir / "manifest.json";
-  if (!std::filesystem::exists(path)) return Status::Ok();
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto manifest = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (!manifest.is_object()) {
-    return Status::Corruption(path.string() + ": not a JSON object; not updated");
+  return EditModelManifest(dir, [&](nlohmann::json& manifest) {
+    if (!manifest["model"].is_object()) manifest["model"] = nlohmann::json::object();
+    manifest["model"]["precomputed"] = report.precomputed_answers;
+    manifest["model"]["sku_neighbors"] = report.sku_neighbor_skus;
+    manifest["model"]["merchant_neighbors"] = report.merchant_neighbor_merchants;
+    manifest["precompute"] = record;
+  });
+}
+
+// The model's parts without the files this command rewrites, after the quick checks of
+// every other file against manifest.json (model_manifest.hpp). config.json may have changed
+// since the build: adopting it is what this command is for.
+Result<RecommendModel> LoadModelToPrecompute(const std::filesystem::path& dir,
+                                             ModelConfig* config) {
+  PG_ASSIGN_OR_RETURN(ModelManifest manifest, ModelManifest::Read(dir));
+  ModelCheckOptions checks;
+  checks.precompute_outputs = false;
+  PG_RETURN_IF_ERROR(FirstProblem(CheckModelFiles(dir, manifest, checks)));
+  PG_ASSIGN_OR_RETURN(RecommendModel model,
+                      LoadRecommendModel(dir, /*neighbor_lists=*/false, config));
+  if (auto problem = CheckGraphFingerprint(manifest, model.graph->Fingerprint())) {
+    return problem->status;
   }
-  if (!manifest["model"].is_object()) manifest["model"] = nlohmann::json::object();
-  manifest["model"]["precomputed"] = report.precomputed_answers;
-  manifest["model"]["sku_neighbors"] = report.sku_neighbor_skus;
-  manifest["model"]["merchant_neighbors"] = report.merchant_neighbor_merchants;
-  manifest["precompute"] = record;
-  const std::string out = JsonText(manifest, 2) + "\n";
-  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
-  PG_RETURN_IF_ERROR(file.Append(out.data(), out.size()));
-  return file.Commit();
+  return model;
 }
 
 int RunPrecompute(const PrecomputeArgs& args) {
@@ -76,7 +81,7 @@ int RunPrecompute(const PrecomputeArgs& args) {
   // The model's parts without the files this command rewrites.
   Result<RecommendModel> model = Status::Internal("not loaded");
   ModelConfig config;
-  arena.execute([&] { model = LoadRecommendModel(dir, /*neighbor_lists=*/false, &config); });
+  arena.execute([&] { model = LoadModelToPrecompute(dir, &config); });
   if (!model.ok()) {
     std::fprintf(stderr, "partnergraph precompute: %s\n", model.status().ToString().c_str());
     return kExitBadInput;

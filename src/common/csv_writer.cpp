@@ -163,34 +163,21 @@ void CsvFormatter::Clear() {
 
 // ---- CsvWriter ----
 
-void CsvWriter::FileCloser::operator()(std::FILE* f) const {
-  if (f != nullptr) std::fclose(f);
-}
-
-CsvWriter::CsvWriter(std::filesystem::path path, std::filesystem::path tmp_path, std::FILE* file,
-                     CsvWriterOptions options)
-    : path_(std::move(path)),
-      tmp_path_(std::move(tmp_path)),
-      file_(file),
+CsvWriter::CsvWriter(std::unique_ptr<AtomicFileWriter> file, CsvWriterOptions options)
+    : path_(file->path()),
+      file_(std::move(file)),
       options_(options),
       buffer_(options.delimiter, options.crlf) {
   buffer_.mutable_text().reserve(options_.buffer_bytes + (64u << 10));
 }
 
 Result<CsvWriter> CsvWriter::Create(const std::filesystem::path& path, CsvWriterOptions options) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    return Status::IOError(path.string() + ": cannot create " + tmp.filename().string() + ": " +
-                           std::strerror(errno));
-  }
-  return CsvWriter(path, std::move(tmp), f, options);
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  return CsvWriter(std::make_unique<AtomicFileWriter>(std::move(file)), options);
 }
 
 CsvWriter::CsvWriter(CsvWriter&& other) noexcept
     : path_(std::move(other.path_)),
-      tmp_path_(std::move(other.tmp_path_)),
       file_(std::move(other.file_)),
       options_(other.options_),
       buffer_(std::move(other.buffer_)),
@@ -205,7 +192,6 @@ CsvWriter& CsvWriter::operator=(CsvWriter&& other) noexcept {
   if (this != &other) {
     Abandon();
     path_ = std::move(other.path_);
-    tmp_path_ = std::move(other.tmp_path_);
     file_ = std::move(other.file_);
     options_ = other.options_;
     buffer_ = std::move(other.buffer_);
@@ -221,31 +207,31 @@ CsvWriter& CsvWriter::operator=(CsvWriter&& other) noexcept {
 CsvWriter::~CsvWriter() { Abandon(); }
 
 void CsvWriter::Abandon() {
-  if (committed_) return;
-  file_.reset();
-  std::error_code ec;
-  std::filesystem::remove(tmp_path_, ec);
+  file_.reset();  // an uncommitted AtomicFileWriter removes its temporary file
   committed_ = true;
 }
 
 Status CsvWriter::Fail(std::string what) {
-  if (error_.ok()) {
-    error_ = Status::IOError(path_.string() + ": " + std::move(what));
-  }
+  return Stick(Status::IOError(path_.string() + ": " + std::move(what)));
+}
+
+Status CsvWriter::Stick(Status error) {
+  if (error_.ok()) error_ = std::move(error);
   return error_;
+}
+
+Status CsvWriter::Write(std::string_view bytes) {
+  Status written = file_->Append(bytes.data(), bytes.size());
+  if (!written.ok()) return Stick(std::move(written));
+  bytes_flushed_ += bytes.size();
+  return Status::Ok();
 }
 
 Status CsvWriter::Flush() {
   if (!error_.ok()) return error_;
   if (file_ == nullptr) return Fail("write after Commit()");
-  const std::string& text = buffer_.text();
-  if (!text.empty()) {
-    std::size_t n = std::fwrite(text.data(), 1, text.size(), file_.get());
-    if (n != text.size()) {
-      return Fail(std::string("write to ") + tmp_path_.filename().string() +
-                  " failed: " + std::strerror(errno));
-    }
-    bytes_flushed_ += text.size();
+  if (!buffer_.text().empty()) {
+    PG_RETURN_IF_ERROR(Write(buffer_.text()));
     buffer_.Clear();
   }
   return Status::Ok();
@@ -275,13 +261,7 @@ Status CsvWriter::AppendFormatted(std::string_view text) {
   rows_ += lines;
   if (text.size() >= options_.buffer_bytes) {
     PG_RETURN_IF_ERROR(Flush());
-    std::size_t n = std::fwrite(text.data(), 1, text.size(), file_.get());
-    if (n != text.size()) {
-      return Fail(std::string("write to ") + tmp_path_.filename().string() +
-                  " failed: " + std::strerror(errno));
-    }
-    bytes_flushed_ += text.size();
-    return Status::Ok();
+    return Write(text);
   }
   buffer_.mutable_text().append(text);
   if (buffer_.size() >= options_.buffer_bytes) return Flush();
@@ -293,28 +273,12 @@ Status CsvWriter::Commit() {
     return error_.ok() ? Fail("Commit() called twice") : error_;
   }
   Status st = Flush();
-  if (st.ok() && std::fflush(file_.get()) != 0) {
-    st = Fail(std::string("flush of ") + tmp_path_.filename().string() +
-              " failed: " + std::strerror(errno));
-  }
   if (st.ok()) {
-    std::FILE* f = file_.release();
-    if (std::fclose(f) != 0) {
-      st = Fail(std::string("close of ") + tmp_path_.filename().string() +
-                " failed: " + std::strerror(errno));
-    }
+    st = file_->Commit();  // fsync, rename, fsync of the folder
+    if (!st.ok()) st = Stick(std::move(st));
   }
-  if (st.ok()) {
-    std::error_code ec;
-    std::filesystem::rename(tmp_path_, path_, ec);
-    if (ec) st = Fail("rename from " + tmp_path_.filename().string() + " failed: " + ec.message());
-  }
-  if (!st.ok()) {
-    Abandon();
-    return st;
-  }
-  committed_ = true;
-  return Status::Ok();
+  Abandon();  // after a failure: removes the temporary file
+  return st;
 }
 
 }  // namespace partnergraph

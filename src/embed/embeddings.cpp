@@ -18,7 +18,9 @@ static_assert(std::endian::native == std::endian::little,
               "the embeddings file format is little-endian");
 
 constexpr char kMagic[8] = {'P', 'G', 'E', 'M', 'B', 'E', 'D', '\0'};
-constexpr std::size_t kHeaderBytes = 32;
+// The header of versions 1 and 2; versions 3 and 4 add the u64 graph fingerprint.
+constexpr std::size_t kBaseHeaderBytes = 32;
+constexpr std::size_t kMaxHeaderBytes = kBaseHeaderBytes + 8;
 
 template <typename T>
 T ReadPod(const char* p) {
@@ -128,7 +130,7 @@ float Embeddings::Dot(std::uint32_t a, std::uint32_t b) const {
 
 Status Embeddings::Save(const std::filesystem::path& path) const {
   PG_ASSIGN_OR_RETURN(auto writer, AtomicFileWriter::Open(path));
-  char header[kHeaderBytes];
+  char header[kMaxHeaderBytes];
   std::memcpy(header, kMagic, 8);
   const std::uint32_t version = sparse_ ? kSparseFormatVersion : kDenseFormatVersion;
   const std::uint64_t rows = rows_;
@@ -137,6 +139,7 @@ Status Embeddings::Save(const std::filesystem::path& path) const {
   std::memcpy(header + 12, &dim_, 4);
   std::memcpy(header + 16, &rows, 8);
   std::memcpy(header + 24, &config_bytes, 8);
+  std::memcpy(header + 32, &graph_fingerprint_, 8);
   PG_RETURN_IF_ERROR(writer.Append(header, sizeof header));
   PG_RETURN_IF_ERROR(writer.Append(config_json_.data(), config_json_.size()));
   if (sparse_) {
@@ -151,6 +154,26 @@ Status Embeddings::Save(const std::filesystem::path& path) const {
   return writer.Commit();
 }
 
+Result<std::uint64_t> Embeddings::ReadGraphFingerprint(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(name + ": cannot open embeddings");
+  char header[kMaxHeaderBytes];
+  if (!in.read(header, kBaseHeaderBytes) || std::memcmp(header, kMagic, 8) != 0) {
+    return Status::Corruption(name + ": not an embeddings file (bad magic or truncated)");
+  }
+  const auto version = ReadPod<std::uint32_t>(header + 8);
+  if (version < kOldestFormatVersion || version > kSparseFormatVersion) {
+    return Status::Corruption(name + ": embeddings format version " + std::to_string(version) +
+                              " is not supported");
+  }
+  if (version < kDenseFormatVersion) return std::uint64_t{0};
+  if (!in.read(header + kBaseHeaderBytes, 8)) {
+    return Status::Corruption(name + ": truncated embeddings file (shorter than the header)");
+  }
+  return ReadPod<std::uint64_t>(header + kBaseHeaderBytes);
+}
+
 Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::error_code ec;
@@ -159,8 +182,8 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(name + ": cannot open embeddings");
 
-  char header[kHeaderBytes];
-  if (file_size < kHeaderBytes + 4 || !in.read(header, kHeaderBytes)) {
+  char header[kMaxHeaderBytes];
+  if (file_size < kBaseHeaderBytes + 4 || !in.read(header, kBaseHeaderBytes)) {
     return Status::Corruption(name + ": truncated embeddings file (" + std::to_string(file_size) +
                               " bytes, shorter than the header)");
   }
@@ -168,18 +191,27 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
     return Status::Corruption(name + ": not an embeddings file (bad magic)");
   }
   const auto version = ReadPod<std::uint32_t>(header + 8);
-  if (version != kDenseFormatVersion && version != kSparseFormatVersion) {
+  if (version < kOldestFormatVersion || version > kSparseFormatVersion) {
     return Status::Corruption(name + ": embeddings format version " + std::to_string(version) +
                               " is not supported (expected " +
-                              std::to_string(kDenseFormatVersion) + " or " +
+                              std::to_string(kOldestFormatVersion) + " to " +
                               std::to_string(kSparseFormatVersion) + ")");
   }
-  const bool sparse = version == kSparseFormatVersion;
+  const bool sparse = version == kSparseFormatVersion || version == 2;
+  const std::size_t header_bytes =
+      version >= kDenseFormatVersion ? kMaxHeaderBytes : kBaseHeaderBytes;
+  if (header_bytes > kBaseHeaderBytes) {
+    if (file_size < header_bytes + 4 || !in.read(header + kBaseHeaderBytes, 8)) {
+      return Status::Corruption(name + ": truncated embeddings file (" +
+                                std::to_string(file_size) + " bytes, shorter than the header)");
+    }
+  }
   const auto dim = ReadPod<std::uint32_t>(header + 12);
   const auto rows = ReadPod<std::uint64_t>(header + 16);
   const auto config_bytes = ReadPod<std::uint64_t>(header + 24);
   Embeddings e;
-  std::uint32_t crc = Crc32(0, header, sizeof header);
+  if (header_bytes > kBaseHeaderBytes) e.graph_fingerprint_ = ReadPod<std::uint64_t>(header + 32);
+  std::uint32_t crc = Crc32(0, header, header_bytes);
   // Every size is checked before it is trusted with an allocation: against the file size, and
   // the dimension against kMaxDim (a sparse file's all-zero row and the per-row slot table are
   // sized by dim and rows, not by the bytes that follow).
@@ -198,11 +230,11 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
   }
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
   if (rows > std::numeric_limits<std::uint32_t>::max() ||
-      config_bytes > file_size - kHeaderBytes - 4 ||
-      (sparse && config_bytes + 8 > file_size - kHeaderBytes - 4)) {
+      config_bytes > file_size - header_bytes - 4 ||
+      (sparse && config_bytes + 8 > file_size - header_bytes - 4)) {
     return size_error("", 0);
   }
-  const std::uint64_t room = file_size - kHeaderBytes - 4 - config_bytes - (sparse ? 8 : 0);
+  const std::uint64_t room = file_size - header_bytes - 4 - config_bytes - (sparse ? 8 : 0);
   e.config_json_.resize(config_bytes);
   if (!in.read(e.config_json_.data(), static_cast<std::streamsize>(config_bytes))) {
     return Status::IOError(name + ": read error");

@@ -31,7 +31,9 @@ Result<SparseMatrix> MerchantCustomerMatrix(const EcosystemGraph& g) {
 Result<Embeddings> TrainMerchantSvdEmbeddings(const EcosystemGraph& g,
                                               const MatrixEmbeddingOptions& options) {
   PG_ASSIGN_OR_RETURN(SparseMatrix counts, MerchantCustomerMatrix(g));
-  return TrainSvdEmbeddings(counts, options.ppmi, options.svd);
+  PG_ASSIGN_OR_RETURN(Embeddings e, TrainSvdEmbeddings(counts, options.ppmi, options.svd));
+  e.set_graph_fingerprint(g.Fingerprint());
+  return e;
 }
 
 Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
@@ -83,6 +85,7 @@ Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& g,
                      {"walk_length", walk_options.walk_length},
                      {"max_total_tokens", walk_options.max_total_tokens}};
   merchants.set_config_json(config.dump());
+  merchants.set_graph_fingerprint(g.Fingerprint());
   return merchants;
 }
 
@@ -106,6 +109,7 @@ Result<Embeddings> TrainSkuItem2vecEmbeddings(const EcosystemGraph& g,
   config["sequence_options"] = nlohmann::ordered_json::parse(ToJson(options.sequences));
   config["skus_in_corpus"] = skus_trained;
   e.set_config_json(config.dump());
+  e.set_graph_fingerprint(g.Fingerprint());
   return e;
 }
 

@@ -5,12 +5,11 @@
 
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "partnergraph/embed/embeddings.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
@@ -19,13 +18,6 @@
 
 namespace partnergraph {
 namespace {
-
-std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::optional<std::int64_t> Count(const std::optional<std::uint32_t>& v) {
   if (!v) return std::nullopt;
@@ -513,26 +505,43 @@ Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& 
   if (!std::filesystem::is_directory(dir)) {
     return Status::NotFound("model folder " + dir.string() + " does not exist");
   }
+  // The quick checks first (model_manifest.hpp): a few bytes per file, so a missing,
+  // truncated or swapped file is named before anything large is read.
+  PG_ASSIGN_OR_RETURN(ModelManifest manifest, ModelManifest::Read(dir));
+  if (!manifest.config_digest()) {
+    return Status::InvalidArgument(dir.string() +
+                                   ": holds only a graph (built with --graph-only), no model "
+                                   "to serve; build it without --graph-only");
+  }
+  PG_RETURN_IF_ERROR(FirstProblem(CheckModelFiles(dir, manifest)));
   ModelConfig config;
   PG_ASSIGN_OR_RETURN(RecommendModel model,
                       LoadRecommendModel(dir, options.use_neighbor_lists, &config));
+  for (const std::string& file : ModelFilesRead(config)) {
+    if (!manifest.files().contains(file)) {
+      return Status::Corruption((dir / file).string() +
+                                ": read by the model but not listed in manifest.json");
+    }
+  }
   const std::shared_ptr<const EcosystemGraph> graph = model.graph;
   const std::uint64_t fingerprint = graph->Fingerprint();
+  if (auto problem = CheckGraphFingerprint(manifest, fingerprint)) return problem->status;
+  // After loading, so that a neighbour list's own message (naming the option that changed)
+  // comes before the general "config.json changed".
+  PG_RETURN_IF_ERROR(FirstProblem(CheckModelConfig(dir, manifest)));
   auto recommender = Recommender::Create(model, config.recommend);
   if (!recommender.ok()) return recommender.status().WithContext(dir.string());
   std::optional<PrecomputedAnswers> precomputed;
-  if (options.use_precomputed && std::filesystem::exists(dir / kPrecomputedFileName)) {
+  if (options.use_precomputed && manifest.files().contains(kPrecomputedFileName)) {
     PG_ASSIGN_OR_RETURN(PrecomputedAnswers answers,
                         PrecomputedAnswers::Load(dir / kPrecomputedFileName, fingerprint,
                                                  graph->merchant_count()));
     precomputed = std::move(answers);
   }
   std::string built_at;
-  if (std::filesystem::exists(dir / "manifest.json")) {
-    auto manifest = nlohmann::json::parse(ReadText(dir / "manifest.json"), nullptr, false);
-    if (manifest.is_object() && manifest.contains("build_date") && manifest["build_date"].is_string()) {
-      built_at = manifest["build_date"].get<std::string>();
-    }
+  if (const nlohmann::json& doc = manifest.document();
+      doc.contains("build_date") && doc["build_date"].is_string()) {
+    built_at = doc["build_date"].get<std::string>();
   }
   return std::shared_ptr<const Engine>(
       std::make_shared<EngineImpl>(dir, *recommender, std::move(precomputed), built_at,

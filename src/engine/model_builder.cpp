@@ -9,8 +9,11 @@
 #include <string>
 #include <type_traits>
 
+#include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/file_checksum.hpp"
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
+#include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
@@ -96,6 +99,7 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_vie
   PG_ASSIGN_OR_RETURN(config.index, ParseIndexOptions(json_text, source_name));
   PG_ASSIGN_OR_RETURN(config.recommend, ParseRecommendOptions(json_text, source_name));
   PG_RETURN_IF_ERROR(ParseModelOptions(doc, src, &config.model));
+  config.digest = ConfigDigest(json_text);
   return config;
 }
 
@@ -135,7 +139,10 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
                         const std::string& config_json, const std::filesystem::path& dir,
                         ModelBuildReport* report);
 Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
-                        const std::filesystem::path& dir, ModelBuildReport* report);
+                        const std::filesystem::path& dir, ModelBuildReport* report,
+                        std::vector<std::string>* written);
+Status PrecomputeAndSeal(const RecommendModel& parts, const ModelConfig& config,
+                         const std::filesystem::path& dir, ModelBuildReport* report);
 
 }  // namespace
 
@@ -147,7 +154,7 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
 
 Status PrecomputeModel(const RecommendModel& parts, const ModelConfig& config,
                        const std::filesystem::path& dir, ModelBuildReport* report) {
-  return OrOutOfMemory(report, [&] { return PrecomputeStages(parts, config, dir, report); });
+  return OrOutOfMemory(report, [&] { return PrecomputeAndSeal(parts, config, dir, report); });
 }
 
 namespace {
@@ -156,13 +163,12 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
                         const std::string& config_json, const std::filesystem::path& dir,
                         ModelBuildReport* report) {
   const std::uint64_t fingerprint = graph->Fingerprint();
-  {
-    std::ofstream out(dir / "config.json.tmp");
-    out << config_json;
-    out.close();
-    if (!out) return Status::IOError("cannot write " + (dir / "config.json").string());
-    std::filesystem::rename(dir / "config.json.tmp", dir / "config.json");
-  }
+  // The files of the model, as written: manifest.json lists them at the end.
+  std::vector<std::string> files = {kGraphFileName, kConfigFileName};
+  PG_RETURN_IF_ERROR(WriteFileAtomically(dir / kConfigFileName, config_json));
+  // The answers record the digest of the text just written (which `config` was parsed from).
+  ModelConfig written_config = config;
+  written_config.digest = ConfigDigest(config_json);
   RecommendModel model;
   model.graph = graph;
   {
@@ -170,6 +176,7 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
     auto e = TrainMerchantSvdEmbeddings(*graph, config.embed.merchant_svd);
     if (!e.ok()) return e.status().WithContext("merchant PPMI-SVD embedding");
     PG_RETURN_IF_ERROR(e->Save(dir / "merchants_svd.emb"));
+    files.push_back("merchants_svd.emb");
     if (config.model.partner_embedding == "svd") {
       model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
     }
@@ -179,6 +186,7 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
     auto e = TrainMerchantWalkEmbeddings(*graph, config.embed.merchant_walk);
     if (!e.ok()) return e.status().WithContext("merchant random-walk embedding");
     PG_RETURN_IF_ERROR(e->Save(dir / "merchants_walk.emb"));
+    files.push_back("merchants_walk.emb");
     if (config.model.partner_embedding == "walk") {
       model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
     }
@@ -188,6 +196,7 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
     auto e = TrainSkuItem2vecEmbeddings(*graph, config.embed.sku_item2vec);
     if (!e.ok()) return e.status().WithContext("SKU item2vec embedding");
     PG_RETURN_IF_ERROR(e->Save(dir / "skus_item2vec.emb"));
+    files.push_back("skus_item2vec.emb");
     model.sku_vectors = std::make_shared<const Embeddings>(std::move(e).value());
   }
   {
@@ -195,6 +204,7 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
     auto index = IndexNonZeroRows(*model.merchant_vectors, config.index.merchants);
     if (!index.ok()) return index.status().WithContext("merchant index");
     PG_RETURN_IF_ERROR(index->Save(dir / "merchants.faiss", fingerprint));
+    files.insert(files.end(), {"merchants.faiss", "merchants.faiss.meta"});
     if (report) report->merchant_factory = index->factory();
     model.merchant_index = std::make_shared<const VectorIndex>(std::move(index).value());
   }
@@ -203,14 +213,46 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
     auto index = IndexNonZeroRows(*model.sku_vectors, config.index.skus);
     if (!index.ok()) return index.status().WithContext("SKU index");
     PG_RETURN_IF_ERROR(index->Save(dir / "skus.faiss", fingerprint));
+    files.insert(files.end(), {"skus.faiss", "skus.faiss.meta"});
     if (report) report->sku_factory = index->factory();
     model.sku_index = std::make_shared<const VectorIndex>(std::move(index).value());
   }
-  return PrecomputeStages(model, config, dir, report);
+  PG_RETURN_IF_ERROR(PrecomputeStages(model, written_config, dir, report, &files));
+  PG_RETURN_IF_ERROR(WriteModelManifest(dir, fingerprint, files, nlohmann::json::object()));
+  if (report) report->files = files;
+  return Status::Ok();
+}
+
+// `partnergraph precompute`'s stages: the config must be the folder's config.json (the
+// answers record its digest); the manifest is then rewritten for the new outputs and the
+// current config.json, keeping its statistics and its other files.
+Status PrecomputeAndSeal(const RecommendModel& parts, const ModelConfig& config,
+                         const std::filesystem::path& dir, ModelBuildReport* report) {
+  PG_ASSIGN_OR_RETURN(ModelManifest manifest, ModelManifest::Read(dir));
+  PG_ASSIGN_OR_RETURN(FileDigest config_file, DigestFile(dir / kConfigFileName));
+  if (config_file.crc != config.digest) {
+    return Status::InvalidArgument(
+        "the configuration given is not " + (dir / kConfigFileName).string() +
+        " (the precomputed files record the digest of the folder's config.json)");
+  }
+  std::vector<std::string> files;
+  for (const std::string& name : manifest.file_names()) {
+    if (name != kSkuNeighborsFileName && name != kMerchantNeighborsFileName &&
+        name != kPrecomputedFileName && name != kConfigFileName) {
+      files.push_back(name);
+    }
+  }
+  files.push_back(kConfigFileName);
+  PG_RETURN_IF_ERROR(PrecomputeStages(parts, config, dir, report, &files));
+  PG_RETURN_IF_ERROR(WriteModelManifest(dir, parts.graph->Fingerprint(), files,
+                                        manifest.document(), &manifest));
+  if (report) report->files = files;
+  return Status::Ok();
 }
 
 Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
-                        const std::filesystem::path& dir, ModelBuildReport* report) {
+                        const std::filesystem::path& dir, ModelBuildReport* report,
+                        std::vector<std::string>* written) {
   auto remove = [](const std::filesystem::path& path) -> Status {
     std::error_code ec;
     std::filesystem::remove(path, ec);
@@ -235,7 +277,8 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
     StageTimer t(report, stage);
     auto table = compute(*recommender);
     if (!table.ok()) return table.status().WithContext(file);
-    PG_RETURN_IF_ERROR(table->Save(dir / file));
+    PG_RETURN_IF_ERROR(table->Save(dir / file, config.digest));
+    written->push_back(file);
     if (covered) *covered = table->covered();
     using Table = std::remove_cvref_t<decltype(*table)>;
     PG_ASSIGN_OR_RETURN(recommender, recommender->WithNeighbors(std::make_shared<const Table>(
@@ -254,18 +297,48 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
     StageTimer t(report, "precompute default answers");
     PG_ASSIGN_OR_RETURN(auto answers,
                         PrecomputedAnswers::Compute(*recommender, config.model.precompute_k));
-    PG_RETURN_IF_ERROR(answers.Save(dir / kPrecomputedFileName, parts.graph->Fingerprint()));
+    PG_RETURN_IF_ERROR(
+        answers.Save(dir / kPrecomputedFileName, parts.graph->Fingerprint(), config.digest));
+    written->push_back(kPrecomputedFileName);
     if (report) report->precomputed_answers = true;
   }
   return Status::Ok();
 }
 
+// InvalidArgument naming `path` when `e` was not trained on the graph of `fingerprint`.
+Status CheckTrainedOn(const Embeddings& e, const std::filesystem::path& path,
+                      std::uint64_t fingerprint) {
+  if (e.graph_fingerprint() == fingerprint) return Status::Ok();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%016llx, the model's graph is %016llx",
+                static_cast<unsigned long long>(e.graph_fingerprint()),
+                static_cast<unsigned long long>(fingerprint));
+  if (e.graph_fingerprint() == 0) {
+    return Status::InvalidArgument(path.string() +
+                                   ": records no graph (embeddings written by an older "
+                                   "partnergraph): rebuild the model");
+  }
+  return Status::InvalidArgument(path.string() + ": trained on another graph (fingerprint " +
+                                 buf + "): rebuild the model");
+}
+
 }  // namespace
+
+std::vector<std::string> ModelFilesRead(const ModelConfig& config) {
+  std::vector<std::string> files = {
+      kGraphFileName, kConfigFileName,
+      config.model.partner_embedding == "walk" ? "merchants_walk.emb" : "merchants_svd.emb",
+      "merchants.faiss", "merchants.faiss.meta"};
+  if (config.model.train_sku_embedding) {
+    files.insert(files.end(), {"skus_item2vec.emb", "skus.faiss", "skus.faiss.meta"});
+  }
+  return files;
+}
 
 Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool neighbor_lists,
                                           ModelConfig* config_out) {
   PG_ASSIGN_OR_RETURN(auto graph, LoadGraph(dir / kGraphFileName));
-  PG_ASSIGN_OR_RETURN(*config_out, LoadModelConfig(dir / "config.json"));
+  PG_ASSIGN_OR_RETURN(*config_out, LoadModelConfig(dir / kConfigFileName));
   const ModelConfig& config = *config_out;
   const std::uint64_t fingerprint = graph->Fingerprint();
   RecommendModel model;
@@ -274,12 +347,14 @@ Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool
                                         ? "merchants_walk.emb"
                                         : "merchants_svd.emb");
   PG_ASSIGN_OR_RETURN(Embeddings merchants, Embeddings::Load(merchant_file));
+  PG_RETURN_IF_ERROR(CheckTrainedOn(merchants, merchant_file, fingerprint));
   model.merchant_vectors = std::make_shared<const Embeddings>(std::move(merchants));
   PG_ASSIGN_OR_RETURN(VectorIndex merchant_index,
                       VectorIndex::Load(dir / "merchants.faiss", fingerprint));
   model.merchant_index = std::make_shared<const VectorIndex>(std::move(merchant_index));
   if (config.model.train_sku_embedding) {
     PG_ASSIGN_OR_RETURN(Embeddings skus, Embeddings::Load(dir / "skus_item2vec.emb"));
+    PG_RETURN_IF_ERROR(CheckTrainedOn(skus, dir / "skus_item2vec.emb", fingerprint));
     model.sku_vectors = std::make_shared<const Embeddings>(std::move(skus));
     PG_ASSIGN_OR_RETURN(VectorIndex sku_index, VectorIndex::Load(dir / "skus.faiss", fingerprint));
     model.sku_index = std::make_shared<const VectorIndex>(std::move(sku_index));

@@ -2,8 +2,8 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
-#include <zlib.h>
 
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -96,12 +96,13 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
   return out;
 }
 
-Status PrecomputedAnswers::Save(const std::filesystem::path& path,
-                                std::uint64_t fingerprint) const {
+Status PrecomputedAnswers::Save(const std::filesystem::path& path, std::uint64_t fingerprint,
+                                std::uint32_t config_digest) const {
   ByteWriter w;
   w.PutBytes(std::string_view(kMagic, sizeof(kMagic)));
   w.Put(kFormatVersion);
   w.Put(fingerprint);
+  w.Put(config_digest);
   w.Put(merchant_count());
   w.Put(k_);
   for (std::uint32_t m = 0; m < merchant_count(); ++m) {
@@ -129,12 +130,53 @@ Status PrecomputedAnswers::Save(const std::filesystem::path& path,
       }
     }
   }
-  const auto crc = static_cast<std::uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(w.data().data()), static_cast<uInt>(w.data().size())));
-  w.Put(crc);
-  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
-  PG_RETURN_IF_ERROR(file.Append(w.data().data(), w.data().size()));
-  return file.Commit();
+  w.Put(Crc32(0, w.data().data(), w.data().size()));
+  return WriteFileAtomically(path, w.data());
+}
+
+namespace {
+
+// Why a file of `version` is refused, with what to do about it.
+std::string VersionMessage(std::uint32_t version, std::uint32_t current,
+                           const std::filesystem::path& path) {
+  std::string out = "format version " + std::to_string(version) + " is not " +
+                    std::to_string(current);
+  if (version < current) {
+    out += version == 1 ? " (written before the merchant view of docs/privacy.md existed)"
+                        : " (written before the answers recorded the config.json they were "
+                          "computed with)";
+    out += ": run `partnergraph precompute --model " + path.parent_path().string() +
+           "` to rewrite it, or rebuild the model";
+  }
+  return out;
+}
+
+constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 4 + 8 + 4 + 4 + 4;
+
+}  // namespace
+
+Result<PrecomputedFileInfo> PrecomputedAnswers::ReadFileInfo(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path.string());
+  char header[kHeaderBytes];
+  if (!in.read(header, sizeof(kMagic) + 4)) return Status::Corruption(name + ": file is truncated");
+  if (std::memcmp(header, kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption(name + ": not a precomputed-answers file (bad magic)");
+  }
+  ByteReader r(std::string_view(header + sizeof(kMagic), sizeof(header) - sizeof(kMagic)));
+  std::uint32_t version = 0;
+  (void)r.Get(&version);
+  if (version != kFormatVersion) {
+    return Status::Corruption(name + ": " + VersionMessage(version, kFormatVersion, path));
+  }
+  if (!in.read(header + sizeof(kMagic) + 4, kHeaderBytes - sizeof(kMagic) - 4)) {
+    return Status::Corruption(name + ": file is truncated");
+  }
+  PrecomputedFileInfo info;
+  (void)(r.Get(&info.fingerprint) && r.Get(&info.config_digest) && r.Get(&info.merchant_count) &&
+         r.Get(&info.k));
+  return info;
 }
 
 Result<PrecomputedAnswers> PrecomputedAnswers::Load(const std::filesystem::path& path,
@@ -149,35 +191,34 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Load(const std::filesystem::path&
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption(name + ": " + what);
   };
-  if (data.size() < sizeof(kMagic) + 4 + 8 + 4 + 4 + 4) return corrupt("file is truncated");
+  if (data.size() < sizeof(kMagic) + 4) return corrupt("file is truncated");
   if (data.compare(0, sizeof(kMagic), std::string_view(kMagic, sizeof(kMagic))) != 0) {
     return corrupt("not a precomputed-answers file (bad magic)");
   }
+  // Before any size: another version lays the file out differently.
+  std::uint32_t version = 0;
+  std::memcpy(&version, data.data() + sizeof(kMagic), 4);
+  if (version != kFormatVersion) return corrupt(VersionMessage(version, kFormatVersion, path));
+  if (data.size() < kHeaderBytes + 4) return corrupt("file is truncated");
   std::uint32_t stored_crc = 0;
   std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
-  const auto crc = static_cast<std::uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size() - 4)));
-  if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
-
-  ByteReader r(std::string_view(data).substr(sizeof(kMagic), data.size() - sizeof(kMagic) - 4));
-  std::uint32_t version = 0, count = 0, k = 0;
-  std::uint64_t fingerprint = 0;
-  if (!r.Get(&version) || !r.Get(&fingerprint) || !r.Get(&count) || !r.Get(&k)) {
-    return corrupt("header is truncated");
+  if (Crc32(0, data.data(), data.size() - 4) != stored_crc) {
+    return corrupt("checksum mismatch (the file is damaged or truncated)");
   }
-  if (version != kFormatVersion) {
-    return corrupt("format version " + std::to_string(version) + " is not " +
-                   std::to_string(kFormatVersion) +
-                   (version < kFormatVersion
-                        ? " (written before the merchant view of docs/privacy.md existed): run "
-                          "`partnergraph precompute MODEL_DIR` to rewrite it"
-                        : ""));
+
+  ByteReader r(std::string_view(data).substr(sizeof(kMagic) + 4,
+                                             data.size() - sizeof(kMagic) - 4 - 4));
+  std::uint32_t count = 0, k = 0, config_digest = 0;
+  std::uint64_t fingerprint = 0;
+  if (!r.Get(&fingerprint) || !r.Get(&config_digest) || !r.Get(&count) || !r.Get(&k)) {
+    return corrupt("header is truncated");
   }
   if (fingerprint != expected_fingerprint || count != merchant_count) {
     return Status::InvalidArgument(name + " was built for a different graph");
   }
   PrecomputedAnswers out;
   out.k_ = k;
+  out.config_digest_ = config_digest;
   for (std::size_t a = 0; a < kAudiences; ++a) {
     out.partners_[a].resize(count);
     out.coupons_[a].resize(count);

@@ -1,6 +1,5 @@
 #include "partnergraph/graph/graph_io.hpp"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <bit>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "graph_data.hpp"
+#include "partnergraph/common/atomic_file_writer.hpp"
 
 namespace partnergraph {
 namespace {
@@ -172,7 +172,6 @@ std::string SystemError() { return std::strerror(errno); }
 
 Status SaveGraph(const EcosystemGraph& graph, const std::filesystem::path& path) {
   const Impl& g = GraphAccess::Of(graph);
-  const std::string where = path.string();
   std::vector<std::uint64_t> meta = EncodeMeta(g);
   const std::uint32_t V = g.vertex_count();
   const std::uint64_t E = boost::num_edges(g.csr);
@@ -219,36 +218,11 @@ Status SaveGraph(const EcosystemGraph& graph, const std::filesystem::path& path)
   std::vector<unsigned char> trailer;
   PutU32(trailer, file_crc);
 
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  File f;
-  if (!f.Open(tmp, "wb")) return Status::IOError(tmp.string() + ": cannot create: " + SystemError());
-  auto write = [&](const void* data, std::size_t bytes) {
-    return bytes == 0 || std::fwrite(data, 1, bytes, f.get()) == bytes;
-  };
-  bool ok = write(header.data(), header.size());
-  for (const auto& s : sections) ok = ok && write(s.data, s.bytes);
-  ok = ok && write(trailer.data(), trailer.size());
-  ok = ok && std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0;
-  std::error_code ignored;
-  if (!ok) {
-    std::string why = SystemError();
-    f.Close();
-    std::filesystem::remove(tmp, ignored);
-    return Status::IOError(tmp.string() + ": write failed: " + why);
-  }
-  if (f.Close() != 0) {
-    std::string why = SystemError();
-    std::filesystem::remove(tmp, ignored);
-    return Status::IOError(tmp.string() + ": close failed: " + why);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ignored);
-    return Status::IOError(where + ": cannot rename " + tmp.string() + ": " + ec.message());
-  }
-  return Status::Ok();
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  PG_RETURN_IF_ERROR(file.Append(header.data(), header.size()));
+  for (const auto& s : sections) PG_RETURN_IF_ERROR(file.Append(s.data, s.bytes));
+  PG_RETURN_IF_ERROR(file.Append(trailer.data(), trailer.size()));
+  return file.Commit();
 }
 
 Result<std::shared_ptr<const EcosystemGraph>> LoadGraph(const std::filesystem::path& path) {

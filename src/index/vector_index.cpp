@@ -8,6 +8,7 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <faiss/utils/Heap.h>
@@ -18,12 +19,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <new>
 #include <optional>
+#include <string>
 
 #include "index_file_io.hpp"
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/file_checksum.hpp"
 #include "partnergraph/common/inner_product.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 
@@ -65,6 +69,38 @@ Kind KindOf(const faiss::Index* index) {
   if (dynamic_cast<const faiss::IndexFlat*>(index) != nullptr) return Kind::kFlat;
   return Kind::kOther;
 }
+
+// faiss::IOWriter over an AtomicFileWriter: FAISS's write_index streams into it. FAISS writes
+// field by field, so small pieces are gathered into 1 MiB appends (one write(2) each). A
+// failed append is kept (FAISS then throws "write error"; Save reports the kept IOError,
+// which names the file and the system's reason).
+class FaissFileWriter final : public faiss::IOWriter {
+ public:
+  explicit FaissFileWriter(AtomicFileWriter* file) : file_(file) { name = file->path().string(); }
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    if (!error_.ok()) return 0;
+    const std::size_t bytes = size * nitems;
+    if (buffer_.size() + bytes > kBufferBytes) Flush();
+    if (error_.ok() && bytes >= kBufferBytes) {
+      error_ = file_->Append(ptr, bytes);
+    } else if (error_.ok()) {
+      buffer_.append(static_cast<const char*>(ptr), bytes);
+    }
+    return error_.ok() ? nitems : 0;
+  }
+  // Appends what is gathered; then error() says whether every byte reached the file.
+  void Flush() {
+    if (error_.ok() && !buffer_.empty()) error_ = file_->Append(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  const Status& error() const { return error_; }
+
+ private:
+  static constexpr std::size_t kBufferBytes = 1u << 20;
+  AtomicFileWriter* file_;
+  std::string buffer_;
+  Status error_;
+};
 
 // FAISS messages read "Error in <signature> at <file>.cpp:<line>: [Error: '<check>' failed: ]
 // <reason>"; keep the reason.
@@ -509,29 +545,20 @@ Result<SearchResults> VectorIndex::Search(std::span<const float> queries, std::u
 
 Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t fingerprint) {
   Impl& impl = *impl_;
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
+  // FAISS writes through FaissFileWriter into an AtomicFileWriter: the .faiss file is
+  // streamed (never held in memory whole), checksummed as it goes, fsynced and renamed.
+  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  FaissFileWriter writer(&file);
   try {
-    faiss::write_index(impl.index.get(), tmp.c_str());
+    faiss::write_index(impl.index.get(), &writer);
   } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return Status::IOError(tmp.string() + ": cannot write the FAISS index: " + FaissReason(e));
+    if (!writer.error().ok()) return writer.error();
+    return Status::IOError(path.string() + ": cannot write the FAISS index: " + FaissReason(e));
   }
-  Status synced = index_internal::SyncFile(tmp);
-  Result<index_internal::FileDigest> digest =
-      synced.ok() ? index_internal::DigestFile(tmp) : Result<index_internal::FileDigest>(synced);
-  if (!digest.ok()) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    return digest.status();
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Status::IOError(path.string() + ": cannot rename " + tmp.string() + " over it");
-  }
+  writer.Flush();
+  if (!writer.error().ok()) return writer.error();
+  const FileDigest digest{file.size(), file.crc()};
+  PG_RETURN_IF_ERROR(file.Commit());
 
   std::string meta(kMagic, sizeof kMagic);
   Put<std::uint32_t>(meta, kVersion);
@@ -546,16 +573,48 @@ Status VectorIndex::Save(const std::filesystem::path& path, std::uint64_t finger
   if (!impl.ids.empty()) {
     meta.append(reinterpret_cast<const char*>(impl.ids.data()), impl.ids.size() * 4);
   }
-  Put<std::uint64_t>(meta, digest->size);
-  Put<std::uint32_t>(meta, digest->crc);
+  Put<std::uint64_t>(meta, digest.size);
+  Put<std::uint32_t>(meta, digest.crc);
   const std::uint32_t checksum = Crc32(0, meta.data(), meta.size());
   Put<std::uint32_t>(meta, checksum);
   std::filesystem::path meta_path = path;
   meta_path += ".meta";
-  PG_RETURN_IF_ERROR(index_internal::WriteFileAtomically(meta_path, meta));
+  PG_RETURN_IF_ERROR(WriteFileAtomically(meta_path, meta));
   impl.fingerprint = fingerprint;
   impl.file_checksum = checksum;
   return Status::Ok();
+}
+
+Result<VectorIndexFileInfo> VectorIndex::ReadFileInfo(const std::filesystem::path& path) {
+  std::filesystem::path meta_path = path;
+  meta_path += ".meta";
+  const std::string meta_name = meta_path.string();
+  std::ifstream in(meta_path, std::ios::binary);
+  if (!in) return Status::IOError(meta_name + ": cannot open");
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  if (size < kFixedHeader + kTrailer) {
+    return Status::Corruption(meta_name + ": truncated index sidecar (" + std::to_string(size) +
+                              " bytes)");
+  }
+  std::string head(kFixedHeader, '\0'), tail(kTrailer, '\0');
+  in.seekg(0);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  in.seekg(static_cast<std::streamoff>(size - kTrailer));
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  if (!in) return Status::IOError(meta_name + ": read error");
+  if (std::memcmp(head.data(), kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption(meta_name + ": not an index sidecar (bad magic)");
+  }
+  if (Get<std::uint32_t>(head, 8) != kVersion) {
+    return Status::Corruption(meta_name + ": index sidecar version " +
+                              std::to_string(Get<std::uint32_t>(head, 8)) + " is not supported");
+  }
+  VectorIndexFileInfo info;
+  info.fingerprint = Get<std::uint64_t>(head, 16);
+  info.index_file_size = Get<std::uint64_t>(tail, 0);
+  info.index_file_crc = Get<std::uint32_t>(tail, 8);
+  return info;
 }
 
 Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
@@ -608,7 +667,7 @@ Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
   const auto faiss_size = Get<std::uint64_t>(meta, kFixedHeader + body);
   const auto faiss_crc = Get<std::uint32_t>(meta, kFixedHeader + body + 8);
 
-  PG_ASSIGN_OR_RETURN(index_internal::FileDigest digest, index_internal::DigestFile(path));
+  PG_ASSIGN_OR_RETURN(FileDigest digest, DigestFile(path));
   if (digest.size != faiss_size) {
     return Status::Corruption(name + ": index file is " + std::to_string(digest.size) +
                               " bytes, its sidecar says " + std::to_string(faiss_size) +

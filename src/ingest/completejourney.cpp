@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/csv_reader.hpp"
 #include "partnergraph/common/csv_writer.hpp"
 #include "partnergraph/common/time.hpp"
@@ -583,19 +583,7 @@ Status Importer::WriteImportNotes() {
     line("| " + reason + " | " + std::to_string(n) + " |");
   }
 
-  const std::filesystem::path path = out_ / "IMPORT.md";
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << md;
-    f.flush();
-    if (!f) return Status::IOError(path.string() + ": cannot write");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError(path.string() + ": rename failed: " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(out_ / "IMPORT.md", md);
 }
 
 Status Importer::Run() {

@@ -21,7 +21,7 @@ static_assert(sizeof(MerchantId) == 4 && std::is_trivially_copyable_v<MerchantId
 
 constexpr char kSkuMagic[8] = {'P', 'G', 'S', 'K', 'U', 'N', 'B', 'R'};
 constexpr char kMerchantMagic[8] = {'P', 'G', 'M', 'E', 'R', 'N', 'B', 'R'};
-constexpr std::size_t kHeaderBytes = 40;
+constexpr std::size_t kHeaderBytes = 44;
 
 const char* Magic(NeighborKind kind) {
   return kind == NeighborKind::kSkus ? kSkuMagic : kMerchantMagic;
@@ -59,6 +59,18 @@ std::string Hex(std::uint64_t v, int digits) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
   return buf;
+}
+
+// Why a file of `version` is refused, with what to do about it.
+std::string VersionMessage(std::uint32_t version, const std::filesystem::path& path) {
+  std::string out = "format version " + std::to_string(version) + " is not " +
+                    std::to_string(kNeighborFormatVersion);
+  if (version < kNeighborFormatVersion) {
+    out += " (written before the lists recorded the config.json they were computed with): "
+           "`partnergraph precompute --model " + path.parent_path().string() +
+           "` rewrites it, or rebuild the model";
+  }
+  return out;
 }
 
 }  // namespace
@@ -177,7 +189,8 @@ std::uint64_t NeighborTable<Id>::MemoryBytes() const {
 }
 
 template <typename Id>
-Status NeighborTable<Id>::Save(const std::filesystem::path& path) const {
+Status NeighborTable<Id>::Save(const std::filesystem::path& path,
+                               std::uint32_t config_digest) const {
   std::string header(Magic(kKind), sizeof kSkuMagic);
   Put<std::uint32_t>(header, kFormatVersion);
   Put<std::uint32_t>(header, key_.k);
@@ -186,6 +199,7 @@ Status NeighborTable<Id>::Save(const std::filesystem::path& path) const {
   Put<std::uint64_t>(header, key_.index_fingerprint);
   Put<std::uint32_t>(header, key_.index_checksum);
   Put<std::uint32_t>(header, covered());
+  Put<std::uint32_t>(header, config_digest);
   PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
   PG_RETURN_IF_ERROR(file.Append(header.data(), header.size()));
   PG_RETURN_IF_ERROR(file.Append(items_.data(), items_.size() * sizeof(Id)));
@@ -211,6 +225,10 @@ Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& p
   }
   if (std::memcmp(header, Magic(kKind), sizeof kSkuMagic) != 0) {
     return corrupt(std::string("not a ") + Words(kKind).item + " neighbour file (bad magic)");
+  }
+  // Before any size: another version lays the header out differently.
+  if (const auto version = Get<std::uint32_t>(header, 8); version != kFormatVersion) {
+    return corrupt(VersionMessage(version, path));
   }
   const std::uint32_t covered = Get<std::uint32_t>(header, 36);
   // The size the counts need, before allocating anything of their size.
@@ -247,17 +265,13 @@ Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& p
   crc = Crc32(crc, t.hits_.data(), t.hits_.size() * sizeof(Neighbor));
   if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
 
-  const std::uint32_t version = Get<std::uint32_t>(header, 8);
-  if (version != kFormatVersion) {
-    return corrupt("format version " + std::to_string(version) + " is not " +
-                   std::to_string(kFormatVersion));
-  }
   t.key_.kind = kKind;
   t.key_.k = Get<std::uint32_t>(header, 12);
   t.key_.ef_search = Get<std::uint32_t>(header, 16);
   t.key_.item_count = Get<std::uint32_t>(header, 20);
   t.key_.index_fingerprint = Get<std::uint64_t>(header, 24);
   t.key_.index_checksum = Get<std::uint32_t>(header, 32);
+  t.config_digest_ = Get<std::uint32_t>(header, 40);
   if (t.key_ != expected) {
     return Status::InvalidArgument(name + " does not match the model: " +
                                    DescribeKeyMismatch(expected, t.key_) +
@@ -266,6 +280,36 @@ Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& p
   }
   if (std::string bad = t.BuildSlots(); !bad.empty()) return corrupt(bad);
   return t;
+}
+
+Result<NeighborFileInfo> ReadNeighborFileInfo(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path.string());
+  char header[kHeaderBytes];
+  if (!in.read(header, 12)) return Status::Corruption(name + ": file is truncated");
+  NeighborFileInfo info;
+  if (std::memcmp(header, kSkuMagic, sizeof kSkuMagic) == 0) {
+    info.key.kind = NeighborKind::kSkus;
+  } else if (std::memcmp(header, kMerchantMagic, sizeof kMerchantMagic) == 0) {
+    info.key.kind = NeighborKind::kMerchants;
+  } else {
+    return Status::Corruption(name + ": not a neighbour file (bad magic)");
+  }
+  if (const auto version = Get<std::uint32_t>(header, 8); version != kNeighborFormatVersion) {
+    return Status::Corruption(name + ": " + VersionMessage(version, path));
+  }
+  if (!in.read(header + 12, kHeaderBytes - 12)) {
+    return Status::Corruption(name + ": file is truncated");
+  }
+  info.key.k = Get<std::uint32_t>(header, 12);
+  info.key.ef_search = Get<std::uint32_t>(header, 16);
+  info.key.item_count = Get<std::uint32_t>(header, 20);
+  info.key.index_fingerprint = Get<std::uint64_t>(header, 24);
+  info.key.index_checksum = Get<std::uint32_t>(header, 32);
+  info.covered = Get<std::uint32_t>(header, 36);
+  info.config_digest = Get<std::uint32_t>(header, 40);
+  return info;
 }
 
 template class NeighborTable<SkuId>;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -76,7 +77,8 @@ TEST_CASE("cli: every command has --help and exits 0", "[cli]") {
   const fs::path scratch = testing::FreshTempDir("cli_help");
   Run top = Cli({"--help"}, scratch);
   CHECK(top.exit_code == 0);
-  for (const char* command : {"generate", "import", "validate", "build", "precompute", "stats",
+  for (const char* command : {"generate", "import", "validate", "build", "precompute", "verify",
+                              "stats",
                               "attribute", "keys", "query", "recommend-partners",
                               "coupon-pairs", "evaluate"}) {
     INFO(command);
@@ -229,13 +231,14 @@ TEST_CASE("cli: precompute rewrites the precomputed files of an existing model",
   const Run before = coupons();
   REQUIRE(before.exit_code == 0);
 
-  // A model from before the file existed: no sku_neighbors.bin, no precomputed.bin.
+  // The precomputed files lost: the model is refused, naming the first missing, until precompute
+  // writes them again.
   const std::string neighbors = ReadFile(model / "sku_neighbors.bin");
   fs::remove(model / "sku_neighbors.bin");
   fs::remove(model / "precomputed.bin");
   Run old = coupons();
-  REQUIRE(old.exit_code == 0);
-  CHECK(old.out == before.out);
+  CHECK(old.exit_code == 2);
+  CHECK(Contains(old.err, "precomputed.bin: missing"));
 
   Run run = Cli({"precompute", "--model", model.string(), "--json"}, scratch);
   INFO(run.err);
@@ -292,6 +295,91 @@ TEST_CASE("cli: precompute rewrites the precomputed files of an existing model",
   CHECK(Contains(empty.err, "graph.pgg"));
 }
 
+
+TEST_CASE("cli: verify names each damaged file of a model, one line per problem", "[cli]") {
+  // Issue 19 item 3: `partnergraph verify MODEL_DIR`, SQLite's `PRAGMA integrity_check` for a
+  // model folder.
+  const fs::path scratch = testing::FreshTempDir("cli_verify");
+  const fs::path model = scratch / "model";
+  Run build = Cli({"build", "--data", testing::TinyDataset().string(), "--out", model.string()},
+                  scratch);
+  INFO(build.err);
+  REQUIRE(build.exit_code == 0);
+  Run clean = Cli({"verify", model.string()}, scratch);
+  INFO(clean.out << clean.err);
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.out == "ok\n");
+  Run clean_json = Cli({"verify", model.string(), "--json"}, scratch);
+  CHECK(clean_json.exit_code == 0);
+  const auto clean_report = nlohmann::json::parse(clean_json.out);
+  CHECK(clean_report["ok"] == true);
+  CHECK(clean_report["problems"].empty());
+
+  // A flipped byte in any file of the model, manifest.json and config.json included.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(model)) {
+    names.push_back(entry.path().filename().string());
+  }
+  REQUIRE(names.size() >= 12);
+  const fs::path copy = scratch / "flipped";
+  for (const std::string& name : names) {
+    INFO(name);
+    fs::remove_all(copy);
+    fs::copy(model, copy);
+    std::string bytes = ReadFile(copy / name);
+    bytes[bytes.size() / 2] ^= 0x01;
+    WriteFile(copy / name, bytes);
+    Run json = Cli({"verify", copy.string(), "--json"}, scratch);
+    INFO(json.out << json.err);
+    CHECK(json.exit_code == 2);
+    const auto report = nlohmann::json::parse(json.out);
+    CHECK(report["ok"] == false);
+    REQUIRE(report["problems"].size() == 1);
+    CHECK(report["problems"][0]["file"] == name);
+    CHECK(Contains(report["problems"][0]["message"].get<std::string>(), name));
+    Run text = Cli({"verify", copy.string()}, scratch);
+    CHECK(text.exit_code == 2);
+    CHECK(text.out.rfind(name + ": ", 0) == 0);
+    CHECK(std::count(text.out.begin(), text.out.end(), '\n') == 1);
+  }
+
+  // A weight edited in config.json: verify names it, the engine refuses the model (precomputed
+  // and live answers would disagree), precompute recomputes the answers with it.
+  auto config = nlohmann::json::parse(ReadFile(model / "config.json"));
+  config["recommend"]["partner_weights"]["audience_similarity"] = 3.0;
+  WriteFile(model / "config.json", config.dump(2));
+  Run edited = Cli({"verify", model.string()}, scratch);
+  CHECK(edited.exit_code == 2);
+  CHECK(edited.out.rfind("config.json: ", 0) == 0);
+  auto partners = [&] {
+    return Cli({"recommend-partners", "--model", model.string(), "--merchant", "m_bakery"},
+               scratch);
+  };
+  Run refused = partners();
+  CHECK(refused.exit_code == 2);
+  CHECK(Contains(refused.err, "config.json"));
+  CHECK(Contains(refused.err, "partnergraph precompute"));
+  REQUIRE(Cli({"precompute", "--model", model.string()}, scratch).exit_code == 0);
+  CHECK(Cli({"verify", model.string()}, scratch).exit_code == 0);
+  CHECK(partners().exit_code == 0);
+
+  // A model of the previous manifest format.
+  auto manifest = nlohmann::json::parse(ReadFile(model / "manifest.json"));
+  for (const char* key : {"manifest_format", "config_digest", "files", "manifest_crc32"}) {
+    manifest.erase(key);
+  }
+  WriteFile(model / "manifest.json", manifest.dump(2));
+  Run old = Cli({"verify", model.string()}, scratch);
+  CHECK(old.exit_code == 2);
+  CHECK(old.out.rfind("manifest.json: ", 0) == 0);
+  CHECK(Contains(old.out, "manifest format 1"));
+  CHECK(Contains(old.out, "rebuild the model"));
+  CHECK(Contains(partners().err, "manifest format 1"));
+
+  Run missing = Cli({"verify", (scratch / "nope").string()}, scratch);
+  CHECK(missing.exit_code == 1);
+  CHECK(Contains(missing.err, "nope"));
+}
 
 TEST_CASE("cli: a byte that is not UTF-8 is a row error, and every --json stays valid",
           "[cli]") {

@@ -48,7 +48,7 @@ TEST_CASE("Embeddings round-trip through Save and Load", "[embed]") {
   CHECK(loaded->dim() == 3);
   CHECK(loaded->values() == e.values());
   CHECK(loaded->config_json() == R"({"method":"test"})");
-  CHECK(std::filesystem::file_size(dir / "merchants.emb") == 32 + 17 + 5 * 3 * 4 + 4);
+  CHECK(std::filesystem::file_size(dir / "merchants.emb") == 40 + 17 + 5 * 3 * 4 + 4);
 
   // Saving again replaces the file.
   const Embeddings empty;
@@ -165,13 +165,13 @@ TEST_CASE("Sparse embeddings read like dense ones and store only their rows", "[
   CHECK(Embeddings::FromStoredRows(5, 2, {1, 3}, {0, 0, 0}).status().IsInvalidArgument());
 }
 
-TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 2)", "[embed]") {
+TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)", "[embed]") {
   const auto dir = testing::FreshTempDir("embeddings_sparse");
   const auto path = dir / "skus.emb";
   const Embeddings e = SparseSample();
   REQUIRE(e.Save(path).ok());
   // header, config, stored count, 2 ids, 2 x 2 floats, checksum
-  CHECK(std::filesystem::file_size(path) == 32 + 19 + 8 + 2 * 4 + 4 * 4 + 4);
+  CHECK(std::filesystem::file_size(path) == 40 + 19 + 8 + 2 * 4 + 4 * 4 + 4);
   auto loaded = Embeddings::Load(path);
   REQUIRE(loaded.ok());
   CHECK(loaded->sparse());
@@ -183,7 +183,7 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 2)
     CHECK(std::equal(e.Row(r).begin(), e.Row(r).end(), loaded->Row(r).begin()));
   }
   const std::vector<char> good = ReadBytes(path);
-  const std::size_t ids_at = 32 + 19 + 8;
+  const std::size_t ids_at = 40 + 19 + 8;
 
   SECTION("row ids out of order or out of range are refused, naming the file") {
     for (std::uint32_t bad_id : {1u, 7u}) {
@@ -225,7 +225,7 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
   // dimensions: loading it would allocate a 4 GB zero row. Refused before any allocation.
   const auto dir = testing::FreshTempDir("embeddings_dim");
   const auto path = dir / "huge.emb";
-  std::vector<char> bytes(32 + 8 + 4, 0);
+  std::vector<char> bytes(40 + 8 + 4, 0);
   std::memcpy(bytes.data(), "PGEMBED", 8);
   const std::uint32_t version = Embeddings::kSparseFormatVersion;
   const std::uint32_t dim = 1u << 30;
@@ -250,4 +250,38 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
   CHECK(ok->sparse());
   CHECK(ok->rows() == 10);
   CHECK(ok->Row(9)[3] == 0.0f);
+}
+
+TEST_CASE("Embeddings record the graph they were trained on; older files read as none",
+          "[embed]") {
+  const auto dir = testing::FreshTempDir("embeddings_graph");
+  const auto path = dir / "m.emb";
+  Embeddings e = Sample();
+  e.set_graph_fingerprint(0x0123456789abcdefULL);
+  REQUIRE(e.Save(path).ok());
+  auto loaded = Embeddings::Load(path);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->graph_fingerprint() == 0x0123456789abcdefULL);
+  auto header = Embeddings::ReadGraphFingerprint(path);
+  REQUIRE(header.ok());
+  CHECK(*header == 0x0123456789abcdefULL);
+
+  // A version 1 file (the dense layout before the fingerprint: a 32-byte header) still
+  // loads, recording no graph; a model refuses it (model_manifest.hpp).
+  std::vector<char> bytes = ReadBytes(path);
+  std::vector<char> v1(bytes.begin(), bytes.begin() + 32);
+  v1.insert(v1.end(), bytes.begin() + 40, bytes.end());
+  const std::uint32_t one = 1;
+  std::memcpy(v1.data() + 8, &one, 4);
+  Reseal(v1);
+  WriteBytes(path, v1);
+  auto old = Embeddings::Load(path);
+  INFO(old.status().ToString());
+  REQUIRE(old.ok());
+  CHECK(old->graph_fingerprint() == 0);
+  CHECK(old->values() == e.values());
+  CHECK(Embeddings::ReadGraphFingerprint(path).value() == 0);
+  v1[8] = 7;
+  WriteBytes(path, v1);
+  CHECK(Embeddings::ReadGraphFingerprint(path).status().IsCorruption());
 }

@@ -16,49 +16,21 @@
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "test_paths.hpp"
+#include "tiny_model.hpp"
 
 using namespace partnergraph;
 
 namespace {
 
-// Builds a model folder from datasets/tiny (once per name) and returns its path.
-// The folder name carries the process id: ctest runs each case as its own process, and
-// two cases running at once (ctest -j) must not remove each other's model.
-// `sku_min_count` overrides default.json's item2vec min_count: the tiny fixture's SKUs are
-// bought fewer than 5 times each, so under the default none gets a vector.
+// datasets/tiny's model with models/default.json, except item2vec's min_count when
+// `sku_min_count` > 0: the tiny fixture's SKUs are bought fewer than 5 times each, so under
+// the default none gets a vector.
 std::filesystem::path BuildTinyModel(const std::string& name, GraphOptions graph_options = {},
                                      int sku_min_count = 0) {
-  auto dir = testing::FreshTempDir(name + "_" + std::to_string(::getpid()));
-  LoadReport report;
-  auto dataset = LoadDataset(testing::TinyDataset(), LoadOptions{}, &report);
-  REQUIRE(dataset.ok());
-  GraphBuilder builder(graph_options);
-  REQUIRE(builder.Build(*dataset).ok());
-  auto graph = builder.Freeze();
-  REQUIRE(graph.ok());
-  REQUIRE(SaveGraph(**graph, dir / "graph.pgg").ok());
-  std::ifstream in(testing::SourceDir() / "models" / "default.json");
-  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (sku_min_count > 0) {
-    auto doc = nlohmann::json::parse(json);
-    doc["embed"]["sku_item2vec"]["sequences"]["min_count"] = sku_min_count;
-    json = doc.dump();
-  }
-  auto config = ParseModelConfig(json, "models/default.json");
-  REQUIRE(config.ok());
-  ModelBuildReport build_report;
-  Status built = BuildModel(*graph, *config, json, dir, &build_report);
-  INFO(built.ToString());
-  REQUIRE(built.ok());
-  // Every stage reports its time and memory (build --json prints them).
-  REQUIRE_FALSE(build_report.stages.empty());
-  for (const ModelBuildStage& stage : build_report.stages) {
-    INFO(stage.name);
-    CHECK(stage.seconds >= 0);
-    CHECK(stage.rss_bytes > 0);
-    CHECK(stage.peak_rss_bytes >= stage.rss_bytes);
-  }
-  return dir;
+  if (sku_min_count == 0) return testing::BuildTinyModel(name, graph_options);
+  return testing::BuildTinyModel(name, graph_options, [&](nlohmann::json& config) {
+    config["embed"]["sku_item2vec"]["sequences"]["min_count"] = sku_min_count;
+  });
 }
 
 const std::filesystem::path& TinyModel() {
@@ -427,7 +399,9 @@ TEST_CASE("A model whose index was built for another graph is refused", "[engine
                         std::filesystem::copy_options::overwrite_existing);
   auto engine = Engine::Open(dir);
   REQUIRE_FALSE(engine.ok());
+  INFO(engine.status().ToString());
   CHECK(engine.status().message().find("different graph") != std::string::npos);
+  CHECK(engine.status().message().find("merchants.faiss") != std::string::npos);
 }
 
 TEST_CASE("Missing and damaged model parts are refused with the file named", "[engine]") {
@@ -517,10 +491,10 @@ TEST_CASE("A sku_neighbors.bin of another model or other options is refused nami
     CHECK(engine.status().message().find("sku_neighbors.bin") != std::string::npos);
     CHECK(engine.status().message().find(field) != std::string::npos);
   };
-  // Another graph's file.
+  // Another graph's file (refused by the graph it records, before it is read).
   std::filesystem::copy(other_dir / "sku_neighbors.bin", dir / "sku_neighbors.bin",
                         std::filesystem::copy_options::overwrite_existing);
-  refused("another graph");
+  refused("different graph");
   std::filesystem::copy(TinyModel() / "sku_neighbors.bin", dir / "sku_neighbors.bin",
                         std::filesystem::copy_options::overwrite_existing);
   REQUIRE(Engine::Open(dir).ok());
@@ -545,10 +519,11 @@ TEST_CASE("A sku_neighbors.bin of another model or other options is refused nami
   auto truncated = Engine::Open(dir);
   CHECK(truncated.status().IsCorruption());
   CHECK(truncated.status().message().find("sku_neighbors.bin") != std::string::npos);
-  // A model without the file (built before it existed) searches, as before.
+  // Missing while manifest.json lists it: refused, also when the lists are not used.
   std::filesystem::remove(dir / "sku_neighbors.bin");
-  auto old = Engine::Open(dir);
-  REQUIRE(old.ok());
-  CHECK((*old)->Stats().sku_neighbor_lists == 0);
-  CHECK((*old)->RecommendCouponPairs("", "m_bakery", 5, {}).ok());
+  for (bool use_lists : {true, false}) {
+    auto missing = Engine::Open(dir, EngineOptions{1, true, use_lists});
+    CHECK(missing.status().IsCorruption());
+    CHECK(missing.status().message().find("sku_neighbors.bin: missing") != std::string::npos);
+  }
 }

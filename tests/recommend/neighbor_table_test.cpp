@@ -337,7 +337,7 @@ TEST_CASE("sku_neighbors.bin round-trips and a truncated or damaged or foreign f
   auto table = Compute(*live);
   const auto dir = TempDir("sku_neighbors_file");
   const auto path = dir / "sku_neighbors.bin";
-  REQUIRE(table->Save(path).ok());
+  REQUIRE(table->Save(path, 0).ok());
   CHECK_FALSE(std::filesystem::exists(dir / "sku_neighbors.bin.tmp"));
 
   auto loaded = SkuNeighborTable::Load(path, table->key());
@@ -399,6 +399,38 @@ TEST_CASE("sku_neighbors.bin round-trips and a truncated or damaged or foreign f
   refused("bad magic");
   std::filesystem::remove(path);
   CHECK(SkuNeighborTable::Load(path, table->key()).status().IsIOError());
+}
+
+TEST_CASE("A neighbour file records the config digest; a version 1 file names the fix",
+          "[recommend]") {
+  ScopedFaissThreads one(1);
+  const Models models = SmallModels("Flat");
+  auto table = Compute(*Create(models.loaded));
+  const auto dir = TempDir("neighbor_config_digest");
+  const auto path = dir / "sku_neighbors.bin";
+  REQUIRE(table->Save(path, 0x1234abcd).ok());
+  auto loaded = SkuNeighborTable::Load(path, table->key());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->config_digest() == 0x1234abcd);
+  auto info = ReadNeighborFileInfo(path);
+  REQUIRE(info.ok());
+  CHECK(info->key == table->key());
+  CHECK(info->covered == table->covered());
+  CHECK(info->config_digest == 0x1234abcd);
+
+  // Version 1 (before the digest): refused by its version, before any size or checksum.
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  bytes[8] = 1;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  for (const Status& s : {SkuNeighborTable::Load(path, table->key()).status(),
+                          ReadNeighborFileInfo(path).status()}) {
+    INFO(s.ToString());
+    CHECK(s.IsCorruption());
+    CHECK(s.message().find("sku_neighbors.bin: format version 1 is not 2") == 0);
+    CHECK(s.message().find("partnergraph precompute") != std::string::npos);
+  }
 }
 
 TEST_CASE("Partner answers are identical with and without the merchant neighbour lists",
@@ -564,7 +596,7 @@ TEST_CASE("merchant_neighbors.bin round-trips and is not read as SKU lists", "[r
   auto table = ComputeMerchants(*live);
   const auto dir = TempDir("merchant_neighbors_file");
   const auto path = dir / "merchant_neighbors.bin";
-  REQUIRE(table->Save(path).ok());
+  REQUIRE(table->Save(path, 0).ok());
   auto loaded = MerchantNeighborTable::Load(path, table->key());
   INFO(loaded.status().ToString());
   REQUIRE(loaded.ok());
@@ -588,7 +620,7 @@ TEST_CASE("merchant_neighbors.bin round-trips and is not read as SKU lists", "[r
   CHECK(mixed.status().IsCorruption());
   CHECK(mixed.status().message() == "merchant_neighbors.bin: not a SKU neighbour file (bad magic)");
   auto skus = Compute(*live);
-  REQUIRE(skus->Save(dir / "sku_neighbors.bin").ok());
+  REQUIRE(skus->Save(dir / "sku_neighbors.bin", 0).ok());
   NeighborKey as_merchants = skus->key();
   as_merchants.kind = NeighborKind::kMerchants;
   CHECK(MerchantNeighborTable::Load(dir / "sku_neighbors.bin", as_merchants).status().message() ==

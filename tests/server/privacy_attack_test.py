@@ -598,14 +598,15 @@ def run_partner_attacks(truth, observations, own_customers, weights):
 # A4: coupon pairs
 
 def read_embeddings(path):
-    """{row: vector} of a partnergraph embeddings file (src/embed/embeddings.cpp: 32-byte header
-    "PGEMBED\\0", version, dim, rows, config bytes; sparse files list their stored rows)."""
+    """{row: vector} of a partnergraph embeddings file (include/partnergraph/embed/embeddings.hpp:
+    header "PGEMBED\\0", version, dim, rows, config bytes, and from version 3 the graph
+    fingerprint; sparse files list their stored rows)."""
     with open(path, "rb") as f:
         data = f.read()
     if data[:8] != b"PGEMBED\0":
         raise ValueError(f"{path}: not an embeddings file")
     version, dim, rows, config_bytes = struct.unpack_from("<IIQQ", data, 8)
-    offset = 32 + config_bytes
+    offset = (40 if version >= 3 else 32) + config_bytes
     stored = list(range(rows))
     values_bytes = len(data) - 4 - offset
     if values_bytes != rows * dim * 4:  # sparse: a row count and the stored row ids

@@ -1,5 +1,6 @@
 // CsvWriter: writes one delimited text file (RFC 4180) through a buffer, to
-// `<path>.tmp`, and renames it to `<path>` on Commit(), so that a crash or an
+// `<path>.tmp`, and renames it to `<path>` on Commit() (through an AtomicFileWriter:
+// fsync before the rename, fsync of the folder after it), so that a crash or an
 // error never leaves a partial file under the real name.
 //
 // Quoting: a field is quoted only when it needs it: when it contains the
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph {
@@ -120,8 +122,8 @@ class CsvWriter {
   // delimiter and line end (`text` must end with a line end, or be empty).
   Status AppendFormatted(std::string_view text);
 
-  // Writes the buffer, closes the file and renames `<path>.tmp` to `<path>`
-  // (replacing an existing file). After Commit() the writer accepts no rows.
+  // Writes the buffer, fsyncs and closes the file, renames `<path>.tmp` to `<path>`
+  // (replacing an existing file) and fsyncs the folder. After Commit() the writer accepts no rows.
   // Errors: IOError naming the file; then `<path>` is untouched and the
   // temporary file is removed.
   Status Commit();
@@ -133,18 +135,18 @@ class CsvWriter {
   std::uint64_t bytes() const { return bytes_flushed_ + buffer_.size(); }
 
  private:
-  struct FileCloser {
-    void operator()(std::FILE* f) const;
-  };
-  CsvWriter(std::filesystem::path path, std::filesystem::path tmp_path, std::FILE* file,
-            CsvWriterOptions options);
+  CsvWriter(std::unique_ptr<AtomicFileWriter> file, CsvWriterOptions options);
   Status Flush();
+  // Appends bytes to the file; a failure sticks.
+  Status Write(std::string_view bytes);
+  // Records `error` as the writer's error unless one is already recorded; returns the
+  // recorded one.
+  Status Stick(Status error);
   Status Fail(std::string what);
   void Abandon();
 
   std::filesystem::path path_;
-  std::filesystem::path tmp_path_;
-  std::unique_ptr<std::FILE, FileCloser> file_;
+  std::unique_ptr<AtomicFileWriter> file_;  // null after Commit() or when abandoned
   CsvWriterOptions options_;
   CsvFormatter buffer_;
   Status error_;

@@ -13,13 +13,16 @@
 //
 // File format (Save/Load), little-endian:
 //   offset 0   8 bytes  magic "PGEMBED\0"
-//   offset 8   u32      format version: 1 dense, 2 sparse
+//   offset 8   u32      format version: 3 dense, 4 sparse (1 and 2: the same before the
+//                       graph fingerprint existed; read, with graph_fingerprint() 0)
 //   offset 12  u32      dim
 //   offset 16  u64      rows
 //   offset 24  u64      config length L in bytes
-//   offset 32  L bytes  configuration (JSON text: method and options used)
-//   version 1: rows * dim float32 values
-//   version 2: u64 S (stored rows), S u32 row ids (strictly ascending, < rows),
+//   offset 32  u64      graph fingerprint (EcosystemGraph::Fingerprint of the graph the
+//                       vectors were trained on; 0: not recorded). Absent in versions 1, 2.
+//   offset 40  L bytes  configuration (JSON text: method and options used)
+//   dense:     rows * dim float32 values
+//   sparse:    u64 S (stored rows), S u32 row ids (strictly ascending, < rows),
 //              S * dim float32 values
 //   then       u32      CRC-32 (zlib) of every preceding byte
 //
@@ -39,8 +42,10 @@ namespace partnergraph {
 
 class Embeddings {
  public:
-  static constexpr std::uint32_t kDenseFormatVersion = 1;
-  static constexpr std::uint32_t kSparseFormatVersion = 2;
+  // The versions Save writes; Load also reads kOldestFormatVersion (1, dense) and 2 (sparse).
+  static constexpr std::uint32_t kDenseFormatVersion = 3;
+  static constexpr std::uint32_t kSparseFormatVersion = 4;
+  static constexpr std::uint32_t kOldestFormatVersion = 1;
   // The largest dimension Load accepts (the embed options allow up to this).
   static constexpr std::uint32_t kMaxDim = 4096;
 
@@ -72,6 +77,12 @@ class Embeddings {
   // The stored rows when sparse (ascending); empty when dense.
   const std::vector<std::uint32_t>& stored_row_ids() const { return stored_row_ids_; }
 
+  // The fingerprint of the graph the vectors were trained on (EcosystemGraph::Fingerprint;
+  // set by the Train*Embeddings functions of graph_embeddings.hpp), 0 when not recorded.
+  // Save writes it; a model refuses vectors of another graph (model_manifest.hpp).
+  std::uint64_t graph_fingerprint() const { return graph_fingerprint_; }
+  void set_graph_fingerprint(std::uint64_t fingerprint) { graph_fingerprint_ = fingerprint; }
+
   // The configuration the vectors were trained with (JSON text, possibly empty).
   const std::string& config_json() const { return config_json_; }
   void set_config_json(std::string config_json) { config_json_ = std::move(config_json); }
@@ -92,6 +103,10 @@ class Embeddings {
   // trailing bytes, a dimension above kMaxDim), the checksum or the stored row ids do not
   // match; Unavailable when a sparse file's row table (4 bytes per row) cannot be allocated.
   static Result<Embeddings> Load(const std::filesystem::path& path);
+  // The graph fingerprint recorded in the file at `path`, from its header only (0 for
+  // versions 1 and 2, which record none). Errors: IOError when it cannot be read; Corruption
+  // naming it when it is not an embeddings file of a known version or is truncated.
+  static Result<std::uint64_t> ReadGraphFingerprint(const std::filesystem::path& path);
 
  private:
   std::uint32_t rows_ = 0;
@@ -107,6 +122,7 @@ class Embeddings {
   std::vector<std::uint32_t> slot_of_;
   std::vector<float> zeros_;
   std::string config_json_;
+  std::uint64_t graph_fingerprint_ = 0;
 };
 
 }  // namespace partnergraph

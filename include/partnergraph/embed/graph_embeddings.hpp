@@ -25,7 +25,8 @@ namespace partnergraph {
 // merchant_count x customer_count counts (order lines).
 Result<SparseMatrix> MerchantCustomerMatrix(const EcosystemGraph& graph);
 
-// merchant_count x dim; errors of the underlying algorithms.
+// merchant_count x dim; errors of the underlying algorithms. Each Train* function records
+// graph.Fingerprint() in the vectors (Embeddings::graph_fingerprint).
 Result<Embeddings> TrainMerchantSvdEmbeddings(const EcosystemGraph& graph,
                                               const MatrixEmbeddingOptions& options);
 Result<Embeddings> TrainMerchantWalkEmbeddings(const EcosystemGraph& graph,

@@ -200,10 +200,22 @@ class Engine {
  public:
   virtual ~Engine() = default;
 
-  // Opens the model folder written by `partnergraph build`. Corruption or
-  // InvalidArgument (naming the file) when a part is missing, damaged or does
-  // not match the others (a sku_neighbors.bin of another SKU index or other
-  // recommend options is refused, naming the field); IOError when unreadable.
+  // Opens the model folder written by `partnergraph build`, refusing one that does not
+  // verify against its manifest.json (model_manifest.hpp), naming the file. Open runs the
+  // cheap checks only, so that a multi-GB model still opens fast: every listed file is
+  // present with its listed size and the CRC-32 it records (its trailing checksum, a few
+  // bytes) is the manifest's, each derived file records the model's graph, config.json has
+  // the manifest's config digest and the precomputed files record it; the loaders then
+  // check every byte they read against the file's own checksum. Reading every byte of
+  // every file against the manifest (the files Open does not load included) is
+  // `partnergraph verify`'s.
+  // Errors: NotFound when the folder or its manifest.json is absent; Corruption naming the
+  // file when a part is missing, truncated, damaged, another model's, or the manifest is of
+  // the previous format ("rebuild the model"); InvalidArgument naming the file when a part
+  // does not match the others (built from another graph; a sku_neighbors.bin of another SKU
+  // index or other recommend options, naming the field; config.json changed since the
+  // model was built or precomputed: "run `partnergraph precompute`"); IOError when
+  // unreadable.
   static Result<std::shared_ptr<const Engine>> Open(const std::filesystem::path& model_dir,
                                                     const EngineOptions& options = {});
 

@@ -2,7 +2,8 @@
 // after the graph: embeddings, vector indexes and the precomputed default
 // answers. Engine::Open (engine.hpp) reads the same folder.
 //
-// Model folder layout (all files written to *.tmp and renamed into place):
+// Model folder layout (every file written through common's AtomicFileWriter: to *.tmp,
+// fsynced, renamed into place, the folder fsynced):
 //   graph.pgg                 the ecosystem graph (graph_io.hpp)
 //   config.json               the ModelConfig used (embed, index, recommend, model)
 //   merchants_svd.emb         merchant audience embedding, PPMI-SVD (embeddings.hpp)
@@ -13,7 +14,9 @@
 //   sku_neighbors.bin         every SKU's SKU-index hits (neighbor_table.hpp; optional)
 //   merchant_neighbors.bin    every merchant's partner-candidate hits (neighbor_table.hpp; optional)
 //   precomputed.bin           default answers (precomputed_answers.hpp)
-//   manifest.json             counts, stages and seconds, written last
+//   manifest.json             every file's size, SHA-256 and recorded CRC-32, the graph
+//                             fingerprint each derived file records, the config digest;
+//                             counts, stages and seconds; written last (model_manifest.hpp)
 // sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
 // `partnergraph precompute` (PrecomputeModel) rewrites them in an existing folder.
 //
@@ -57,11 +60,14 @@ struct ModelConfig {
   IndexOptions index;
   RecommendOptions recommend;
   ModelOptions model;
+  // The config digest (ConfigDigest, model_manifest.hpp: CRC-32) of the text ParseModelConfig
+  // read this from; the precomputed files computed with it record it. 0 when not parsed.
+  std::uint32_t digest = 0;
 };
 
 // Parses a configuration document (models/default.json's layout: keys "embed",
-// "index", "recommend", "model"; absent keys keep defaults). Errors name
-// `source_name` and the key.
+// "index", "recommend", "model"; absent keys keep defaults) and records its digest.
+// Errors name `source_name` and the key.
 Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_view source_name);
 Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path);
 
@@ -79,6 +85,9 @@ struct ModelBuildReport {
   std::uint32_t sku_neighbor_skus = 0;  // SKUs in sku_neighbors.bin (0: not written)
   std::uint32_t merchant_neighbor_merchants = 0;  // merchants in merchant_neighbors.bin
   bool precomputed_answers = false;     // precomputed.bin written
+  // The files manifest.json lists after BuildModel or PrecomputeModel (graph.pgg and
+  // config.json included).
+  std::vector<std::string> files;
 };
 
 // The file names of the precompute stage's outputs in a model folder.
@@ -86,9 +95,11 @@ inline constexpr const char* kSkuNeighborsFileName = "sku_neighbors.bin";
 inline constexpr const char* kMerchantNeighborsFileName = "merchant_neighbors.bin";
 inline constexpr const char* kPrecomputedFileName = "precomputed.bin";
 
-// Trains, indexes and precomputes into `model_dir` (which must exist; the
-// graph file is written by the caller). Errors: those of the stages, naming
-// the stage.
+// Writes `config_json` (the text `config` was parsed from) as config.json, trains, indexes
+// and precomputes into `model_dir` (which must exist, with graph.pgg of `graph` already
+// written by the caller), then writes manifest.json for them (WriteModelManifest, with no
+// statistics: a caller with some writes it again). Errors: those of the stages, naming the
+// stage or the file.
 Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
                   const std::string& config_json, const std::filesystem::path& model_dir,
                   ModelBuildReport* report);
@@ -99,7 +110,11 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
 // coupon_candidates > 0; else removes it), merchant_neighbors.bin (when it has a merchant
 // index), and then precomputed.bin, whose answers read the new lists; without, removes all
 // three. Each file is written to a temporary file and renamed: an existing file (or a hard
-// link to it) is never rewritten in place. Errors: those of the stages, naming the file.
+// link to it) is never rewritten in place. The new files record config.digest, and
+// manifest.json is rewritten for them and for the current config.json (its statistics and
+// its other files kept). Errors: those of the stages, naming the file; those of
+// ModelManifest::Read (the folder needs a manifest); InvalidArgument when `config` was not
+// parsed from the folder's config.json (its digest differs).
 Status PrecomputeModel(const RecommendModel& model, const ModelConfig& config,
                        const std::filesystem::path& model_dir, ModelBuildReport* report);
 
@@ -107,9 +122,15 @@ Status PrecomputeModel(const RecommendModel& model, const ModelConfig& config,
 // graph, the folder's config.json (into *config), the partner embedding and index, the
 // SKU embedding and index (config->model.train_sku_embedding), and, with
 // `neighbor_lists`, sku_neighbors.bin and merchant_neighbors.bin when present. Errors:
-// those of each file's loader, naming the file; for the neighbour lists, InvalidArgument
+// those of each file's loader, naming the file; InvalidArgument naming an embeddings file
+// trained on another graph (or recording none); for the neighbour lists, InvalidArgument
 // when they were computed for another model or other recommend options
-// (NeighborTable::Load), Corruption when damaged or truncated.
+// (NeighborTable::Load), Corruption when damaged or truncated. Does not read manifest.json:
+// Engine::Open checks the folder against it (model_manifest.hpp).
+// The files LoadRecommendModel reads under `config` besides the neighbour lists (which it
+// reads when present): graph.pgg, config.json, the partner embedding, the indexes.
+std::vector<std::string> ModelFilesRead(const ModelConfig& config);
+
 Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& model_dir,
                                           bool neighbor_lists, ModelConfig* config);
 

@@ -10,13 +10,15 @@
 // There is one set of answers per Audience (common/audience.hpp): the operator's, ranked by the
 // exact evidence, and the merchant's own, ranked by the disclosed evidence (docs/privacy.md).
 //
-// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version (2), u64
-// graph fingerprint, u32 merchant count, u32 k, then per merchant its operator
-// partner list, operator coupon list, merchant partner list and merchant coupon
-// list, then a CRC-32 (zlib) of every preceding byte. A list is a u32 length and
-// its entries; optional counts are stored as i64 with -1 for "suppressed".
-// Version 1 (one set, before the merchant view existed) is refused with a message
-// that says to run `partnergraph precompute`.
+// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version (3), u64
+// graph fingerprint, u32 config digest (CRC-32 of the config.json the answers were
+// computed with: model_manifest.hpp), u32 merchant count, u32 k, then per merchant
+// its operator partner list, operator coupon list, merchant partner list and
+// merchant coupon list, then a CRC-32 (zlib) of every preceding byte. A list is a
+// u32 length and its entries; optional counts are stored as i64 with -1 for
+// "suppressed". Version 1 (one set, before the merchant view existed) and version 2
+// (before the config digest) are refused with a message that says to run
+// `partnergraph precompute`.
 //
 // Thread safety: immutable after Compute/Load; const members are safe from
 // any thread.
@@ -32,9 +34,17 @@
 
 namespace partnergraph {
 
+// What precomputed.bin's header records (PrecomputedAnswers::ReadFileInfo).
+struct PrecomputedFileInfo {
+  std::uint64_t fingerprint = 0;    // the graph's
+  std::uint32_t config_digest = 0;  // CRC-32 of the config.json the answers were computed with
+  std::uint32_t merchant_count = 0;
+  std::uint32_t k = 0;
+};
+
 class PrecomputedAnswers {
  public:
-  static constexpr std::uint32_t kFormatVersion = 2;
+  static constexpr std::uint32_t kFormatVersion = 3;
   // Merchants whose ANN searches are batched into one FAISS call.
   static constexpr std::uint32_t kBatchMerchants = 256;
 
@@ -43,16 +53,24 @@ class PrecomputedAnswers {
   // kind), blocks in parallel (oneTBB; FAISS single-threaded per task).
   static Result<PrecomputedAnswers> Compute(const Recommender& recommender, std::uint32_t k);
 
-  // Writes to `path` (temp + rename). IOError naming the file.
-  Status Save(const std::filesystem::path& path, std::uint64_t fingerprint) const;
+  // Writes to `path` (WriteFileAtomically), recording the graph's `fingerprint` and
+  // `config_digest` (the CRC-32 of the config.json the answers were computed with). IOError
+  // naming the file.
+  Status Save(const std::filesystem::path& path, std::uint64_t fingerprint,
+              std::uint32_t config_digest) const;
   // Reads `path`. Corruption naming the file when truncated, damaged or of another
   // version; InvalidArgument when built for another graph (fingerprint or merchant
-  // count differ).
+  // count differ). The config digest is not checked here: config_digest() gives it.
   static Result<PrecomputedAnswers> Load(const std::filesystem::path& path,
                                          std::uint64_t expected_fingerprint,
                                          std::uint32_t merchant_count);
 
+  // The header of the file at `path` only. Errors as Load's for the header.
+  static Result<PrecomputedFileInfo> ReadFileInfo(const std::filesystem::path& path);
+
   std::uint32_t k() const { return k_; }
+  // The config digest read by Load (0 for answers made by Compute).
+  std::uint32_t config_digest() const { return config_digest_; }
   std::uint32_t merchant_count() const { return static_cast<std::uint32_t>(partners_[0].size()); }
   const std::vector<PartnerResult>& Partners(MerchantId m, Audience audience) const {
     return partners_[Slot(audience)][m.value];
@@ -65,6 +83,7 @@ class PrecomputedAnswers {
   static constexpr std::size_t kAudiences = 2;
   static std::size_t Slot(Audience a) { return a == Audience::kOperator ? 0 : 1; }
   std::uint32_t k_ = 0;
+  std::uint32_t config_digest_ = 0;
   std::array<std::vector<std::vector<PartnerResult>>, kAudiences> partners_;
   std::array<std::vector<std::vector<CouponResult>>, kAudiences> coupons_;
 };

@@ -37,10 +37,10 @@ inline constexpr const char* kGraphFileName = "graph.pgg";
 inline constexpr std::size_t kGraphHeaderFixedBytes = 24;
 inline constexpr std::size_t kGraphSectionEntryBytes = 32;
 
-// Writes `graph` to `path`: first to "<path>.tmp" (flushed and fsync'ed), then
-// renamed over `path`, so a crash never leaves a partial file under `path`.
-// Errors: IOError naming the file and the system's reason; the temp file is
-// removed on failure.
+// Writes `graph` to `path` through an AtomicFileWriter (common/atomic_file_writer.hpp:
+// "<path>.tmp", fsync, rename, fsync of the folder), so a crash never leaves a partial
+// file under `path`. Errors: IOError naming the file and the system's reason; the temp
+// file is removed on failure.
 Status SaveGraph(const EcosystemGraph& graph, const std::filesystem::path& path);
 
 // Reads a graph written by SaveGraph. Every length is checked against the file

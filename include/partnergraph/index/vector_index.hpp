@@ -105,6 +105,13 @@ struct SearchOptions {
   int omp_threads = 0;
 };
 
+// What a saved index's sidecar records, read without loading the index (ReadFileInfo).
+struct VectorIndexFileInfo {
+  std::uint64_t fingerprint = 0;      // the fingerprint given to Save (the graph's)
+  std::uint64_t index_file_size = 0;  // size of the .faiss file as saved
+  std::uint32_t index_file_crc = 0;   // CRC-32 of the .faiss file as saved
+};
+
 class VectorIndex {
  public:
   // Builds an index over `ids.size()` vectors: `vectors` is row-major
@@ -143,6 +150,12 @@ class VectorIndex {
   // size does not match, or FAISS cannot read it or it disagrees with the sidecar.
   static Result<VectorIndex> Load(const std::filesystem::path& path,
                                   std::uint64_t expected_fingerprint);
+
+  // What the sidecar of the index saved at `path` ("<path>.meta") records, from its header
+  // and its last bytes only (the sidecar's own checksum is checked by Load, not here).
+  // Errors: IOError when it cannot be read; Corruption naming the sidecar when it is too
+  // short, not a sidecar or of another version.
+  static Result<VectorIndexFileInfo> ReadFileInfo(const std::filesystem::path& path);
 
   // Number of vectors.
   std::uint32_t size() const;

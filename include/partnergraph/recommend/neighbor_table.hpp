@@ -25,14 +25,17 @@
 //
 // File layout (little-endian; written to a temporary file and renamed):
 //   0   8 bytes magic: "PGSKUNBR" (SKU lists) or "PGMERNBR" (merchant lists)
-//   8   u32 version (1)
+//   8   u32 version (2; version 1, without the config digest, is refused with a message that
+//       says to run `partnergraph precompute`)
 //   12  u32 k
 //   16  u32 efSearch
 //   20  u32 item count of the graph (SKUs or merchants)
 //   24  u64 index fingerprint
 //   32  u32 index checksum (CRC-32 of the index's .meta sidecar)
 //   36  u32 covered items C
-//   40  C x u32 covered item ids, ascending
+//   40  u32 config digest: CRC-32 of the model's config.json the lists were computed with
+//       (model_manifest.hpp); 0 when not computed for a model folder
+//   44  C x u32 covered item ids, ascending
 //       (C + 1) x u64 offsets: item i's hits are entries [offsets[i], offsets[i + 1])
 //       offsets[C] x (u32 item id, f32 score) entries, each list best first
 //       u32 CRC-32 (zlib) of every preceding byte
@@ -82,12 +85,28 @@ NeighborKey ExpectedMerchantNeighborKey(const VectorIndex& merchant_index,
 // (coupon_candidates 30)"); empty when the keys are equal.
 std::string DescribeKeyMismatch(const NeighborKey& expected, const NeighborKey& actual);
 
+// The version of both files' format.
+inline constexpr std::uint32_t kNeighborFormatVersion = 2;
+
+// What a neighbour file's header records (either kind).
+struct NeighborFileInfo {
+  NeighborKey key;
+  std::uint32_t covered = 0;
+  std::uint32_t config_digest = 0;
+};
+
+// Reads the header of a neighbour file of either kind, nothing more (the checksum is
+// Load's). Errors: IOError when unreadable; Corruption naming the file when it is truncated,
+// not a neighbour file, or of another version (version 1: the message says to run
+// `partnergraph precompute`).
+Result<NeighborFileInfo> ReadNeighborFileInfo(const std::filesystem::path& path);
+
 // Id is SkuId (kind kSkus) or MerchantId (kind kMerchants); both are instantiated in
 // neighbor_table.cpp.
 template <typename Id>
 class NeighborTable {
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kFormatVersion = kNeighborFormatVersion;
   static constexpr NeighborKind kKind =
       std::is_same_v<Id, SkuId> ? NeighborKind::kSkus : NeighborKind::kMerchants;
 
@@ -99,8 +118,10 @@ class NeighborTable {
                                          std::vector<std::uint64_t> offsets,
                                          std::vector<Neighbor> hits);
 
-  // Writes the file (temporary file + rename). IOError naming the file.
-  Status Save(const std::filesystem::path& path) const;
+  // Writes the file (AtomicFileWriter: temporary file, fsync, rename), recording
+  // `config_digest` (the CRC-32 of the config.json the lists were computed with; 0 outside a
+  // model folder). IOError naming the file.
+  Status Save(const std::filesystem::path& path, std::uint32_t config_digest) const;
   // Reads a file written by Save. Corruption naming the file when it is truncated, damaged
   // (checksum), of another kind or version, or inconsistent; InvalidArgument naming the
   // file and every differing field when its key is not `expected` (computed for another
@@ -109,6 +130,8 @@ class NeighborTable {
   static Result<NeighborTable> Load(const std::filesystem::path& path, const NeighborKey& expected);
 
   const NeighborKey& key() const { return key_; }
+  // The config digest read by Load (0 for a table made by FromLists).
+  std::uint32_t config_digest() const { return config_digest_; }
   // Number of items with a stored list.
   std::uint32_t covered() const { return static_cast<std::uint32_t>(items_.size()); }
   // The stored hits of `item` (score desc, id asc), or nullopt when it has no stored list
@@ -129,6 +152,7 @@ class NeighborTable {
   std::string BuildSlots();
 
   NeighborKey key_;
+  std::uint32_t config_digest_ = 0;
   std::vector<Id> items_;
   std::vector<std::uint64_t> offsets_;
   std::vector<Neighbor> hits_;
