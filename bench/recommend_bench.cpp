@@ -2,8 +2,13 @@
 // their ANN stage against exact search (issue 3; results in bench/RESULTS.md).
 //
 //   recommend_bench --model DIR [--config FILE] [--queries 10000] [--recall-queries 1000]
-//                   [--k 10] [--seed 1]
+//                   [--k 10] [--seed 1] [--audience operator|merchant]
 //
+// --audience: who every timed recommender query (and --dump's answers) is computed for:
+// `operator` (the default: the exact computation, the only one before issue 12's merchant
+// view, so figures compare with earlier runs) or `merchant` (the view a merchant API key
+// gets: scored and ranked from disclosed values only). It sets PartnerFilters::audience and
+// CouponFilters::audience; the bare ANN baselines and the recall section do not depend on it.
 // --config: take the "recommend" options from FILE instead of the model's config.json (the
 // query-time knobs; the embeddings and indexes stay the model's).
 // DIR is a model folder written by `partnergraph build` (graph.pgg, config.json,
@@ -47,6 +52,7 @@
 #include <string>
 #include <vector>
 
+#include "partnergraph/common/audience.hpp"
 #include "partnergraph/embed/embeddings.hpp"
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
@@ -66,6 +72,7 @@ struct Args {
   std::size_t recall_queries = 1000;
   std::uint32_t k = 10;
   std::uint64_t seed = 1;
+  Audience audience = Audience::kOperator;
   // Diagnostic: also measure the recall of a SKU index rebuilt with this efConstruction.
   std::uint32_t sku_ef_construction = 0;
   // Diagnostic: write every default-filter answer of the timed queries to this file (to
@@ -76,7 +83,7 @@ struct Args {
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr,
                "recommend_bench: %s\nusage: recommend_bench --model DIR [--config FILE] [--queries N] "
-               "[--recall-queries N] [--k N] [--seed N]\n",
+               "[--recall-queries N] [--k N] [--seed N] [--audience operator|merchant]\n",
                why.c_str());
   std::exit(2);
 }
@@ -95,6 +102,11 @@ Args Parse(int argc, char** argv) {
       else if (key == "--k") a.k = static_cast<std::uint32_t>(std::stoul(value));
       else if (key == "--seed") a.seed = std::stoull(value);
       else if (key == "--dump") a.dump = value;
+      else if (key == "--audience") {
+        if (value == "operator") a.audience = Audience::kOperator;
+        else if (value == "merchant") a.audience = Audience::kMerchant;
+        else Usage("--audience: \"" + value + "\" is not operator or merchant");
+      }
       else if (key == "--sku-ef-construction") a.sku_ef_construction = static_cast<std::uint32_t>(std::stoul(value));
       else Usage("unknown option " + key);
     } catch (const std::exception&) {
@@ -305,11 +317,13 @@ int main(int argc, char** argv) {
               model.sku_index ? model.sku_index->size() : 0u, load_seconds);
   std::printf("SKU neighbour lists: %s\n", neighbors_note.c_str());
   std::printf("merchant neighbour lists: %s\n", merchant_lists_note.c_str());
-  std::printf("%zu queries per variant, k = %u, one thread, FAISS OpenMP threads = 1; "
-              "C = %u partner candidates, %u graph candidates, %u coupon candidates, %u "
+  const std::string audience(ToString(args.audience));
+  std::printf("%zu queries per variant, k = %u, audience %s, one thread, FAISS OpenMP threads = "
+              "1; C = %u partner candidates, %u graph candidates, %u coupon candidates, %u "
               "popular, %u triggers\n\n",
-              args.queries, args.k, o.partner_candidates, o.partner_graph_candidates,
-              o.coupon_candidates, o.coupon_popular_candidates, o.coupon_trigger_skus);
+              args.queries, args.k, audience.c_str(), o.partner_candidates,
+              o.partner_graph_candidates, o.coupon_candidates, o.coupon_popular_candidates,
+              o.coupon_trigger_skus);
 
   // Query sets (seeded, uniform).
   std::mt19937_64 rng(args.seed);
@@ -332,6 +346,11 @@ int main(int argc, char** argv) {
 
   ScopedFaissThreads one_thread(1);
   const std::uint32_t c = o.partner_candidates;
+  // Default filters of every timed query, for --audience.
+  PartnerFilters partner_defaults;
+  partner_defaults.audience = args.audience;
+  CouponFilters coupon_defaults;
+  coupon_defaults.audience = args.audience;
 
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "recommend_bench: query failed: %s\n", s.ToString().c_str());
@@ -342,11 +361,11 @@ int main(int argc, char** argv) {
     return r.ok() ? static_cast<long>(r->Query(0).size()) : fail(r.status());
   });
   const Latency partners = Time(args.queries, [&](std::size_t i) {
-    auto r = rec->RecommendPartners(qm[i], args.k, PartnerFilters{});
+    auto r = rec->RecommendPartners(qm[i], args.k, partner_defaults);
     return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
   });
   const Latency partners_filtered = Time(args.queries, [&](std::size_t i) {
-    PartnerFilters f;
+    PartnerFilters f = partner_defaults;
     const MerchantInfo info = g.Merchant(qm[i]);
     f.regions = {info.region};
     f.exclude_categories = {info.category};
@@ -364,11 +383,11 @@ int main(int argc, char** argv) {
     });
   }
   coupons_sku = Time(args.queries, [&](std::size_t i) {
-    auto r = rec->RecommendCouponPairs(qs[i], args.k, CouponFilters{});
+    auto r = rec->RecommendCouponPairs(qs[i], args.k, coupon_defaults);
     return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
   });
   coupons_sku_filtered = Time(args.queries, [&](std::size_t i) {
-    CouponFilters f;
+    CouponFilters f = coupon_defaults;
     const double price = g.Sku(qs[i]).price;
     f.min_price = 0.5 * price;
     f.max_price = 2.0 * price;
@@ -397,13 +416,13 @@ int main(int argc, char** argv) {
     });
   }
   coupons_m = Time(args.queries, [&](std::size_t i) {
-    auto r = rec->RecommendCouponPairs(qm[i], args.k, CouponFilters{});
+    auto r = rec->RecommendCouponPairs(qm[i], args.k, coupon_defaults);
     return r.ok() ? static_cast<long>(r->size()) : fail(r.status());
   });
   coupons_m_filtered = Time(args.queries, [&](std::size_t i) {
     std::vector<double> prices;
     for (SkuId s : g.SkusOf(qm[i])) prices.push_back(g.Sku(s).price);
-    CouponFilters f;
+    CouponFilters f = coupon_defaults;
     if (!prices.empty()) {
       std::nth_element(prices.begin(), prices.begin() + prices.size() / 2, prices.end());
       f.min_price = 0.5 * prices[prices.size() / 2];
@@ -421,15 +440,15 @@ int main(int argc, char** argv) {
     }
     for (std::size_t i = 0; i < args.queries; ++i) {
       std::fprintf(out, "partners %u:", qm[i].value);
-      for (const auto& r : OrDie(rec->RecommendPartners(qm[i], args.k, PartnerFilters{}), "dump")) {
+      for (const auto& r : OrDie(rec->RecommendPartners(qm[i], args.k, partner_defaults), "dump")) {
         std::fprintf(out, " %u=%.9g", r.merchant.value, r.score.total);
       }
       std::fprintf(out, "\ncoupons/merchant %u:", qm[i].value);
-      for (const auto& r : OrDie(rec->RecommendCouponPairs(qm[i], args.k, CouponFilters{}), "dump")) {
+      for (const auto& r : OrDie(rec->RecommendCouponPairs(qm[i], args.k, coupon_defaults), "dump")) {
         std::fprintf(out, " %u<-%u=%.9g", r.sku.value, r.trigger.value, r.score);
       }
       std::fprintf(out, "\ncoupons/sku %u:", qs[i].value);
-      for (const auto& r : OrDie(rec->RecommendCouponPairs(qs[i], args.k, CouponFilters{}), "dump")) {
+      for (const auto& r : OrDie(rec->RecommendCouponPairs(qs[i], args.k, coupon_defaults), "dump")) {
         std::fprintf(out, " %u=%.9g", r.sku.value, r.score);
       }
       std::fprintf(out, "\n");
