@@ -17,6 +17,12 @@ if [ ! -f "$DATA/merchants.csv" ]; then
   echo "run: generating a synthetic ecosystem of $MERCHANTS merchants into $DATA"
   "$BIN" generate --merchants "$MERCHANTS" --seed 42 --out "$DATA"
 fi
+if [ -f "$MODEL/manifest.json" ] && ! "$BIN" verify "$MODEL" >/dev/null 2>&1; then
+  # Built by an older binary (another format) or damaged: `partnergraph verify` says which file.
+  echo "run: the model in $MODEL does not verify with this build; rebuilding it:"
+  "$BIN" verify "$MODEL" 2>&1 | head -5 | sed 's/^/run:   /' || true
+  rm -rf "$MODEL"
+fi
 if [ ! -f "$MODEL/manifest.json" ]; then
   echo "run: building the default model into $MODEL"
   "$BIN" build --data "$DATA" --out "$MODEL"
