@@ -44,8 +44,9 @@ std::filesystem::path WriteEcosystem(const std::string& name, bool moved) {
   int order = 0;
   auto buy = [&](const std::string& customer, const std::string& merchant,
                  const std::string& sku) {
-    orders << "o" << ++order << "," << customer << "," << merchant << "," << sku
-           << ",2026-01-" << (10 + order % 18) << "T10:00:00Z,1,5\n";
+    ++order;
+    orders << "o" << order << "," << customer << "," << merchant << "," << sku << ",2026-01-"
+           << (10 + order % 18) << "T10:00:00Z,1,5\n";
   };
   // 30 customers of a; 12 of them also at c2 (a disclosed overlap), 3 at c1 (suppressed),
   // 15 at e (disclosed).
