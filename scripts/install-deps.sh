@@ -15,6 +15,8 @@ PACKAGES=(
   libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   zlib1g-dev
+  # the fuzz targets (make fuzz, and the short runs of make test): libFuzzer, with clang
+  clang-14 libfuzzer-14-dev
 )
 
 missing=()
