@@ -45,8 +45,8 @@ void RemoveStaleScratchFolders(const std::filesystem::path& base) {
   for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(kScratchPrefix, 0) != 0) continue;
-    const std::string pid = name.substr(kScratchPrefix.size(), name.find('-', kScratchPrefix.size()) -
-                                                                  kScratchPrefix.size());
+    const std::string pid = name.substr(
+        kScratchPrefix.size(), name.find('-', kScratchPrefix.size()) - kScratchPrefix.size());
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::filesystem::exists("/proc/" + pid, ec)) continue;
     std::filesystem::remove_all(entry.path(), ec);
@@ -101,8 +101,7 @@ std::uint32_t Crc32(std::string_view bytes) {
 
 void FixTrailingChecksum(std::string& bytes) {
   if (bytes.size() < 4) return;
-  PutU32(bytes, bytes.size() - 4,
-         Crc32(std::string_view(bytes).substr(0, bytes.size() - 4)));
+  PutU32(bytes, bytes.size() - 4, Crc32(std::string_view(bytes).substr(0, bytes.size() - 4)));
 }
 
 void FixGraphChecksums(std::string& bytes) {

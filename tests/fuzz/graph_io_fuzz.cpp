@@ -46,9 +46,8 @@ void Walk(const EcosystemGraph& g) {
     sink += g.FindMerchant(info.external_id).ok() + info.name.size() + info.region_name.size();
     sink += static_cast<std::size_t>(g.MerchantStatsOf(m).revenue > 0);
     sink += Drain(g.SkusOf(m)) + Drain(g.CustomersOf(m)) + Drain(g.SegmentReachOf(m)) +
-            Drain(g.SharedCustomersOf(m)) + Drain(g.Partners(m)) +
-            Drain(g.DeclaredCompetitors(m)) + Drain(g.DerivedCompetitors(m)) +
-            Drain(g.Blocked(m));
+            Drain(g.SharedCustomersOf(m)) + Drain(g.Partners(m)) + Drain(g.DeclaredCompetitors(m)) +
+            Drain(g.DerivedCompetitors(m)) + Drain(g.Blocked(m));
     sink += g.SharedCustomerCount(m, MerchantId(0)) + g.IsCompetitor(m, MerchantId(0)) +
             g.IsBlocked(m, MerchantId(0)) + g.IsPartner(m, MerchantId(0));
   }

@@ -15,7 +15,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -83,8 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     default: {
       // The payload's first byte says how many of its bytes trail the member: all zeros when
       // the mode byte's bit 2 is set, else the payload's own bytes.
-      const std::size_t trail = payload.empty() ? 0
-                                                : static_cast<unsigned char>(payload[0]) % 9;
+      const std::size_t trail = payload.empty() ? 0 : static_cast<unsigned char>(payload[0]) % 9;
       const std::string_view body = std::string_view(payload).substr(payload.empty() ? 0 : 1);
       gz = GzipMember(body, level);
       const std::string_view tail = body.substr(body.size() - std::min(trail, body.size()));

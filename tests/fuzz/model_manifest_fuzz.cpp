@@ -8,10 +8,9 @@
 // one `"manifest_crc32": "` its 8 digits are rewritten to the text's checksum
 // (fuzz_support.hpp), so that the keys after the checksum are parsed.
 // Seeds: that model's manifest.json and a few hand-written variants (make_seed_corpus.py).
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <system_error>
 
@@ -41,8 +40,7 @@ const std::filesystem::path& ModelDir() {
     };
     for (const auto& [target, name] : files) {
       std::error_code ec;  // a missing seed only makes the checks report a missing file
-      fs::copy_file(corpus / target / name, model / name, fs::copy_options::overwrite_existing,
-                    ec);
+      fs::copy_file(corpus / target / name, model / name, fs::copy_options::overwrite_existing, ec);
     }
     return model;
   }();
@@ -64,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!manifest.ok()) return 0;
   std::size_t sink = manifest->file_names().size() + manifest->document().size();
   for (const auto& [name, entry] : manifest->files()) sink += name.size() + entry.size;
-  // Names inside a model folder only: a manifest naming "/x" or "../x" would make the checks
-  // stat files outside it (docs/testing.md lists this as a finding to decide on).
+  // A manifest may name files outside the folder ("/etc/hostname", "../x"): the checks then
+  // stat them and, when a size matches the listed one, read them (docs/testing.md, "Observations").
   sink += CheckModelFiles(ModelDir(), *manifest).size();
   sink += CheckModelConfig(ModelDir(), *manifest).size();
   sink += CheckGraphFingerprint(*manifest, 0).has_value();

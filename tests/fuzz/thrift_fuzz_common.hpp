@@ -36,8 +36,8 @@ inline std::shared_ptr<apache::thrift::protocol::TProtocol> ServerProtocol(
     return std::make_shared<tp::TCompactProtocol>(std::move(transport), kMaxFrameBytes,
                                                   kMaxFrameBytes);
   }
-  return std::make_shared<tp::TBinaryProtocol>(std::move(transport), kMaxFrameBytes,
-                                               kMaxFrameBytes, /*strict_read=*/true,
+  return std::make_shared<tp::TBinaryProtocol>(std::move(transport), kMaxFrameBytes, kMaxFrameBytes,
+                                               /*strict_read=*/true,
                                                /*strict_write=*/true);
 }
 
@@ -58,8 +58,8 @@ inline std::shared_ptr<apache::thrift::transport::TMemoryBuffer> ReadBuffer(
 class ThriftReader {
  public:
   ThriftReader(const std::string& bytes, bool compact)
-      : buffer_(ReadBuffer(copy_, reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                           bytes.size())),
+      : buffer_(
+            ReadBuffer(copy_, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())),
         protocol_(ServerProtocol(buffer_, compact)) {}
   apache::thrift::protocol::TProtocol* protocol() { return protocol_.get(); }
 
@@ -101,10 +101,17 @@ struct SeedCall {
 
 // The service's methods in declaration order (thrift_request_fuzz.cpp's decoders 1..11).
 inline const std::vector<std::string>& MethodNames() {
-  static const std::vector<std::string> names = {
-      "Health",      "Stats",         "GetMerchant",          "ListMerchants",
-      "RecommendPartners", "RecommendCouponPairs", "ExplainPair", "OverlapReport",
-      "SubmitAttributionJob", "JobStatus", "JobResult"};
+  static const std::vector<std::string> names = {"Health",
+                                                 "Stats",
+                                                 "GetMerchant",
+                                                 "ListMerchants",
+                                                 "RecommendPartners",
+                                                 "RecommendCouponPairs",
+                                                 "ExplainPair",
+                                                 "OverlapReport",
+                                                 "SubmitAttributionJob",
+                                                 "JobStatus",
+                                                 "JobResult"};
   return names;
 }
 
@@ -206,10 +213,9 @@ inline std::vector<SeedCall> SeedCalls(const std::string& api_key) {
 }
 
 // Writes each seed call (SeedCalls(api_key)) to `dir` as "<prefix>call_<n>_<name>_<protocol>",
-// behind the selector byte
-// `call_selector` (| 1 for compact). With `args_too`, also the arguments struct alone as
-// "<prefix>args_<n>_<name>_<protocol>", behind the selector of its decoder in thrift_request_fuzz.cpp
-// ((1 + method index) << 1, | 1 for compact).
+// behind the selector byte `call_selector` (| 1 for compact). With `args_too`, also each
+// arguments struct alone as "<prefix>args_<n>_<name>_<protocol>", behind the selector of its
+// decoder in thrift_request_fuzz.cpp ((1 + method index) << 1, | 1 for compact).
 inline void WriteCallSeeds(const std::filesystem::path& dir, std::uint8_t call_selector,
                            bool args_too, const std::string& api_key = "",
                            const std::string& prefix = "") {

@@ -103,20 +103,61 @@ void CheckReply(const std::string& reply, bool compact) {
       throw at::TApplicationException("reply of type " + std::to_string(type));
     } else {
       const std::map<std::string, void (*)(at::protocol::TProtocol*)> results = {
-          {"Health", [](auto* p) { rpc::PartnerGraph_Health_result r; r.read(p); }},
-          {"Stats", [](auto* p) { rpc::PartnerGraph_Stats_result r; r.read(p); }},
-          {"GetMerchant", [](auto* p) { rpc::PartnerGraph_GetMerchant_result r; r.read(p); }},
-          {"ListMerchants", [](auto* p) { rpc::PartnerGraph_ListMerchants_result r; r.read(p); }},
+          {"Health",
+           [](auto* p) {
+             rpc::PartnerGraph_Health_result r;
+             r.read(p);
+           }},
+          {"Stats",
+           [](auto* p) {
+             rpc::PartnerGraph_Stats_result r;
+             r.read(p);
+           }},
+          {"GetMerchant",
+           [](auto* p) {
+             rpc::PartnerGraph_GetMerchant_result r;
+             r.read(p);
+           }},
+          {"ListMerchants",
+           [](auto* p) {
+             rpc::PartnerGraph_ListMerchants_result r;
+             r.read(p);
+           }},
           {"RecommendPartners",
-           [](auto* p) { rpc::PartnerGraph_RecommendPartners_result r; r.read(p); }},
+           [](auto* p) {
+             rpc::PartnerGraph_RecommendPartners_result r;
+             r.read(p);
+           }},
           {"RecommendCouponPairs",
-           [](auto* p) { rpc::PartnerGraph_RecommendCouponPairs_result r; r.read(p); }},
-          {"ExplainPair", [](auto* p) { rpc::PartnerGraph_ExplainPair_result r; r.read(p); }},
-          {"OverlapReport", [](auto* p) { rpc::PartnerGraph_OverlapReport_result r; r.read(p); }},
+           [](auto* p) {
+             rpc::PartnerGraph_RecommendCouponPairs_result r;
+             r.read(p);
+           }},
+          {"ExplainPair",
+           [](auto* p) {
+             rpc::PartnerGraph_ExplainPair_result r;
+             r.read(p);
+           }},
+          {"OverlapReport",
+           [](auto* p) {
+             rpc::PartnerGraph_OverlapReport_result r;
+             r.read(p);
+           }},
           {"SubmitAttributionJob",
-           [](auto* p) { rpc::PartnerGraph_SubmitAttributionJob_result r; r.read(p); }},
-          {"JobStatus", [](auto* p) { rpc::PartnerGraph_JobStatus_result r; r.read(p); }},
-          {"JobResult", [](auto* p) { rpc::PartnerGraph_JobResult_result r; r.read(p); }},
+           [](auto* p) {
+             rpc::PartnerGraph_SubmitAttributionJob_result r;
+             r.read(p);
+           }},
+          {"JobStatus",
+           [](auto* p) {
+             rpc::PartnerGraph_JobStatus_result r;
+             r.read(p);
+           }},
+          {"JobResult",
+           [](auto* p) {
+             rpc::PartnerGraph_JobResult_result r;
+             r.read(p);
+           }},
       };
       const auto result = results.find(name);
       if (result == results.end()) throw at::TApplicationException("reply to unknown " + name);
@@ -124,8 +165,10 @@ void CheckReply(const std::string& reply, bool compact) {
     }
     in->readMessageEnd();
   } catch (const at::TException& e) {
-    std::fprintf(stderr, "thrift_processor_fuzz: the server wrote a reply its client cannot "
-                 "read: %s\n", e.what());
+    std::fprintf(stderr,
+                 "thrift_processor_fuzz: the server wrote a reply its client cannot "
+                 "read: %s\n",
+                 e.what());
     std::abort();
   }
 }

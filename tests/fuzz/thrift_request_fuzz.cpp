@@ -73,19 +73,61 @@ void DecodeCall(const std::string& bytes, bool compact) {
     std::int32_t seqid = 0;
     in->readMessageBegin(name, type, seqid);
     const std::map<std::string, std::function<void()>> calls = {
-        {"Health", [&] { rpc::PartnerGraph_Health_args a; a.read(in); }},
-        {"Stats", [&] { rpc::PartnerGraph_Stats_args a; a.read(in); }},
-        {"GetMerchant", [&] { rpc::PartnerGraph_GetMerchant_args a; a.read(in); }},
-        {"ListMerchants", [&] { rpc::PartnerGraph_ListMerchants_args a; a.read(in); }},
-        {"RecommendPartners", [&] { rpc::PartnerGraph_RecommendPartners_args a; a.read(in); }},
+        {"Health",
+         [&] {
+           rpc::PartnerGraph_Health_args a;
+           a.read(in);
+         }},
+        {"Stats",
+         [&] {
+           rpc::PartnerGraph_Stats_args a;
+           a.read(in);
+         }},
+        {"GetMerchant",
+         [&] {
+           rpc::PartnerGraph_GetMerchant_args a;
+           a.read(in);
+         }},
+        {"ListMerchants",
+         [&] {
+           rpc::PartnerGraph_ListMerchants_args a;
+           a.read(in);
+         }},
+        {"RecommendPartners",
+         [&] {
+           rpc::PartnerGraph_RecommendPartners_args a;
+           a.read(in);
+         }},
         {"RecommendCouponPairs",
-         [&] { rpc::PartnerGraph_RecommendCouponPairs_args a; a.read(in); }},
-        {"ExplainPair", [&] { rpc::PartnerGraph_ExplainPair_args a; a.read(in); }},
-        {"OverlapReport", [&] { rpc::PartnerGraph_OverlapReport_args a; a.read(in); }},
+         [&] {
+           rpc::PartnerGraph_RecommendCouponPairs_args a;
+           a.read(in);
+         }},
+        {"ExplainPair",
+         [&] {
+           rpc::PartnerGraph_ExplainPair_args a;
+           a.read(in);
+         }},
+        {"OverlapReport",
+         [&] {
+           rpc::PartnerGraph_OverlapReport_args a;
+           a.read(in);
+         }},
         {"SubmitAttributionJob",
-         [&] { rpc::PartnerGraph_SubmitAttributionJob_args a; a.read(in); }},
-        {"JobStatus", [&] { rpc::PartnerGraph_JobStatus_args a; a.read(in); }},
-        {"JobResult", [&] { rpc::PartnerGraph_JobResult_args a; a.read(in); }},
+         [&] {
+           rpc::PartnerGraph_SubmitAttributionJob_args a;
+           a.read(in);
+         }},
+        {"JobStatus",
+         [&] {
+           rpc::PartnerGraph_JobStatus_args a;
+           a.read(in);
+         }},
+        {"JobResult",
+         [&] {
+           rpc::PartnerGraph_JobResult_args a;
+           a.read(in);
+         }},
     };
     const auto call = calls.find(name);
     if (call == calls.end()) {
@@ -144,7 +186,8 @@ const std::vector<Decoder>& Decoders() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* out = std::getenv("PG_FUZZ_WRITE_SEEDS")) WriteCallSeeds(out, 0, /*args_too=*/true);
+  if (const char* out = std::getenv("PG_FUZZ_WRITE_SEEDS"))
+    WriteCallSeeds(out, 0, /*args_too=*/true);
   return 0;
 }
 
