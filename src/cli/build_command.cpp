@@ -1,9 +1,11 @@
 // `partnergraph build --data DIR --out MODEL_DIR`: loads a dataset folder
-// (LoadDataset), builds the ecosystem graph (GraphBuilder), writes MODEL_DIR/graph.pgg,
-// the model (BuildModel) and last MODEL_DIR/manifest.json (every file's size and
-// checksum, and the build's statistics: model_manifest.hpp). Prints the seconds of each
-// stage and the peak RSS. Exit 0 ok, 1 usage error, 2 bad input (the loader's
-// or builder's message on stderr), 3 when the model cannot be written.
+// (LoadDataset), builds the ecosystem graph (GraphBuilder), writes graph.pgg, the model
+// (BuildModel) and last manifest.json (every file's size and checksum, and the build's
+// statistics: model_manifest.hpp) into a staging folder beside MODEL_DIR, and publishes it
+// at MODEL_DIR in one step (ModelFolder: a model already there is replaced only by a
+// complete new one). Prints the seconds of each stage and the peak RSS. Exit 0 ok, 1 usage
+// error (MODEL_DIR is not a model folder included), 2 bad input (the loader's or builder's
+// message on stderr), 3 when the model cannot be written.
 #include <tbb/task_arena.h>
 
 #include <chrono>
@@ -23,6 +25,7 @@
 #include "partnergraph/common/progress.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_folder.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
@@ -113,6 +116,14 @@ int RunBuild(const BuildArgs& args) {
     std::fprintf(stderr, "partnergraph build: %s\n", config.status().message().c_str());
     return kExitUsage;
   }
+  // The model folder is checked (and the staging folder made) before the work: a folder that
+  // is not a model's is refused at once.
+  Result<ModelFolder> folder = ModelFolder::BeginNew(args.out);
+  if (!folder.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", folder.status().ToString().c_str());
+    return folder.status().IsInvalidArgument() ? kExitUsage : kExitWriteFailed;
+  }
+  const std::filesystem::path staging = folder->staging();
   int threads = args.threads == 0 ? tbb::this_task_arena::max_concurrency()
                                   : static_cast<int>(args.threads);
   tbb::task_arena arena(threads);
@@ -190,14 +201,8 @@ int RunBuild(const BuildArgs& args) {
 
   // ---- Save ----
   start = std::chrono::steady_clock::now();
-  std::filesystem::path out = args.out;
-  std::filesystem::create_directories(out, ec);
-  if (ec) {
-    std::fprintf(stderr, "partnergraph build: %s: cannot create: %s\n", args.out.c_str(),
-                 ec.message().c_str());
-    return kExitWriteFailed;
-  }
-  if (Status saved = SaveGraph(*graph, out / kGraphFileName); !saved.ok()) {
+  const std::filesystem::path out = args.out;
+  if (Status saved = SaveGraph(*graph, staging / kGraphFileName); !saved.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", saved.ToString().c_str());
     return kExitWriteFailed;
   }
@@ -212,7 +217,7 @@ int RunBuild(const BuildArgs& args) {
     ModelBuildReport model_report;
     Status model_built = Status::Internal("not built");
     arena.execute(
-        [&] { model_built = BuildModel(graph, *config, config_text->first, out, &model_report); });
+        [&] { model_built = BuildModel(graph, *config, config_text->first, staging, &model_report); });
     if (!model_built.ok()) {
       std::fprintf(stderr, "partnergraph build: %s\n", model_built.ToString().c_str());
       return model_built.IsIOError() ? kExitWriteFailed : kExitBadInput;
@@ -271,14 +276,21 @@ int RunBuild(const BuildArgs& args) {
   };
   // Last: the manifest lists every file written above with its checksums
   // (model_manifest.hpp), those BuildModel's manifest computed kept.
-  auto built_manifest = ModelManifest::Read(out);
-  if (Status written = WriteModelManifest(out, graph->Fingerprint(), files, manifest,
+  auto built_manifest = ModelManifest::Read(staging);
+  if (Status written = WriteModelManifest(staging, graph->Fingerprint(), files, manifest,
                                           args.graph_only || !built_manifest.ok()
                                               ? nullptr
                                               : &built_manifest.value());
       !written.ok()) {
     std::fprintf(stderr, "partnergraph build: %s\n", written.ToString().c_str());
     return written.IsIOError() ? kExitWriteFailed : kExitBadInput;
+  }
+  if (Status published = folder->Publish(); !published.ok()) {
+    std::fprintf(stderr, "partnergraph build: %s\n", published.ToString().c_str());
+    return kExitWriteFailed;
+  }
+  if (!folder->old_model_left().empty()) {
+    std::fprintf(stderr, "partnergraph build: warning: %s\n", folder->old_model_left().c_str());
   }
   if (args.json) {
     auto sealed = ModelManifest::Read(out);

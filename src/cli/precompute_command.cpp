@@ -1,7 +1,8 @@
 // `partnergraph precompute --model DIR`: reruns the build's precompute stage
 // (PrecomputeModel) on an existing model folder, from its own files and its config.json:
 // writes sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin again without
-// retraining, e.g. after the "recommend" options of config.json changed or when they are
+// retraining (into a staging folder holding links to the other files, published in one step
+// with the new manifest: ModelFolder), e.g. after the "recommend" options of config.json changed or when they are
 // missing. The other files are checked against manifest.json first (the quick checks of
 // model_manifest.hpp); the new files record config.json's digest, and manifest.json then
 // lists them, the new config digest, the outputs and the stages ("model" and
@@ -23,6 +24,7 @@
 #include "partnergraph/common/memory_usage.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_folder.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 
 namespace partnergraph::cli {
@@ -88,9 +90,14 @@ int RunPrecompute(const PrecomputeArgs& args) {
   }
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Result<ModelFolder> folder = ModelFolder::BeginUpdate(dir);
+  if (!folder.ok()) {
+    std::fprintf(stderr, "partnergraph precompute: %s\n", folder.status().ToString().c_str());
+    return folder.status().IsIOError() ? kExitWriteFailed : kExitBadInput;
+  }
   ModelBuildReport report;
   Status done = Status::Internal("not run");
-  arena.execute([&] { done = PrecomputeModel(*model, config, dir, &report); });
+  arena.execute([&] { done = PrecomputeModel(*model, config, folder->staging(), &report); });
   if (!done.ok()) {
     std::fprintf(stderr, "partnergraph precompute: %s\n", done.ToString().c_str());
     return done.IsIOError() ? kExitWriteFailed : kExitBadInput;
@@ -114,9 +121,17 @@ int RunPrecompute(const PrecomputeArgs& args) {
                            {"precomputed", report.precomputed_answers},
                            {"stages", stages},
                            {"peak_rss_bytes", PeakRssBytes()}};
-  if (Status written = UpdateManifest(dir, report, record); !written.ok()) {
+  if (Status written = UpdateManifest(folder->staging(), report, record); !written.ok()) {
     std::fprintf(stderr, "partnergraph precompute: %s\n", written.ToString().c_str());
     return written.IsIOError() ? kExitWriteFailed : kExitBadInput;
+  }
+  if (Status published = folder->Publish(); !published.ok()) {
+    std::fprintf(stderr, "partnergraph precompute: %s\n", published.ToString().c_str());
+    return kExitWriteFailed;
+  }
+  if (!folder->old_model_left().empty()) {
+    std::fprintf(stderr, "partnergraph precompute: warning: %s\n",
+                 folder->old_model_left().c_str());
   }
   if (args.json) {
     std::cout << JsonText(record, 2) << '\n';

@@ -14,6 +14,7 @@
 #include "partnergraph/embed/embeddings.hpp"
 #include "partnergraph/engine/engine.hpp"
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_folder.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "test_paths.hpp"
@@ -115,7 +116,10 @@ TEST_CASE(
   ModelConfig loaded_config;
   auto parts = LoadRecommendModel(dir, /*neighbor_lists=*/false, &loaded_config);
   REQUIRE(parts.ok());
-  REQUIRE(PrecomputeModel(*parts, loaded_config, dir, nullptr).ok());
+  auto folder = ModelFolder::BeginUpdate(dir);
+  REQUIRE(folder.ok());
+  REQUIRE(PrecomputeModel(*parts, loaded_config, folder->staging(), nullptr).ok());
+  REQUIRE(folder->Publish().ok());
   CHECK(FullCheck(dir).empty());
   auto fixed = Engine::Open(dir);
   INFO(fixed.status().ToString());

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "partnergraph/engine/model_builder.hpp"
+#include "partnergraph/engine/model_folder.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
@@ -24,7 +25,9 @@ std::filesystem::path BuildTinyModel(const std::string& name, const GraphOptions
   REQUIRE(builder.Build(*dataset).ok());
   auto graph = builder.Freeze();
   REQUIRE(graph.ok());
-  REQUIRE(SaveGraph(**graph, dir / kGraphFileName).ok());
+  auto folder = ModelFolder::BeginNew(dir);
+  REQUIRE(folder.ok());
+  REQUIRE(SaveGraph(**graph, folder->staging() / kGraphFileName).ok());
   std::ifstream in(SourceDir() / "models" / "default.json");
   std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (edit_config) {
@@ -35,7 +38,7 @@ std::filesystem::path BuildTinyModel(const std::string& name, const GraphOptions
   auto config = ParseModelConfig(json, "models/default.json");
   REQUIRE(config.ok());
   ModelBuildReport build_report;
-  Status built = BuildModel(*graph, *config, json, dir, &build_report);
+  Status built = BuildModel(*graph, *config, json, folder->staging(), &build_report);
   INFO(built.ToString());
   REQUIRE(built.ok());
   // Every stage reports its time and memory (build --json prints them).
@@ -46,6 +49,7 @@ std::filesystem::path BuildTinyModel(const std::string& name, const GraphOptions
     CHECK(stage.rss_bytes > 0);
     CHECK(stage.peak_rss_bytes >= stage.rss_bytes);
   }
+  REQUIRE(folder->Publish().ok());
   return dir;
 }
 

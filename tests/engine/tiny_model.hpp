@@ -1,5 +1,6 @@
 // Model folders built from datasets/tiny for the engine tests, the way `partnergraph build`
-// writes them (graph.pgg, then BuildModel: the model files and manifest.json).
+// writes them (graph.pgg, then BuildModel: the model files and manifest.json, in a ModelFolder's
+// staging folder, then published).
 #pragma once
 
 #include <filesystem>

@@ -3,7 +3,8 @@
 // answers. Engine::Open (engine.hpp) reads the same folder.
 //
 // Model folder layout (every file written through common's AtomicFileWriter: to *.tmp,
-// fsynced, renamed into place, the folder fsynced):
+// fsynced, renamed into place, the folder fsynced; the folder as a whole is written as a
+// staging folder and published in one step, model_folder.hpp):
 //   graph.pgg                 the ecosystem graph (graph_io.hpp)
 //   config.json               the ModelConfig used (embed, index, recommend, model)
 //   merchants_svd.emb         merchant audience embedding, PPMI-SVD (embeddings.hpp)
@@ -18,7 +19,8 @@
 //                             fingerprint each derived file records, the config digest;
 //                             counts, stages and seconds; written last (model_manifest.hpp)
 // sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
-// `partnergraph precompute` (PrecomputeModel) rewrites them in an existing folder.
+// `partnergraph precompute` (PrecomputeModel) rewrites them in a copy of an existing folder
+// (ModelFolder::BeginUpdate).
 //
 // Thread safety: BuildModel and PrecomputeModel run their own parallel stages
 // (oneTBB, OpenMP); call them from one thread.
@@ -97,8 +99,9 @@ inline constexpr const char* kPrecomputedFileName = "precomputed.bin";
 
 // Writes `config_json` (the text `config` was parsed from) as config.json, trains, indexes
 // and precomputes into `model_dir` (which must exist, with graph.pgg of `graph` already
-// written by the caller), then writes manifest.json for them (WriteModelManifest, with no
-// statistics: a caller with some writes it again). Errors: those of the stages, naming the
+// written by the caller: normally a ModelFolder's staging folder, published afterwards),
+// then writes manifest.json for them (WriteModelManifest, with no statistics: a caller with
+// some writes it again). Errors: those of the stages, naming the
 // stage or the file.
 Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
                   const std::string& config_json, const std::filesystem::path& model_dir,
@@ -110,8 +113,9 @@ Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig
 // coupon_candidates > 0; else removes it), merchant_neighbors.bin (when it has a merchant
 // index), and then precomputed.bin, whose answers read the new lists; without, removes all
 // three. Each file is written to a temporary file and renamed: an existing file (or a hard
-// link to it) is never rewritten in place. The new files record config.digest, and
-// manifest.json is rewritten for them and for the current config.json (its statistics and
+// link to it) is never rewritten in place, so `model_dir` may be the staging folder of
+// ModelFolder::BeginUpdate, whose files are links to the published model's. The new files
+// record config.digest, and manifest.json is rewritten for them and for the current config.json (its statistics and
 // its other files kept). Errors: those of the stages, naming the file; those of
 // ModelManifest::Read (the folder needs a manifest); InvalidArgument when `config` was not
 // parsed from the folder's config.json (its digest differs).
