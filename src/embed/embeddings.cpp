@@ -174,7 +174,8 @@ Result<std::uint64_t> Embeddings::ReadGraphFingerprint(const std::filesystem::pa
   return ReadPod<std::uint64_t>(header + kBaseHeaderBytes);
 }
 
-Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
+Result<Embeddings> Embeddings::Load(const std::filesystem::path& path,
+                                    std::optional<std::uint32_t> expected_rows) {
   const std::string name = path.string();
   std::error_code ec;
   const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
@@ -227,6 +228,11 @@ Result<Embeddings> Embeddings::Load(const std::filesystem::path& path) {
   if (dim > kMaxDim) {
     return Status::Corruption(name + ": embeddings dimension " + std::to_string(dim) +
                               " is above the largest supported, " + std::to_string(kMaxDim));
+  }
+  if (expected_rows.has_value() && rows != *expected_rows) {
+    return Status::InvalidArgument(
+        name + ": holds " + std::to_string(rows) + " rows but the model's graph has " +
+        std::to_string(*expected_rows) + " (another model's file, or damaged): rebuild the model");
   }
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
   if (rows > std::numeric_limits<std::uint32_t>::max() ||

@@ -346,14 +346,16 @@ Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool
   const auto merchant_file = dir / (config.model.partner_embedding == "walk"
                                         ? "merchants_walk.emb"
                                         : "merchants_svd.emb");
-  PG_ASSIGN_OR_RETURN(Embeddings merchants, Embeddings::Load(merchant_file));
+  PG_ASSIGN_OR_RETURN(Embeddings merchants,
+                      Embeddings::Load(merchant_file, graph->merchant_count()));
   PG_RETURN_IF_ERROR(CheckTrainedOn(merchants, merchant_file, fingerprint));
   model.merchant_vectors = std::make_shared<const Embeddings>(std::move(merchants));
   PG_ASSIGN_OR_RETURN(VectorIndex merchant_index,
                       VectorIndex::Load(dir / "merchants.faiss", fingerprint));
   model.merchant_index = std::make_shared<const VectorIndex>(std::move(merchant_index));
   if (config.model.train_sku_embedding) {
-    PG_ASSIGN_OR_RETURN(Embeddings skus, Embeddings::Load(dir / "skus_item2vec.emb"));
+    PG_ASSIGN_OR_RETURN(Embeddings skus,
+                        Embeddings::Load(dir / "skus_item2vec.emb", graph->sku_count()));
     PG_RETURN_IF_ERROR(CheckTrainedOn(skus, dir / "skus_item2vec.emb", fingerprint));
     model.sku_vectors = std::make_shared<const Embeddings>(std::move(skus));
     PG_ASSIGN_OR_RETURN(VectorIndex sku_index, VectorIndex::Load(dir / "skus.faiss", fingerprint));

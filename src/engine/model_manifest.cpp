@@ -461,8 +461,9 @@ std::vector<ModelProblem> CheckModelFiles(const fs::path& dir, const ModelManife
                              (size < entry.size ? " (truncated)" : " (damaged or replaced)"))));
       continue;
     }
-    auto mismatch = [&](const std::string& what, const std::string& actual,
-                        const std::string& listed) {
+    // `&name = name`: clang before 16 cannot capture a structured binding implicitly.
+    auto mismatch = [&, &name = name](const std::string& what, const std::string& actual,
+                                      const std::string& listed) {
       problems.push_back(
           Problem(name, Status::Corruption(path.string() + ": checksum mismatch (" + what + " " +
                                            actual + ", manifest.json lists " + listed +

@@ -85,8 +85,10 @@ Status Validate(const VectorIndexOptions& options) {
     return Status::InvalidArgument("auto_large_factory: must name a FAISS index, not \"auto\"");
   }
   PG_RETURN_IF_ERROR(CheckRange("hnsw_ef_construction", options.hnsw_ef_construction, 1, 4096));
-  PG_RETURN_IF_ERROR(CheckRange("hnsw_ef_search", options.hnsw_ef_search, 1, 65536));
-  PG_RETURN_IF_ERROR(CheckRange("ivf_nprobe", options.ivf_nprobe, 1, 1u << 20));
+  PG_RETURN_IF_ERROR(
+      CheckRange("hnsw_ef_search", options.hnsw_ef_search, 1, VectorIndexOptions::kMaxEfSearch));
+  PG_RETURN_IF_ERROR(
+      CheckRange("ivf_nprobe", options.ivf_nprobe, 1, VectorIndexOptions::kMaxNprobe));
   PG_RETURN_IF_ERROR(CheckRange("max_training_vectors", options.max_training_vectors, 1,
                                 std::numeric_limits<std::uint64_t>::max()));
   PG_RETURN_IF_ERROR(CheckRange("build_threads", options.build_threads, 0, 4096));

@@ -654,6 +654,16 @@ Result<VectorIndex> VectorIndex::Load(const std::filesystem::path& path,
       factory_bytes + count * 4 != body || impl->dim == 0) {
     return Status::Corruption(meta_name + ": index sidecar sizes are inconsistent");
   }
+  // The defaults a search falls back to, in the ranges the options allow: an HNSW search
+  // allocates per unit of efSearch, so a damaged sidecar must not choose it.
+  if (impl->ef_search == 0 || impl->ef_search > VectorIndexOptions::kMaxEfSearch ||
+      impl->nprobe == 0 || impl->nprobe > VectorIndexOptions::kMaxNprobe) {
+    return Status::Corruption(meta_name + ": index sidecar's default efSearch " +
+                              std::to_string(impl->ef_search) + " or nprobe " +
+                              std::to_string(impl->nprobe) + " is out of range [1, " +
+                              std::to_string(VectorIndexOptions::kMaxEfSearch) + "] / [1, " +
+                              std::to_string(VectorIndexOptions::kMaxNprobe) + "]");
+  }
   if (impl->fingerprint != expected_fingerprint) {
     return Status::InvalidArgument("index " + name + " was built for a different graph (fingerprint " +
                                    Hex(impl->fingerprint) + " != " + Hex(expected_fingerprint) +

@@ -168,6 +168,12 @@ std::string NeighborTable<Id>::BuildSlots() {
     if (i > 0 && !(items_[i - 1] < items_[i])) {
       return std::string("the ") + w.item + " ids are not ascending at " + name;
     }
+    // Each offset inside the hits, ascending: a damaged middle offset past the last one would
+    // make Find read past the hits.
+    if (offsets_[i + 1] > hits_.size()) {
+      return name + ": offset " + std::to_string(offsets_[i + 1]) + " is past the " +
+             std::to_string(hits_.size()) + " hits";
+    }
     if (offsets_[i + 1] < offsets_[i] || offsets_[i + 1] - offsets_[i] > key_.k) {
       return name + ": " + std::to_string(offsets_[i + 1] - offsets_[i]) + " hits for k " +
              std::to_string(key_.k);

@@ -209,6 +209,22 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)
       CHECK(r.status().IsCorruption());
     }
   }
+  SECTION("a row count other than the graph's is refused before the row table is allocated") {
+    // Fuzzing found it: a sparse header claiming 2^30 rows (checksum intact) made Load fill a
+    // 4 GB row table (tests/fuzz/regressions/embeddings/).
+    CHECK(Embeddings::Load(path, 5).ok());
+    auto other = Embeddings::Load(path, 6);
+    INFO(other.status().ToString());
+    CHECK(other.status().IsInvalidArgument());
+    CHECK(other.status().message().find("holds 5 rows but the model's graph has 6") !=
+          std::string::npos);
+    std::vector<char> bad = good;
+    const std::uint64_t huge = std::uint64_t{1} << 30;
+    std::memcpy(bad.data() + 16, &huge, 8);
+    Reseal(bad);
+    WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path, 5).status().IsInvalidArgument());
+  }
   SECTION("truncated anywhere") {
     for (std::size_t cut = 0; cut < good.size(); cut += 7) {
       WriteBytes(path, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut)));

@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!manifest.ok()) return 0;
   std::size_t sink = manifest->file_names().size() + manifest->document().size();
   for (const auto& [name, entry] : manifest->files()) sink += name.size() + entry.size;
-  // A manifest may name files outside the folder ("/etc/hostname", "../x"): the checks then
-  // stat them and, when a size matches the listed one, read them (docs/testing.md, "Observations").
+  // Read refuses a manifest naming anything but a plain file of the folder ("/etc/hostname",
+  // "../x"), so the checks below only ever open files inside ModelDir().
   sink += CheckModelFiles(ModelDir(), *manifest).size();
   sink += CheckModelConfig(ModelDir(), *manifest).size();
   sink += CheckGraphFingerprint(*manifest, 0).has_value();

@@ -1,15 +1,17 @@
-#include <catch2/catch.hpp>
+#include "partnergraph/index/vector_index.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
-#include "partnergraph/index/vector_index.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -386,6 +388,23 @@ TEST_CASE("Truncated, corrupted or missing index files are refused", "[index]") 
     bad[60] ^= 0x01;  // inside the id map
     WriteBytes(meta, bad);
     CHECK(VectorIndex::Load(path, 7).status().IsCorruption());
+  }
+  SECTION("a sidecar whose default efSearch or nprobe is out of range, checksum intact") {
+    // Fuzzing found it: an HNSW search allocated 12 bytes per unit of a damaged efSearch
+    // (tests/fuzz/regressions/vector_index/).
+    for (const std::size_t at : {std::size_t{32}, std::size_t{36}}) {
+      for (const std::uint32_t value : {0u, 1u << 30}) {
+        auto bad = good_meta;
+        std::memcpy(bad.data() + at, &value, 4);
+        const std::uint32_t crc = Crc32(0, bad.data(), bad.size() - 4);
+        std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+        WriteBytes(meta, bad);
+        auto r = VectorIndex::Load(path, 7);
+        INFO(r.status().ToString());
+        CHECK(r.status().IsCorruption());
+        CHECK(r.status().message().find("out of range") != std::string::npos);
+      }
+    }
   }
   SECTION("another file's sidecar") {
     auto other = VectorIndex::Build(base, 4, SpreadIds(50), Factory("Flat")).value();

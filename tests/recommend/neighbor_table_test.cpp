@@ -327,6 +327,15 @@ TEST_CASE("A SKU neighbour table of another k or efSearch or SKU count or index 
   std::vector<Neighbor> too_many(key.k + 1, Neighbor{3, 0.1f});
   CHECK(SkuNeighborTable::FromLists(key, {SkuId(1)}, {0, key.k + 1}, too_many)
             .status().IsInvalidArgument());
+  // A middle offset past the hits, the last one right (fuzzing found it: Find then read past
+  // the hits; tests/fuzz/regressions/neighbor_table/).
+  NeighborKey wide = key;
+  wide.k = 1000;
+  auto past = SkuNeighborTable::FromLists(wide, {SkuId(1), SkuId(2)}, {0, 500, 2},
+                                          {Neighbor{3, 0.1f}, Neighbor{4, 0.1f}});
+  INFO(past.status().ToString());
+  CHECK(past.status().IsInvalidArgument());
+  CHECK(past.status().message().find("offset 500 is past the 2 hits") != std::string::npos);
 }
 
 TEST_CASE("sku_neighbors.bin round-trips and a truncated or damaged or foreign file is refused",

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -102,7 +103,11 @@ class Embeddings {
   // Corruption naming the file when the magic, the version, the sizes (a truncated file,
   // trailing bytes, a dimension above kMaxDim), the checksum or the stored row ids do not
   // match; Unavailable when a sparse file's row table (4 bytes per row) cannot be allocated.
-  static Result<Embeddings> Load(const std::filesystem::path& path);
+  // With `expected_rows` (a model's loader passes its graph's count), a header claiming
+  // another row count is InvalidArgument before anything is allocated: a damaged sparse
+  // header could otherwise ask for a 16 GB row table that its few bytes never fill.
+  static Result<Embeddings> Load(const std::filesystem::path& path,
+                                 std::optional<std::uint32_t> expected_rows = std::nullopt);
   // The graph fingerprint recorded in the file at `path`, from its header only (0 for
   // versions 1 and 2, which record none). Errors: IOError when it cannot be read; Corruption
   // naming it when it is not an embeddings file of a known version or is truncated.

@@ -29,9 +29,11 @@ struct VectorIndexOptions {
   // searches more accurately. Range [1, 4096].
   std::uint32_t hnsw_ef_construction = 80;
   // HNSW search beam width used when a search does not set its own; clamped up to k.
-  // Range [1, 65536].
+  // Range [1, kMaxEfSearch].
+  static constexpr std::uint32_t kMaxEfSearch = 65536;
   std::uint32_t hnsw_ef_search = 64;
-  // IVF lists probed when a search does not set its own. Range [1, 1 << 20].
+  // IVF lists probed when a search does not set its own. Range [1, kMaxNprobe].
+  static constexpr std::uint32_t kMaxNprobe = 1u << 20;
   std::uint32_t ivf_nprobe = 16;
   // Indexes that need training (IVF, PQ) train on at most this many vectors, taken at an
   // even stride. Range [1, inf).
