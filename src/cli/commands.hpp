@@ -1,13 +1,14 @@
 // The subcommands of the `partnergraph` CLI. Each Add*Command registers one
 // subcommand on `app`; when it runs, its callback stores the process exit code
-// in `exit_code`: 0 ok, 1 usage error, 2 bad input (ExitCode below).
+// in `exit_code`: 0 ok, 1 usage error, 2 bad input (ExitCode below). main() exits
+// kExitFailed when an exception escapes a command (out of memory).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 namespace partnergraph::cli {
 
-enum ExitCode : int { kExitOk = 0, kExitUsage = 1, kExitBadInput = 2 };
+enum ExitCode : int { kExitOk = 0, kExitUsage = 1, kExitBadInput = 2, kExitFailed = 4 };
 
 void AddGenerateCommand(CLI::App& app, int& exit_code);   // generate_command.cpp
 void AddImportCommand(CLI::App& app, int& exit_code);     // import_command.cpp
