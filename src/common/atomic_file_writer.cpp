@@ -1,8 +1,11 @@
 #include "partnergraph/common/atomic_file_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +13,29 @@
 #include <string>
 #include <system_error>
 
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef PG_HAVE_RENAMEAT2
+#include <sys/syscall.h>
+#endif
+
 namespace partnergraph {
+namespace {
+
+// Swaps two paths atomically (renameat2 RENAME_EXCHANGE; glibc's wrapper when it has one, as
+// in src/engine/model_folder.cpp). -1 with errno on failure; EINVAL or ENOSYS where the file
+// system or the kernel cannot.
+int ExchangePaths(const std::filesystem::path& a, const std::filesystem::path& b) {
+#ifdef PG_HAVE_RENAMEAT2
+  return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+#else
+  return static_cast<int>(
+      ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE));
+#endif
+}
+
+}  // namespace
 
 std::uint32_t Crc32(std::uint32_t crc, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const Bytef*>(data);
@@ -100,10 +125,28 @@ Status AtomicFileWriter::Commit() {
   if (::fsync(fd_) != 0) status = SystemError("fsync of");
   if (::close(fd_) != 0 && status.ok()) status = SystemError("close of");
   fd_ = -1;
-  if (status.ok() && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    const int error = errno;
-    status = Status::IOError(path_.string() + ": cannot rename " + tmp_.string() +
-                             " over it: " + std::strerror(error));
+  // An existing file is swapped with the temporary rather than renamed over, so that it can be
+  // put back when the folder's fsync fails: an error then always means the old content. Where
+  // the file system cannot swap (EINVAL, ENOSYS), a plain rename.
+  enum class Placed { kNew, kExchanged, kReplaced } placed = Placed::kNew;
+  if (status.ok()) {
+    struct stat existing;
+    int rc = -1;
+    // Only a regular file is swapped: RENAME_EXCHANGE would swap a folder too, where rename()
+    // refuses to replace one.
+    if (::lstat(path_.c_str(), &existing) == 0) {
+      placed = Placed::kReplaced;
+      if (S_ISREG(existing.st_mode)) {
+        rc = ExchangePaths(tmp_, path_);
+        if (rc == 0 || (errno != EINVAL && errno != ENOSYS)) placed = Placed::kExchanged;
+      }
+    }
+    if (placed != Placed::kExchanged) rc = ::rename(tmp_.c_str(), path_.c_str());
+    if (rc != 0) {
+      const int error = errno;
+      status = Status::IOError(path_.string() + ": cannot rename " + tmp_.string() +
+                               " over it: " + std::strerror(error));
+    }
   }
   if (!status.ok()) {
     std::error_code ignored;
@@ -113,10 +156,23 @@ Status AtomicFileWriter::Commit() {
   // The rename is an entry in the folder: without this a crash may lose it (the old file
   // comes back) even though the data itself reached the disk.
   Status synced = SyncDirectory(path_.parent_path());
+  std::error_code ignored;
   if (!synced.ok()) {
-    return Status::IOError(path_.string() + ": renamed into place, but the rename may not " +
-                           "survive a crash: " + synced.message());
+    // Put things back as they were: the old file swapped in again, or the new one moved out.
+    const bool undone = placed == Placed::kExchanged ? ExchangePaths(tmp_, path_) == 0
+                        : placed == Placed::kNew     ? ::rename(path_.c_str(), tmp_.c_str()) == 0
+                                                     : false;
+    if (!undone) {
+      if (placed == Placed::kExchanged) std::filesystem::remove(tmp_, ignored);
+      return Status::IOError(path_.string() + ": renamed into place, but the rename may not " +
+                             "survive a crash: " + synced.message());
+    }
+    std::filesystem::remove(tmp_, ignored);
+    return Status::IOError(path_.string() + ": not written (" +
+                           (placed == Placed::kExchanged ? "the old file kept" : "no file") +
+                           "): " + synced.message());
   }
+  if (placed == Placed::kExchanged) std::filesystem::remove(tmp_, ignored);  // the old file
   return Status::Ok();
 }
 

@@ -1,8 +1,9 @@
 // AtomicFileWriter: writes a file so that readers see either its old content
 // or the complete new one, also after a crash or a power loss: the bytes go to
-// "<path>.tmp"; Commit() fsyncs it, renames it over <path> and fsyncs the
-// folder, so that neither a renamed but empty file nor a lost rename can
-// survive a crash. Destroying the writer before Commit() (or a failed
+// "<path>.tmp"; Commit() fsyncs it, puts it in <path>'s place (swapping it with
+// an existing file, renameat2 RENAME_EXCHANGE, then removing the old one) and
+// fsyncs the folder, so that neither a renamed but empty file nor a lost rename
+// can survive a crash. Destroying the writer before Commit() (or a failed
 // Commit()) removes the temporary. Keeps a running CRC-32 (zlib) of everything
 // appended.
 //
@@ -42,9 +43,11 @@ class AtomicFileWriter {
   // Bytes appended so far.
   std::uint64_t size() const { return size_; }
   // fsync, close, rename over the target, fsync the target's folder. Errors: IOError naming
-  // the file; when the write, the fsync, the close or the rename failed, the temporary is
-  // removed and the target is as it was; when only the folder's fsync failed, the new file
-  // is in place but its rename may not survive a crash. Call at most once.
+  // the file; the temporary is removed and the target is as it was (when the folder's fsync
+  // fails, the rename is undone: the old file swapped back, or the new one moved out). Only
+  // where that cannot be done (a file system without RENAME_EXCHANGE, or the undoing itself
+  // failed) is the new file left in place, the message saying its rename may not survive a
+  // crash. Call at most once.
   Status Commit();
 
   const std::filesystem::path& path() const { return path_; }
