@@ -66,6 +66,14 @@ Result<std::pair<std::string, std::string>> ReadModelConfigText(const std::strin
   return std::pair<std::string, std::string>{text, file.string()};
 }
 
+// The dataset folder as the manifest records it: absolute, or as given when it cannot be made
+// absolute (the working folder unreadable, or no memory for it).
+std::string SourceDir(const std::string& data) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(data, ec);
+  return ec ? data : absolute.lexically_normal().string();
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -252,7 +260,7 @@ int RunBuild(const BuildArgs& args) {
   nlohmann::json manifest = {
       {"graph_file", kGraphFileName},
       {"graph_format_version", kGraphFormatVersion},
-      {"source_dir", std::filesystem::absolute(args.data).lexically_normal().string()},
+      {"source_dir", SourceDir(args.data)},
       {"build_date", FormatTimestamp(now)},
       {"input", input},
       {"nodes", nodes},

@@ -135,9 +135,12 @@ Status SyncFolderFiles(const fs::path& dir) {
 // The target a user named: a symbolic link to a folder is followed, so that the link stays.
 Result<fs::path> ResolveTarget(const fs::path& target) {
   if (target.empty()) return Status::InvalidArgument("model folder: empty path");
-  fs::path path = fs::absolute(target).lexically_normal();
-  if (path.has_filename() == false) path = path.parent_path();  // "m/" -> "m"
   std::error_code ec;
+  fs::path path = fs::absolute(target, ec).lexically_normal();
+  if (ec) {
+    return Status::IOError(target.string() + ": cannot make the path absolute: " + ec.message());
+  }
+  if (!path.has_filename()) path = path.parent_path();  // "m/" -> "m"
   if (fs::is_symlink(path, ec)) {
     fs::path resolved = fs::canonical(path, ec);
     if (ec) return Status::IOError(path.string() + ": cannot follow the link: " + ec.message());
