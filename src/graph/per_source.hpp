@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,7 +35,18 @@ struct Lists {
   std::uint32_t SizeOf(std::uint32_t s) const { return offsets[s + 1] - offsets[s]; }
 };
 
+// The edges of one kind before the CSR is assembled: the kind-k edges of the
+// s-th node of SourceType(k) go to the local ids entries[offsets[s], offsets[s+1])
+// of TargetType(k), in the order the graph stores them.
+using EdgeLists = Lists<std::uint32_t>;
+
 inline constexpr std::uint32_t kSourcesPerBlock = 256;
+
+// A progress bar when `show` (GraphOptions::show_progress), else null.
+inline std::unique_ptr<Progress> MakeProgress(bool show, const char* label, std::uint64_t total) {
+  if (!show) return nullptr;
+  return std::make_unique<Progress>(label, total);
+}
 
 // Turns per-source counts stored at offsets[s + 1] into prefix sums.
 // InvalidArgument when the total exceeds 2^32 - 1 (`what` names the structure).

@@ -1,0 +1,65 @@
+#include "stages/consent.hpp"
+
+#include <tbb/parallel_sort.h>
+
+#include <numeric>
+
+namespace partnergraph::graph_internal {
+namespace {
+
+// Lower is more restrictive; at equal timestamps the more restrictive wins.
+int Restrictiveness(ConsentStatus s) {
+  switch (s) {
+    case ConsentStatus::kUnsubscribed:
+      return 0;
+    case ConsentStatus::kBlocked:
+      return 1;
+    case ConsentStatus::kUnclear:
+      return 2;
+    case ConsentStatus::kPending:
+      return 3;
+    case ConsentStatus::kConfirmedOptIn:
+      return 4;
+    case ConsentStatus::kDoubleOptIn:
+      return 5;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<ConsentEdges> ResolveConsent(const ConsentInput& in) {
+  const auto& records = in.records;
+  std::vector<std::uint32_t> order(records.size());
+  std::iota(order.begin(), order.end(), 0u);
+  tbb::parallel_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto& x = records[a];
+    const auto& y = records[b];
+    if (x.customer != y.customer) return x.customer < y.customer;
+    if (x.merchant != y.merchant) return x.merchant < y.merchant;
+    if (x.channel != y.channel) return x.channel < y.channel;
+    if (x.ts != y.ts) return x.ts > y.ts;
+    int rx = Restrictiveness(x.status), ry = Restrictiveness(y.status);
+    if (rx != ry) return rx < ry;
+    return a < b;
+  });
+  ConsentEdges result;
+  auto& offsets = result.consent.offsets;
+  offsets.assign(static_cast<std::size_t>(in.customers) + 1, 0);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& r = records[order[i]];
+    if (i > 0) {
+      const auto& p = records[order[i - 1]];
+      if (p.customer == r.customer && p.merchant == r.merchant && p.channel == r.channel) continue;
+    }
+    ++offsets[r.customer.value + 1];
+    result.consent.entries.push_back(r.merchant.value);
+    result.channel.push_back(static_cast<std::uint8_t>(r.channel));
+    result.status.push_back(static_cast<std::uint8_t>(r.status));
+    result.ts.push_back(r.ts);
+  }
+  PG_RETURN_IF_ERROR(PrefixSum(offsets, "consent edges"));
+  return result;
+}
+
+}  // namespace partnergraph::graph_internal
