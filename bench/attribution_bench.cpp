@@ -10,10 +10,11 @@
 // ("alpha > iota;1;42.17;0" or "beta;0;0;1") and one record of the binary file.
 // Files are written once to --dir and reused.
 //
-// Each (size, source, model) run is a forked child: it reads the file and runs
-// the model with --threads workers; the parent times it and reads the child's
-// peak RSS (wait4). The baseline of each source is a plain scan of the same
-// file (read + count records), reported as a ratio.
+// Each (size, source, model) run is a forked child: it runs the attribution
+// job (RunAttributionJob: read the file, run the model) with --threads workers;
+// the parent times it and reads the child's peak RSS (wait4). The baseline of
+// each source is a plain scan of the same file (read + count records),
+// reported as a ratio.
 //
 // Usage: attribution_bench [--dir DIR] [--sizes 1000000,10000000] [--threads 2]
 //                          [--models first-touch,...,markov1,markov2,shapley]
@@ -32,9 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "partnergraph/attribution/attribution.hpp"
+#include "partnergraph/attribution/attribution_job.hpp"
 #include "partnergraph/attribution/journey_binary.hpp"
-#include "partnergraph/attribution/path_file_reader.hpp"
 
 using namespace partnergraph;
 
@@ -161,27 +161,21 @@ struct Model {
   double bin_target;
 };
 
-// Runs one job in this (child) process; returns a checksum of the credits.
-double RunJob(const std::filesystem::path& file, bool binary, const Model& m, int threads) {
-  AttributionOptions o;
-  o.model = m.model;
-  o.markov_order = m.order;
-  o.threads = threads;
-  if (binary && m.model == AttributionModel::kMarkov && m.order == 1) {
-    auto counted = CountMarkovOrder1FromBinary(file, o);
-    if (!counted.ok()) Die(counted.status());
-    auto r = RunMarkovAttribution(counted->chain, counted->keys, {}, o);
-    if (!r.ok()) Die(r.status());
-    return r->totals[0].conversions;
-  }
-  auto table = binary ? ReadJourneyBinary(file, o) : ReadPathFile(file, o);
-  if (!table.ok()) Die(table.status());
-  auto r = RunAttribution(*table, o);
+// Runs one job in this (child) process (RunAttributionJob, as `partnergraph attribute` and the
+// server do); returns a checksum of the credits.
+double RunJob(const std::filesystem::path& file, const Model& m, int threads) {
+  AttributionJobSpec spec;
+  spec.journeys_path = file.string();
+  spec.options.model = m.model;
+  spec.options.markov_order = m.order;
+  spec.options.threads = threads;
+  auto r = RunAttributionJob(spec);
   if (!r.ok()) Die(r.status());
-  if (m.model == AttributionModel::kShapley && !r->shapley->exact) {
+  const AttributionResult& credits = r->by_channel;
+  if (m.model == AttributionModel::kShapley && !credits.shapley->exact) {
     Die(Status::Internal("Shapley was not exact"));
   }
-  return r->totals[0].conversions + 1e-9 * static_cast<double>(table->path_count());
+  return credits.totals[0].conversions + 1e-9 * static_cast<double>(credits.paths);
 }
 
 // The baseline: read the file and count its records.
@@ -325,7 +319,7 @@ int main(int argc, char** argv) {
                   static_cast<double>(n) / scan.cpu_seconds, "1.00", scan.rss_mb, "baseline");
       for (const Model& m : models) {
         if (!only.empty() && std::find(only.begin(), only.end(), m.name) == only.end()) continue;
-        const Measure r = Fastest(repeat, [&] { return RunJob(file, binary, m, threads); });
+        const Measure r = Fastest(repeat, [&] { return RunJob(file, m, threads); });
         const double rate = static_cast<double>(n) / r.seconds;
         const double target = binary ? m.bin_target : m.csv_target;
         std::string verdict;

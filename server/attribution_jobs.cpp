@@ -1,6 +1,5 @@
 #include "attribution_jobs.hpp"
 
-#include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,18 +8,15 @@
 #include <system_error>
 #include <utility>
 
-#include "partnergraph/attribution/journey_binary.hpp"
-#include "partnergraph/attribution/native_journeys.hpp"
-#include "partnergraph/attribution/path_file_reader.hpp"
 #include "partnergraph/common/progress.hpp"
-#include "partnergraph/ingest/loader.hpp"
 
 namespace partnergraph::server {
 
 // One job. `spec` and `id` are set before the job is shared; `state`, `error` and `output` are
-// guarded by AttributionJobs::mu_; `reading` / `attributing` (the running job's progress) are
-// published through the atomic pointers and read under mu_ as well.
-struct AttributionJobs::Job {
+// guarded by AttributionJobs::mu_; `progress` / `current` / `stage` (the running job's progress)
+// are written by the worker running it, through RunAttributionJob's observer calls, and read
+// under mu_.
+struct AttributionJobs::Job final : AttributionJobObserver {
   std::string id;
   AttributionJobSpec spec;
   AttributionJobState state = AttributionJobState::kQueued;
@@ -42,6 +38,24 @@ struct AttributionJobs::Job {
     stage = at_stage;
     current = progress.back().get();
     return progress.back().get();
+  }
+
+  Progress* StageStarted(AttributionJobStage started, const std::string& /*label*/,
+                         std::uint64_t total) override {
+    switch (started) {
+      case AttributionJobStage::kReadingFile:
+      case AttributionJobStage::kCountingFile:
+      case AttributionJobStage::kAttributingChannels:
+        return Begin(0, total);
+      case AttributionJobStage::kAttributing:
+      case AttributionJobStage::kAttributingPartners:
+        return Begin(1, total);
+      case AttributionJobStage::kSolvingChain:
+        // The counted file stays `current` (all done): the solve shows as nearly finished.
+        stage = 1;
+        return nullptr;
+    }
+    return nullptr;
   }
 };
 
@@ -125,6 +139,8 @@ Result<std::string> AttributionJobs::Submit(AttributionJobSpec spec) {
   }
   spec.options.threads = options_.threads_per_job;
   spec.options.cancel = &cancel_;
+  spec.report = AttributionReportSink::kNone;
+  spec.transitions_path.clear();
   if (Status s = ValidateAttributionOptions(spec.options); !s.ok()) {
     return Status::InvalidArgument(std::string(kRequest) + "options: " + s.message());
   }
@@ -224,7 +240,7 @@ void AttributionJobs::WorkerLoop() {
     }
     Result<AttributionJobOutput> out = Status::Internal("job did not run");
     try {
-      out = RunJob(*job, options_.threads_per_job);
+      out = RunAttributionJob(job->spec, job.get());
     } catch (const std::exception& e) {
       // Status is the module's error channel; an exception is resource exhaustion or a bug.
       out = Status::Internal(std::string("exception: ") + e.what());
@@ -246,86 +262,6 @@ void AttributionJobs::WorkerLoop() {
       finished_.pop_front();
     }
   }
-}
-
-Result<AttributionJobOutput> AttributionJobs::RunJob(Job& job, int threads) {
-  const AttributionOptions& o = job.spec.options;
-  AttributionJobOutput out;
-  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
-  Status status;
-  arena.execute([&] {
-    auto run = [&](const JourneyTable& table, int stage) -> Result<AttributionResult> {
-      return RunAttribution(table, o, job.Begin(stage, table.path_count()));
-    };
-    if (!job.spec.data_dir.empty()) {
-      LoadReport report;
-      auto dataset = LoadDataset(job.spec.data_dir, LoadOptions{}, &report);
-      if (!dataset.ok()) {
-        status = dataset.status();
-        return;
-      }
-      auto journeys = BuildNativeJourneys(*dataset, o);
-      if (!journeys.ok()) {
-        status = journeys.status();
-        return;
-      }
-      auto by_channel = run(journeys->by_channel, 0);
-      if (!by_channel.ok()) {
-        status = by_channel.status();
-        return;
-      }
-      out.by_channel = std::move(by_channel).value();
-      auto by_partner = run(journeys->by_partner, 1);
-      if (!by_partner.ok()) {
-        status = by_partner.status();
-        return;
-      }
-      out.by_partner = std::move(by_partner).value();
-      return;
-    }
-    const std::filesystem::path path = job.spec.journeys_path;
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) {
-      status = Status::IOError(path.string() + ": " + ec.message());
-      return;
-    }
-    auto binary = IsJourneyBinaryFile(path);
-    if (!binary.ok()) {
-      status = binary.status();
-      return;
-    }
-    Progress* reading = job.Begin(0, size);
-    if (*binary && o.model == AttributionModel::kMarkov && o.markov_order == 1) {
-      auto counted = CountMarkovOrder1FromBinary(path, o, reading);
-      if (!counted.ok()) {
-        status = counted.status();
-        return;
-      }
-      job.stage = 1;
-      auto r = RunMarkovAttribution(counted->chain, counted->keys, {}, o);
-      if (!r.ok()) {
-        status = r.status();
-        return;
-      }
-      out.by_channel = std::move(r).value();
-      out.by_channel.input_rows = counted->journeys;
-      return;
-    }
-    auto table = *binary ? ReadJourneyBinary(path, o, reading) : ReadPathFile(path, o, reading);
-    if (!table.ok()) {
-      status = table.status();
-      return;
-    }
-    auto r = run(*table, 1);
-    if (!r.ok()) {
-      status = r.status();
-      return;
-    }
-    out.by_channel = std::move(r).value();
-  });
-  if (!status.ok()) return status;
-  return out;
 }
 
 }  // namespace partnergraph::server

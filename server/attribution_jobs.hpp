@@ -2,7 +2,7 @@
 // SubmitAttributionJob, JobStatus and JobResult (server/partnergraph.thrift,
 // docs/serving.md "Attribution jobs"). A job reads journeys from a file on the server (a path
 // file or a binary journey file) or a native dataset folder on the server, runs one model
-// (RunAttribution, docs/attribution.md) and keeps its result in memory for JobResult.
+// (RunAttributionJob, attribution_job.hpp) and keeps its result in memory for JobResult.
 //
 // Execution: `workers` background threads of this class run the jobs in submission order; the
 // Thrift worker threads only submit and read. A job runs its oneTBB work in its own arena of
@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "partnergraph/attribution/attribution.hpp"
+#include "partnergraph/attribution/attribution_job.hpp"
 #include "partnergraph/attribution/attribution_options.hpp"
 #include "partnergraph/common/status.hpp"
 
@@ -55,14 +55,6 @@ struct AttributionJobsOptions {
 // OK, or InvalidArgument naming the first bad field.
 Status ValidateAttributionJobsOptions(const AttributionJobsOptions& options);
 
-// One job's input: exactly one of journeys_path and data_dir, and the model with its options
-// (`options.threads` is replaced by AttributionJobsOptions::threads_per_job).
-struct AttributionJobSpec {
-  std::string journeys_path;  // path file or binary journey file (PGJ1) on the server
-  std::string data_dir;       // native dataset folder on the server
-  AttributionOptions options;
-};
-
 enum class AttributionJobState { kQueued, kRunning, kSucceeded, kFailed };
 std::string_view ToString(AttributionJobState state);
 
@@ -77,12 +69,6 @@ struct AttributionJobStatusView {
   std::int64_t queue_position = 0;
 };
 
-// A succeeded job's result: by channel always, by partner for native data.
-struct AttributionJobOutput {
-  AttributionResult by_channel;
-  std::optional<AttributionResult> by_partner;
-};
-
 class AttributionJobs {
  public:
   // `options` must be valid (ValidateAttributionJobsOptions); starts the worker threads.
@@ -91,7 +77,10 @@ class AttributionJobs {
   AttributionJobs(const AttributionJobs&) = delete;
   AttributionJobs& operator=(const AttributionJobs&) = delete;
 
-  // Queues a job and returns its id ("attr-<n>"). Errors: InvalidArgument naming the field
+  // Queues a job (RunAttributionJob, attribution_job.hpp) and returns its id ("attr-<n>"). The
+  // spec's input is a file (journeys_path) or a dataset folder (data_dir) on the server, loaded
+  // with spec.load; spec.options.threads is replaced by threads_per_job and the report is not
+  // written anywhere (it stays in memory for OutputOf). Errors: InvalidArgument naming the field
   // ("AttributionJobRequest.journeys_path ...", an option out of range, both or neither input,
   // an input that does not exist, is not a regular file / folder, or lies outside input_root);
   // Unavailable when max_queued jobs are already waiting or the service is shutting down.
@@ -105,7 +94,6 @@ class AttributionJobs {
  private:
   struct Job;
   void WorkerLoop();
-  static Result<AttributionJobOutput> RunJob(Job& job, int threads);
 
   const AttributionJobsOptions options_;
   mutable std::mutex mu_;

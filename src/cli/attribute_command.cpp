@@ -1,28 +1,21 @@
 // `partnergraph attribute`: a batch attribution job (SPEC.md "Attribution",
 // docs/attribution.md). Reads journeys from a path file (or a binary journey
 // file) or from a native dataset folder, runs one model and writes the credits
-// per channel (and, for native data, per partner and per SKU) as CSV or JSON.
+// per channel (and, for native data, per partner and per SKU) as CSV or JSON:
+// the command line of RunAttributionJob (attribution_job.hpp).
 // Exit 0 on success, 1 on a usage error (bad model name, option values or
 // combinations), 2 on bad input (unreadable or malformed files, refused loads).
 #include <oneapi/tbb/global_control.h>
 
 #include <charconv>
 #include <cstdio>
-#include <filesystem>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
-#include "partnergraph/attribution/attribution.hpp"
-#include "partnergraph/attribution/journey_binary.hpp"
-#include "partnergraph/attribution/native_journeys.hpp"
-#include "partnergraph/attribution/path_file_reader.hpp"
-#include "partnergraph/attribution/report_writer.hpp"
-#include "partnergraph/common/atomic_file_writer.hpp"
-#include "partnergraph/common/progress.hpp"
-#include "partnergraph/ingest/loader.hpp"
+#include "partnergraph/attribution/attribution_job.hpp"
 
 namespace partnergraph::cli {
 namespace {
@@ -81,15 +74,32 @@ int BadInput(const Status& status) {
   return kExitBadInput;
 }
 
-// Writes `text` to `path` (WriteFileAtomically), or to stdout when the path is empty.
-Status WriteOutput(const std::string& path, const std::string& text) {
-  if (path.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return Status::Ok();
+// Draws each stage's progress on stderr (when it is a terminal) and says what was loaded.
+class CliObserver : public AttributionJobObserver {
+ public:
+  Progress* StageStarted(AttributionJobStage stage, const std::string& label,
+                         std::uint64_t total) override {
+    progress_.reset();
+    if (stage == AttributionJobStage::kSolvingChain) return nullptr;
+    progress_ = std::make_unique<Progress>(label, total);
+    return progress_.get();
   }
-  return WriteFileAtomically(path, text);
-}
+  void DatasetLoaded(const LoadReport& report) override {
+    if (report.total_errors > 0) {
+      std::fprintf(stderr, "partnergraph attribute: %zu bad rows skipped (report: %s)\n",
+                   report.total_errors, report.reject_report.string().c_str());
+    }
+  }
+  void JourneysBuilt(const NativeJourneys& journeys) override {
+    std::fprintf(stderr, "journeys: %llu orders (%llu direct), %llu non-converting journeys\n",
+                 static_cast<unsigned long long>(journeys.orders),
+                 static_cast<unsigned long long>(journeys.direct_orders),
+                 static_cast<unsigned long long>(journeys.null_journeys));
+  }
+
+ private:
+  std::unique_ptr<Progress> progress_;
+};
 
 int Run(const AttributeArgs& a) {
   // ---- Options ----
@@ -99,7 +109,15 @@ int Run(const AttributeArgs& a) {
                  "\" (first-touch, last-touch, linear, time-decay, position-based, markov, "
                  "shapley)");
   }
-  AttributionOptions o;
+  AttributionJobSpec spec;
+  spec.journeys_path = a.journeys;
+  spec.data_dir = a.data;
+  spec.load.skip_bad_rows = a.skip_bad_rows;
+  spec.report = a.out.empty() ? AttributionReportSink::kStdout : AttributionReportSink::kFile;
+  spec.report_path = a.out;
+  spec.report_format = a.json ? AttributionReportFormat::kJson : AttributionReportFormat::kCsv;
+  spec.transitions_path = a.transitions;
+  AttributionOptions& o = spec.options;
   o.model = *model;
   o.markov_order = a.order;
   o.position_first_share = a.first_share;
@@ -145,78 +163,11 @@ int Run(const AttributeArgs& a) {
                   static_cast<std::size_t>(a.threads));
   }
 
-  // ---- Journeys and model ----
-  AttributionResult by_channel;
-  std::optional<AttributionResult> by_partner;
-  if (native) {
-    LoadOptions load;
-    load.skip_bad_rows = a.skip_bad_rows;
-    LoadReport report;
-    auto dataset = LoadDataset(a.data, load, &report);
-    if (!dataset.ok()) return BadInput(dataset.status());
-    if (report.total_errors > 0) {
-      std::fprintf(stderr, "partnergraph attribute: %zu bad rows skipped (report: %s)\n",
-                   report.total_errors, report.reject_report.string().c_str());
-    }
-    auto journeys = BuildNativeJourneys(*dataset, o);
-    if (!journeys.ok()) return BadInput(journeys.status());
-    std::fprintf(stderr,
-                 "journeys: %llu orders (%llu direct), %llu non-converting journeys\n",
-                 static_cast<unsigned long long>(journeys->orders),
-                 static_cast<unsigned long long>(journeys->direct_orders),
-                 static_cast<unsigned long long>(journeys->null_journeys));
-    {
-      Progress progress("attributing channels", journeys->by_channel.path_count());
-      auto r = RunAttribution(journeys->by_channel, o, &progress);
-      if (!r.ok()) return BadInput(r.status());
-      by_channel = std::move(r).value();
-    }
-    {
-      Progress progress("attributing partners", journeys->by_partner.path_count());
-      auto r = RunAttribution(journeys->by_partner, o, &progress);
-      if (!r.ok()) return BadInput(r.status());
-      by_partner = std::move(r).value();
-    }
-  } else {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(a.journeys, ec);
-    if (ec) return BadInput(Status::IOError(a.journeys + ": " + ec.message()));
-    auto is_binary = IsJourneyBinaryFile(a.journeys);
-    if (!is_binary.ok()) return BadInput(is_binary.status());
-    if (*is_binary && o.model == AttributionModel::kMarkov && o.markov_order == 1) {
-      Progress progress("counting " + a.journeys, size);
-      auto counted = CountMarkovOrder1FromBinary(a.journeys, o, &progress);
-      progress.Finish();
-      if (!counted.ok()) return BadInput(counted.status());
-      auto r = RunMarkovAttribution(counted->chain, counted->keys, {}, o);
-      if (!r.ok()) return BadInput(r.status());
-      by_channel = std::move(r).value();
-      by_channel.input_rows = counted->journeys;
-    } else {
-      Result<JourneyTable> table = Status::Internal("unread");
-      {
-        Progress progress("reading " + a.journeys, size);
-        table = *is_binary ? ReadJourneyBinary(a.journeys, o, &progress)
-                           : ReadPathFile(a.journeys, o, &progress);
-      }
-      if (!table.ok()) return BadInput(table.status());
-      Progress progress("attributing", table->path_count());
-      auto r = RunAttribution(*table, o, &progress);
-      if (!r.ok()) return BadInput(r.status());
-      by_channel = std::move(r).value();
-    }
-  }
-
-  // ---- Output ----
-  const AttributionResult* partners = by_partner ? &*by_partner : nullptr;
-  const std::string text = a.json ? FormatAttributionJson(by_channel, partners)
-                                  : FormatAttributionCsv(by_channel, partners);
-  if (Status s = WriteOutput(a.out, text); !s.ok()) return BadInput(s);
-  if (!a.transitions.empty()) {
-    if (Status s = WriteOutput(a.transitions, FormatTransitionsCsv(by_channel)); !s.ok()) {
-      return BadInput(s);
-    }
-  }
+  // ---- Journeys, model and report ----
+  CliObserver observer;
+  auto out = RunAttributionJob(spec, &observer);
+  if (!out.ok()) return BadInput(out.status());
+  const AttributionResult& by_channel = out->by_channel;
   std::fprintf(stderr, "%s%s: %.0f journeys (%.0f conversions, value %.2f) over %zu channels\n",
                std::string(ToString(o.model)).c_str(),
                o.model == AttributionModel::kMarkov
