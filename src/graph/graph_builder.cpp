@@ -3,23 +3,24 @@
 // reads from earlier stages is written in its input's types. The order and
 // what forces it:
 //
-//   stage (report name)           reads                                   from
-//   validate                      the Dataset                             -
-//   node tables                   the Dataset                             -
-//   customer order lines          orders                                  -
-//   purchases                     orders, lines by customer               customer order lines
-//   customer features             customers, orders, lines, bought edges  purchases
-//   merchant and sku aggregates   orders, has_customer, sku buyers        purchases
-//   segments                      region, dominant category, mean price   customer features
-//   segment reach                 has_customer, customer segment          purchases, segments
-//   co-purchase                   orders, lines, sku buyers (lists and    purchases, aggregates,
-//                                 counts), active customers               customer features
-//   shared customers              customer → merchants, last visits       purchases
-//   category-pair lift            bought edges, last purchase, active     purchases, customer
-//   features derived competitors           sells, SKU price and category           node tables
-//   declared relations            partnerships                            -
-//   consent                       consent records                         -
-//   assemble csr                  every edge list, every count            all of the above
+//   stage (report name)          reads                                  from stage
+//   validate                     the Dataset                            -
+//   node tables                  the Dataset                            -
+//   customer order lines         orders                                 -
+//   purchases                    orders, lines by customer              customer order lines
+//   customer features            customers, orders, lines, bought       purchases
+//   merchant and sku aggregates  orders, has_customer, SKU buyers       purchases
+//   segments                     region, top category, mean price       customer features
+//   segment reach                has_customer, customer segment         purchases, segments
+//   co-purchase                  orders, lines, SKU buyers and their    purchases, aggregates,
+//                                counts, active customers               customer features
+//   shared customers             customer → merchants, last visits      purchases
+//   category-pair lift           bought, last purchase, active          purchases,
+//                                customers                              customer features
+//   derived competitors          sells, SKU price and category          node tables
+//   declared relations           partnerships                           -
+//   consent                      consent records                        -
+//   assemble csr                 every edge list and count              all of the above
 //
 // Co-purchase is the last stage that reads order lines: when the caller gave
 // up the Dataset (Build(Dataset&&)) the order lines are freed right after it,
