@@ -35,6 +35,7 @@
 
 #include "partnergraph/attribution/attribution_job.hpp"
 #include "partnergraph/attribution/journey_binary.hpp"
+#include "partnergraph/common/splitmix64.hpp"
 
 using namespace partnergraph;
 
@@ -46,12 +47,7 @@ const std::vector<std::string> kChannels = {"alpha", "beta",   "delta", "epsilon
 
 struct Rng {
   std::uint64_t s;
-  std::uint64_t Next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t Next() { return SplitMix64Next(s); }
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   std::uint32_t Below(std::uint32_t n) { return static_cast<std::uint32_t>(Uniform() * n); }
 };

@@ -10,22 +10,16 @@
 #include <unordered_map>
 
 #include "parallel.hpp"
+#include "partnergraph/common/splitmix64.hpp"
 
 namespace partnergraph {
 namespace {
-
-std::uint64_t SplitMix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // Uniform in [0, bound) without bias: rejects the few draws below 2^64 mod bound.
 std::uint64_t Uniform(std::uint64_t& state, std::uint64_t bound) {
   const std::uint64_t threshold = (0 - bound) % bound;
   while (true) {
-    const std::uint64_t x = SplitMix64(state);
+    const std::uint64_t x = SplitMix64Next(state);
     if (x >= threshold) return x % bound;
   }
 }
@@ -174,7 +168,7 @@ Result<ShapleyValues> ComputeShapley(const CoalitionWeights& w, const Attributio
       const std::uint64_t end = std::min(options.shapley_samples, (b + 1) * kBlock);
       for (std::uint64_t sample = b * kBlock; sample < end; ++sample) {
         std::uint64_t state = options.shapley_seed ^ (sample * 0xD1B54A32D192ED03ull);
-        SplitMix64(state);
+        SplitMix64Next(state);
         for (std::uint32_t i = 0; i < n; ++i) perm[i] = i;
         for (std::size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[Uniform(state, i + 1)]);
         for (std::uint32_t i = 0; i < n; ++i) pos[perm[i]] = i;

@@ -14,14 +14,9 @@
 #include <cstdint>
 #include <numbers>
 
-namespace partnergraph::embed_internal {
+#include "partnergraph/common/splitmix64.hpp"
 
-inline std::uint64_t SplitMix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+namespace partnergraph::embed_internal {
 
 class Rng {
  public:
@@ -30,9 +25,9 @@ class Rng {
     std::uint64_t mix = seed;
     // Fold the stream ids in one at a time, so (1, 2) and (2, 1) differ.
     for (std::uint64_t word : {a, b, c}) {
-      mix = SplitMix64(mix) ^ word;
+      mix = SplitMix64Next(mix) ^ word;
     }
-    for (auto& s : state_) s = SplitMix64(mix);
+    for (auto& s : state_) s = SplitMix64Next(mix);
   }
 
   std::uint64_t Next() {

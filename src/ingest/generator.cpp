@@ -25,6 +25,7 @@
 
 #include "partnergraph/common/csv_writer.hpp"
 #include "partnergraph/common/progress.hpp"
+#include "partnergraph/common/splitmix64.hpp"
 
 namespace partnergraph {
 namespace {
@@ -36,13 +37,9 @@ namespace {
 // thread count. Distributions are implemented here (the std:: ones are not
 // portable across standard libraries).
 
-constexpr std::uint64_t Mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+constexpr std::uint64_t Hash(std::uint64_t a, std::uint64_t b) {
+  return SplitMix64Hash(a ^ SplitMix64Hash(b));
 }
-constexpr std::uint64_t Hash(std::uint64_t a, std::uint64_t b) { return Mix64(a ^ Mix64(b)); }
 constexpr std::uint64_t Hash(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
   return Hash(Hash(a, b), c);
 }
@@ -68,13 +65,7 @@ enum Stream : std::uint64_t {
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    state_ += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t Next() { return SplitMix64Next(state_); }
   // Uniform in [0, 1).
   double Uniform() { return ToUnit(Next()); }
   // Uniform in [0, n), n >= 1 (modulo bias below n / 2^64, negligible here).
