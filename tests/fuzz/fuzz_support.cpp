@@ -84,14 +84,6 @@ std::filesystem::path WriteScratchFile(const std::string& name, std::string_view
   return path;
 }
 
-bool SkipOpenFindings() {
-  static const bool skip = [] {
-    const char* value = std::getenv("PG_FUZZ_SKIP_OPEN");
-    return value != nullptr && std::string_view(value) == "1";
-  }();
-  return skip;
-}
-
 std::uint32_t Crc32(std::string_view bytes) {
   uLong crc = crc32(0L, Z_NULL, 0);
   // zlib counts in uInt: fuzz inputs are far below 4 GB.

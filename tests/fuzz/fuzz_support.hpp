@@ -47,10 +47,4 @@ void FixGraphChecksums(std::string& bytes);
 // followed by 8 bytes, those become the CRC-32 of the text with them read as "00000000".
 void FixManifestChecksum(std::string& text);
 
-// True when the environment sets PG_FUZZ_SKIP_OPEN=1: the targets then step around the open
-// findings listed in docs/testing.md ("Open findings"), which otherwise stop or slow down every
-// run, so that a run explores the rest of the code. Off by default: ctest and `make fuzz` see
-// them. Each skip goes once its finding is fixed.
-bool SkipOpenFindings();
-
 }  // namespace partnergraph::fuzz
