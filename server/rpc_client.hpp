@@ -2,7 +2,8 @@
 // (STYLE.md: only server/ includes Thrift-generated code). The CLI (`partnergraph query`),
 // bench/load_generator and the tests use it.
 //
-// Answers come back as the Engine's view structs (engine.hpp). Errors are Status values:
+// Answers come back as the Engine's view structs (engine_views.hpp; the client does not link the
+// engine). Errors are Status values:
 //   the server's typed exceptions -> NotFound, InvalidArgument, PermissionDenied, Unavailable,
 //                                    with the server's message;
 //   no connection, a broken one, a timeout -> IOError naming host:port (the client is then
@@ -23,7 +24,7 @@
 #include <vector>
 
 #include "partnergraph/common/status.hpp"
-#include "partnergraph/engine/engine.hpp"
+#include "partnergraph/engine/engine_views.hpp"
 
 namespace partnergraph::client {
 
