@@ -10,7 +10,7 @@
 
 #include "commands.hpp"
 #include "partnergraph/common/json_text.hpp"
-#include "partnergraph/ingest/generator.hpp"
+#include "partnergraph/datagen/generator.hpp"
 
 namespace partnergraph::cli {
 namespace {

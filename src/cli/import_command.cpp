@@ -9,7 +9,7 @@
 
 #include "commands.hpp"
 #include "partnergraph/common/json_text.hpp"
-#include "partnergraph/ingest/completejourney.hpp"
+#include "partnergraph/datagen/completejourney.hpp"
 
 namespace partnergraph::cli {
 namespace {

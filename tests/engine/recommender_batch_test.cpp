@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "partnergraph/datagen/generator.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
-#include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
 #include "test_paths.hpp"

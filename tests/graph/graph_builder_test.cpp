@@ -8,9 +8,9 @@
 #include <string>
 
 #include "graph_test_util.hpp"
+#include "partnergraph/datagen/generator.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
-#include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "test_paths.hpp"
 

@@ -9,7 +9,6 @@
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
-#include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "test_paths.hpp"
 

@@ -12,10 +12,10 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "partnergraph/datagen/generator.hpp"
 #include "partnergraph/embed/graph_embeddings.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
-#include "partnergraph/ingest/generator.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"

@@ -1,4 +1,4 @@
-#include "partnergraph/ingest/generator.hpp"
+#include "partnergraph/datagen/generator.hpp"
 
 #include <tbb/global_control.h>
 
@@ -65,7 +65,7 @@ pg::GeneratorStats Generate(const pg::GeneratorOptions& o, const fs::path& dir) 
 
 }  // namespace
 
-TEST_CASE("generator: same seed gives byte-identical files", "[ingest]") {
+TEST_CASE("generator: same seed gives byte-identical files", "[datagen]") {
   auto a = pg::testing::FreshTempDir("generator_same_a");
   auto b = pg::testing::FreshTempDir("generator_same_b");
   Generate(SmallOptions(7), a);
@@ -77,7 +77,7 @@ TEST_CASE("generator: same seed gives byte-identical files", "[ingest]") {
   }
 }
 
-TEST_CASE("generator: a different seed gives different data", "[ingest]") {
+TEST_CASE("generator: a different seed gives different data", "[datagen]") {
   auto a = pg::testing::FreshTempDir("generator_seed_a");
   auto b = pg::testing::FreshTempDir("generator_seed_b");
   Generate(SmallOptions(1), a);
@@ -88,7 +88,7 @@ TEST_CASE("generator: a different seed gives different data", "[ingest]") {
         ReadFile(b / "ground_truth/best_partners.csv"));
 }
 
-TEST_CASE("generator: output does not depend on the thread count", "[ingest]") {
+TEST_CASE("generator: output does not depend on the thread count", "[datagen]") {
   auto one = pg::testing::FreshTempDir("generator_threads_1");
   auto two = pg::testing::FreshTempDir("generator_threads_2");
   {
@@ -105,7 +105,7 @@ TEST_CASE("generator: output does not depend on the thread count", "[ingest]") {
   }
 }
 
-TEST_CASE("generator: row counts, statistics and leftovers", "[ingest]") {
+TEST_CASE("generator: row counts, statistics and leftovers", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_counts");
   pg::GeneratorOptions o = SmallOptions(3);
   pg::GeneratorStats st = Generate(o, dir);
@@ -132,7 +132,7 @@ TEST_CASE("generator: row counts, statistics and leftovers", "[ingest]") {
   }
 }
 
-TEST_CASE("generator: every enumerated value appears", "[ingest]") {
+TEST_CASE("generator: every enumerated value appears", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_values");
   Generate(SmallOptions(5), dir);
   auto values = [&](const char* file, const char* column) {
@@ -178,7 +178,7 @@ TEST_CASE("generator: every enumerated value appears", "[ingest]") {
   CHECK(withdrawn > 0);
 }
 
-TEST_CASE("generator: orders are consistent with skus and merchants", "[ingest]") {
+TEST_CASE("generator: orders are consistent with skus and merchants", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_orders");
   Generate(SmallOptions(9), dir);
   std::map<std::string, std::pair<std::string, double>> skus;  // sku -> merchant, list price
@@ -214,7 +214,7 @@ TEST_CASE("generator: orders are consistent with skus and merchants", "[ingest]"
   CHECK(discounted < lines / 4);
 }
 
-TEST_CASE("generator: ground truth refers to existing categories and merchants", "[ingest]") {
+TEST_CASE("generator: ground truth refers to existing categories and merchants", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_truth");
   pg::GeneratorOptions o = SmallOptions(13);
   Generate(o, dir);
@@ -298,7 +298,7 @@ TEST_CASE("generator: ground truth refers to existing categories and merchants",
   for (auto& [m, rank] : last_rank) CHECK(rank <= static_cast<int>(o.ground_truth_partners));
 }
 
-TEST_CASE("generator: rejects inconsistent options and names them", "[ingest]") {
+TEST_CASE("generator: rejects inconsistent options and names them", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_bad_options");
   pg::GeneratorOptions o;
   o.merchants = 0;
@@ -323,7 +323,7 @@ TEST_CASE("generator: rejects inconsistent options and names them", "[ingest]") 
   CHECK(fs::is_empty(dir));
 }
 
-TEST_CASE("generator: an unwritable folder is an IOError naming it", "[ingest]") {
+TEST_CASE("generator: an unwritable folder is an IOError naming it", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_unwritable");
   // A regular file where the output folder should be.
   fs::path blocker = dir / "not_a_dir";
@@ -335,7 +335,7 @@ TEST_CASE("generator: an unwritable folder is an IOError naming it", "[ingest]")
   CHECK(s.message().find("not_a_dir") != std::string::npos);
 }
 
-TEST_CASE("generator: a generated set loads with zero errors", "[ingest]") {
+TEST_CASE("generator: a generated set loads with zero errors", "[datagen]") {
   auto dir = pg::testing::FreshTempDir("generator_loads");
   pg::GeneratorOptions o = SmallOptions(21);
   pg::GeneratorStats st = Generate(o, dir);

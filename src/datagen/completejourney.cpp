@@ -3,7 +3,7 @@
 // transactions (order lines are written while reading), demographics and the
 // evaluation files; then SKUs (which need the observed prices), merchants and
 // customers.
-#include "partnergraph/ingest/completejourney.hpp"
+#include "partnergraph/datagen/completejourney.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "partnergraph/ingest/completejourney.hpp"
+#include "partnergraph/datagen/completejourney.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -96,7 +96,7 @@ fs::path WriteMiniSource(const std::string& name) {
 }  // namespace
 
 TEST_CASE("completejourney: every bad row is rejected with its reason, none dropped",
-          "[ingest]") {
+          "[datagen]") {
   fs::path src = WriteMiniSource("cj_mini_src");
   fs::path out = pg::testing::FreshTempDir("cj_mini_out");
   pg::ImportStats st;
@@ -184,7 +184,7 @@ TEST_CASE("completejourney: every bad row is rejected with its reason, none drop
   CHECK(loaded->orders.size() == 5);
 }
 
-TEST_CASE("completejourney: a missing file or column is an error naming it", "[ingest]") {
+TEST_CASE("completejourney: a missing file or column is an error naming it", "[datagen]") {
   fs::path src = WriteMiniSource("cj_missing_src");
   fs::path out = pg::testing::FreshTempDir("cj_missing_out");
   fs::remove(src / "transactions_sample.csv");
@@ -207,7 +207,7 @@ TEST_CASE("completejourney: a missing file or column is an error naming it", "[i
   CHECK(s.message().find("no_such_folder") != std::string::npos);
 }
 
-TEST_CASE("completejourney: the shared dataset imports with the README's counts", "[ingest]") {
+TEST_CASE("completejourney: the shared dataset imports with the README's counts", "[datagen]") {
   fs::path src = pg::testing::SharedDatasets() / "completejourney";
   PG_REQUIRE_SHARED_DATASET(src);
   fs::path out = pg::testing::FreshTempDir("cj_shared_out");
