@@ -482,6 +482,14 @@ TEST_CASE("CsvReader: a SIGBUS outside a reader's mapping still ends the process
   }
   int wstatus = 0;
   REQUIRE(waitpid(child, &wstatus, 0) == child);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the guard hands the fault to ASan's own SIGBUS handler, which reports
+  // it and exits with ASan's exit code (1) instead of dying of the signal: still the end of the
+  // process, never the _exit codes the child reaches when the fault is swallowed.
+  CHECK(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 1);
+#else
   CHECK(WIFSIGNALED(wstatus));
   CHECK(WTERMSIG(wstatus) == SIGBUS);
+#endif
 }
