@@ -13,29 +13,22 @@
 #include <string>
 #include <system_error>
 
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
 #ifndef PG_HAVE_RENAMEAT2
 #include <sys/syscall.h>
 #endif
 
 namespace partnergraph {
-namespace {
 
-// Swaps two paths atomically (renameat2 RENAME_EXCHANGE; glibc's wrapper when it has one, as
-// in src/engine/model_folder.cpp). -1 with errno on failure; EINVAL or ENOSYS where the file
-// system or the kernel cannot.
-int ExchangePaths(const std::filesystem::path& a, const std::filesystem::path& b) {
+int RenamePaths(const std::filesystem::path& from, const std::filesystem::path& to,
+                RenameMode mode) {
+  const auto flags = static_cast<unsigned>(mode);
 #ifdef PG_HAVE_RENAMEAT2
-  return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+  return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags);
 #else
   return static_cast<int>(
-      ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE));
+      ::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags));
 #endif
 }
-
-}  // namespace
 
 std::uint32_t Crc32(std::uint32_t crc, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const Bytef*>(data);
@@ -137,7 +130,7 @@ Status AtomicFileWriter::Commit() {
     if (::lstat(path_.c_str(), &existing) == 0) {
       placed = Placed::kReplaced;
       if (S_ISREG(existing.st_mode)) {
-        rc = ExchangePaths(tmp_, path_);
+        rc = RenamePaths(tmp_, path_, RenameMode::kExchange);
         if (rc == 0 || (errno != EINVAL && errno != ENOSYS)) placed = Placed::kExchanged;
       }
     }
@@ -159,9 +152,10 @@ Status AtomicFileWriter::Commit() {
   std::error_code ignored;
   if (!synced.ok()) {
     // Put things back as they were: the old file swapped in again, or the new one moved out.
-    const bool undone = placed == Placed::kExchanged ? ExchangePaths(tmp_, path_) == 0
-                        : placed == Placed::kNew     ? ::rename(path_.c_str(), tmp_.c_str()) == 0
-                                                     : false;
+    const bool undone = placed == Placed::kExchanged
+                            ? RenamePaths(tmp_, path_, RenameMode::kExchange) == 0
+                        : placed == Placed::kNew ? ::rename(path_.c_str(), tmp_.c_str()) == 0
+                                                 : false;
     if (!undone) {
       if (placed == Placed::kExchanged) std::filesystem::remove(tmp_, ignored);
       return Status::IOError(path_.string() + ": renamed into place, but the rename may not " +

@@ -16,15 +16,6 @@
 #include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 
-#ifndef RENAME_EXCHANGE
-#define RENAME_NOREPLACE (1 << 0)
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
-#ifndef PG_HAVE_RENAMEAT2
-#include <sys/syscall.h>
-#endif
-
 namespace partnergraph {
 namespace {
 
@@ -33,18 +24,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view kStagingMarker = ".staging-";
 
 std::string ErrnoText(int error) { return std::strerror(error); }
-
-// renameat2(2) between two paths. glibc has had the wrapper since 2.28 (Debian 12 ships 2.36);
-// PG_HAVE_RENAMEAT2 (src/engine/CMakeLists.txt) says whether it links, else the system call is
-// made directly. The wrapper is preferred: tests/fault's LD_PRELOAD shim intercepts it.
-int RenameAt2(const fs::path& from, const fs::path& to, unsigned flags) {
-#ifdef PG_HAVE_RENAMEAT2
-  return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags);
-#else
-  return static_cast<int>(
-      ::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags));
-#endif
-}
 
 // ".<name>.staging-<pid>-<16 hex digits>" for `target`.
 fs::path StagingName(const fs::path& target) {
@@ -235,7 +214,8 @@ Status ModelFolder::Publish() {
     return replaceable;
   }
   const bool exchange = fs::exists(target_, ec);
-  if (RenameAt2(staging_, target_, exchange ? RENAME_EXCHANGE : RENAME_NOREPLACE) != 0) {
+  if (RenamePaths(staging_, target_, exchange ? RenameMode::kExchange : RenameMode::kNoReplace) !=
+      0) {
     const int error = errno;
     Abandon();
     std::string reason = ErrnoText(error);
@@ -251,8 +231,8 @@ Status ModelFolder::Publish() {
   // means the old model.
   const fs::path parent = target_.parent_path();
   if (Status synced = SyncDirectory(parent); !synced.ok()) {
-    const bool undone = exchange ? RenameAt2(staging_, target_, RENAME_EXCHANGE) == 0
-                                 : RenameAt2(target_, staging_, RENAME_NOREPLACE) == 0;
+    const bool undone = exchange ? RenamePaths(staging_, target_, RenameMode::kExchange) == 0
+                                 : RenamePaths(target_, staging_, RenameMode::kNoReplace) == 0;
     if (!undone) {
       staging_.clear();  // it holds the old model (or nothing): the next build removes it
       return Status::IOError(target_.string() + ": the new model is in place, but " +

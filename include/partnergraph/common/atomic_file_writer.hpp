@@ -69,6 +69,17 @@ class AtomicFileWriter {
 // existing `path` is left as it was.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
 
+// How RenamePaths moves: swap the two paths atomically (both must exist), or fail with EEXIST
+// when `to` exists (the values of renameat2(2)'s RENAME_EXCHANGE and RENAME_NOREPLACE).
+enum class RenameMode : unsigned { kExchange = 1u << 1, kNoReplace = 1u << 0 };
+
+// renameat2(2) between two paths: glibc's wrapper when it has one (2.28 and later; Debian 12 has
+// 2.36), else the system call; the wrapper is preferred because tests/fault's LD_PRELOAD shim
+// intercepts it. 0, or -1 with errno (EINVAL or ENOSYS where the file system or the kernel
+// cannot do it).
+int RenamePaths(const std::filesystem::path& from, const std::filesystem::path& to,
+                RenameMode mode);
+
 // fsyncs a folder, so that the renames and creations in it survive a crash.
 // Errors: IOError naming the folder.
 Status SyncDirectory(const std::filesystem::path& dir);
