@@ -55,6 +55,19 @@ T Get(const char* bytes, std::size_t offset) {
   return v;
 }
 
+// The key a file's header records (Save's layout: k at 12, efSearch 16, item count 20, index
+// fingerprint 24, index checksum 32).
+NeighborKey KeyFromHeader(const char* header, NeighborKind kind) {
+  NeighborKey key;
+  key.kind = kind;
+  key.k = Get<std::uint32_t>(header, 12);
+  key.ef_search = Get<std::uint32_t>(header, 16);
+  key.item_count = Get<std::uint32_t>(header, 20);
+  key.index_fingerprint = Get<std::uint64_t>(header, 24);
+  key.index_checksum = Get<std::uint32_t>(header, 32);
+  return key;
+}
+
 std::string Hex(std::uint64_t v, int digits) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
@@ -271,12 +284,7 @@ Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& p
   crc = Crc32(crc, t.hits_.data(), t.hits_.size() * sizeof(Neighbor));
   if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
 
-  t.key_.kind = kKind;
-  t.key_.k = Get<std::uint32_t>(header, 12);
-  t.key_.ef_search = Get<std::uint32_t>(header, 16);
-  t.key_.item_count = Get<std::uint32_t>(header, 20);
-  t.key_.index_fingerprint = Get<std::uint64_t>(header, 24);
-  t.key_.index_checksum = Get<std::uint32_t>(header, 32);
+  t.key_ = KeyFromHeader(header, kKind);
   t.config_digest_ = Get<std::uint32_t>(header, 40);
   if (t.key_ != expected) {
     return Status::InvalidArgument(name + " does not match the model: " +
@@ -308,11 +316,7 @@ Result<NeighborFileInfo> ReadNeighborFileInfo(const std::filesystem::path& path)
   if (!in.read(header + 12, kHeaderBytes - 12)) {
     return Status::Corruption(name + ": file is truncated");
   }
-  info.key.k = Get<std::uint32_t>(header, 12);
-  info.key.ef_search = Get<std::uint32_t>(header, 16);
-  info.key.item_count = Get<std::uint32_t>(header, 20);
-  info.key.index_fingerprint = Get<std::uint64_t>(header, 24);
-  info.key.index_checksum = Get<std::uint32_t>(header, 32);
+  info.key = KeyFromHeader(header, info.key.kind);
   info.covered = Get<std::uint32_t>(header, 36);
   info.config_digest = Get<std::uint32_t>(header, 40);
   return info;
