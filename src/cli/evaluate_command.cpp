@@ -2,7 +2,7 @@
 // [--audience operator|merchant]`:
 // trains every model and baseline on the orders before DATE and scores their
 // partner (and coupon-pair) rankings against what happened after it
-// (include/partnergraph/recommend/evaluator.hpp, models/README.md "Evaluation").
+// (include/partnergraph/evaluate/evaluator.hpp, models/README.md "Evaluation").
 // --audience picks the view the recommender's own lists are ranked for: the
 // operator's (exact evidence, the default) or a merchant's (disclosed evidence
 // only, what a merchant API key gets); the baselines are the same for both.
@@ -25,7 +25,7 @@
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/ingest/loader.hpp"
-#include "partnergraph/recommend/evaluator.hpp"
+#include "partnergraph/evaluate/evaluator.hpp"
 
 namespace partnergraph::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "partnergraph/recommend/evaluator.hpp"
+#include "partnergraph/evaluate/evaluator.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>

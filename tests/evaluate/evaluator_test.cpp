@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "partnergraph/common/time.hpp"
+#include "partnergraph/evaluate/evaluator.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/ingest/loader.hpp"
-#include "partnergraph/recommend/evaluator.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
