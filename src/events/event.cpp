@@ -1,0 +1,150 @@
+#include "partnergraph/events/event.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+#include <unordered_map>
+
+namespace partnergraph {
+namespace {
+
+// The field names of each kind's body in messages ("events[3].consent_change.ts").
+constexpr std::string_view kBodyNames[kEventKindCount] = {
+    "order_line",   "consent_change", "engagement_activity", "policy_change", "partnership_change",
+    "new_merchant", "new_sku"};
+
+// Collects the first error of one event's checks, each naming `<prefix>.<body>.<field>`.
+class FieldChecker {
+ public:
+  FieldChecker(std::string_view prefix, std::string_view body) : prefix_(prefix), body_(body) {}
+
+  void Text(std::string_view field, const std::string& value, bool required) {
+    if (required && value.empty()) return Fail(field, "is empty");
+    if (value.size() > kMaxEventTextBytes) {
+      Fail(field,
+           fmt::format("is {} bytes long, over the limit of {}", value.size(), kMaxEventTextBytes));
+    }
+  }
+  void NonNegative(std::string_view field, double value) {
+    if (!std::isfinite(value) || value < 0) {
+      Fail(field, fmt::format("{} is not a finite number >= 0", value));
+    }
+  }
+  void Time(Timestamp ts, Timestamp now, const EventCheckOptions& o) {
+    if (ts > now + o.future_tolerance_seconds) {
+      Fail("ts", fmt::format("{} is more than {} s in the future (now {})", FormatTimestamp(ts),
+                             o.future_tolerance_seconds, FormatTimestamp(now)));
+    }
+  }
+  void Fail(std::string_view field, std::string_view what) {
+    if (status_.ok()) {
+      status_ = Status::InvalidArgument(fmt::format("{}.{}.{}: {}", prefix_, body_, field, what));
+    }
+  }
+  Status status() const { return status_; }
+
+ private:
+  std::string_view prefix_;
+  std::string_view body_;
+  Status status_ = Status::Ok();
+};
+
+void CheckBody(const OrderLineEvent& e, FieldChecker& c) {
+  c.Text("order_id", e.order_id, true);
+  c.Text("customer_id", e.customer_id, true);
+  c.Text("merchant_id", e.merchant_id, true);
+  c.Text("sku_id", e.sku_id, true);
+  if (e.quantity == 0) c.Fail("quantity", "must be at least 1");
+  c.NonNegative("unit_price", e.unit_price);
+  c.Text("channel", e.channel, false);
+  c.Text("device", e.device, false);
+  c.Text("region", e.region, false);
+}
+
+void CheckBody(const ConsentChangeEvent& e, FieldChecker& c) {
+  c.Text("customer_id", e.customer_id, true);
+  c.Text("merchant_id", e.merchant_id, true);
+  c.Text("source", e.source, false);
+}
+
+void CheckBody(const EngagementActivityEvent& e, FieldChecker& c) {
+  c.Text("merchant_id", e.merchant_id, true);
+  c.Text("activity", e.activity, true);
+  if (e.points) c.NonNegative("points", *e.points);
+}
+
+void CheckBody(const PolicyChangeEvent& e, FieldChecker& c) {
+  c.Text("merchant_id", e.merchant_id, true);
+  if (e.k_min && *e.k_min == 0) c.Fail("k_min", "must be at least 1");
+  if (!e.permission_model && !e.k_min && !e.share_overlaps && !e.discoverable && !e.allow_coupons) {
+    c.Fail("permission_model", "no field of the policy is set (the change changes nothing)");
+  }
+}
+
+void CheckBody(const PartnershipChangeEvent& e, FieldChecker& c) {
+  c.Text("merchant_a", e.merchant_a, true);
+  c.Text("merchant_b", e.merchant_b, true);
+  if (e.merchant_a == e.merchant_b) {
+    c.Fail("merchant_b", fmt::format("equals merchant_a (\"{}\")", e.merchant_a));
+  }
+}
+
+void CheckBody(const NewMerchantEvent& e, FieldChecker& c) {
+  c.Text("merchant_id", e.merchant_id, true);
+  c.Text("name", e.name, true);
+  c.Text("category", e.category, true);
+  c.Text("region", e.region, true);
+}
+
+void CheckBody(const NewSkuEvent& e, FieldChecker& c) {
+  c.Text("sku_id", e.sku_id, true);
+  c.Text("merchant_id", e.merchant_id, true);
+  c.Text("category", e.category, true);
+  c.NonNegative("price", e.price);
+}
+
+}  // namespace
+
+std::string_view ToString(EventKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kEventKindCount ? kBodyNames[i] : std::string_view("unknown");
+}
+
+Timestamp Event::ts() const {
+  return std::visit([](const auto& b) { return b.ts; }, body);
+}
+
+Status ValidateEvent(const Event& event, Timestamp now, const EventCheckOptions& options,
+                     std::string_view prefix) {
+  if (event.event_id.empty()) {
+    return Status::InvalidArgument(fmt::format("{}.event_id: is empty", prefix));
+  }
+  if (event.event_id.size() > kMaxEventIdBytes) {
+    return Status::InvalidArgument(
+        fmt::format("{}.event_id: is {} bytes long, over the limit of {}", prefix,
+                    event.event_id.size(), kMaxEventIdBytes));
+  }
+  FieldChecker checker(prefix, ToString(event.kind()));
+  std::visit([&](const auto& body) { CheckBody(body, checker); }, event.body);
+  checker.Time(event.ts(), now, options);
+  return checker.status();
+}
+
+Status ValidateEventBatch(const std::vector<Event>& batch, Timestamp now,
+                          const EventCheckOptions& options) {
+  std::unordered_map<std::string_view, std::size_t> first_index;
+  first_index.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::string prefix = fmt::format("events[{}]", i);
+    PG_RETURN_IF_ERROR(ValidateEvent(batch[i], now, options, prefix));
+    auto [it, inserted] = first_index.emplace(batch[i].event_id, i);
+    if (!inserted) {
+      return Status::InvalidArgument(fmt::format("{}.event_id: \"{}\" repeats events[{}]", prefix,
+                                                 batch[i].event_id, it->second));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace partnergraph
