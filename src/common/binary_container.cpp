@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -162,9 +163,10 @@ Status BinaryContainerReader::Damaged(const std::string& what) const {
 
 Result<BinaryContainerReader> BinaryContainerReader::Open(const std::filesystem::path& path,
                                                           const ContainerFormat& format,
-                                                          ContainerCheck check) {
+                                                          ContainerCheck check,
+                                                          std::string_view name) {
   BinaryContainerReader r;
-  r.file_ = path.string();
+  r.file_ = name.empty() ? path.string() : std::string(name);
   r.check_ = check;
   r.storage_ = std::make_unique<Storage>();
   {
@@ -203,8 +205,8 @@ Result<BinaryContainerReader> BinaryContainerReader::Open(const std::filesystem:
     return r.Damaged(fmt::format("file is {} bytes, too short for a {} header", size, format.name));
   }
   if (const auto declared = Load<std::uint64_t>(r.data_ + 16); declared != size) {
-    return r.Damaged(fmt::format("file is {} bytes but its header says {} ({})", size, declared,
-                                 size < declared ? "truncated" : "damaged"));
+    return r.Damaged(fmt::format("file is {} bytes but its header says {} (truncated or damaged)",
+                                 size, declared));
   }
   if (PaddedName(r.data_ + 24, kContainerFormatNameBytes) != format.name) {
     return r.Damaged(fmt::format("the header does not name the {} format", format.name));
@@ -309,6 +311,100 @@ Status BinaryContainerReader::CheckUnchanged() const {
         "{}: the file shrank while it was being read; nothing read from it is used", file_));
   }
   return Status::Ok();
+}
+
+// ---- BinaryStreamReader -----------------------------------------------------------------------
+
+namespace {
+std::uint64_t PageSize() {
+  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+}  // namespace
+
+void BinaryStreamReader::Closer::operator()(std::FILE* f) const { std::fclose(f); }
+
+BinaryStreamReader::BinaryStreamReader(BinaryStreamReader&&) noexcept = default;
+BinaryStreamReader& BinaryStreamReader::operator=(BinaryStreamReader&&) noexcept = default;
+BinaryStreamReader::~BinaryStreamReader() = default;
+
+Result<BinaryStreamReader> BinaryStreamReader::Open(const std::filesystem::path& path) {
+  BinaryStreamReader r;
+  r.name_ = path.string();
+  r.file_.reset(std::fopen(path.c_str(), "rb"));
+  if (!r.file_) {
+    return Status::IOError(fmt::format("{}: cannot open: {}", r.name_, std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+    r.map_ = MappedFile::Map(fileno(r.file_.get()), static_cast<std::size_t>(st.st_size));
+  }
+  return r;
+}
+
+Result<bool> BinaryStreamReader::AtEnd() {
+  if (map_) return offset_ == map_->size();
+  const int c = std::fgetc(file_.get());
+  if (c == EOF) {
+    if (std::ferror(file_.get())) return Truncated("");
+    return true;
+  }
+  std::ungetc(c, file_.get());
+  return false;
+}
+
+Result<const unsigned char*> BinaryStreamReader::Read(std::size_t n, std::string_view what,
+                                                      std::vector<unsigned char>& buffer) {
+  if (map_) {
+    if (map_->size() - offset_ < n) return Truncated(what);
+    const unsigned char* p = map_->bytes() + offset_;
+    offset_ += n;
+    return p;
+  }
+  if (buffer.size() < n) buffer.resize(n);
+  if (std::fread(buffer.data(), 1, n, file_.get()) != n) return Truncated(what);
+  offset_ += n;
+  return buffer.data();
+}
+
+void BinaryStreamReader::Populate(std::uint64_t begin, std::uint64_t end) const {
+#ifdef MADV_POPULATE_READ
+  if (map_) Advise(begin, end, MADV_POPULATE_READ, true);
+#else
+  (void)begin;
+  (void)end;
+#endif
+}
+
+void BinaryStreamReader::Release(std::uint64_t end, std::uint64_t release_step) {
+  if (!map_ || end - released_ < release_step) return;
+  Advise(released_, end, MADV_DONTNEED, false);
+  released_ = end / PageSize() * PageSize();
+}
+
+Status BinaryStreamReader::CheckUnchanged() const {
+  if (map_ && map_->shrank()) {
+    return Status::IOError(fmt::format(
+        "{}: the file shrank while it was being read; nothing read from it is used", name_));
+  }
+  return Status::Ok();
+}
+
+Status BinaryStreamReader::Truncated(std::string_view what) const {
+  if (!map_ && std::ferror(file_.get())) {
+    return Status::IOError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
+  }
+  return Status::Corruption(fmt::format("{}: file ends inside {}", name_, what));
+}
+
+void BinaryStreamReader::Advise(std::uint64_t begin, std::uint64_t end, int advice,
+                                bool outer) const {
+  const std::uint64_t page = PageSize();
+  const std::uint64_t first = begin / page * page;
+  const std::uint64_t last =
+      outer ? std::min<std::uint64_t>((end + page - 1) / page * page, map_->size())
+            : end / page * page;
+  if (last > first) ::madvise(const_cast<char*>(map_->data()) + first, last - first, advice);
 }
 
 }  // namespace partnergraph

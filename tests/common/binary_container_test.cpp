@@ -1,10 +1,13 @@
 #include "partnergraph/common/binary_container.hpp"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
@@ -217,4 +220,44 @@ TEST_CASE("A container writer refuses names a reader could not tell apart", "[co
   BinaryContainerWriter empty(kFormat);
   REQUIRE(empty.Write(TempPath("empty.bin")).ok());
   CHECK(BinaryContainerReader::Open(TempPath("empty.bin"), kFormat).ok());
+}
+
+TEST_CASE("A stream reader reads a file front to back, mapped or from a pipe", "[common]") {
+  const auto path = TempPath("stream.bin");
+  WriteAll(path, std::string("headbody!") + std::string(3, '\0'));
+  const auto fifo = TempPath("stream.fifo");
+  std::filesystem::remove(fifo);
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (bool from_pipe : {false, true}) {
+    INFO((from_pipe ? "pipe" : "mapped file"));
+    std::thread writer;
+    if (from_pipe) {
+      // The writer blocks in open until the reader opens the other end.
+      writer = std::thread([&] { WriteAll(fifo, ReadAll(path)); });
+    }
+    auto r = BinaryStreamReader::Open(from_pipe ? fifo : path);
+    REQUIRE(r.ok());
+    std::vector<unsigned char> buffer;
+    auto head = r->Read(4, "the head", buffer);
+    REQUIRE(head.ok());
+    CHECK(std::string(reinterpret_cast<const char*>(*head), 4) == "head");
+    CHECK(r->offset() == 4);
+    CHECK_FALSE(r->AtEnd().value());
+    auto body = r->Read(5, "the body", buffer);
+    REQUIRE(body.ok());
+    CHECK(std::string(reinterpret_cast<const char*>(*body), 5) == "body!");
+    r->Populate(0, 9);  // hints: no effect on what is read
+    r->Release(9, 1);
+    // Three bytes are left: a read of four names the file and what it was reading.
+    Status past = r->Read(4, "block 7", buffer).status();
+    CHECK(past.IsCorruption());
+    CHECK(past.message() == (from_pipe ? fifo : path).string() + ": file ends inside block 7");
+    if (!from_pipe) {
+      CHECK(r->Read(3, "the tail", buffer).ok());
+      CHECK(r->AtEnd().value());
+    }
+    CHECK(r->CheckUnchanged().ok());
+    if (writer.joinable()) writer.join();
+  }
+  CHECK(BinaryStreamReader::Open(TempPath("absent.stream")).status().IsIOError());
 }

@@ -32,6 +32,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -44,6 +45,8 @@
 #include "partnergraph/common/status.hpp"
 
 namespace partnergraph {
+
+class MappedFile;
 
 static_assert(std::endian::native == std::endian::little,
               "model files are little-endian and read in place; a big-endian port must swap");
@@ -64,6 +67,15 @@ struct ContainerFormat {
   // `partnergraph build`".
   std::string fix = "rebuild the model with `partnergraph build`";
 };
+
+// The little-endian T stored at `p`, at any alignment.
+template <typename T>
+T LoadLittleEndian(const void* p) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 
 // Little-endian encoder of small records (headers, variable-length lists).
 class ByteWriter {
@@ -175,16 +187,17 @@ class BinaryContainerReader {
   // every section's and the whole file's. Errors: IOError when it cannot be read;
   // InvalidArgument for another magic ("<file>: not a <name> file (bad magic)") or version
   // ("<file>: <name> format version 3, this build reads 4: <fix>"); Corruption naming the file
-  // (and the section) for the rest.
+  // (and the section) for the rest. Messages name the file `name`, the path when empty.
   static Result<BinaryContainerReader> Open(const std::filesystem::path& path,
                                             const ContainerFormat& format,
-                                            ContainerCheck check = ContainerCheck::kWhole);
+                                            ContainerCheck check = ContainerCheck::kWhole,
+                                            std::string_view name = {});
 
   BinaryContainerReader(BinaryContainerReader&&) noexcept;
   BinaryContainerReader& operator=(BinaryContainerReader&&) noexcept;
   ~BinaryContainerReader();
 
-  // The file's name as messages give it (the path given to Open).
+  // The file's name as messages give it.
   const std::string& file() const { return file_; }
   // The trailing whole-file CRC-32 as recorded (checked with kWhole).
   std::uint32_t file_crc() const { return file_crc_; }
@@ -231,6 +244,59 @@ class BinaryContainerReader {
   std::uint32_t file_crc_ = 0;
   ContainerCheck check_ = ContainerCheck::kWhole;
   std::vector<Entry> entries_;
+};
+
+// A binary file read front to back in pieces, for streamed formats that a table of sections
+// cannot serve (the binary journey file: blocks appended until the end, possibly read from a
+// pipe). A regular file is mapped, not copied: a piece is a view into the mapping, its pages
+// brought in by Populate in one call and dropped from the resident set by Release once used.
+// Other files (pipes) are read: a piece is copied into the caller's buffer. A mapped file must
+// not shrink while it is read (CheckUnchanged says when it did). Not synchronised.
+class BinaryStreamReader {
+ public:
+  // Opens `path`. IOError naming it when it cannot be opened.
+  static Result<BinaryStreamReader> Open(const std::filesystem::path& path);
+  BinaryStreamReader(BinaryStreamReader&&) noexcept;
+  BinaryStreamReader& operator=(BinaryStreamReader&&) noexcept;
+  ~BinaryStreamReader();
+
+  const std::string& name() const { return name_; }
+  // Bytes read so far: the file offset of the next piece.
+  std::uint64_t offset() const { return offset_; }
+  // Whether no byte is left. IOError on a read error.
+  Result<bool> AtEnd();
+  // The next `n` bytes: a view into the mapping, or `buffer` (grown to at least n) holding a
+  // copy. Corruption "<file>: file ends inside <what>" when fewer are left; IOError on a read
+  // error.
+  Result<const unsigned char*> Read(std::size_t n, std::string_view what,
+                                    std::vector<unsigned char>& buffer);
+  // Maps the pages of file bytes [begin, end) in one call (instead of a fault per page;
+  // faults are expensive in a virtual machine: common/huge_pages.hpp). A hint: a failure only
+  // means faults later. No effect on a file that is read.
+  void Populate(std::uint64_t begin, std::uint64_t end) const;
+  // Called in file order once the bytes before `end` are used: drops their pages from the
+  // resident set (they stay in the page cache), `release_step` bytes at a time (each drop is
+  // a TLB shootdown on every thread of the process, too dear to pay per piece).
+  void Release(std::uint64_t end, std::uint64_t release_step = 16u << 20);
+  // IOError when the file shrank under the mapping while it was read (its bytes past the new
+  // end were read as zeros: mapped_file.hpp); OK otherwise.
+  Status CheckUnchanged() const;
+
+ private:
+  struct Closer {
+    void operator()(std::FILE* f) const;
+  };
+  BinaryStreamReader() = default;
+  Status Truncated(std::string_view what) const;
+  // madvise over the whole pages of [begin, end); `outer` rounds out (every page touched),
+  // otherwise in (pages wholly before `end`).
+  void Advise(std::uint64_t begin, std::uint64_t end, int advice, bool outer) const;
+
+  std::string name_;
+  std::unique_ptr<std::FILE, Closer> file_;
+  std::unique_ptr<MappedFile> map_;  // null: read with file_
+  std::uint64_t offset_ = 0;
+  std::uint64_t released_ = 0;  // file bytes before this are out of the resident set
 };
 
 }  // namespace partnergraph
