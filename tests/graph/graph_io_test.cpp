@@ -1,16 +1,15 @@
 // SaveGraph / LoadGraph: round trips, and every kind of damaged file refused
 // with a message that names the file.
+#include "partnergraph/graph/graph_io.hpp"
+
 #include <catch2/catch.hpp>
-
-#include <zlib.h>
-
 #include <cstring>
 #include <fstream>
 #include <iterator>
 
+#include "common/container_bytes.hpp"
 #include "graph_test_util.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
-#include "partnergraph/graph/graph_io.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -44,28 +43,12 @@ std::uint64_t U64(const Bytes& b, std::size_t at) {
 }
 void SetU32(Bytes& b, std::size_t at, std::uint32_t v) { std::memcpy(b.data() + at, &v, 4); }
 void SetU64(Bytes& b, std::size_t at, std::uint64_t v) { std::memcpy(b.data() + at, &v, 8); }
-std::uint32_t Crc(const Bytes& b, std::size_t from, std::size_t n) {
-  return static_cast<std::uint32_t>(crc32_z(0, b.data() + from, n));
-}
-
-// Where section i's bytes are (layout documented in graph_io.hpp).
+// Where section i's bytes are, and every checksum recomputed so that a deliberate edit passes
+// the CRC checks and reaches the content validation (common/container_bytes.hpp).
 std::pair<std::size_t, std::size_t> Section(const Bytes& b, std::uint32_t i) {
-  std::size_t entry = kGraphHeaderFixedBytes + kGraphSectionEntryBytes * i;
-  return {U64(b, entry + 8), U64(b, entry + 16)};
+  return partnergraph::testing::ContainerSection(b, i);
 }
-
-// Recomputes every checksum, so that a deliberate edit passes the CRC checks
-// and reaches the content validation.
-void Rechecksum(Bytes& b) {
-  std::uint32_t n = U32(b, 12);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    auto [offset, length] = Section(b, i);
-    SetU32(b, kGraphHeaderFixedBytes + kGraphSectionEntryBytes * i + 24, Crc(b, offset, length));
-  }
-  std::size_t table_end = kGraphHeaderFixedBytes + kGraphSectionEntryBytes * n;
-  SetU32(b, table_end, Crc(b, 0, table_end));
-  SetU32(b, b.size() - 4, Crc(b, 0, b.size() - 4));
-}
+void Rechecksum(Bytes& b) { partnergraph::testing::ResealContainer(b); }
 
 std::filesystem::path SaveTiny(const std::string& test_name) {
   auto path = FreshTempDir(test_name) / kGraphFileName;
@@ -198,7 +181,10 @@ TEST_CASE("wrong magic and wrong version are refused", "[graph]") {
   Rechecksum(version);
   s = LoadBytes(path, version);
   CHECK(s.IsInvalidArgument());
-  ExpectRefused(s, path, "version " + std::to_string(kGraphFormatVersion + 1) + " is not supported");
+  ExpectRefused(s, path,
+                "graph format version " + std::to_string(kGraphFormatVersion + 1) +
+                    ", this build reads " + std::to_string(kGraphFormatVersion) +
+                    ": rebuild the model with `partnergraph build`");
 
   // The rewritten-checksum helper itself produces a loadable file.
   Bytes same = good;
@@ -210,9 +196,23 @@ TEST_CASE("a truncated file is refused at every length tried", "[graph]") {
   auto path = SaveTiny("graph_truncated");
   Bytes good = ReadBytes(path);
   const std::uint32_t n = U32(good, 12);
-  const std::size_t header = kGraphHeaderFixedBytes + kGraphSectionEntryBytes * n + 4;
-  std::vector<std::size_t> lengths = {1, 7, 8, 12, 23, 24, 25, header - 1, header, header + 1,
-                                      good.size() / 2, good.size() - 5, good.size() - 4,
+  const std::size_t header = partnergraph::testing::ContainerEntry(n) + 4;
+  std::vector<std::size_t> lengths = {1,
+                                      7,
+                                      8,
+                                      12,
+                                      23,
+                                      24,
+                                      25,
+                                      47,
+                                      48,
+                                      49,
+                                      header - 1,
+                                      header,
+                                      header + 1,
+                                      good.size() / 2,
+                                      good.size() - 5,
+                                      good.size() - 4,
                                       good.size() - 1};
   for (std::size_t step = 97; step < good.size(); step += 97) lengths.push_back(step);
   for (std::size_t length : lengths) {
@@ -302,10 +302,10 @@ TEST_CASE("content that passes the checksums but is inconsistent is refused", "[
   }
   SECTION("a section table that does not tile the file") {
     Bytes b = good;
-    std::size_t entry = kGraphHeaderFixedBytes + kGraphSectionEntryBytes * 1;
-    SetU64(b, entry + 16, U64(b, entry + 16) + 4);  // csr_rowstart 4 bytes longer
+    std::size_t entry = partnergraph::testing::ContainerEntry(1);
+    SetU64(b, entry + 48, U64(b, entry + 48) + 4);  // csr_rowstart 4 bytes longer
     Rechecksum(b);
-    ExpectRefused(LoadBytes(path, b), path, "invalid offset or length");
+    ExpectRefused(LoadBytes(path, b), path, "do not fit the");
   }
   SECTION("a huge section count") {
     Bytes b = good;
@@ -325,4 +325,20 @@ TEST_CASE("SaveGraph reports an unwritable path and leaves no temp file", "[grap
   CHECK(s.IsIOError());
   CHECK(s.message().find("no_such_dir") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "no_such_dir"));
+}
+
+TEST_CASE("a graph.pgg of format version 1 (before the shared container) names the fix",
+          "[graph]") {
+  // Version 1 had the same magic and version fields, then its own 24-byte header and 32-byte
+  // section entries: the version alone refuses it, before any of its sizes is read.
+  auto path = SaveTiny("graph_version_1");
+  Bytes old = ReadBytes(path);
+  SetU32(old, 8, 1);
+  SetU32(old, 12, 22);              // its section count
+  SetU64(old, 16, old.size() + 9);  // and a size it would have had
+  Status s = LoadBytes(path, old);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == path.string() +
+                           ": graph format version 1, this build reads 2: rebuild the model with "
+                           "`partnergraph build`");
 }
