@@ -1,40 +1,27 @@
 #include "partnergraph/embed/embeddings.hpp"
 
-#include <bit>
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <limits>
 #include <new>
 
-#include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/binary_container.hpp"
 #include "partnergraph/common/inner_product.hpp"
 
 namespace partnergraph {
 namespace {
 
-static_assert(std::endian::native == std::endian::little,
-              "the embeddings file format is little-endian");
-
 constexpr char kMagic[8] = {'P', 'G', 'E', 'M', 'B', 'E', 'D', '\0'};
-// The header of versions 1 and 2; versions 3 and 4 add the u64 graph fingerprint.
-constexpr std::size_t kBaseHeaderBytes = 32;
-constexpr std::size_t kMaxHeaderBytes = kBaseHeaderBytes + 8;
-
-template <typename T>
-T ReadPod(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+const ContainerFormat kFormat{std::string_view(kMagic, sizeof kMagic), "embeddings",
+                              Embeddings::kFormatVersion};
 
 // The first fault of a sparse row list (strictly ascending ids below `rows`), or empty.
 std::string StoredRowIdsFault(const std::vector<std::uint32_t>& ids, std::uint64_t rows) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] >= rows || (i > 0 && ids[i] <= ids[i - 1])) {
-      return "stored row id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
-             " is not ascending below " + std::to_string(rows) + " rows";
+      return fmt::format("stored row id {} at position {} is not ascending below {} rows", ids[i],
+                         i, rows);
     }
   }
   return {};
@@ -48,9 +35,8 @@ Embeddings::Embeddings(std::uint32_t rows, std::uint32_t dim)
 Result<Embeddings> Embeddings::FromValues(std::uint32_t rows, std::uint32_t dim,
                                           std::vector<float> values, std::string config_json) {
   if (values.size() != static_cast<std::size_t>(rows) * dim) {
-    return Status::InvalidArgument("embeddings: " + std::to_string(values.size()) +
-                                   " values for " + std::to_string(rows) + " rows x " +
-                                   std::to_string(dim) + " dimensions");
+    return Status::InvalidArgument(
+        fmt::format("embeddings: {} values for {} rows x {} dimensions", values.size(), rows, dim));
   }
   Embeddings e;
   e.rows_ = rows;
@@ -65,12 +51,12 @@ Result<Embeddings> Embeddings::FromStoredRows(std::uint32_t rows, std::uint32_t 
                                               std::vector<float> values,
                                               std::string config_json) {
   if (values.size() != row_ids.size() * dim) {
-    return Status::InvalidArgument("embeddings: " + std::to_string(values.size()) +
-                                   " values for " + std::to_string(row_ids.size()) +
-                                   " stored rows x " + std::to_string(dim) + " dimensions");
+    return Status::InvalidArgument(
+        fmt::format("embeddings: {} values for {} stored rows x {} dimensions", values.size(),
+                    row_ids.size(), dim));
   }
   if (std::string fault = StoredRowIdsFault(row_ids, rows); !fault.empty()) {
-    return Status::InvalidArgument("embeddings: " + fault);
+    return Status::InvalidArgument(fmt::format("embeddings: {}", fault));
   }
   Embeddings e;
   e.rows_ = rows;
@@ -129,175 +115,101 @@ float Embeddings::Dot(std::uint32_t a, std::uint32_t b) const {
 }
 
 Status Embeddings::Save(const std::filesystem::path& path) const {
-  PG_ASSIGN_OR_RETURN(auto writer, AtomicFileWriter::Open(path));
-  char header[kMaxHeaderBytes];
-  std::memcpy(header, kMagic, 8);
-  const std::uint32_t version = sparse_ ? kSparseFormatVersion : kDenseFormatVersion;
-  const std::uint64_t rows = rows_;
-  const std::uint64_t config_bytes = config_json_.size();
-  std::memcpy(header + 8, &version, 4);
-  std::memcpy(header + 12, &dim_, 4);
-  std::memcpy(header + 16, &rows, 8);
-  std::memcpy(header + 24, &config_bytes, 8);
-  std::memcpy(header + 32, &graph_fingerprint_, 8);
-  PG_RETURN_IF_ERROR(writer.Append(header, sizeof header));
-  PG_RETURN_IF_ERROR(writer.Append(config_json_.data(), config_json_.size()));
-  if (sparse_) {
-    const std::uint64_t stored = stored_row_ids_.size();
-    PG_RETURN_IF_ERROR(writer.Append(&stored, sizeof stored));
-    PG_RETURN_IF_ERROR(
-        writer.Append(stored_row_ids_.data(), stored_row_ids_.size() * sizeof(std::uint32_t)));
-  }
-  PG_RETURN_IF_ERROR(writer.Append(values_.data(), values_.size() * sizeof(float)));
-  const std::uint32_t crc = writer.crc();
-  PG_RETURN_IF_ERROR(writer.Append(&crc, sizeof crc));
-  return writer.Commit();
+  ByteWriter header;
+  header.Put(dim_);
+  header.Put(rows_);
+  header.Put(std::uint32_t{sparse_ ? 1u : 0u});
+  header.Put(graph_fingerprint_);
+  BinaryContainerWriter file(kFormat);
+  file.AddBytes("header", header.data());
+  file.AddBorrowed("config", 1, config_json_.data(), config_json_.size());
+  if (sparse_) file.AddArray<std::uint32_t>("row_ids", stored_row_ids_);
+  file.AddArray<float>("values", values_);
+  return file.Write(path).status();
 }
 
+namespace {
+
+// The header section of an opened file.
+struct Header {
+  std::uint32_t dim = 0;
+  std::uint32_t rows = 0;
+  std::uint32_t sparse = 0;
+  std::uint64_t graph_fingerprint = 0;
+};
+Result<Header> ReadHeader(const BinaryContainerReader& file) {
+  PG_ASSIGN_OR_RETURN(ByteReader r, file.Records("header"));
+  Header h;
+  PG_RETURN_IF_ERROR(r.Read(&h.dim, "the dimension"));
+  PG_RETURN_IF_ERROR(r.Read(&h.rows, "the row count"));
+  PG_RETURN_IF_ERROR(r.Read(&h.sparse, "the storage"));
+  PG_RETURN_IF_ERROR(r.Read(&h.graph_fingerprint, "the graph fingerprint"));
+  if (h.sparse > 1)
+    return r.Error(fmt::format("storage {} is neither dense (0) nor sparse (1)", h.sparse));
+  return h;
+}
+
+}  // namespace
+
 Result<std::uint64_t> Embeddings::ReadGraphFingerprint(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(name + ": cannot open embeddings");
-  char header[kMaxHeaderBytes];
-  if (!in.read(header, kBaseHeaderBytes) || std::memcmp(header, kMagic, 8) != 0) {
-    return Status::Corruption(name + ": not an embeddings file (bad magic or truncated)");
-  }
-  const auto version = ReadPod<std::uint32_t>(header + 8);
-  if (version < kOldestFormatVersion || version > kSparseFormatVersion) {
-    return Status::Corruption(name + ": embeddings format version " + std::to_string(version) +
-                              " is not supported");
-  }
-  if (version < kDenseFormatVersion) return std::uint64_t{0};
-  if (!in.read(header + kBaseHeaderBytes, 8)) {
-    return Status::Corruption(name + ": truncated embeddings file (shorter than the header)");
-  }
-  return ReadPod<std::uint64_t>(header + kBaseHeaderBytes);
+  PG_ASSIGN_OR_RETURN(auto file,
+                      BinaryContainerReader::Open(path, kFormat, ContainerCheck::kHeader));
+  PG_ASSIGN_OR_RETURN(Header header, ReadHeader(file));
+  return header.graph_fingerprint;
 }
 
 Result<Embeddings> Embeddings::Load(const std::filesystem::path& path,
                                     std::optional<std::uint32_t> expected_rows) {
   const std::string name = path.string();
-  std::error_code ec;
-  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::IOError(name + ": cannot read embeddings: " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(name + ": cannot open embeddings");
-
-  char header[kMaxHeaderBytes];
-  if (file_size < kBaseHeaderBytes + 4 || !in.read(header, kBaseHeaderBytes)) {
-    return Status::Corruption(name + ": truncated embeddings file (" + std::to_string(file_size) +
-                              " bytes, shorter than the header)");
+  PG_ASSIGN_OR_RETURN(auto file, BinaryContainerReader::Open(path, kFormat));
+  PG_ASSIGN_OR_RETURN(Header h, ReadHeader(file));
+  // Every size is checked before it is trusted with an allocation: the dimension against
+  // kMaxDim and the rows against the graph's (a sparse file's all-zero row and the per-row
+  // slot table are sized by dim and rows, not by the bytes that follow), the arrays against
+  // the header.
+  if (h.dim > kMaxDim) {
+    return Status::Corruption(fmt::format(
+        "{}: embeddings dimension {} is above the largest supported, {}", name, h.dim, kMaxDim));
   }
-  if (std::memcmp(header, kMagic, 8) != 0) {
-    return Status::Corruption(name + ": not an embeddings file (bad magic)");
+  if (expected_rows.has_value() && h.rows != *expected_rows) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: holds {} rows but the model's graph has {} (another model's file, or damaged): "
+        "rebuild the model",
+        name, h.rows, *expected_rows));
   }
-  const auto version = ReadPod<std::uint32_t>(header + 8);
-  if (version < kOldestFormatVersion || version > kSparseFormatVersion) {
-    return Status::Corruption(name + ": embeddings format version " + std::to_string(version) +
-                              " is not supported (expected " +
-                              std::to_string(kOldestFormatVersion) + " to " +
-                              std::to_string(kSparseFormatVersion) + ")");
+  PG_ASSIGN_OR_RETURN(std::string_view config, file.Section("config"));
+  PG_ASSIGN_OR_RETURN(std::span<const float> values, file.Array<float>("values"));
+  std::span<const std::uint32_t> ids;
+  if (h.sparse) {
+    PG_ASSIGN_OR_RETURN(ids, file.Array<std::uint32_t>("row_ids"));
   }
-  const bool sparse = version == kSparseFormatVersion || version == 2;
-  const std::size_t header_bytes =
-      version >= kDenseFormatVersion ? kMaxHeaderBytes : kBaseHeaderBytes;
-  if (header_bytes > kBaseHeaderBytes) {
-    if (file_size < header_bytes + 4 || !in.read(header + kBaseHeaderBytes, 8)) {
-      return Status::Corruption(name + ": truncated embeddings file (" +
-                                std::to_string(file_size) + " bytes, shorter than the header)");
-    }
+  const std::uint64_t stored = h.sparse ? ids.size() : h.rows;
+  if (values.size() != stored * h.dim) {
+    return Status::Corruption(
+        fmt::format("{}: section values holds {} floats but the header ({} x {}{}) needs {}", name,
+                    values.size(), h.rows, h.dim,
+                    h.sparse ? fmt::format(", {} stored rows", stored) : "", stored * h.dim));
   }
-  const auto dim = ReadPod<std::uint32_t>(header + 12);
-  const auto rows = ReadPod<std::uint64_t>(header + 16);
-  const auto config_bytes = ReadPod<std::uint64_t>(header + 24);
   Embeddings e;
-  if (header_bytes > kBaseHeaderBytes) e.graph_fingerprint_ = ReadPod<std::uint64_t>(header + 32);
-  std::uint32_t crc = Crc32(0, header, header_bytes);
-  // Every size is checked before it is trusted with an allocation: against the file size, and
-  // the dimension against kMaxDim (a sparse file's all-zero row and the per-row slot table are
-  // sized by dim and rows, not by the bytes that follow).
-  auto size_error = [&](const std::string& what, std::uint64_t expected) {
-    std::string needs = expected == 0 ? std::string("more or fewer bytes")
-                                      : std::to_string(expected) + " bytes";
-    return Status::Corruption(name + ": embeddings file is " + std::to_string(file_size) +
-                              " bytes but its header (" + std::to_string(rows) + " x " +
-                              std::to_string(dim) + ", " + std::to_string(config_bytes) +
-                              " config bytes" + what + ") needs " + needs +
-                              (expected > file_size ? " (truncated)" : ""));
-  };
-  if (dim > kMaxDim) {
-    return Status::Corruption(name + ": embeddings dimension " + std::to_string(dim) +
-                              " is above the largest supported, " + std::to_string(kMaxDim));
-  }
-  if (expected_rows.has_value() && rows != *expected_rows) {
-    return Status::InvalidArgument(
-        name + ": holds " + std::to_string(rows) + " rows but the model's graph has " +
-        std::to_string(*expected_rows) + " (another model's file, or damaged): rebuild the model");
-  }
-  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-  if (rows > std::numeric_limits<std::uint32_t>::max() ||
-      config_bytes > file_size - header_bytes - 4 ||
-      (sparse && config_bytes + 8 > file_size - header_bytes - 4)) {
-    return size_error("", 0);
-  }
-  const std::uint64_t room = file_size - header_bytes - 4 - config_bytes - (sparse ? 8 : 0);
-  e.config_json_.resize(config_bytes);
-  if (!in.read(e.config_json_.data(), static_cast<std::streamsize>(config_bytes))) {
-    return Status::IOError(name + ": read error");
-  }
-  crc = Crc32(crc, e.config_json_.data(), e.config_json_.size());
-  std::uint64_t stored = rows;
-  if (sparse) {
-    char count[8];
-    if (!in.read(count, sizeof count)) return Status::IOError(name + ": read error");
-    crc = Crc32(crc, count, sizeof count);
-    stored = ReadPod<std::uint64_t>(count);
-    if (stored > rows) {
-      return Status::Corruption(name + ": embeddings file stores " + std::to_string(stored) +
-                                " rows of " + std::to_string(rows));
-    }
-  }
-  const std::uint64_t per_row = std::uint64_t{dim} * 4 + (sparse ? 4 : 0);
-  if ((per_row != 0 && stored > kMax / per_row) || stored * per_row != room) {
-    const bool fits = per_row == 0 || stored <= (kMax - file_size) / per_row;
-    return size_error(sparse ? ", " + std::to_string(stored) + " stored rows" : "",
-                      fits ? file_size - room + stored * per_row : 0);
-  }
-  e.rows_ = static_cast<std::uint32_t>(rows);
-  e.dim_ = dim;
-  e.sparse_ = sparse;
-  if (sparse) {
-    e.stored_row_ids_.resize(stored);
-    if (!in.read(reinterpret_cast<char*>(e.stored_row_ids_.data()),
-                 static_cast<std::streamsize>(stored * 4))) {
-      return Status::IOError(name + ": read error");
-    }
-    crc = Crc32(crc, e.stored_row_ids_.data(), stored * 4);
-  }
-  const std::uint64_t value_bytes = stored * dim * 4;
-  e.values_.resize(stored * dim);
-  std::uint32_t stored_crc = 0;
-  if (!in.read(reinterpret_cast<char*>(e.values_.data()), static_cast<std::streamsize>(value_bytes)) ||
-      !in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc)) {
-    return Status::IOError(name + ": read error");
-  }
-  crc = Crc32(crc, e.values_.data(), value_bytes);
-  if (crc != stored_crc) {
-    return Status::Corruption(name + ": embeddings checksum mismatch (stored " +
-                              std::to_string(stored_crc) + ", computed " + std::to_string(crc) +
-                              ")");
-  }
-  if (sparse) {
-    if (std::string fault = StoredRowIdsFault(e.stored_row_ids_, rows); !fault.empty()) {
-      return Status::Corruption(name + ": " + fault);
+  e.rows_ = h.rows;
+  e.dim_ = h.dim;
+  e.sparse_ = h.sparse != 0;
+  e.graph_fingerprint_ = h.graph_fingerprint;
+  e.config_json_.assign(config);
+  e.values_.assign(values.begin(), values.end());
+  e.stored_row_ids_.assign(ids.begin(), ids.end());
+  PG_RETURN_IF_ERROR(file.CheckUnchanged());
+  if (e.sparse_) {
+    if (std::string fault = StoredRowIdsFault(e.stored_row_ids_, h.rows); !fault.empty()) {
+      return Status::Corruption(fmt::format("{}: {}", name, fault));
     }
     // The slot table costs 4 bytes per row whatever the file holds: a header claiming
     // billions of rows with a valid checksum can ask for up to 16 GB.
     try {
       e.IndexStoredRows();
     } catch (const std::bad_alloc&) {
-      return Status::Unavailable(name + ": out of memory for the row table of " +
-                                 std::to_string(rows) + " rows");
+      return Status::Unavailable(
+          fmt::format("{}: out of memory for the row table of {} rows", name, h.rows));
     }
   }
   return e;

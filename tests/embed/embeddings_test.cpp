@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "partnergraph/embed/embeddings.hpp"
 
-#include <filesystem>
+#include <catch2/catch.hpp>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
-#include "partnergraph/common/atomic_file_writer.hpp"
-#include "partnergraph/embed/embeddings.hpp"
+#include "common/container_bytes.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -24,11 +24,16 @@ std::vector<char> ReadBytes(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Recomputes the trailing checksum after an edit, so that Load reaches the checks behind it.
-void Reseal(std::vector<char>& bytes) {
-  const std::uint32_t crc = Crc32(0, bytes.data(), bytes.size() - 4);
-  std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+// Recomputes the checksums after an edit, so that Load reaches the checks behind them.
+void Reseal(std::vector<char>& bytes) { testing::ResealContainer(bytes); }
+
+// The file offset of section `name`'s bytes.
+std::size_t SectionAt(const std::vector<char>& bytes, std::string_view name) {
+  return testing::ContainerSection(bytes, name).first;
 }
+
+// Header section fields: u32 dim at 0, u32 rows at 4, u32 storage at 8, u64 fingerprint at 12.
+constexpr std::size_t kDimAt = 0, kRowsAt = 4;
 
 void WriteBytes(const std::filesystem::path& p, const std::vector<char>& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -48,7 +53,10 @@ TEST_CASE("Embeddings round-trip through Save and Load", "[embed]") {
   CHECK(loaded->dim() == 3);
   CHECK(loaded->values() == e.values());
   CHECK(loaded->config_json() == R"({"method":"test"})");
-  CHECK(std::filesystem::file_size(dir / "merchants.emb") == 40 + 17 + 5 * 3 * 4 + 4);
+  // The container's header and table (3 sections), its header checksum, then the header
+  // section (20 bytes), the config (17) and the values, each at a multiple of 8, the checksum.
+  CHECK(std::filesystem::file_size(dir / "merchants.emb") ==
+        48 + 3 * 56 + 4 + 4 + 20 + 4 + 17 + 7 + 5 * 3 * 4 + 4);
 
   // Saving again replaces the file.
   const Embeddings empty;
@@ -81,7 +89,7 @@ TEST_CASE("Embeddings::Load refuses truncated, corrupted and foreign files", "[e
   }
   SECTION("a flipped value bit") {
     std::vector<char> bad = good;
-    bad[60] ^= 0x01;
+    bad[SectionAt(good, "values") + 5] ^= 0x01;
     WriteBytes(path, bad);
     auto r = Embeddings::Load(path);
     REQUIRE_FALSE(r.ok());
@@ -89,10 +97,19 @@ TEST_CASE("Embeddings::Load refuses truncated, corrupted and foreign files", "[e
   }
   SECTION("a header claiming more rows") {
     std::vector<char> bad = good;
-    bad[16] = 100;
+    const std::size_t header = SectionAt(good, "header");
+    bad[header + kRowsAt] = 100;
     WriteBytes(path, bad);
-    CHECK(Embeddings::Load(path).status().IsCorruption());
-    bad[23] = 0x7f;  // absurd row count: refused before any allocation
+    CHECK(Embeddings::Load(path).status().IsCorruption());  // the checksum
+    Reseal(bad);
+    WriteBytes(path, bad);
+    auto more = Embeddings::Load(path);
+    CHECK(more.status().IsCorruption());
+    CHECK(more.status().message() == path.string() +
+                                         ": section values holds 15 floats but the header (100 x "
+                                         "3) needs 300");
+    bad[header + kRowsAt + 3] = 0x7f;  // absurd row count: refused before any allocation
+    Reseal(bad);
     WriteBytes(path, bad);
     CHECK(Embeddings::Load(path).status().IsCorruption());
   }
@@ -100,10 +117,12 @@ TEST_CASE("Embeddings::Load refuses truncated, corrupted and foreign files", "[e
     std::vector<char> bad = good;
     bad[0] = 'X';
     WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().IsInvalidArgument());
     CHECK(Embeddings::Load(path).status().message().find("bad magic") != std::string::npos);
     bad = good;
     bad[8] = 9;
     WriteBytes(path, bad);
+    CHECK(Embeddings::Load(path).status().IsInvalidArgument());
     CHECK(Embeddings::Load(path).status().message().find("version 9") != std::string::npos);
   }
   SECTION("missing") {
@@ -165,13 +184,15 @@ TEST_CASE("Sparse embeddings read like dense ones and store only their rows", "[
   CHECK(Embeddings::FromStoredRows(5, 2, {1, 3}, {0, 0, 0}).status().IsInvalidArgument());
 }
 
-TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)", "[embed]") {
+TEST_CASE("Sparse embeddings round-trip through Save and Load", "[embed]") {
   const auto dir = testing::FreshTempDir("embeddings_sparse");
   const auto path = dir / "skus.emb";
   const Embeddings e = SparseSample();
   REQUIRE(e.Save(path).ok());
-  // header, config, stored count, 2 ids, 2 x 2 floats, checksum
-  CHECK(std::filesystem::file_size(path) == 40 + 19 + 8 + 2 * 4 + 4 * 4 + 4);
+  // container header and 4 entries, its checksum; header section, config, 2 ids, 2 x 2 floats
+  // (each at a multiple of 8), checksum
+  CHECK(std::filesystem::file_size(path) ==
+        48 + 4 * 56 + 4 + 4 + 20 + 4 + 19 + 5 + 2 * 4 + 4 * 4 + 4);
   auto loaded = Embeddings::Load(path);
   REQUIRE(loaded.ok());
   CHECK(loaded->sparse());
@@ -183,7 +204,7 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)
     CHECK(std::equal(e.Row(r).begin(), e.Row(r).end(), loaded->Row(r).begin()));
   }
   const std::vector<char> good = ReadBytes(path);
-  const std::size_t ids_at = 40 + 19 + 8;
+  const std::size_t ids_at = SectionAt(good, "row_ids");
 
   SECTION("row ids out of order or out of range are refused, naming the file") {
     for (std::uint32_t bad_id : {1u, 7u}) {
@@ -200,9 +221,13 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)
     }
   }
   SECTION("a stored-row count that does not fit the file is refused before allocating") {
-    for (std::uint64_t count : {std::uint64_t{3}, std::uint64_t{6}, ~std::uint64_t{0}}) {
+    // The row_ids section's length (its table entry), checksums resealed.
+    const std::size_t length_at =
+        testing::ContainerEntry(testing::ContainerSectionIndex(good, "row_ids")) + 48;
+    for (std::uint64_t bytes : {std::uint64_t{12}, std::uint64_t{24}, ~std::uint64_t{0} - 3}) {
       std::vector<char> bad = good;
-      std::memcpy(bad.data() + ids_at - 8, &count, 8);
+      std::memcpy(bad.data() + length_at, &bytes, 8);
+      Reseal(bad);
       WriteBytes(path, bad);
       auto r = Embeddings::Load(path);
       REQUIRE_FALSE(r.ok());
@@ -219,8 +244,8 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)
     CHECK(other.status().message().find("holds 5 rows but the model's graph has 6") !=
           std::string::npos);
     std::vector<char> bad = good;
-    const std::uint64_t huge = std::uint64_t{1} << 30;
-    std::memcpy(bad.data() + 16, &huge, 8);
+    const std::uint32_t huge = std::uint32_t{1} << 30;
+    std::memcpy(bad.data() + SectionAt(good, "header") + kRowsAt, &huge, 4);
     Reseal(bad);
     WriteBytes(path, bad);
     CHECK(Embeddings::Load(path, 5).status().IsInvalidArgument());
@@ -237,18 +262,14 @@ TEST_CASE("Sparse embeddings round-trip through Save and Load (format version 4)
 }
 
 TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[embed]") {
-  // A well-formed sparse file (valid checksum) storing no rows, whose header claims 2^30
+  // A well-formed sparse file (valid checksums) storing no rows, whose header claims 2^30
   // dimensions: loading it would allocate a 4 GB zero row. Refused before any allocation.
   const auto dir = testing::FreshTempDir("embeddings_dim");
   const auto path = dir / "huge.emb";
-  std::vector<char> bytes(40 + 8 + 4, 0);
-  std::memcpy(bytes.data(), "PGEMBED", 8);
-  const std::uint32_t version = Embeddings::kSparseFormatVersion;
+  REQUIRE(Embeddings::FromStoredRows(10, 4, {}, {}).value().Save(path).ok());
+  std::vector<char> bytes = ReadBytes(path);
   const std::uint32_t dim = 1u << 30;
-  const std::uint64_t rows = 10;
-  std::memcpy(bytes.data() + 8, &version, 4);
-  std::memcpy(bytes.data() + 12, &dim, 4);
-  std::memcpy(bytes.data() + 16, &rows, 8);
+  std::memcpy(bytes.data() + SectionAt(bytes, "header") + kDimAt, &dim, 4);
   Reseal(bytes);
   WriteBytes(path, bytes);
   auto r = Embeddings::Load(path);
@@ -258,7 +279,7 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
 
   // The same file with a sane dimension loads: 10 rows, none stored.
   const std::uint32_t small = 4;
-  std::memcpy(bytes.data() + 12, &small, 4);
+  std::memcpy(bytes.data() + SectionAt(bytes, "header") + kDimAt, &small, 4);
   Reseal(bytes);
   WriteBytes(path, bytes);
   auto ok = Embeddings::Load(path);
@@ -268,7 +289,7 @@ TEST_CASE("Embeddings::Load refuses a dimension it could not have written", "[em
   CHECK(ok->Row(9)[3] == 0.0f);
 }
 
-TEST_CASE("Embeddings record the graph they were trained on; older files read as none",
+TEST_CASE("Embeddings record the graph they were trained on; older versions are refused",
           "[embed]") {
   const auto dir = testing::FreshTempDir("embeddings_graph");
   const auto path = dir / "m.emb";
@@ -282,22 +303,21 @@ TEST_CASE("Embeddings record the graph they were trained on; older files read as
   REQUIRE(header.ok());
   CHECK(*header == 0x0123456789abcdefULL);
 
-  // A version 1 file (the dense layout before the fingerprint: a 32-byte header) still
-  // loads, recording no graph; a model refuses it (model_manifest.hpp).
-  std::vector<char> bytes = ReadBytes(path);
-  std::vector<char> v1(bytes.begin(), bytes.begin() + 32);
-  v1.insert(v1.end(), bytes.begin() + 40, bytes.end());
-  const std::uint32_t one = 1;
-  std::memcpy(v1.data() + 8, &one, 4);
-  Reseal(v1);
-  WriteBytes(path, v1);
-  auto old = Embeddings::Load(path);
-  INFO(old.status().ToString());
-  REQUIRE(old.ok());
-  CHECK(old->graph_fingerprint() == 0);
-  CHECK(old->values() == e.values());
-  CHECK(Embeddings::ReadGraphFingerprint(path).value() == 0);
-  v1[8] = 7;
-  WriteBytes(path, v1);
-  CHECK(Embeddings::ReadGraphFingerprint(path).status().IsCorruption());
+  // Versions 1 to 4 (before the container: magic, u32 version, then their own header) are
+  // refused by their version, by Load and by ReadGraphFingerprint, with the fix.
+  for (std::uint32_t version : {1u, 2u, 3u, 4u}) {
+    std::vector<char> old(40 + 17 + 5 * 3 * 4 + 4, 0);
+    std::memcpy(old.data(), "PGEMBED", 8);
+    std::memcpy(old.data() + 8, &version, 4);
+    WriteBytes(path, old);
+    const std::string expected = path.string() + ": embeddings format version " +
+                                 std::to_string(version) +
+                                 ", this build reads 5: rebuild the model with `partnergraph "
+                                 "build`";
+    for (const Status& s :
+         {Embeddings::Load(path).status(), Embeddings::ReadGraphFingerprint(path).status()}) {
+      CHECK(s.IsInvalidArgument());
+      CHECK(s.message() == expected);
+    }
+  }
 }

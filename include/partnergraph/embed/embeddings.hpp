@@ -11,20 +11,15 @@
 //            85 % of the 20M SKUs never occur often enough, and dense storage would
 //            spend 4.3 GB on zeros).
 //
-// File format (Save/Load), little-endian:
-//   offset 0   8 bytes  magic "PGEMBED\0"
-//   offset 8   u32      format version: 3 dense, 4 sparse (1 and 2: the same before the
-//                       graph fingerprint existed; read, with graph_fingerprint() 0)
-//   offset 12  u32      dim
-//   offset 16  u64      rows
-//   offset 24  u64      config length L in bytes
-//   offset 32  u64      graph fingerprint (EcosystemGraph::Fingerprint of the graph the
-//                       vectors were trained on; 0: not recorded). Absent in versions 1, 2.
-//   offset 40  L bytes  configuration (JSON text: method and options used)
-//   dense:     rows * dim float32 values
-//   sparse:    u64 S (stored rows), S u32 row ids (strictly ascending, < rows),
-//              S * dim float32 values
-//   then       u32      CRC-32 (zlib) of every preceding byte
+// File format (Save/Load): a binary container (common/binary_container.hpp,
+// docs/formats.md), magic "PGEMBED\0", format "embeddings", version 5 (versions 1 to 4, before
+// the container, are refused with a message that says to rebuild the model). Sections:
+//   header   u32 dim, u32 rows, u32 storage (0 dense, 1 sparse), u64 graph fingerprint
+//            (EcosystemGraph::Fingerprint of the graph the vectors were trained on; 0: not
+//            recorded)
+//   config   the configuration (JSON text: method and options used)
+//   row_ids  sparse only: S u32 stored row ids, strictly ascending, < rows
+//   values   dense: rows * dim float32; sparse: S * dim float32
 //
 // Ownership: an Embeddings owns its values. Thread safety: const members may be
 // called concurrently; mutating members need exclusive access.
@@ -43,10 +38,8 @@ namespace partnergraph {
 
 class Embeddings {
  public:
-  // The versions Save writes; Load also reads kOldestFormatVersion (1, dense) and 2 (sparse).
-  static constexpr std::uint32_t kDenseFormatVersion = 3;
-  static constexpr std::uint32_t kSparseFormatVersion = 4;
-  static constexpr std::uint32_t kOldestFormatVersion = 1;
+  // The version Save writes and Load reads (both storages).
+  static constexpr std::uint32_t kFormatVersion = 5;
   // The largest dimension Load accepts (the embed options allow up to this).
   static constexpr std::uint32_t kMaxDim = 4096;
 
@@ -99,18 +92,19 @@ class Embeddings {
   // then renamed over `path`, so a crash leaves either the old file or the new one.
   // Errors: IOError naming the path.
   Status Save(const std::filesystem::path& path) const;
-  // Reads a file written by Save (either version). Errors: IOError when it cannot be read;
-  // Corruption naming the file when the magic, the version, the sizes (a truncated file,
-  // trailing bytes, a dimension above kMaxDim), the checksum or the stored row ids do not
-  // match; Unavailable when a sparse file's row table (4 bytes per row) cannot be allocated.
+  // Reads a file written by Save (either storage). Errors: IOError when it cannot be read;
+  // InvalidArgument naming the file when the magic or the version is not this build's;
+  // Corruption naming the file when the sizes (a truncated file, trailing bytes, a dimension
+  // above kMaxDim), a checksum or the stored row ids do not match; Unavailable when a sparse
+  // file's row table (4 bytes per row) cannot be allocated.
   // With `expected_rows` (a model's loader passes its graph's count), a header claiming
   // another row count is InvalidArgument before anything is allocated: a damaged sparse
   // header could otherwise ask for a 16 GB row table that its few bytes never fill.
   static Result<Embeddings> Load(const std::filesystem::path& path,
                                  std::optional<std::uint32_t> expected_rows = std::nullopt);
-  // The graph fingerprint recorded in the file at `path`, from its header only (0 for
-  // versions 1 and 2, which record none). Errors: IOError when it cannot be read; Corruption
-  // naming it when it is not an embeddings file of a known version or is truncated.
+  // The graph fingerprint recorded in the file at `path`, from its header section only (0:
+  // none recorded). Errors: IOError when it cannot be read; InvalidArgument naming it when it
+  // is not an embeddings file of this version; Corruption when its header is damaged.
   static Result<std::uint64_t> ReadGraphFingerprint(const std::filesystem::path& path);
 
  private:
