@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "partnergraph/common/atomic_file_writer.hpp"
+#include "common/container_bytes.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 #include "test_paths.hpp"
 
@@ -385,19 +385,36 @@ TEST_CASE("Truncated, corrupted or missing index files are refused", "[index]") 
       CHECK(r.status().IsCorruption());
     }
     auto bad = good_meta;
-    bad[60] ^= 0x01;  // inside the id map
+    bad[testing::ContainerSection(good_meta, "ids").first + 5] ^= 0x01;  // inside the id map
     WriteBytes(meta, bad);
     CHECK(VectorIndex::Load(path, 7).status().IsCorruption());
+    CHECK(VectorIndex::Load(path, 7).status().message() ==
+          meta.string() + ": section ids (offset " +
+              std::to_string(testing::ContainerSection(good_meta, "ids").first) +
+              ") checksum mismatch");
+  }
+  SECTION("a sidecar of version 1 (before the shared container) names the fix") {
+    auto old = good_meta;
+    old[8] = 1;
+    WriteBytes(meta, old);
+    for (const Status& s :
+         {VectorIndex::Load(path, 7).status(), VectorIndex::ReadFileInfo(path).status()}) {
+      CHECK(s.IsInvalidArgument());
+      CHECK(s.message() == meta.string() +
+                               ": index sidecar format version 1, this build reads 2: rebuild the "
+                               "model with `partnergraph build`");
+    }
   }
   SECTION("a sidecar whose default efSearch or nprobe is out of range, checksum intact") {
     // Fuzzing found it: an HNSW search allocated 12 bytes per unit of a damaged efSearch
     // (tests/fuzz/regressions/vector_index/).
-    for (const std::size_t at : {std::size_t{32}, std::size_t{36}}) {
+    // The header section: u32 dim, u64 fingerprint, u32 efSearch at 12, u32 nprobe at 16.
+    const std::size_t header = testing::ContainerSection(good_meta, "header").first;
+    for (const std::size_t at : {header + 12, header + 16}) {
       for (const std::uint32_t value : {0u, 1u << 30}) {
         auto bad = good_meta;
         std::memcpy(bad.data() + at, &value, 4);
-        const std::uint32_t crc = Crc32(0, bad.data(), bad.size() - 4);
-        std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+        testing::ResealContainer(bad);
         WriteBytes(meta, bad);
         auto r = VectorIndex::Load(path, 7);
         INFO(r.status().ToString());
