@@ -1,18 +1,17 @@
 #include "partnergraph/recommend/neighbor_table.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <fstream>
 #include <type_traits>
 
-#include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/binary_container.hpp"
 
 namespace partnergraph {
 namespace {
 
-static_assert(std::endian::native == std::endian::little,
-              "the neighbour files are little-endian and read by copying");
 static_assert(sizeof(Neighbor) == 8 && std::is_trivially_copyable_v<Neighbor> &&
                   offsetof(Neighbor, score) == 4,
               "a stored hit is (u32 id, f32 score)");
@@ -21,7 +20,6 @@ static_assert(sizeof(MerchantId) == 4 && std::is_trivially_copyable_v<MerchantId
 
 constexpr char kSkuMagic[8] = {'P', 'G', 'S', 'K', 'U', 'N', 'B', 'R'};
 constexpr char kMerchantMagic[8] = {'P', 'G', 'M', 'E', 'R', 'N', 'B', 'R'};
-constexpr std::size_t kHeaderBytes = 44;
 
 const char* Magic(NeighborKind kind) {
   return kind == NeighborKind::kSkus ? kSkuMagic : kMerchantMagic;
@@ -43,48 +41,31 @@ KindWords Words(NeighborKind kind) {
           "merchant index"};
 }
 
-template <typename T>
-void Put(std::string& out, T value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+// A file's container format; an old version names the command that rewrites it.
+ContainerFormat Format(NeighborKind kind, const std::filesystem::path& path) {
+  return {std::string_view(Magic(kind), sizeof kSkuMagic),
+          kind == NeighborKind::kSkus ? "SKU neighbour" : "merchant neighbour",
+          kNeighborFormatVersion,
+          fmt::format("`partnergraph precompute --model {}` rewrites it, or rebuild the model",
+                      path.parent_path().string())};
 }
 
-template <typename T>
-T Get(const char* bytes, std::size_t offset) {
-  T v;
-  std::memcpy(&v, bytes + offset, sizeof v);
-  return v;
+// The header section of an opened file of `kind`.
+Result<NeighborFileInfo> ReadHeader(const BinaryContainerReader& file, NeighborKind kind) {
+  PG_ASSIGN_OR_RETURN(ByteReader r, file.Records("header"));
+  NeighborFileInfo info;
+  info.key.kind = kind;
+  PG_RETURN_IF_ERROR(r.Read(&info.key.k, "k"));
+  PG_RETURN_IF_ERROR(r.Read(&info.key.ef_search, "efSearch"));
+  PG_RETURN_IF_ERROR(r.Read(&info.key.item_count, "the item count"));
+  PG_RETURN_IF_ERROR(r.Read(&info.key.index_fingerprint, "the index fingerprint"));
+  PG_RETURN_IF_ERROR(r.Read(&info.key.index_checksum, "the index checksum"));
+  PG_RETURN_IF_ERROR(r.Read(&info.covered, "the covered count"));
+  PG_RETURN_IF_ERROR(r.Read(&info.config_digest, "the config digest"));
+  return info;
 }
 
-// The key a file's header records (Save's layout: k at 12, efSearch 16, item count 20, index
-// fingerprint 24, index checksum 32).
-NeighborKey KeyFromHeader(const char* header, NeighborKind kind) {
-  NeighborKey key;
-  key.kind = kind;
-  key.k = Get<std::uint32_t>(header, 12);
-  key.ef_search = Get<std::uint32_t>(header, 16);
-  key.item_count = Get<std::uint32_t>(header, 20);
-  key.index_fingerprint = Get<std::uint64_t>(header, 24);
-  key.index_checksum = Get<std::uint32_t>(header, 32);
-  return key;
-}
-
-std::string Hex(std::uint64_t v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
-
-// Why a file of `version` is refused, with what to do about it.
-std::string VersionMessage(std::uint32_t version, const std::filesystem::path& path) {
-  std::string out = "format version " + std::to_string(version) + " is not " +
-                    std::to_string(kNeighborFormatVersion);
-  if (version < kNeighborFormatVersion) {
-    out += " (written before the lists recorded the config.json they were computed with): "
-           "`partnergraph precompute --model " + path.parent_path().string() +
-           "` rewrites it, or rebuild the model";
-  }
-  return out;
-}
+std::string Hex(std::uint64_t v, int digits) { return fmt::format("{:#0{}x}", v, digits + 2); }
 
 }  // namespace
 
@@ -117,30 +98,29 @@ std::string DescribeKeyMismatch(const NeighborKey& expected, const NeighborKey& 
   std::string out;
   auto add = [&out](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
   if (actual.kind != expected.kind) {
-    add(std::string("holds ") + Words(actual.kind).item + " lists but the model asks " +
-        Words(expected.kind).item + " lists");
+    add(fmt::format("holds {} lists but the model asks {} lists", Words(actual.kind).item,
+                    Words(expected.kind).item));
     return out;
   }
   const KindWords w = Words(expected.kind);
   if (actual.k != expected.k) {
-    add("computed for k " + std::to_string(actual.k) + " (" + w.candidates + " " +
-        std::to_string(actual.k - 1) + ") but the model asks " + std::to_string(expected.k) +
-        " (" + w.candidates + " " + std::to_string(expected.k - 1) + ")");
+    add(fmt::format("computed for k {} ({} {}) but the model asks {} ({} {})", actual.k,
+                    w.candidates, actual.k - 1, expected.k, w.candidates, expected.k - 1));
   }
   if (actual.ef_search != expected.ef_search) {
-    add(std::string("computed with ") + w.ef_search + " " + std::to_string(actual.ef_search) +
-        " but the model's is " + std::to_string(expected.ef_search));
+    add(fmt::format("computed with {} {} but the model's is {}", w.ef_search, actual.ef_search,
+                    expected.ef_search));
   }
   if (actual.item_count != expected.item_count) {
-    add("computed for " + std::to_string(actual.item_count) + " " + w.items +
-        " but the graph has " + std::to_string(expected.item_count));
+    add(fmt::format("computed for {} {} but the graph has {}", actual.item_count, w.items,
+                    expected.item_count));
   }
   if (actual.index_fingerprint != expected.index_fingerprint) {
-    add(std::string("computed for a ") + w.index + " of another graph (fingerprint " +
-        Hex(actual.index_fingerprint, 16) + " != " + Hex(expected.index_fingerprint, 16) + ")");
+    add(fmt::format("computed for a {} of another graph (fingerprint {} != {})", w.index,
+                    Hex(actual.index_fingerprint, 16), Hex(expected.index_fingerprint, 16)));
   } else if (actual.index_checksum != expected.index_checksum) {
-    add(std::string("computed on another ") + w.index + " (index checksum " +
-        Hex(actual.index_checksum, 8) + " != " + Hex(expected.index_checksum, 8) + ")");
+    add(fmt::format("computed on another {} (index checksum {} != {})", w.index,
+                    Hex(actual.index_checksum, 8), Hex(expected.index_checksum, 8)));
   }
   return out;
 }
@@ -149,9 +129,9 @@ template <typename Id>
 Result<NeighborTable<Id>> NeighborTable<Id>::FromLists(NeighborKey key, std::vector<Id> items,
                                                        std::vector<std::uint64_t> offsets,
                                                        std::vector<Neighbor> hits) {
-  const std::string what = std::string(Words(kKind).item) + " neighbour lists: ";
+  const std::string what = fmt::format("{} neighbour lists: ", Words(kKind).item);
   if (key.kind != kKind) {
-    return Status::InvalidArgument(what + "a key of " + Words(key.kind).item + " lists");
+    return Status::InvalidArgument(fmt::format("{}a key of {} lists", what, Words(key.kind).item));
   }
   NeighborTable t;
   t.key_ = key;
@@ -165,35 +145,33 @@ Result<NeighborTable<Id>> NeighborTable<Id>::FromLists(NeighborKey key, std::vec
 template <typename Id>
 std::string NeighborTable<Id>::BuildSlots() {
   const KindWords w = Words(kKind);
-  const std::string items = std::to_string(key_.item_count) + " " + w.items;
+  const std::string items = fmt::format("{} {}", key_.item_count, w.items);
   if (offsets_.size() != items_.size() + 1) {
-    return std::to_string(offsets_.size()) + " offsets for " + std::to_string(items_.size()) +
-           " " + w.items + " (expected one more)";
+    return fmt::format("{} offsets for {} {} (expected one more)", offsets_.size(), items_.size(),
+                       w.items);
   }
   if (offsets_.front() != 0 || offsets_.back() != hits_.size()) {
-    return "the offsets do not span the " + std::to_string(hits_.size()) + " hits";
+    return fmt::format("the offsets do not span the {} hits", hits_.size());
   }
   slot_.assign(key_.item_count, kNoSlot);
   for (std::size_t i = 0; i < items_.size(); ++i) {
     const std::uint32_t s = items_[i].value;
-    const std::string name = std::string(w.item) + " " + std::to_string(s);
-    if (s >= key_.item_count) return name + " is beyond the " + items;
+    const std::string name = fmt::format("{} {}", w.item, s);
+    if (s >= key_.item_count) return fmt::format("{} is beyond the {}", name, items);
     if (i > 0 && !(items_[i - 1] < items_[i])) {
-      return std::string("the ") + w.item + " ids are not ascending at " + name;
+      return fmt::format("the {} ids are not ascending at {}", w.item, name);
     }
     // Each offset inside the hits, ascending: a damaged middle offset past the last one would
     // make Find read past the hits.
     if (offsets_[i + 1] > hits_.size()) {
-      return name + ": offset " + std::to_string(offsets_[i + 1]) + " is past the " +
-             std::to_string(hits_.size()) + " hits";
+      return fmt::format("{}: offset {} is past the {} hits", name, offsets_[i + 1], hits_.size());
     }
     if (offsets_[i + 1] < offsets_[i] || offsets_[i + 1] - offsets_[i] > key_.k) {
-      return name + ": " + std::to_string(offsets_[i + 1] - offsets_[i]) + " hits for k " +
-             std::to_string(key_.k);
+      return fmt::format("{}: {} hits for k {}", name, offsets_[i + 1] - offsets_[i], key_.k);
     }
     for (std::uint64_t h = offsets_[i]; h < offsets_[i + 1]; ++h) {
       if (hits_[h].id >= key_.item_count) {
-        return name + ": hit " + std::to_string(hits_[h].id) + " is beyond the " + items;
+        return fmt::format("{}: hit {} is beyond the {}", name, hits_[h].id, items);
       }
     }
     slot_[s] = static_cast<std::uint32_t>(i);
@@ -210,116 +188,72 @@ std::uint64_t NeighborTable<Id>::MemoryBytes() const {
 template <typename Id>
 Status NeighborTable<Id>::Save(const std::filesystem::path& path,
                                std::uint32_t config_digest) const {
-  std::string header(Magic(kKind), sizeof kSkuMagic);
-  Put<std::uint32_t>(header, kFormatVersion);
-  Put<std::uint32_t>(header, key_.k);
-  Put<std::uint32_t>(header, key_.ef_search);
-  Put<std::uint32_t>(header, key_.item_count);
-  Put<std::uint64_t>(header, key_.index_fingerprint);
-  Put<std::uint32_t>(header, key_.index_checksum);
-  Put<std::uint32_t>(header, covered());
-  Put<std::uint32_t>(header, config_digest);
-  PG_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
-  PG_RETURN_IF_ERROR(file.Append(header.data(), header.size()));
-  PG_RETURN_IF_ERROR(file.Append(items_.data(), items_.size() * sizeof(Id)));
-  PG_RETURN_IF_ERROR(file.Append(offsets_.data(), offsets_.size() * sizeof(std::uint64_t)));
-  PG_RETURN_IF_ERROR(file.Append(hits_.data(), hits_.size() * sizeof(Neighbor)));
-  const std::uint32_t crc = file.crc();
-  PG_RETURN_IF_ERROR(file.Append(&crc, sizeof crc));
-  return file.Commit();
+  ByteWriter header;
+  header.Put(key_.k);
+  header.Put(key_.ef_search);
+  header.Put(key_.item_count);
+  header.Put(key_.index_fingerprint);
+  header.Put(key_.index_checksum);
+  header.Put(covered());
+  header.Put(config_digest);
+  BinaryContainerWriter file(Format(kKind, path));
+  file.AddBytes("header", header.data());
+  file.AddArray<Id>("items", items_);
+  file.AddArray<std::uint64_t>("offsets", offsets_);
+  file.AddArray<Neighbor>("hits", hits_);
+  return file.Write(path).status();
 }
 
 template <typename Id>
 Result<NeighborTable<Id>> NeighborTable<Id>::Load(const std::filesystem::path& path,
                                                   const NeighborKey& expected) {
   const std::string name = path.filename().string();
-  auto corrupt = [&](const std::string& what) { return Status::Corruption(name + ": " + what); };
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  std::ifstream in(path, std::ios::binary);
-  if (ec || !in) return Status::IOError("cannot read " + path.string());
-  char header[kHeaderBytes];
-  if (size < kHeaderBytes + 8 + 4 || !in.read(header, kHeaderBytes)) {
-    return corrupt("file is truncated (" + std::to_string(size) + " bytes)");
-  }
-  if (std::memcmp(header, Magic(kKind), sizeof kSkuMagic) != 0) {
-    return corrupt(std::string("not a ") + Words(kKind).item + " neighbour file (bad magic)");
-  }
-  // Before any size: another version lays the header out differently.
-  if (const auto version = Get<std::uint32_t>(header, 8); version != kFormatVersion) {
-    return corrupt(VersionMessage(version, path));
-  }
-  const std::uint32_t covered = Get<std::uint32_t>(header, 36);
-  // The size the counts need, before allocating anything of their size.
-  const std::uint64_t lists_bytes = std::uint64_t{covered} * 4 + (std::uint64_t{covered} + 1) * 8;
-  if (size < kHeaderBytes + lists_bytes + 4) {
-    return corrupt("file is truncated or damaged (" + std::to_string(size) + " bytes, its " +
-                   std::to_string(covered) + " " + Words(kKind).items + " need at least " +
-                   std::to_string(kHeaderBytes + lists_bytes + 4) + ")");
-  }
+  PG_ASSIGN_OR_RETURN(auto file, BinaryContainerReader::Open(path, Format(kKind, path),
+                                                             ContainerCheck::kWhole, name));
+  PG_ASSIGN_OR_RETURN(NeighborFileInfo info, ReadHeader(file, kKind));
   NeighborTable t;
-  t.items_.resize(covered);
-  t.offsets_.resize(std::size_t{covered} + 1);
-  in.read(reinterpret_cast<char*>(t.items_.data()),
-          static_cast<std::streamsize>(t.items_.size() * sizeof(Id)));
-  in.read(reinterpret_cast<char*>(t.offsets_.data()),
-          static_cast<std::streamsize>(t.offsets_.size() * sizeof(std::uint64_t)));
-  if (!in) return corrupt("file is truncated");
-  const std::uint64_t hit_count = t.offsets_.back();
-  const std::uint64_t hits_bytes = size - (kHeaderBytes + lists_bytes + 4);
-  if (hits_bytes % sizeof(Neighbor) != 0 || hit_count != hits_bytes / sizeof(Neighbor)) {
-    return corrupt("file is truncated or damaged (" + std::to_string(size) +
-                   " bytes; its offsets count " + std::to_string(hit_count) + " hits, the file holds " +
-                   std::to_string(hits_bytes / sizeof(Neighbor)) + ")");
-  }
-  t.hits_.resize(hit_count);
-  in.read(reinterpret_cast<char*>(t.hits_.data()),
-          static_cast<std::streamsize>(t.hits_.size() * sizeof(Neighbor)));
-  std::uint32_t stored_crc = 0;
-  in.read(reinterpret_cast<char*>(&stored_crc), sizeof stored_crc);
-  if (!in) return corrupt("file is truncated");
-  std::uint32_t crc = Crc32(0, header, kHeaderBytes);
-  crc = Crc32(crc, t.items_.data(), t.items_.size() * sizeof(Id));
-  crc = Crc32(crc, t.offsets_.data(), t.offsets_.size() * sizeof(std::uint64_t));
-  crc = Crc32(crc, t.hits_.data(), t.hits_.size() * sizeof(Neighbor));
-  if (crc != stored_crc) return corrupt("checksum mismatch (the file is damaged or truncated)");
-
-  t.key_ = KeyFromHeader(header, kKind);
-  t.config_digest_ = Get<std::uint32_t>(header, 40);
+  t.key_ = info.key;
+  t.config_digest_ = info.config_digest;
   if (t.key_ != expected) {
-    return Status::InvalidArgument(name + " does not match the model: " +
-                                   DescribeKeyMismatch(expected, t.key_) +
-                                   "; `partnergraph precompute --model " +
-                                   path.parent_path().string() + "` rewrites it");
+    return Status::InvalidArgument(fmt::format(
+        "{} does not match the model: {}; `partnergraph precompute --model {}` rewrites it", name,
+        DescribeKeyMismatch(expected, t.key_), path.parent_path().string()));
   }
-  if (std::string bad = t.BuildSlots(); !bad.empty()) return corrupt(bad);
+  PG_ASSIGN_OR_RETURN(auto items, file.Array<Id>("items"));
+  PG_ASSIGN_OR_RETURN(auto offsets, file.Array<std::uint64_t>("offsets"));
+  PG_ASSIGN_OR_RETURN(auto hits, file.Array<Neighbor>("hits"));
+  if (items.size() != info.covered) {
+    return Status::Corruption(fmt::format("{}: the header counts {} {}, section items holds {}",
+                                          name, info.covered, Words(kKind).items, items.size()));
+  }
+  t.items_.assign(items.begin(), items.end());
+  t.offsets_.assign(offsets.begin(), offsets.end());
+  t.hits_.assign(hits.begin(), hits.end());
+  PG_RETURN_IF_ERROR(file.CheckUnchanged());
+  if (std::string bad = t.BuildSlots(); !bad.empty()) {
+    return Status::Corruption(fmt::format("{}: {}", name, bad));
+  }
   return t;
 }
 
 Result<NeighborFileInfo> ReadNeighborFileInfo(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path.string());
-  char header[kHeaderBytes];
-  if (!in.read(header, 12)) return Status::Corruption(name + ": file is truncated");
-  NeighborFileInfo info;
-  if (std::memcmp(header, kSkuMagic, sizeof kSkuMagic) == 0) {
-    info.key.kind = NeighborKind::kSkus;
-  } else if (std::memcmp(header, kMerchantMagic, sizeof kMerchantMagic) == 0) {
-    info.key.kind = NeighborKind::kMerchants;
-  } else {
-    return Status::Corruption(name + ": not a neighbour file (bad magic)");
+  // The magic chooses the kind.
+  char magic[sizeof kSkuMagic] = {};
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::IOError(fmt::format("cannot read {}", path.string()));
+    in.read(magic, sizeof magic);
   }
-  if (const auto version = Get<std::uint32_t>(header, 8); version != kNeighborFormatVersion) {
-    return Status::Corruption(name + ": " + VersionMessage(version, path));
+  NeighborKind kind = NeighborKind::kSkus;
+  if (std::memcmp(magic, kMerchantMagic, sizeof magic) == 0) {
+    kind = NeighborKind::kMerchants;
+  } else if (std::memcmp(magic, kSkuMagic, sizeof magic) != 0) {
+    return Status::InvalidArgument(fmt::format("{}: not a neighbour file (bad magic)", name));
   }
-  if (!in.read(header + 12, kHeaderBytes - 12)) {
-    return Status::Corruption(name + ": file is truncated");
-  }
-  info.key = KeyFromHeader(header, info.key.kind);
-  info.covered = Get<std::uint32_t>(header, 36);
-  info.config_digest = Get<std::uint32_t>(header, 40);
-  return info;
+  PG_ASSIGN_OR_RETURN(auto file, BinaryContainerReader::Open(path, Format(kind, path),
+                                                             ContainerCheck::kHeader, name));
+  return ReadHeader(file, kind);
 }
 
 template class NeighborTable<SkuId>;

@@ -23,22 +23,17 @@
 // sidecar, VectorIndex::file_checksum(): two builds of the same data may give different HNSW
 // graphs, hence different lists).
 //
-// File layout (little-endian; written to a temporary file and renamed):
-//   0   8 bytes magic: "PGSKUNBR" (SKU lists) or "PGMERNBR" (merchant lists)
-//   8   u32 version (2; version 1, without the config digest, is refused with a message that
-//       says to run `partnergraph precompute`)
-//   12  u32 k
-//   16  u32 efSearch
-//   20  u32 item count of the graph (SKUs or merchants)
-//   24  u64 index fingerprint
-//   32  u32 index checksum (CRC-32 of the index's .meta sidecar)
-//   36  u32 covered items C
-//   40  u32 config digest: CRC-32 of the model's config.json the lists were computed with
-//       (model_manifest.hpp); 0 when not computed for a model folder
-//   44  C x u32 covered item ids, ascending
-//       (C + 1) x u64 offsets: item i's hits are entries [offsets[i], offsets[i + 1])
-//       offsets[C] x (u32 item id, f32 score) entries, each list best first
-//       u32 CRC-32 (zlib) of every preceding byte
+// File: a binary container (common/binary_container.hpp, docs/formats.md), written to a
+// temporary file and renamed. Magic "PGSKUNBR" (format "SKU neighbour") or "PGMERNBR"
+// ("merchant neighbour"), version 3 (1: before the config digest, 2: before the container;
+// both refused with a message that says to run `partnergraph precompute`). Sections:
+//   header   u32 k, u32 efSearch, u32 item count of the graph (SKUs or merchants), u64 index
+//            fingerprint, u32 index checksum (CRC-32 of the index's .meta sidecar), u32 covered
+//            items C, u32 config digest: CRC-32 of the model's config.json the lists were
+//            computed with (model_manifest.hpp); 0 when not computed for a model folder
+//   items    C x u32 covered item ids, ascending
+//   offsets  (C + 1) x u64: item i's hits are entries [offsets[i], offsets[i + 1])
+//   hits     offsets[C] x (u32 item id, f32 score), each list best first
 //
 // Thread safety: immutable after construction; const members are safe from any thread.
 #pragma once
@@ -86,7 +81,7 @@ NeighborKey ExpectedMerchantNeighborKey(const VectorIndex& merchant_index,
 std::string DescribeKeyMismatch(const NeighborKey& expected, const NeighborKey& actual);
 
 // The version of both files' format.
-inline constexpr std::uint32_t kNeighborFormatVersion = 2;
+inline constexpr std::uint32_t kNeighborFormatVersion = 3;
 
 // What a neighbour file's header records (either kind).
 struct NeighborFileInfo {
@@ -95,10 +90,10 @@ struct NeighborFileInfo {
   std::uint32_t config_digest = 0;
 };
 
-// Reads the header of a neighbour file of either kind, nothing more (the checksum is
-// Load's). Errors: IOError when unreadable; Corruption naming the file when it is truncated,
-// not a neighbour file, or of another version (version 1: the message says to run
-// `partnergraph precompute`).
+// Reads the header of a neighbour file of either kind, nothing more (the whole-file checksum
+// is Load's). Errors: IOError when unreadable; InvalidArgument naming the file when it is not
+// a neighbour file or of another version (the message says to run `partnergraph
+// precompute`); Corruption naming it when it is truncated or its header is damaged.
 Result<NeighborFileInfo> ReadNeighborFileInfo(const std::filesystem::path& path);
 
 // Id is SkuId (kind kSkus) or MerchantId (kind kMerchants); both are instantiated in
@@ -123,10 +118,10 @@ class NeighborTable {
   // model folder). IOError naming the file.
   Status Save(const std::filesystem::path& path, std::uint32_t config_digest) const;
   // Reads a file written by Save. Corruption naming the file when it is truncated, damaged
-  // (checksum), of another kind or version, or inconsistent; InvalidArgument naming the
-  // file and every differing field when its key is not `expected` (computed for another
-  // model or other recommend options: `partnergraph precompute` rewrites it); IOError when
-  // unreadable.
+  // (checksum) or inconsistent; InvalidArgument naming the file when it is of another kind or
+  // version, and naming every differing field when its key is not `expected` (computed for
+  // another model or other recommend options: `partnergraph precompute` rewrites it); IOError
+  // when unreadable.
   static Result<NeighborTable> Load(const std::filesystem::path& path, const NeighborKey& expected);
 
   const NeighborKey& key() const { return key_; }
