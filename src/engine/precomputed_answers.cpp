@@ -1,24 +1,38 @@
 #include "partnergraph/engine/precomputed_answers.hpp"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
-#include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
-#include "byte_io.hpp"
-#include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/binary_container.hpp"
 #include "partnergraph/index/faiss_threads.hpp"
 
 namespace partnergraph {
 namespace {
 
-using engine_internal::ByteReader;
-using engine_internal::ByteWriter;
-
 constexpr char kMagic[8] = {'P', 'G', 'P', 'R', 'E', 'C', 'M', 'P'};
+
+// precomputed.bin's container; an old version names the command that rewrites it.
+ContainerFormat Format(const std::filesystem::path& path) {
+  return {
+      std::string_view(kMagic, sizeof kMagic), "precomputed answers",
+      PrecomputedAnswers::kFormatVersion,
+      fmt::format("run `partnergraph precompute --model {}` to rewrite it, or rebuild the model",
+                  path.parent_path().string())};
+}
+
+// The header section of an opened file.
+Result<PrecomputedFileInfo> ReadHeader(const BinaryContainerReader& file) {
+  PG_ASSIGN_OR_RETURN(ByteReader r, file.Records("header"));
+  PrecomputedFileInfo info;
+  PG_RETURN_IF_ERROR(r.Read(&info.fingerprint, "the graph fingerprint"));
+  PG_RETURN_IF_ERROR(r.Read(&info.config_digest, "the config digest"));
+  PG_RETURN_IF_ERROR(r.Read(&info.merchant_count, "the merchant count"));
+  PG_RETURN_IF_ERROR(r.Read(&info.k, "k"));
+  return info;
+}
 
 std::int64_t Opt(const std::optional<std::uint32_t>& v) { return v ? std::int64_t{*v} : -1; }
 bool ReadOpt(ByteReader& r, std::optional<std::uint32_t>* out) {
@@ -78,9 +92,8 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
           std::lock_guard<std::mutex> lock(error_mutex);
           if (first_error.ok()) {
             first_error = (!partners.ok() ? partners.status() : coupons.status())
-                              .WithContext("precompute merchants " + std::to_string(lo) + ".." +
-                                           std::to_string(hi - 1) + " (" +
-                                           std::string(ToString(audience)) + " view)");
+                              .WithContext(fmt::format("precompute merchants {}..{} ({} view)", lo,
+                                                       hi - 1, ToString(audience)));
           }
           break;
         }
@@ -98,13 +111,12 @@ Result<PrecomputedAnswers> PrecomputedAnswers::Compute(const Recommender& recomm
 
 Status PrecomputedAnswers::Save(const std::filesystem::path& path, std::uint64_t fingerprint,
                                 std::uint32_t config_digest) const {
+  ByteWriter header;
+  header.Put(fingerprint);
+  header.Put(config_digest);
+  header.Put(merchant_count());
+  header.Put(k_);
   ByteWriter w;
-  w.PutBytes(std::string_view(kMagic, sizeof(kMagic)));
-  w.Put(kFormatVersion);
-  w.Put(fingerprint);
-  w.Put(config_digest);
-  w.Put(merchant_count());
-  w.Put(k_);
   for (std::uint32_t m = 0; m < merchant_count(); ++m) {
     for (std::size_t a = 0; a < kAudiences; ++a) {
       w.Put(static_cast<std::uint32_t>(partners_[a][m].size()));
@@ -130,134 +142,76 @@ Status PrecomputedAnswers::Save(const std::filesystem::path& path, std::uint64_t
       }
     }
   }
-  w.Put(Crc32(0, w.data().data(), w.data().size()));
-  return WriteFileAtomically(path, w.data());
+  BinaryContainerWriter file(Format(path));
+  file.AddBytes("header", header.data());
+  file.AddBorrowed("answers", 1, w.data().data(), w.data().size());
+  return file.Write(path).status();
 }
-
-namespace {
-
-// Why a file of `version` is refused, with what to do about it.
-std::string VersionMessage(std::uint32_t version, std::uint32_t current,
-                           const std::filesystem::path& path) {
-  std::string out = "format version " + std::to_string(version) + " is not " +
-                    std::to_string(current);
-  if (version < current) {
-    out += version == 1 ? " (written before the merchant view of docs/privacy.md existed)"
-                        : " (written before the answers recorded the config.json they were "
-                          "computed with)";
-    out += ": run `partnergraph precompute --model " + path.parent_path().string() +
-           "` to rewrite it, or rebuild the model";
-  }
-  return out;
-}
-
-constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 4 + 8 + 4 + 4 + 4;
-
-}  // namespace
 
 Result<PrecomputedFileInfo> PrecomputedAnswers::ReadFileInfo(const std::filesystem::path& path) {
-  const std::string name = path.filename().string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path.string());
-  char header[kHeaderBytes];
-  if (!in.read(header, sizeof(kMagic) + 4)) return Status::Corruption(name + ": file is truncated");
-  if (std::memcmp(header, kMagic, sizeof(kMagic)) != 0) {
-    return Status::Corruption(name + ": not a precomputed-answers file (bad magic)");
-  }
-  ByteReader r(std::string_view(header + sizeof(kMagic), sizeof(header) - sizeof(kMagic)));
-  std::uint32_t version = 0;
-  (void)r.Get(&version);
-  if (version != kFormatVersion) {
-    return Status::Corruption(name + ": " + VersionMessage(version, kFormatVersion, path));
-  }
-  if (!in.read(header + sizeof(kMagic) + 4, kHeaderBytes - sizeof(kMagic) - 4)) {
-    return Status::Corruption(name + ": file is truncated");
-  }
-  PrecomputedFileInfo info;
-  (void)(r.Get(&info.fingerprint) && r.Get(&info.config_digest) && r.Get(&info.merchant_count) &&
-         r.Get(&info.k));
-  return info;
+  PG_ASSIGN_OR_RETURN(auto file,
+                      BinaryContainerReader::Open(path, Format(path), ContainerCheck::kHeader,
+                                                  path.filename().string()));
+  return ReadHeader(file);
 }
 
 Result<PrecomputedAnswers> PrecomputedAnswers::Load(const std::filesystem::path& path,
                                                     std::uint64_t expected_fingerprint,
                                                     std::uint32_t merchant_count) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string data = buffer.str();
-  const std::string name = path.filename().string();
-  auto corrupt = [&](const std::string& what) {
-    return Status::Corruption(name + ": " + what);
-  };
-  if (data.size() < sizeof(kMagic) + 4) return corrupt("file is truncated");
-  if (data.compare(0, sizeof(kMagic), std::string_view(kMagic, sizeof(kMagic))) != 0) {
-    return corrupt("not a precomputed-answers file (bad magic)");
+  PG_ASSIGN_OR_RETURN(auto file,
+                      BinaryContainerReader::Open(path, Format(path), ContainerCheck::kWhole,
+                                                  path.filename().string()));
+  PG_ASSIGN_OR_RETURN(PrecomputedFileInfo info, ReadHeader(file));
+  if (info.fingerprint != expected_fingerprint || info.merchant_count != merchant_count) {
+    return Status::InvalidArgument(
+        fmt::format("{} was built for a different graph", path.filename().string()));
   }
-  // Before any size: another version lays the file out differently.
-  std::uint32_t version = 0;
-  std::memcpy(&version, data.data() + sizeof(kMagic), 4);
-  if (version != kFormatVersion) return corrupt(VersionMessage(version, kFormatVersion, path));
-  if (data.size() < kHeaderBytes + 4) return corrupt("file is truncated");
-  std::uint32_t stored_crc = 0;
-  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
-  if (Crc32(0, data.data(), data.size() - 4) != stored_crc) {
-    return corrupt("checksum mismatch (the file is damaged or truncated)");
-  }
-
-  ByteReader r(std::string_view(data).substr(sizeof(kMagic) + 4,
-                                             data.size() - sizeof(kMagic) - 4 - 4));
-  std::uint32_t count = 0, k = 0, config_digest = 0;
-  std::uint64_t fingerprint = 0;
-  if (!r.Get(&fingerprint) || !r.Get(&config_digest) || !r.Get(&count) || !r.Get(&k)) {
-    return corrupt("header is truncated");
-  }
-  if (fingerprint != expected_fingerprint || count != merchant_count) {
-    return Status::InvalidArgument(name + " was built for a different graph");
-  }
+  const std::uint32_t count = info.merchant_count, k = info.k;
   PrecomputedAnswers out;
   out.k_ = k;
-  out.config_digest_ = config_digest;
+  out.config_digest_ = info.config_digest;
   for (std::size_t a = 0; a < kAudiences; ++a) {
     out.partners_[a].resize(count);
     out.coupons_[a].resize(count);
   }
+  PG_ASSIGN_OR_RETURN(ByteReader r, file.Records("answers"));
   for (std::uint32_t m = 0; m < count; ++m) {
+    auto bad = [&r, m](std::string_view what) {
+      return r.Error(fmt::format("merchant {}: bad {}", m, what));
+    };
     for (std::size_t a = 0; a < kAudiences; ++a) {
       std::uint32_t np = 0;
-      if (!r.Get(&np) || np > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+      if (!r.Get(&np) || np > k) return bad("list");
       for (std::uint32_t i = 0; i < np; ++i) {
         PartnerResult p;
         std::uint32_t nseg = 0;
         if (!r.Get(&p.merchant.value) || !GetScore(r, &p.score) ||
             !ReadOpt(r, &p.shared_customers) || !r.Get(&nseg) || nseg > 64 ||
             p.merchant.value >= count) {
-          return corrupt("merchant " + std::to_string(m) + ": bad partner entry");
+          return bad("partner entry");
         }
         for (std::uint32_t s = 0; s < nseg; ++s) {
           SegmentCount sc;
-          if (!r.Get(&sc.segment.value) || !ReadOpt(r, &sc.count)) {
-            return corrupt("merchant " + std::to_string(m) + ": bad segment entry");
-          }
+          if (!r.Get(&sc.segment.value) || !ReadOpt(r, &sc.count)) return bad("segment entry");
           p.shared_segments.push_back(sc);
         }
         out.partners_[a][m].push_back(std::move(p));
       }
       std::uint32_t nc = 0;
-      if (!r.Get(&nc) || nc > k) return corrupt("merchant " + std::to_string(m) + ": bad list");
+      if (!r.Get(&nc) || nc > k) return bad("list");
       for (std::uint32_t i = 0; i < nc; ++i) {
         CouponResult c;
         if (!r.Get(&c.trigger.value) || !r.Get(&c.sku.value) || !r.Get(&c.score) ||
             !ReadOpt(r, &c.support) || !r.Get(&c.lift) || !ReadOpt(r, &c.reach) ||
             !r.Get(&c.embedding_similarity)) {
-          return corrupt("merchant " + std::to_string(m) + ": bad coupon entry");
+          return bad("coupon entry");
         }
         out.coupons_[a][m].push_back(c);
       }
     }
   }
-  if (r.remaining() != 0) return corrupt("trailing bytes after the last merchant");
+  if (r.remaining() != 0) return r.Error("trailing bytes after the last merchant");
+  PG_RETURN_IF_ERROR(file.CheckUnchanged());
   return out;
 }
 

@@ -10,15 +10,15 @@
 // There is one set of answers per Audience (common/audience.hpp): the operator's, ranked by the
 // exact evidence, and the merchant's own, ranked by the disclosed evidence (docs/privacy.md).
 //
-// File precomputed.bin (little-endian): magic "PGPRECMP", u32 version (3), u64
-// graph fingerprint, u32 config digest (CRC-32 of the config.json the answers were
-// computed with: model_manifest.hpp), u32 merchant count, u32 k, then per merchant
-// its operator partner list, operator coupon list, merchant partner list and
-// merchant coupon list, then a CRC-32 (zlib) of every preceding byte. A list is a
-// u32 length and its entries; optional counts are stored as i64 with -1 for
-// "suppressed". Version 1 (one set, before the merchant view existed) and version 2
-// (before the config digest) are refused with a message that says to run
-// `partnergraph precompute`.
+// File precomputed.bin: a binary container (common/binary_container.hpp, docs/formats.md),
+// magic "PGPRECMP", format "precomputed answers", version 4, two sections:
+//   header   u64 graph fingerprint, u32 config digest (CRC-32 of the config.json the answers
+//            were computed with: model_manifest.hpp), u32 merchant count, u32 k
+//   answers  per merchant its operator partner list, operator coupon list, merchant partner
+//            list and merchant coupon list. A list is a u32 length and its entries; optional
+//            counts are stored as i64 with -1 for "suppressed".
+// Older versions (1: one set, before the merchant view; 2: before the config digest; 3: before
+// the container) are refused with a message that says to run `partnergraph precompute`.
 //
 // Thread safety: immutable after Compute/Load; const members are safe from
 // any thread.
@@ -44,7 +44,7 @@ struct PrecomputedFileInfo {
 
 class PrecomputedAnswers {
  public:
-  static constexpr std::uint32_t kFormatVersion = 3;
+  static constexpr std::uint32_t kFormatVersion = 4;
   // Merchants whose ANN searches are batched into one FAISS call.
   static constexpr std::uint32_t kBatchMerchants = 256;
 
@@ -58,9 +58,10 @@ class PrecomputedAnswers {
   // naming the file.
   Status Save(const std::filesystem::path& path, std::uint64_t fingerprint,
               std::uint32_t config_digest) const;
-  // Reads `path`. Corruption naming the file when truncated, damaged or of another
-  // version; InvalidArgument when built for another graph (fingerprint or merchant
-  // count differ). The config digest is not checked here: config_digest() gives it.
+  // Reads `path`. InvalidArgument naming the file when it is of another version (the message
+  // says to run `partnergraph precompute`) or built for another graph (fingerprint or merchant
+  // count differ); Corruption naming the file (and the section and offset) when truncated or
+  // damaged. The config digest is not checked here: config_digest() gives it.
   static Result<PrecomputedAnswers> Load(const std::filesystem::path& path,
                                          std::uint64_t expected_fingerprint,
                                          std::uint32_t merchant_count);
