@@ -1,12 +1,10 @@
 #include "partnergraph/attribution/journey_binary.hpp"
 
+#include <endian.h>
+#include <fmt/format.h>
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
-#include <endian.h>
 #include <oneapi/tbb/parallel_pipeline.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,7 +17,7 @@
 #include <utility>
 
 #include "parallel.hpp"
-#include "partnergraph/common/mapped_file.hpp"
+#include "partnergraph/common/binary_container.hpp"
 #include "path_aggregator.hpp"
 
 namespace partnergraph {
@@ -30,11 +28,6 @@ constexpr std::uint32_t kMaxChannels = 256;
 constexpr std::uint32_t kMaxPayload = 1u << 28;
 // A mapped file's merged pages leave the resident set this many bytes at a time.
 constexpr std::uint64_t kReleaseStep = 16u << 20;
-
-std::uint64_t PageSize() {
-  static const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-  return page;
-}
 
 // The counts of the order-1 fast path, one table per thread, for a file of n
 // channels (sized by n, not by 256, so that a thread does not touch, and fault
@@ -81,30 +74,6 @@ struct Order1Layout {
   std::size_t key_count(std::uint32_t t) const { return std::size_t{1} << (shift * t); }
 };
 
-void PutU32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU16(std::string& out, std::uint16_t v) {
-  out.push_back(static_cast<char>(v & 0xFF));
-  out.push_back(static_cast<char>(v >> 8));
-}
-std::uint32_t GetU32(const unsigned char* p) {
-  return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-         (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-double GetF64(const unsigned char* p) {
-  std::uint64_t bits = 0;
-  for (int i = 7; i >= 0; --i) bits = (bits << 8) | p[i];
-  double v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-void PutF64(std::string& out, double v) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
-}
-
 struct Closer {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -115,164 +84,76 @@ struct Block {
   std::uint32_t journeys = 0;
   const unsigned char* payload = nullptr;  // into the file's mapping, or `buffer`
   std::size_t size = 0;
-  std::unique_ptr<unsigned char[]> buffer;  // read files only; reused from wave to wave
-  std::size_t capacity = 0;
+  std::vector<unsigned char> buffer;  // read files only; reused from wave to wave
 };
 
-// The file's header, then its blocks a wave at a time. A regular file is
-// mapped, not copied: a block's pages are mapped in one call when it is
-// decoded (Populate) and dropped from the resident set after it is merged
-// (Release, kReleaseStep at a time), so the mapped part of the resident set
-// stays under kReleaseStep plus the blocks in flight. Other files (pipes) are
-// read into per-slot buffers. A mapped file must not be truncated while it is
-// read (as for any mmap, that would fault).
+// The file's header, then its blocks a wave at a time, through a BinaryStreamReader
+// (common/binary_container.hpp): a regular file is mapped, not copied; a block's pages are
+// mapped in one call when it is decoded (Populate) and dropped from the resident set after it
+// is merged (Release, kReleaseStep at a time), so the mapped part of the resident set stays
+// under kReleaseStep plus the blocks in flight. Other files (pipes) are read into per-slot
+// buffers.
 class BlockReader {
  public:
   static Result<BlockReader> Open(const std::filesystem::path& path) {
-    BlockReader r;
-    r.name_ = path.string();
-    r.file_.reset(std::fopen(path.c_str(), "rb"));
-    if (!r.file_) return Status::IOError(r.name_ + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode)) {
-      r.map_ = MappedFile::Map(fileno(r.file_.get()), static_cast<std::size_t>(st.st_size));
+    PG_ASSIGN_OR_RETURN(BinaryStreamReader file, BinaryStreamReader::Open(path));
+    BlockReader r(std::move(file));
+    const unsigned char* head = nullptr;
+    auto magic = r.file_.Read(8, "the header", r.head_);
+    if (magic.ok()) head = *magic;
+    if (head == nullptr || std::memcmp(head, kMagic, 4) != 0) {
+      return Status::Corruption(
+          fmt::format("{}: not a binary journey file (no \"PGJ1\" header)", r.name()));
     }
-    unsigned char head[8];
-    if (std::fread(head, 1, 8, r.file_.get()) != 8 || std::memcmp(head, kMagic, 4) != 0) {
-      return Status::Corruption(r.name_ + ": not a binary journey file (no \"PGJ1\" header)");
-    }
-    const std::uint32_t n = GetU32(head + 4);
+    const auto n = LoadLittleEndian<std::uint32_t>(head + 4);
     if (n == 0 || n > kMaxChannels) {
-      return Status::Corruption(r.name_ + ": channel count " + std::to_string(n) +
-                                " (must be 1..256)");
+      return Status::Corruption(fmt::format("{}: channel count {} (must be 1..256)", r.name(), n));
     }
-    r.offset_ = 8;
     for (std::uint32_t i = 0; i < n; ++i) {
-      unsigned char len[2];
-      if (std::fread(len, 1, 2, r.file_.get()) != 2) return r.Truncated("channel names");
-      const std::size_t l = len[0] | (len[1] << 8);
-      std::string name(l, '\0');
-      if (std::fread(name.data(), 1, l, r.file_.get()) != l) return r.Truncated("channel names");
-      if (name.empty()) {
-        return Status::Corruption(r.name_ + ": channel " + std::to_string(i) + " has no name");
-      }
-      r.offset_ += 2 + l;
-      r.channels_.push_back(std::move(name));
+      PG_ASSIGN_OR_RETURN(const unsigned char* len, r.file_.Read(2, "channel names", r.head_));
+      const std::size_t l = LoadLittleEndian<std::uint16_t>(len);
+      PG_ASSIGN_OR_RETURN(const unsigned char* name, r.file_.Read(l, "channel names", r.head_));
+      if (l == 0) return Status::Corruption(fmt::format("{}: channel {} has no name", r.name(), i));
+      r.channels_.emplace_back(reinterpret_cast<const char*>(name), l);
     }
     return r;
   }
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return file_.name(); }
   const std::vector<std::string>& channels() const { return channels_; }
-  // IOError when the file shrank under the mapping while it was read (its bytes past the new
-  // end were read as zeros: mapped_file.hpp); OK otherwise.
-  Status CheckUnchanged() const {
-    if (map_ && map_->shrank()) {
-      return Status::IOError(name_ + ": the file shrank while it was being read; nothing read "
-                             "from it is used");
-    }
-    return Status::Ok();
-  }
+  Status CheckUnchanged() const { return file_.CheckUnchanged(); }
 
   // Reads the next block into `b` (reusing its buffer). Returns false at the
   // end of the file.
   Result<bool> NextBlock(Block& b) {
-    if (map_) return NextMappedBlock(b);
-    unsigned char head[8];
-    const std::size_t got = std::fread(head, 1, 8, file_.get());
-    if (got == 0 && std::feof(file_.get())) return false;
-    if (got != 8) return Truncated("a block header");
-    PG_ASSIGN_OR_RETURN(const std::uint32_t size, StartBlock(head, b));
-    if (b.capacity < size) {
-      b.capacity = size;
-      b.buffer.reset(new unsigned char[size]);
+    PG_ASSIGN_OR_RETURN(const bool end, file_.AtEnd());
+    if (end) return false;
+    b.index = next_block_++;
+    b.offset = file_.offset();
+    PG_ASSIGN_OR_RETURN(const unsigned char* head, file_.Read(8, "a block header", head_));
+    b.journeys = LoadLittleEndian<std::uint32_t>(head);
+    const auto size = LoadLittleEndian<std::uint32_t>(head + 4);
+    if (size > kMaxPayload || b.journeys > size / 3) {
+      return Status::Corruption(
+          fmt::format("{}: block {} (offset {}): {} journeys in {} bytes is impossible", name(),
+                      b.index, b.offset, b.journeys, size));
     }
-    b.payload = b.buffer.get();
+    PG_ASSIGN_OR_RETURN(b.payload, file_.Read(size, fmt::format("block {}", b.index), b.buffer));
     b.size = size;
-    if (std::fread(b.buffer.get(), 1, size, file_.get()) != size) {
-      return Truncated("block " + std::to_string(b.index));
-    }
-    offset_ += 8 + size;
     return true;
   }
 
-  // Maps the pages of block `b` in one call (instead of a page fault per
-  // page; faults are expensive in a virtual machine, see
-  // common/huge_pages.hpp). A hint: failure only means faults later.
-  void Populate(const Block& b) const {
-#ifdef MADV_POPULATE_READ
-    if (map_) Advise(b.offset, b.offset + 8 + b.size, MADV_POPULATE_READ, true);
-#else
-    (void)b;
-#endif
-  }
-  // Called in block order once block `b` is merged: drops the pages that only
-  // it and the blocks before it use from the resident set (they stay in the
-  // page cache), kReleaseStep at a time: each drop is a TLB shootdown on every
-  // thread of the process, too dear to pay per block.
-  void Release(const Block& b) {
-    const std::uint64_t end = b.offset + 8 + b.size;
-    if (!map_ || end - released_ < kReleaseStep) return;
-    Advise(released_, end, MADV_DONTNEED, false);
-    released_ = end / PageSize() * PageSize();
-  }
+  // Brings in the pages of block `b` before it is decoded (BinaryStreamReader::Populate).
+  void Populate(const Block& b) const { file_.Populate(b.offset, b.offset + 8 + b.size); }
+  // Called in block order once block `b` is merged (BinaryStreamReader::Release).
+  void Release(const Block& b) { file_.Release(b.offset + 8 + b.size, kReleaseStep); }
 
  private:
-  Result<bool> NextMappedBlock(Block& b) {
-    const std::size_t size_of_file = map_->size();
-    if (offset_ == size_of_file) return false;
-    if (size_of_file - offset_ < 8) return Truncated("a block header");
-    const unsigned char* head = map_->bytes() + offset_;
-    PG_ASSIGN_OR_RETURN(const std::uint32_t size, StartBlock(head, b));
-    if (size_of_file - offset_ - 8 < size) return Truncated("block " + std::to_string(b.index));
-    b.payload = head + 8;
-    b.size = size;
-    offset_ += 8 + size;
-    return true;
-  }
+  explicit BlockReader(BinaryStreamReader file) : file_(std::move(file)) {}
 
-  // Takes the 8-byte header `head` of the block at offset_ into `b` and returns
-  // its payload size, or Corruption for a header no valid file has.
-  Result<std::uint32_t> StartBlock(const unsigned char* head, Block& b) {
-    b.index = next_block_++;
-    b.offset = offset_;
-    b.journeys = GetU32(head);
-    const std::uint32_t size = GetU32(head + 4);
-    if (size > kMaxPayload || b.journeys > size / 3) {
-      return Status::Corruption(name_ + ": block " + std::to_string(b.index) + " (offset " +
-                                std::to_string(b.offset) + "): " + std::to_string(b.journeys) +
-                                " journeys in " + std::to_string(size) +
-                                " bytes is impossible");
-    }
-    return size;
-  }
-
-  // madvise over the whole pages of [begin, end) of the file; `outer` rounds
-  // out (every page touched), otherwise in (pages wholly before `end`).
-  void Advise(std::uint64_t begin, std::uint64_t end, int advice, bool outer) const {
-    const std::uint64_t page = PageSize();
-    const std::uint64_t first = begin / page * page;
-    const std::uint64_t last = outer ? std::min<std::uint64_t>((end + page - 1) / page * page,
-                                                               map_->size())
-                                     : end / page * page;
-    if (last > first) {
-      madvise(const_cast<char*>(map_->data()) + first, last - first, advice);
-    }
-  }
-
-  Status Truncated(const std::string& what) const {
-    if (std::ferror(file_.get())) {
-      return Status::IOError(name_ + ": read error: " + std::strerror(errno));
-    }
-    return Status::Corruption(name_ + ": file ends inside " + what);
-  }
-
-  std::string name_;
-  std::unique_ptr<std::FILE, Closer> file_;
-  std::unique_ptr<MappedFile> map_;  // null: read with file_
-  std::uint64_t released_ = 0;       // file bytes before this are out of the resident set
+  BinaryStreamReader file_;
+  std::vector<unsigned char> head_;  // headers read from a pipe
   std::vector<std::string> channels_;
-  std::uint64_t offset_ = 0;
   std::uint64_t next_block_ = 0;
 };
 
@@ -291,18 +172,18 @@ std::string DecodeBlock(const Block& b, std::uint32_t channel_count, bool check_
   const unsigned char* p = b.payload;
   const unsigned char* end = p + b.size;
   for (std::uint32_t j = 0; j < b.journeys; ++j) {
-    auto fail = [&](const std::string& what) { return "journey " + std::to_string(j) + ": " + what; };
+    auto fail = [&](const std::string& what) { return fmt::format("journey {}: {}", j, what); };
     if (end - p < 2) return fail("payload ends inside the journey");
     Journey jr;
     jr.count = p[0];
     const unsigned flags = p[1];
     p += 2;
     if (jr.count == 0) return fail("has no touch");
-    if (flags & ~1u) return fail("unknown flags " + std::to_string(flags));
+    if (flags & ~1u) return fail(fmt::format("unknown flags {}", flags));
     jr.converted = flags & 1u;
     if (jr.converted) {
       if (end - p < 8) return fail("payload ends inside the value");
-      jr.value = GetF64(p);
+      jr.value = LoadLittleEndian<double>(p);
       p += 8;
       if (!std::isfinite(jr.value) || jr.value < 0) return fail("value is negative or not finite");
     }
@@ -311,21 +192,20 @@ std::string DecodeBlock(const Block& b, std::uint32_t channel_count, bool check_
     if (check_ids) {
       for (std::uint32_t t = 0; t < jr.count; ++t) {
         if (p[t] >= channel_count) {
-          return fail("channel id " + std::to_string(p[t]) + " >= channel count " +
-                      std::to_string(channel_count));
+          return fail(fmt::format("channel id {} >= channel count {}", p[t], channel_count));
         }
       }
     }
     p += jr.count;
     fn(jr);
   }
-  if (p != end) return "block has " + std::to_string(end - p) + " bytes after its last journey";
+  if (p != end) return fmt::format("block has {} bytes after its last journey", end - p);
   return {};
 }
 
 Status BlockError(const std::string& file, const Block& b, const std::string& what) {
-  return Status::Corruption(file + ": block " + std::to_string(b.index) + " (offset " +
-                            std::to_string(b.offset) + "): " + what);
+  return Status::Corruption(
+      fmt::format("{}: block {} (offset {}): {}", file, b.index, b.offset, what));
 }
 
 }  // namespace
@@ -336,28 +216,33 @@ Result<JourneyBinaryWriter> JourneyBinaryWriter::Create(const std::filesystem::p
                                                         const std::vector<std::string>& channels,
                                                         std::uint32_t journeys_per_block) {
   if (channels.empty() || channels.size() > kMaxChannels) {
-    return Status::InvalidArgument(path.string() + ": " + std::to_string(channels.size()) +
-                                   " channels (a binary journey file holds 1..256)");
+    return Status::InvalidArgument(fmt::format(
+        "{}: {} channels (a binary journey file holds 1..256)", path.string(), channels.size()));
   }
   if (journeys_per_block == 0) {
-    return Status::InvalidArgument(path.string() + ": journeys_per_block must be >= 1");
+    return Status::InvalidArgument(
+        fmt::format("{}: journeys_per_block must be >= 1", path.string()));
   }
-  std::string head(kMagic, 4);
-  PutU32(head, static_cast<std::uint32_t>(channels.size()));
+  ByteWriter head;
+  head.PutBytes(std::string_view(kMagic, 4));
+  head.Put(static_cast<std::uint32_t>(channels.size()));
   for (const std::string& c : channels) {
     if (c.empty() || c.size() > 0xFFFF) {
-      return Status::InvalidArgument(path.string() + ": channel name \"" + c.substr(0, 40) +
-                                     "\" is empty or longer than 65535 bytes");
+      return Status::InvalidArgument(
+          fmt::format("{}: channel name \"{}\" is empty or longer than 65535 bytes", path.string(),
+                      c.substr(0, 40)));
     }
-    PutU16(head, static_cast<std::uint16_t>(c.size()));
-    head += c;
+    head.Put(static_cast<std::uint16_t>(c.size()));
+    head.PutBytes(c);
   }
   JourneyBinaryWriter w;
   w.name_ = path.string();
   w.file_.reset(std::fopen(path.c_str(), "wb"));
-  if (!w.file_) return Status::IOError(w.name_ + ": cannot create: " + std::strerror(errno));
-  if (std::fwrite(head.data(), 1, head.size(), w.file_.get()) != head.size()) {
-    return Status::IOError(w.name_ + ": write error: " + std::strerror(errno));
+  if (!w.file_) {
+    return Status::IOError(fmt::format("{}: cannot create: {}", w.name_, std::strerror(errno)));
+  }
+  if (std::fwrite(head.data().data(), 1, head.data().size(), w.file_.get()) != head.data().size()) {
+    return Status::IOError(fmt::format("{}: write error: {}", w.name_, std::strerror(errno)));
   }
   w.channel_count_ = static_cast<std::uint32_t>(channels.size());
   w.per_block_ = journeys_per_block;
@@ -365,24 +250,24 @@ Result<JourneyBinaryWriter> JourneyBinaryWriter::Create(const std::filesystem::p
 }
 
 Status JourneyBinaryWriter::Add(std::span<const std::uint8_t> path, bool converted, double value) {
-  if (!file_) return Status::InvalidArgument(name_ + ": writer is closed");
+  if (!file_) return Status::InvalidArgument(fmt::format("{}: writer is closed", name_));
   if (path.empty() || path.size() > 255) {
-    return Status::InvalidArgument(name_ + ": a journey has 1..255 touches, not " +
-                                   std::to_string(path.size()));
+    return Status::InvalidArgument(
+        fmt::format("{}: a journey has 1..255 touches, not {}", name_, path.size()));
   }
   for (std::uint8_t c : path) {
     if (c >= channel_count_) {
-      return Status::InvalidArgument(name_ + ": channel id " + std::to_string(c) +
-                                     " >= channel count " + std::to_string(channel_count_));
+      return Status::InvalidArgument(
+          fmt::format("{}: channel id {} >= channel count {}", name_, c, channel_count_));
     }
   }
   if (!std::isfinite(value) || value < 0 || (!converted && value != 0)) {
-    return Status::InvalidArgument(name_ + ": journey value must be finite, >= 0, and 0 "
-                                   "unless converted");
+    return Status::InvalidArgument(
+        fmt::format("{}: journey value must be finite, >= 0, and 0 unless converted", name_));
   }
   block_.push_back(static_cast<char>(path.size()));
   block_.push_back(converted ? 1 : 0);
-  if (converted) PutF64(block_, value);
+  if (converted) block_.append(reinterpret_cast<const char*>(&value), sizeof value);
   block_.append(reinterpret_cast<const char*>(path.data()), path.size());
   ++journeys_;
   if (++in_block_ == per_block_) return FlushBlock();
@@ -391,12 +276,12 @@ Status JourneyBinaryWriter::Add(std::span<const std::uint8_t> path, bool convert
 
 Status JourneyBinaryWriter::FlushBlock() {
   if (in_block_ == 0) return Status::Ok();
-  std::string head;
-  PutU32(head, in_block_);
-  PutU32(head, static_cast<std::uint32_t>(block_.size()));
-  if (std::fwrite(head.data(), 1, head.size(), file_.get()) != head.size() ||
+  ByteWriter head;
+  head.Put(in_block_);
+  head.Put(static_cast<std::uint32_t>(block_.size()));
+  if (std::fwrite(head.data().data(), 1, 8, file_.get()) != 8 ||
       std::fwrite(block_.data(), 1, block_.size(), file_.get()) != block_.size()) {
-    return Status::IOError(name_ + ": write error: " + std::strerror(errno));
+    return Status::IOError(fmt::format("{}: write error: {}", name_, std::strerror(errno)));
   }
   block_.clear();
   in_block_ = 0;
@@ -407,13 +292,17 @@ Status JourneyBinaryWriter::Close() {
   if (!file_) return Status::Ok();
   PG_RETURN_IF_ERROR(FlushBlock());
   std::FILE* f = file_.release();
-  if (std::fclose(f) != 0) return Status::IOError(name_ + ": close error: " + std::strerror(errno));
+  if (std::fclose(f) != 0) {
+    return Status::IOError(fmt::format("{}: close error: {}", name_, std::strerror(errno)));
+  }
   return Status::Ok();
 }
 
 Result<bool> IsJourneyBinaryFile(const std::filesystem::path& path) {
   std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
+  if (!f) {
+    return Status::IOError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+  }
   char head[4];
   return std::fread(head, 1, 4, f.get()) == 4 && std::memcmp(head, kMagic, 4) == 0;
 }
@@ -444,7 +333,7 @@ Status RunBlockPipeline(BlockReader& reader, const AttributionOptions& options,
       return nullptr;
     }
     if (Cancelled(options)) {
-      read_failure = Status::Unavailable(reader.name() + ": reading cancelled");
+      read_failure = Status::Unavailable(fmt::format("{}: reading cancelled", reader.name()));
       failed = true;
       fc.stop();
       return nullptr;
@@ -531,8 +420,8 @@ Result<JourneyTable> ReadJourneyBinary(const std::filesystem::path& path,
         slot.ids.assign(j.touches, j.touches + j.count);
         for (std::uint32_t id : slot.ids) {
           if (id >= channel_count) {
-            bad_id = "journey " + std::to_string(out.rows) + ": channel id " +
-                     std::to_string(id) + " >= channel count " + std::to_string(channel_count);
+            bad_id = fmt::format("journey {}: channel id {} >= channel count {}", out.rows, id,
+                                 channel_count);
             return;
           }
         }
@@ -615,7 +504,7 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
         ++ends[2 * row + (flags ^ 1u)];
       }
       if (flags) {
-        const double value = GetF64(p + 2);
+        const double value = LoadLittleEndian<double>(p + 2);
         if (!std::isfinite(value) || value < 0) break;
         v[(t[touches - 1] & mask) + 1] += value;
       }
