@@ -1,10 +1,10 @@
-// Fuzz target: Embeddings::Load (embed/embeddings.hpp), dense and sparse, every format version,
-// and Embeddings::ReadGraphFingerprint on the same file.
+// Fuzz target: Embeddings::Load (embed/embeddings.hpp), dense and sparse, and
+// Embeddings::ReadGraphFingerprint on the same file.
 //
-// Input: the file's bytes; its trailing CRC-32 is rewritten to match (fuzz_support.hpp) so that
-// the loader's size and row-id checks are reached. A file that loads is then read row by row
-// (Row, Dot with row 0), which must stay inside the stored values.
-// Seeds: the *.emb files of a `partnergraph build --data datasets/tiny` model.
+// Input: the file's bytes; the container's checksums are rewritten to match (fuzz_support.hpp)
+// so that the loader's size and row-id checks are reached. A file that loads is then read row by
+// row (Row, Dot with row 0), which must stay inside the stored values. Seeds: the *.emb files of a
+// `partnergraph build --data datasets/tiny` model.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -27,12 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the rows it claims, at most kMaxRowsRead (a real graph, not the file, sets the count; the
   // regression sparse_header_claims_2pow30_rows once made the row table ask for 4 GB).
   std::uint32_t graph_rows = 0;
-  if (bytes.size() >= 24) {
-    std::uint64_t rows = 0;
-    std::memcpy(&rows, bytes.data() + 16, 8);
-    graph_rows = static_cast<std::uint32_t>(std::min<std::uint64_t>(rows, kMaxRowsRead));
+  if (const auto header = FindContainerSection(bytes, "header"); header && header->second >= 8) {
+    std::uint32_t rows = 0;  // the header section: u32 dim, u32 rows, ...
+    std::memcpy(&rows, bytes.data() + header->first + 4, 4);
+    graph_rows = std::min(rows, kMaxRowsRead);
   }
-  FixTrailingChecksum(bytes);
+  FixContainerChecksums(bytes);
   const auto path = WriteScratchFile("vectors.emb", bytes);
   (void)Embeddings::ReadGraphFingerprint(path);
   Result<Embeddings> e = Embeddings::Load(path, graph_rows);

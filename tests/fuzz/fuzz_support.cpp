@@ -96,24 +96,42 @@ void FixTrailingChecksum(std::string& bytes) {
   PutU32(bytes, bytes.size() - 4, Crc32(std::string_view(bytes).substr(0, bytes.size() - 4)));
 }
 
-void FixGraphChecksums(std::string& bytes) {
-  // graph_io.hpp: 24-byte fixed header (u32 section count at 12), n entries of 32 bytes
-  // (u64 offset at +8, u64 length at +16, u32 CRC at +24), the header CRC, sections, file CRC.
-  constexpr std::size_t kFixed = 24, kEntry = 32;
+// binary_container.hpp: 48-byte fixed header (u32 section count at 12), n entries of 56 bytes
+// (32-byte name, u32 element size, u32 CRC at +36, u64 offset at +40, u64 length at +48), the
+// header CRC, the sections, the file CRC.
+constexpr std::size_t kFixed = 48, kEntry = 56, kMaxSections = 256;
+
+void FixContainerChecksums(std::string& bytes) {
   if (bytes.size() < kFixed + 8) return;
   const std::uint64_t n = GetU32(bytes, 12);
   const std::uint64_t table_end = kFixed + kEntry * n;  // where the header CRC sits
-  if (n > 4096 || table_end + 4 + 4 > bytes.size()) return;
+  if (n > kMaxSections || table_end + 4 + 4 > bytes.size()) return;
   const std::uint64_t body_end = bytes.size() - 4;
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::size_t e = kFixed + kEntry * i;
-    const std::uint64_t offset = GetU64(bytes, e + 8), length = GetU64(bytes, e + 16);
+    const std::uint64_t offset = GetU64(bytes, e + 40), length = GetU64(bytes, e + 48);
     if (offset <= body_end && length <= body_end - offset) {
-      PutU32(bytes, e + 24, Crc32(std::string_view(bytes).substr(offset, length)));
+      PutU32(bytes, e + 36, Crc32(std::string_view(bytes).substr(offset, length)));
     }
   }
   PutU32(bytes, table_end, Crc32(std::string_view(bytes).substr(0, table_end)));
   FixTrailingChecksum(bytes);
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> FindContainerSection(const std::string& bytes,
+                                                                        std::string_view name) {
+  if (bytes.size() < kFixed + 8) return std::nullopt;
+  const std::uint64_t n = GetU32(bytes, 12);
+  if (n > kMaxSections || kFixed + kEntry * n + 8 > bytes.size()) return std::nullopt;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::size_t e = kFixed + kEntry * i;
+    const std::string_view field(bytes.data() + e, 32);
+    if (field.substr(0, field.find('\0')) != name) continue;
+    const std::uint64_t offset = GetU64(bytes, e + 40), length = GetU64(bytes, e + 48);
+    if (offset > bytes.size() || length > bytes.size() - offset) return std::nullopt;
+    return std::make_pair(static_cast<std::size_t>(offset), static_cast<std::size_t>(length));
+  }
+  return std::nullopt;
 }
 
 void FixManifestChecksum(std::string& text) {

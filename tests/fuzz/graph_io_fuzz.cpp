@@ -1,7 +1,7 @@
 // Fuzz target: LoadGraph (graph/graph_io.hpp), the loader of graph.pgg.
 //
 // Input: the file's bytes; every section CRC-32 whose range lies in the file, the header's and
-// the whole file's are rewritten to match (fuzz_support.hpp, FixGraphChecksums), so that the
+// the whole file's are rewritten to match (fuzz_support.hpp, FixContainerChecksums), so that the
 // section table, the meta section and the consistency checks are reached. A graph that loads
 // is walked: every vertex's neighbours and the fingerprint.
 // Seeds: graph.pgg of a `partnergraph build --data datasets/tiny` model.
@@ -82,7 +82,7 @@ void Walk(const EcosystemGraph& g) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string bytes = AsString(data, size);
-  FixGraphChecksums(bytes);
+  FixContainerChecksums(bytes);
   const auto path = WriteScratchFile("graph.pgg", bytes);
   Result<std::shared_ptr<const EcosystemGraph>> graph = LoadGraph(path);
   if (!graph.ok()) return 0;

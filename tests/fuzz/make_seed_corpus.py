@@ -16,11 +16,9 @@ import argparse
 import gzip
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -112,14 +110,6 @@ def gzip_seeds(texts):
     write("gzip", "trailing_bytes_skus.csv", bytes([COMMA, 3]) + b"\x03" + texts["skus.csv"])
 
 
-def old_embeddings(data):
-    """The same vectors in format 1 (dense) or 2 (sparse): no graph fingerprint field."""
-    version = struct.unpack_from("<I", data, 8)[0]
-    old = {3: 1, 4: 2}[version]
-    body = data[:8] + struct.pack("<I", old) + data[12:32] + data[40:-4]
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
-
-
 def model_seeds(cli, work, fuzz_build):
     model = os.path.join(work, "model")
     subprocess.run([cli, "build", "--data", TINY, "--out", model], check=True,
@@ -134,8 +124,6 @@ def model_seeds(cli, work, fuzz_build):
         if name.endswith(".emb"):
             data = read(name)
             write("embeddings", name, data)
-            write("embeddings", "v%d_" % {3: 1, 4: 2}[struct.unpack_from("<I", data, 8)[0]] + name,
-                  old_embeddings(data))
     reset("graph_io")
     write("graph_io", "graph.pgg", read("graph.pgg"))
     reset("precomputed_answers")

@@ -2,8 +2,8 @@
 // ReadNeighborFileInfo (recommend/neighbor_table.hpp), the loaders of sku_neighbors.bin and
 // merchant_neighbors.bin.
 //
-// Input: the file's bytes; the trailing CRC-32 is rewritten to match (fuzz_support.hpp). Load
-// is given the key the file's own header records, as if the model matched, so that the lists
+// Input: the file's bytes; the container's checksums are rewritten to match (fuzz_support.hpp).
+// Load is given the key the file's own header records, as if the model matched, so that the lists
 // are checked (BuildSlots). The item count comes from the graph in a real model (Load allocates
 // a slot per item), so a header claiming more than kMaxItems is given the tiny model's count
 // instead (Load must refuse the file). A file that loads is read back through Find for every
@@ -51,7 +51,7 @@ void LoadAndRead(const std::filesystem::path& path, NeighborKey expected) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string bytes = AsString(data, size);
-  FixTrailingChecksum(bytes);
+  FixContainerChecksums(bytes);
   const auto path = WriteScratchFile("neighbors.bin", bytes);
   Result<NeighborFileInfo> info = ReadNeighborFileInfo(path);
   NeighborKey key;

@@ -1,7 +1,7 @@
 // Fuzz target: PrecomputedAnswers::Load and ReadFileInfo (engine/precomputed_answers.hpp), the
 // loader of precomputed.bin.
 //
-// Input: the file's bytes; the trailing CRC-32 is rewritten to match (fuzz_support.hpp).
+// Input: the file's bytes; the container's checksums are rewritten to match (fuzz_support.hpp).
 // Load is given the fingerprint and merchant count the file's own header records, as if the
 // model's graph matched, so that every list is parsed. The merchant count comes from the graph
 // in a real model (the engine allocates a list per merchant before reading the file), so a
@@ -26,7 +26,7 @@ constexpr std::uint32_t kTinyMerchants = 6;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string bytes = AsString(data, size);
-  FixTrailingChecksum(bytes);
+  FixContainerChecksums(bytes);
   const auto path = WriteScratchFile("precomputed.bin", bytes);
   Result<PrecomputedFileInfo> info = PrecomputedAnswers::ReadFileInfo(path);
   if (!info.ok()) {

@@ -4,8 +4,8 @@
 // At start the target builds four small real indexes (Flat, HNSW32, IVF2,Flat over 12 vectors
 // of dimension 4, and Flat over one vector of dimension 1) and saves them with VectorIndex::Save
 // in its scratch folder. Input: one byte choosing the index, then the sidecar's bytes. The
-// sidecar's record of the .faiss file (its size and CRC-32, the 12 bytes before the trailer) is
-// set to the real file's and its trailing CRC-32 rewritten (fuzz_support.hpp), so that Load
+// sidecar's record of the .faiss file (its size and CRC-32, in its header section) is set to
+// the real file's and its checksums rewritten (fuzz_support.hpp), so that Load
 // reaches the sidecar's header, id map and search settings and hands the genuine FAISS file to
 // faiss::read_index. A loaded index is searched once (k = 5, the sidecar's own efSearch and
 // nprobe), and every hit must be one of its ids.
@@ -113,12 +113,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const SavedIndex& saved = Indexes()[data[0] % Indexes().size()];
   std::string meta = AsString(data + 1, size - 1);
-  // Trailer (vector_index.cpp): u64 .faiss size, u32 .faiss CRC-32, u32 CRC-32 of the sidecar.
-  if (meta.size() >= 16) {
-    PutLe(meta, meta.size() - 16, saved.faiss_size, 8);
-    PutLe(meta, meta.size() - 8, saved.faiss_crc, 4);
+  // The header section (vector_index.hpp): u32 dim, u64 fingerprint, u32 efSearch, u32 nprobe,
+  // u32 normalize, then the .faiss file's u64 size at 24 and u32 CRC-32 at 32.
+  if (const auto header = FindContainerSection(meta, "header"); header && header->second >= 36) {
+    PutLe(meta, header->first + 24, saved.faiss_size, 8);
+    PutLe(meta, header->first + 32, saved.faiss_crc, 4);
   }
-  FixTrailingChecksum(meta);
+  FixContainerChecksums(meta);
   std::filesystem::path meta_path = saved.faiss;
   meta_path += ".meta";
   WriteScratchFile(meta_path.filename().string(), meta);
