@@ -31,7 +31,11 @@ TEST_CASE("Index options: values read, errors name the file and key", "[index]")
   CHECK(message(R"({"index": {"merchants": {"hnsw_ef_search": 0}}})") ==
         "m.json: index.merchants: hnsw_ef_search: 0 is out of range [1, 65536]");
   CHECK(message(R"({"index": {"merchants": {"efSearch": 10}}})") ==
-        "m.json: index.merchants.efSearch: unknown key");
+        "m.json: index.merchants.efSearch: unknown key (known: factory, exact_below, "
+        "auto_large_factory, hnsw_ef_construction, hnsw_ef_search, ivf_nprobe, "
+        "max_training_vectors, normalize, build_threads)");
+  CHECK(message(R"({"index": {"skus": [1]}})") ==
+        "m.json: index.skus: expected an object, got [1]");
   CHECK(message(R"({"index": {"vendors": {}}})") ==
         "m.json: index.vendors: unknown key (known: merchants, skus)");
   CHECK(message(R"({"index": {"skus": {"factory": 5}}})") ==
