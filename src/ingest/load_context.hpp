@@ -16,6 +16,7 @@
 
 #include "partnergraph/common/csv_reader.hpp"
 #include "partnergraph/common/time.hpp"
+#include "partnergraph/ingest/field_parsers.hpp"
 #include "partnergraph/ingest/loader.hpp"
 
 namespace partnergraph::ingest_internal {
@@ -99,21 +100,6 @@ Status CheckColumns(const ColumnMap& columns, const CsvReader& reader, LoadConte
 LoadError RowError(const CsvReader& reader, const CsvRecord& record, std::string_view column,
                    std::string reason);
 
-// `value` in double quotes, with quotes and control characters escaped and long
-// values cut, for messages: "\"12,5x\"".
-std::string Quote(std::string_view value);
-
-// Field parsers: the value, or nullopt when `text` is not one.
-std::optional<double> ParseNumber(std::string_view text);             // finite decimal
-std::optional<std::uint32_t> ParseUnsigned(std::string_view text);    // digits only, < 2^32
-std::optional<bool> ParseBool(std::string_view text);                 // true/false/1/0/yes/no
-
-// Reasons shared by the tables (the value is quoted in the message).
-inline constexpr std::string_view kEmptyReason = "required value is empty";
-std::string NotANumber(std::string_view text);
-std::string NotATimestamp(std::string_view text);
-std::string NotABool(std::string_view text);
-std::string Negative(std::string_view text);
 // Why `id` does not resolve: its row was rejected (and where) or it is unknown.
 // `what` names the kind ("merchant", "sku", "customer").
 std::string UnresolvedReason(std::string_view what, std::string_view id, const IdSource& source);
