@@ -10,15 +10,20 @@
 // ("alpha > iota;1;42.17;0" or "beta;0;0;1") and one record of the binary file.
 // Files are written once to --dir and reused.
 //
-// Each (size, source, model) run is a forked child: it runs the attribution
-// job (RunAttributionJob: read the file, run the model) with --threads workers;
-// the parent times it and reads the child's peak RSS (wait4). The baseline of
-// each source is a plain scan of the same file (read + count records),
-// reported as a ratio.
+// Each (size, source, model) is one Google Benchmark, <model>/<source>/journeys:<n>, of R
+// iterations (--repeat); each iteration is a forked child that runs the attribution job
+// (RunAttributionJob: read the file, run the model) with --threads workers; the parent times
+// it (manual time) and reads the child's peak RSS (wait4). The baseline of each source,
+// scan/<source>/journeys:<n>, is a plain scan of the same file (read + count records),
+// reported as a ratio. Counters: journeys/s (over all iterations), and of the fastest
+// iteration best_s, cpu_s, rss_mb and x_scan. The table after Google Benchmark's shows the
+// fastest iteration of each row, as before.
 //
 // Usage: attribution_bench [--dir DIR] [--sizes 1000000,10000000] [--threads 2]
 //                          [--models first-touch,...,markov1,markov2,shapley]
 //                          [--repeat R]   (R runs per row; the fastest is shown)
+//                          [--benchmark_filter=REGEX] [--benchmark_format=json] ...
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,9 +35,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "partnergraph/attribution/attribution_job.hpp"
 #include "partnergraph/attribution/journey_binary.hpp"
 #include "partnergraph/common/splitmix64.hpp"
@@ -120,7 +128,7 @@ void Generate(std::uint64_t n, const std::filesystem::path& csv, const std::file
   auto writer = JourneyBinaryWriter::Create(bin.string() + ".part", kChannels);
   if (!writer.ok()) Die(writer.status());
   std::FILE* f = std::fopen((csv.string() + ".part").c_str(), "wb");
-  if (!f) Die(Status::IOError(csv.string() + ": cannot create"));
+  if (!f) Die(Status::IOError(fmt::format("{}: cannot create", csv.string())));
   std::string buf = "path;total_conversions;total_conversion_value;total_null\n";
   Journey j;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -226,59 +234,98 @@ Measure InChild(Fn&& fn) {
   return {in[0], cpu, static_cast<double>(usage.ru_maxrss) / 1024.0, in[1]};
 }
 
-// The run with the shortest wall time of `repeat` runs.
-template <typename Fn>
-Measure Fastest(int repeat, Fn&& fn) {
-  Measure best = InChild(fn);
-  for (int i = 1; i < repeat; ++i) {
-    Measure m = InChild(fn);
-    if (m.seconds < best.seconds) best = m;
-  }
-  return best;
-}
+// A row of the table: the fastest of the iterations of one benchmark.
+struct Row {
+  Measure fastest;
+  bool ran = false;
+};
 
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    const auto comma = s.find(',', pos);
-    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
+// The journeys files, the benchmarks (a scan and the models, per size and source) and the rows
+// of those that ran, for the table.
+class AttributionBench {
+ public:
+  struct Args {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg_attribution_bench";
+    std::vector<std::uint64_t> sizes = {1'000'000, 10'000'000};
+    int threads = 2;
+    int repeat = 1;
+    std::vector<std::string> models;  // empty: all
+  };
 
-}  // namespace
+  explicit AttributionBench(const Args& args) : args_(args) {}
 
-int main(int argc, char** argv) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "pg_attribution_bench";
-  std::vector<std::uint64_t> sizes = {1'000'000, 10'000'000};
-  int threads = 2;
-  int repeat = 1;
-  std::vector<std::string> only;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--dir") {
-      dir = value;
-    } else if (flag == "--sizes") {
-      sizes.clear();
-      for (const auto& s : Split(value)) sizes.push_back(std::stoull(s));
-    } else if (flag == "--threads") {
-      threads = std::stoi(value);
-    } else if (flag == "--repeat") {
-      repeat = std::max(1, std::stoi(value));
-    } else if (flag == "--models") {
-      only = Split(value);
-    } else {
-      std::fprintf(stderr, "attribution_bench: unknown flag %s\n", flag.c_str());
+  // Writes the journeys files that are missing and registers the benchmarks.
+  int Setup() {
+    std::error_code error;
+    std::filesystem::create_directories(args_.dir, error);
+    if (error) {
+      std::fprintf(
+          stderr, "attribution_bench: %s\n",
+          fmt::format("{}: cannot create the folder: {}", args_.dir.string(), error.message())
+              .c_str());
       return 1;
     }
+    for (const std::string& name : args_.models) {
+      if (std::none_of(kModels.begin(), kModels.end(),
+                       [&](const Model& m) { return m.name == name; })) {
+        std::fprintf(stderr, "attribution_bench: --models: unknown model \"%s\"\n", name.c_str());
+        return 2;
+      }
+    }
+    for (std::uint64_t n : args_.sizes) {
+      const auto csv = File(n, false);
+      const auto bin = File(n, true);
+      if (!std::filesystem::exists(csv) || !std::filesystem::exists(bin)) {
+        const double t0 = Now();
+        Generate(n, csv, bin);
+        std::printf("generated %llu journeys in %.1f s: %s (%.0f MB), %s (%.0f MB)\n",
+                    static_cast<unsigned long long>(n), Now() - t0, csv.filename().c_str(),
+                    static_cast<double>(std::filesystem::file_size(csv)) / 1e6,
+                    bin.filename().c_str(),
+                    static_cast<double>(std::filesystem::file_size(bin)) / 1e6);
+      }
+      for (const bool binary : {false, true}) {
+        Register(n, binary, nullptr);
+        for (const Model& m : kModels) {
+          if (args_.models.empty() ||
+              std::find(args_.models.begin(), args_.models.end(), m.name) != args_.models.end()) {
+            Register(n, binary, &m);
+          }
+        }
+      }
+    }
+    std::fflush(stdout);
+    return 0;
   }
-  std::filesystem::create_directories(dir);
 
-  const std::vector<Model> models = {
+  int PrintTable() const {
+    std::printf("\nthreads %d, fastest of %d run(s), files in %s\n", args_.threads, args_.repeat,
+                args_.dir.c_str());
+    std::printf("%-6s %-11s %-15s %8s %12s %8s %14s %7s %8s %s\n", "source", "journeys", "model",
+                "wall s", "journeys/s", "cpu s", "j/s per core", "x scan", "RSS MB",
+                "target (wall)");
+    for (std::uint64_t n : args_.sizes) {
+      for (const bool binary : {false, true}) {
+        const char* source = binary ? "binary" : "csv";
+        const auto scan = rows_.find(Name(n, binary, nullptr));
+        if (scan != rows_.end())
+          PrintRow(source, n, "(scan)", scan->second.fastest, "1.00", "baseline");
+        for (const Model& m : kModels) {
+          const auto it = rows_.find(Name(n, binary, &m));
+          if (it == rows_.end()) continue;
+          const Measure& r = it->second.fastest;
+          const std::string ratio =
+              scan == rows_.end() ? "-"
+                                  : fmt::format("{:.2f}", r.seconds / scan->second.fastest.seconds);
+          PrintRow(source, n, m.name.c_str(), r, ratio, Verdict(n, binary, m, r));
+        }
+      }
+    }
+    return 0;
+  }
+
+ private:
+  static inline const std::vector<Model> kModels = {
       {"first-touch", AttributionModel::kFirstTouch, 1, 2e6, 0},
       {"last-touch", AttributionModel::kLastTouch, 1, 2e6, 0},
       {"linear", AttributionModel::kLinear, 1, 2e6, 0},
@@ -291,50 +338,100 @@ int main(int argc, char** argv) {
       {"shapley", AttributionModel::kShapley, 1, 0, 0},
   };
 
-  std::printf("threads %d, fastest of %d run(s), files in %s\n", threads, repeat, dir.c_str());
-  std::printf("%-6s %-11s %-15s %8s %12s %8s %14s %7s %8s %s\n", "source", "journeys", "model",
-              "wall s", "journeys/s", "cpu s", "j/s per core", "x scan", "RSS MB", "target (wall)");
-  for (std::uint64_t n : sizes) {
-    const auto csv = dir / ("journeys_" + std::to_string(n) + ".csv");
-    const auto bin = dir / ("journeys_" + std::to_string(n) + ".pgj");
-    if (!std::filesystem::exists(csv) || !std::filesystem::exists(bin)) {
-      const double t0 = Now();
-      Generate(n, csv, bin);
-      std::printf("generated %llu journeys in %.1f s: %s (%.0f MB), %s (%.0f MB)\n",
-                  static_cast<unsigned long long>(n), Now() - t0, csv.filename().c_str(),
-                  std::filesystem::file_size(csv) / 1e6, bin.filename().c_str(),
-                  std::filesystem::file_size(bin) / 1e6);
-    }
-    for (const bool binary : {false, true}) {
-      const auto& file = binary ? bin : csv;
-      const char* source = binary ? "binary" : "csv";
-      const Measure scan = Fastest(repeat, [&] { return Scan(file); });
-      std::printf("%-6s %-11llu %-15s %8.3f %12.0f %8.3f %14.0f %7s %8.1f %s\n", source,
-                  static_cast<unsigned long long>(n), "(scan)", scan.seconds,
-                  static_cast<double>(n) / scan.seconds, scan.cpu_seconds,
-                  static_cast<double>(n) / scan.cpu_seconds, "1.00", scan.rss_mb, "baseline");
-      for (const Model& m : models) {
-        if (!only.empty() && std::find(only.begin(), only.end(), m.name) == only.end()) continue;
-        const Measure r = Fastest(repeat, [&] { return RunJob(file, m, threads); });
-        const double rate = static_cast<double>(n) / r.seconds;
-        const double target = binary ? m.bin_target : m.csv_target;
-        std::string verdict;
-        if (target > 0) {
-          char buf[48];
-          std::snprintf(buf, sizeof buf, "%s %.0fM/s", rate >= target ? "PASS >=" : "FAIL <",
-                        target / 1e6);
-          verdict = buf;
-        }
-        if (m.model == AttributionModel::kShapley && n >= 10'000'000) {
-          verdict = (r.seconds < 5 ? "PASS < 5 s" : "FAIL >= 5 s") + std::string(" (exact, 12 ch)");
-        }
-        std::printf("%-6s %-11llu %-15s %8.3f %12.0f %8.3f %14.0f %7.2f %8.1f %s\n", source,
-                    static_cast<unsigned long long>(n), m.name.c_str(), r.seconds, rate,
-                    r.cpu_seconds, static_cast<double>(n) / r.cpu_seconds,
-                    r.seconds / scan.seconds, r.rss_mb, verdict.c_str());
-        std::fflush(stdout);
-      }
-    }
+  std::filesystem::path File(std::uint64_t n, bool binary) const {
+    return args_.dir / fmt::format("journeys_{}.{}", n, binary ? "pgj" : "csv");
   }
-  return 0;
+
+  static std::string Name(std::uint64_t n, bool binary, const Model* m) {
+    return fmt::format("{}/{}/journeys:{}", m ? m->name : "scan", binary ? "binary" : "csv", n);
+  }
+
+  // The benchmark of model `m` (nullptr: the scan) on the file of n journeys.
+  void Register(std::uint64_t n, bool binary, const Model* m) {
+    const std::string name = Name(n, binary, m);
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [this, n, binary, m, name](benchmark::State& s) { Run(s, n, binary, m, name); })
+        ->Iterations(args_.repeat)
+        ->UseManualTime()
+        ->Unit(benchmark::kSecond);
+  }
+
+  void Run(benchmark::State& state, std::uint64_t n, bool binary, const Model* m,
+           const std::string& name) {
+    const auto file = File(n, binary);
+    const int threads = args_.threads;
+    Row row;
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the benchmark loop
+      const Measure r = m ? InChild([&] { return RunJob(file, *m, threads); })
+                          : InChild([&] { return Scan(file); });
+      state.SetIterationTime(r.seconds);
+      if (!row.ran || r.seconds < row.fastest.seconds) row.fastest = r;
+      row.ran = true;
+    }
+    const double journeys = static_cast<double>(n);
+    state.counters["journeys/s"] = benchmark::Counter(
+        journeys * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["best_s"] = row.fastest.seconds;
+    state.counters["cpu_s"] = row.fastest.cpu_seconds;
+    state.counters["rss_mb"] = row.fastest.rss_mb;
+    if (const auto scan = rows_.find(Name(n, binary, nullptr)); m && scan != rows_.end()) {
+      state.counters["x_scan"] = row.fastest.seconds / scan->second.fastest.seconds;
+    }
+    rows_[name] = row;
+  }
+
+  // The row's target check ("PASS >= 2M/s"), empty when the model has no target there.
+  static std::string Verdict(std::uint64_t n, bool binary, const Model& m, const Measure& r) {
+    const double rate = static_cast<double>(n) / r.seconds;
+    const double target = binary ? m.bin_target : m.csv_target;
+    std::string verdict;
+    if (target > 0) {
+      verdict = fmt::format("{} {:.0f}M/s", rate >= target ? "PASS >=" : "FAIL <", target / 1e6);
+    }
+    if (m.model == AttributionModel::kShapley && n >= 10'000'000) {
+      verdict = (r.seconds < 5 ? "PASS < 5 s" : "FAIL >= 5 s") + std::string(" (exact, 12 ch)");
+    }
+    return verdict;
+  }
+
+  static void PrintRow(const char* source, std::uint64_t n, const char* model, const Measure& r,
+                       const std::string& ratio, const std::string& verdict) {
+    std::printf("%-6s %-11llu %-15s %8.3f %12.0f %8.3f %14.0f %7s %8.1f %s\n", source,
+                static_cast<unsigned long long>(n), model, r.seconds,
+                static_cast<double>(n) / r.seconds, r.cpu_seconds,
+                static_cast<double>(n) / r.cpu_seconds, ratio.c_str(), r.rss_mb, verdict.c_str());
+  }
+
+  const Args& args_;
+  std::map<std::string, Row> rows_;  // by benchmark name
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  AttributionBench::Args args;
+  CLI::App app{"attribution_bench: journeys/s of every attribution model, CSV and binary input"};
+  app.add_option("--dir", args.dir, "Folder of the journeys files (written once, then reused)")
+      ->capture_default_str();
+  app.add_option("--sizes", args.sizes, "Journey counts, comma-separated")
+      ->delimiter(',')
+      ->check(bench::kPositive)
+      ->capture_default_str();
+  app.add_option("--threads", args.threads, "Workers of each attribution job")
+      ->check(bench::kPositive)
+      ->capture_default_str();
+  app.add_option("--repeat", args.repeat, "Runs per row (the fastest is shown)")
+      ->check(bench::kPositive)
+      ->capture_default_str();
+  app.add_option("--models", args.models, "Models to run, comma-separated (default: all)")
+      ->delimiter(',');
+  std::unique_ptr<AttributionBench> runner;
+  return bench::RunBenchmarkMain(
+      argc, argv, app,
+      [&] {
+        runner = std::make_unique<AttributionBench>(args);
+        return runner->Setup();
+      },
+      [&] { return runner->PrintTable(); });
 }
