@@ -2,6 +2,8 @@
 #   make run    install deps, build, build the default model, start the server
 #   make test   install deps, build, run the whole test suite
 #   make bench  build and run the benchmarks (writes numbers to stdout; see bench/README.md)
+#   make lint   clang-tidy-14 over the sources (LINT_BASE=<rev>: only the .cpp files changed
+#               since <rev>; docs/testing.md "Lint")
 #   make fuzz   build the libFuzzer targets with clang-14 in build-fuzz and run each for
 #               FUZZ_SECONDS (docs/testing.md); `make fuzz -j2` runs two at a time
 BUILD_DIR ?= build
@@ -22,7 +24,7 @@ FUZZ_FLAGS ?=
 FUZZ_TARGETS := csv_reader gzip embeddings graph_io precomputed_answers neighbor_table \
                 vector_index model_manifest thrift_request thrift_processor
 
-.PHONY: all deps configure build test test-fast run bench sanitize clean \
+.PHONY: all deps configure build test test-fast run bench lint sanitize clean \
         fuzz-configure fuzz-build fuzz fuzz-test $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 
 all: build
@@ -52,6 +54,15 @@ run: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
+
+# clang-tidy-14 with .clang-tidy through $(BUILD_DIR)/compile_commands.json (scripts/lint.sh):
+# every source, or with LINT_BASE=<rev> the .cpp files changed since <rev>. Needs the
+# Thrift-generated headers, hence pg_rpc_thrift. LINT_JOBS: clang-tidy processes at a time.
+LINT_BASE ?=
+LINT_JOBS ?= $(JOBS)
+lint: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target pg_rpc_thrift >/dev/null
+	@LINT_JOBS=$(LINT_JOBS) bash scripts/lint.sh $(BUILD_DIR) $(LINT_BASE)
 
 # The sanitizer build (address + undefined) and its test run.
 # (The fuzz targets are sanitized builds already: `make test` runs them, this does not.)

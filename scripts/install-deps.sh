@@ -17,6 +17,8 @@ PACKAGES=(
   zlib1g-dev
   # the fuzz targets (make fuzz, and the short runs of make test): libFuzzer, with clang
   clang-14 libfuzzer-14-dev
+  # make lint
+  clang-tidy-14
 )
 
 missing=()
