@@ -6,6 +6,7 @@
 // complete new one). Prints the seconds of each stage and the peak RSS. Exit 0 ok, 1 usage
 // error (MODEL_DIR is not a model folder included), 2 bad input (the loader's or builder's
 // message on stderr), 3 when the model cannot be written.
+#include <fmt/format.h>
 #include <tbb/task_arena.h>
 
 #include <chrono>
@@ -14,10 +15,9 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "partnergraph/common/json_text.hpp"
@@ -61,7 +61,7 @@ Result<std::pair<std::string, std::string>> ReadModelConfigText(const std::strin
     file = bundled;
   }
   std::ifstream in(file);
-  if (!in) return Status::InvalidArgument("--config: cannot read " + file.string());
+  if (!in) return Status::InvalidArgument(fmt::format("--config: cannot read {}", file.string()));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return std::pair<std::string, std::string>{text, file.string()};
 }

@@ -13,6 +13,7 @@
 // --split-date that is not an ISO-8601 date, and a --data that is not a
 // folder; 2 bad input: the dataset or the configuration is refused, the
 // split date leaves no order on one side, or there is nothing to evaluate.
+#include <fmt/format.h>
 #include <tbb/task_arena.h>
 
 #include <cstdio>
@@ -23,9 +24,9 @@
 
 #include "commands.hpp"
 #include "partnergraph/common/time.hpp"
-#include "partnergraph/engine/model_builder.hpp"
-#include "partnergraph/ingest/loader.hpp"
+#include "partnergraph/engine/model_config.hpp"
 #include "partnergraph/evaluate/evaluator.hpp"
+#include "partnergraph/ingest/loader.hpp"
 
 namespace partnergraph::cli {
 namespace {
@@ -51,15 +52,15 @@ int Fail(int code, const std::string& message) {
 int RunEvaluate(const EvaluateArgs& args) {
   std::error_code ec;
   if (!std::filesystem::is_directory(args.data, ec)) {
-    return Fail(kExitUsage, args.data + ": " +
-                                (std::filesystem::exists(args.data, ec) ? "not a folder"
-                                                                        : "no such folder"));
+    return Fail(kExitUsage, fmt::format("{}: {}", args.data,
+                                        std::filesystem::exists(args.data, ec) ? "not a folder"
+                                                                               : "no such folder"));
   }
   std::optional<Timestamp> split = ParseTimestamp(args.split_date);
   if (!split) {
-    return Fail(kExitUsage, "--split-date: \"" + args.split_date +
-                                "\" is not an ISO-8601 date (YYYY-MM-DD or "
-                                "YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)");
+    return Fail(kExitUsage, fmt::format("--split-date: \"{}\" is not an ISO-8601 date (YYYY-MM-DD "
+                                        "or YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)",
+                                        args.split_date));
   }
   // Like `build`: the project's models/default.json when no --config is given and the
   // source tree is there, else the built-in defaults.
@@ -77,20 +78,13 @@ int RunEvaluate(const EvaluateArgs& args) {
   options.split_ts = *split;
   options.list_length = args.k;
   options.threads = args.threads;
-  options.merchant_svd = config.embed.merchant_svd;
-  options.merchant_walk = config.embed.merchant_walk;
-  options.sku_item2vec = config.embed.sku_item2vec;
-  options.index = config.index;
-  options.recommend = config.recommend;
-  options.partner_embedding = config.model.partner_embedding == "walk" ? PartnerEmbedding::kWalk
-                                                                      : PartnerEmbedding::kSvd;
+  options.model = config;
   options.evaluate_coupons = !args.no_coupons;
   options.max_coupon_queries = args.max_coupon_queries;
   options.audience = args.audience == "merchant" ? Audience::kMerchant : Audience::kOperator;
-  if (options.list_length < 10 || options.list_length > options.recommend.max_k) {
-    return Fail(kExitUsage, "--k: " + std::to_string(options.list_length) +
-                                " is out of range [10, " +
-                                std::to_string(options.recommend.max_k) + "]");
+  if (options.list_length < 10 || options.list_length > options.model.recommend.max_k) {
+    return Fail(kExitUsage, fmt::format("--k: {} is out of range [10, {}]", options.list_length,
+                                        options.model.recommend.max_k));
   }
 
   const int threads = args.threads == 0 ? tbb::this_task_arena::max_concurrency()

@@ -1,116 +1,22 @@
 #include "partnergraph/engine/model_builder.hpp"
 
-#include <chrono>
-#include <cstdio>
-#include <fstream>
+#include <fmt/format.h>
+
 #include <new>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <type_traits>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/file_checksum.hpp"
 #include "partnergraph/common/memory_usage.hpp"
-#include "partnergraph/embed/graph_embeddings.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
 #include "partnergraph/graph/graph_io.hpp"
-#include "partnergraph/index/faiss_threads.hpp"
 #include "partnergraph/index/vector_index.hpp"
-#include "partnergraph/recommend/embedding_index.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"
 
 namespace partnergraph {
-namespace {
-
-using Json = nlohmann::json;
-
-Status ParseModelOptions(const Json& doc, const std::string& src, ModelOptions* out) {
-  if (!doc.contains("model")) return Status::Ok();
-  const Json& m = doc["model"];
-  const std::string p = src + ": model.";
-  if (!m.is_object()) return Status::InvalidArgument(src + ": model: expected an object");
-  for (auto it = m.begin(); it != m.end(); ++it) {
-    const std::string& key = it.key();
-    if (key == "partner_embedding") {
-      if (!it->is_string() || (*it != "svd" && *it != "walk")) {
-        return Status::InvalidArgument(p + key + ": expected \"svd\" or \"walk\"");
-      }
-      out->partner_embedding = it->get<std::string>();
-    } else if (key == "train_walk_embedding" || key == "train_sku_embedding" ||
-               key == "precompute") {
-      if (!it->is_boolean()) return Status::InvalidArgument(p + key + ": expected true or false");
-      bool v = it->get<bool>();
-      if (key == "train_walk_embedding") out->train_walk_embedding = v;
-      if (key == "train_sku_embedding") out->train_sku_embedding = v;
-      if (key == "precompute") out->precompute = v;
-    } else if (key == "precompute_k") {
-      if (!it->is_number_unsigned() || it->get<std::uint64_t>() < 1 ||
-          it->get<std::uint64_t>() > 100) {
-        return Status::InvalidArgument(p + key + ": expected an integer in [1, 100]");
-      }
-      out->precompute_k = it->get<std::uint32_t>();
-    } else {
-      return Status::InvalidArgument(p + key + ": unknown key");
-    }
-  }
-  if (out->partner_embedding == "walk" && !out->train_walk_embedding) {
-    return Status::InvalidArgument(
-        p + "partner_embedding: \"walk\" needs train_walk_embedding = true");
-  }
-  return Status::Ok();
-}
-
-// Times one stage and records it.
-class StageTimer {
- public:
-  StageTimer(ModelBuildReport* report, std::string name)
-      : report_(report), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {}
-  ~StageTimer() {
-    if (report_ == nullptr) return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    report_->stages.push_back({name_, s, CurrentRssBytes(), PeakRssBytes()});
-  }
-
- private:
-  ModelBuildReport* report_;
-  std::string name_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-}  // namespace
-
-Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_view source_name) {
-  const std::string src(source_name);
-  Json doc = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Status::InvalidArgument(src + ": not a JSON object");
-  }
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    const std::string& key = it.key();
-    if (key != "embed" && key != "index" && key != "recommend" && key != "model") {
-      return Status::InvalidArgument(src + ": " + key +
-                                     ": unknown key (known: embed, index, recommend, model)");
-    }
-  }
-  ModelConfig config;
-  PG_ASSIGN_OR_RETURN(config.embed, ParseEmbedOptions(json_text, source_name));
-  PG_ASSIGN_OR_RETURN(config.index, ParseIndexOptions(json_text, source_name));
-  PG_ASSIGN_OR_RETURN(config.recommend, ParseRecommendOptions(json_text, source_name));
-  PG_RETURN_IF_ERROR(ParseModelOptions(doc, src, &config.model));
-  config.digest = ConfigDigest(json_text);
-  return config;
-}
-
-Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError("cannot read model configuration " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseModelConfig(text.str(), path.string());
-}
-
 namespace {
 
 // Runs `body` (a model stage sequence), turning an allocation failure into Unavailable naming
@@ -124,14 +30,12 @@ Status OrOutOfMemory(ModelBuildReport* report, Body&& body) {
   } catch (const std::bad_alloc&) {
     std::string where = "the model build";
     if (report != nullptr && !report->stages.empty()) {
-      where = "stage '" + report->stages.back().name + "'";
+      where = fmt::format("stage '{}'", report->stages.back().name);
     }
-    char peak[64];
-    std::snprintf(peak, sizeof peak, "%.2f GiB",
-                  static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0 * 1024.0));
-    return Status::Unavailable("out of memory in " + where + " (peak resident set " + peak +
-                               "); the files written before it are complete, the rest was "
-                               "not written");
+    return Status::Unavailable(fmt::format(
+        "out of memory in {} (peak resident set {:.2f} GiB); the files written before it are "
+        "complete, the rest was not written",
+        where, static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0 * 1024.0)));
   }
 }
 
@@ -169,55 +73,42 @@ Status BuildModelStages(std::shared_ptr<const EcosystemGraph> graph, const Model
   // The answers record the digest of the text just written (which `config` was parsed from).
   ModelConfig written_config = config;
   written_config.digest = ConfigDigest(config_json);
-  RecommendModel model;
-  model.graph = graph;
-  {
-    StageTimer t(report, "embed: merchant PPMI-SVD");
-    auto e = TrainMerchantSvdEmbeddings(*graph, config.embed.merchant_svd);
-    if (!e.ok()) return e.status().WithContext("merchant PPMI-SVD embedding");
-    PG_RETURN_IF_ERROR(e->Save(dir / "merchants_svd.emb"));
-    files.push_back("merchants_svd.emb");
-    if (config.model.partner_embedding == "svd") {
-      model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
+  // Each part is written inside its training stage; a merchant embedding that is not the
+  // partner embedding is freed once written.
+  auto write_embeddings = [&](std::shared_ptr<const Embeddings>& e, const char* file,
+                              const TrainedModel& t) -> Status {
+    PG_RETURN_IF_ERROR(e->Save(dir / file));
+    files.push_back(file);
+    if (e != t.partner_vectors && e != t.sku_item2vec) e.reset();
+    return Status::Ok();
+  };
+  auto write_index = [&](VectorIndex& index, const char* file, std::string* factory) -> Status {
+    PG_RETURN_IF_ERROR(index.Save(dir / file, fingerprint));
+    files.insert(files.end(), {file, fmt::format("{}.meta", file)});
+    if (factory != nullptr) *factory = index.factory();
+    return Status::Ok();
+  };
+  auto write_part = [&](ModelPart part, TrainedModel& t) -> Status {
+    switch (part) {
+      case ModelPart::kMerchantSvd:
+        return write_embeddings(t.merchant_svd, "merchants_svd.emb", t);
+      case ModelPart::kMerchantWalk:
+        return write_embeddings(t.merchant_walk, "merchants_walk.emb", t);
+      case ModelPart::kSkuItem2vec:
+        return write_embeddings(t.sku_item2vec, "skus_item2vec.emb", t);
+      case ModelPart::kMerchantIndex:
+        return write_index(*t.merchant_index, "merchants.faiss",
+                           report ? &report->merchant_factory : nullptr);
+      case ModelPart::kSkuIndex:
+        return write_index(*t.sku_index, "skus.faiss", report ? &report->sku_factory : nullptr);
     }
-  }
-  if (config.model.train_walk_embedding) {
-    StageTimer t(report, "embed: merchant random-walk skip-gram");
-    auto e = TrainMerchantWalkEmbeddings(*graph, config.embed.merchant_walk);
-    if (!e.ok()) return e.status().WithContext("merchant random-walk embedding");
-    PG_RETURN_IF_ERROR(e->Save(dir / "merchants_walk.emb"));
-    files.push_back("merchants_walk.emb");
-    if (config.model.partner_embedding == "walk") {
-      model.merchant_vectors = std::make_shared<const Embeddings>(std::move(e).value());
-    }
-  }
-  if (config.model.train_sku_embedding) {
-    StageTimer t(report, "embed: SKU item2vec");
-    auto e = TrainSkuItem2vecEmbeddings(*graph, config.embed.sku_item2vec);
-    if (!e.ok()) return e.status().WithContext("SKU item2vec embedding");
-    PG_RETURN_IF_ERROR(e->Save(dir / "skus_item2vec.emb"));
-    files.push_back("skus_item2vec.emb");
-    model.sku_vectors = std::make_shared<const Embeddings>(std::move(e).value());
-  }
-  {
-    StageTimer t(report, "index: merchants");
-    auto index = IndexNonZeroRows(*model.merchant_vectors, config.index.merchants);
-    if (!index.ok()) return index.status().WithContext("merchant index");
-    PG_RETURN_IF_ERROR(index->Save(dir / "merchants.faiss", fingerprint));
-    files.insert(files.end(), {"merchants.faiss", "merchants.faiss.meta"});
-    if (report) report->merchant_factory = index->factory();
-    model.merchant_index = std::make_shared<const VectorIndex>(std::move(index).value());
-  }
-  if (model.sku_vectors) {
-    StageTimer t(report, "index: SKUs");
-    auto index = IndexNonZeroRows(*model.sku_vectors, config.index.skus);
-    if (!index.ok()) return index.status().WithContext("SKU index");
-    PG_RETURN_IF_ERROR(index->Save(dir / "skus.faiss", fingerprint));
-    files.insert(files.end(), {"skus.faiss", "skus.faiss.meta"});
-    if (report) report->sku_factory = index->factory();
-    model.sku_index = std::make_shared<const VectorIndex>(std::move(index).value());
-  }
-  PG_RETURN_IF_ERROR(PrecomputeStages(model, written_config, dir, report, &files));
+    return Status::Ok();
+  };
+  PG_ASSIGN_OR_RETURN(
+      TrainedModel trained,
+      TrainModel(std::move(graph), config, report ? &report->stages : nullptr, write_part));
+  PG_RETURN_IF_ERROR(
+      PrecomputeStages(trained.recommend_model(), written_config, dir, report, &files));
   PG_RETURN_IF_ERROR(WriteModelManifest(dir, fingerprint, files, nlohmann::json::object()));
   if (report) report->files = files;
   return Status::Ok();
@@ -231,9 +122,10 @@ Status PrecomputeAndSeal(const RecommendModel& parts, const ModelConfig& config,
   PG_ASSIGN_OR_RETURN(ModelManifest manifest, ModelManifest::Read(dir));
   PG_ASSIGN_OR_RETURN(FileDigest config_file, DigestFile(dir / kConfigFileName));
   if (config_file.crc != config.digest) {
-    return Status::InvalidArgument(
-        "the configuration given is not " + (dir / kConfigFileName).string() +
-        " (the precomputed files record the digest of the folder's config.json)");
+    return Status::InvalidArgument(fmt::format(
+        "the configuration given is not {} (the precomputed files record the digest of the "
+        "folder's config.json)",
+        (dir / kConfigFileName).string()));
   }
   std::vector<std::string> files;
   for (const std::string& name : manifest.file_names()) {
@@ -256,7 +148,8 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
   auto remove = [](const std::filesystem::path& path) -> Status {
     std::error_code ec;
     std::filesystem::remove(path, ec);
-    if (ec) return Status::IOError(path.string() + ": cannot remove: " + ec.message());
+    if (ec)
+      return Status::IOError(fmt::format("{}: cannot remove: {}", path.string(), ec.message()));
     return Status::Ok();
   };
   if (!config.model.precompute) {
@@ -274,7 +167,7 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
   auto lists = [&](bool wanted, const char* stage, const char* file, auto compute,
                    std::uint32_t* covered) -> Status {
     if (!wanted) return remove(dir / file);
-    StageTimer t(report, stage);
+    StageTimer t(report ? &report->stages : nullptr, stage);
     auto table = compute(*recommender);
     if (!table.ok()) return table.status().WithContext(file);
     PG_RETURN_IF_ERROR(table->Save(dir / file, config.digest));
@@ -294,7 +187,7 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
       kMerchantNeighborsFileName, [](const Recommender& r) { return r.ComputeMerchantNeighbors(); },
       report ? &report->merchant_neighbor_merchants : nullptr));
   {
-    StageTimer t(report, "precompute default answers");
+    StageTimer t(report ? &report->stages : nullptr, "precompute default answers");
     PG_ASSIGN_OR_RETURN(auto answers,
                         PrecomputedAnswers::Compute(*recommender, config.model.precompute_k));
     PG_RETURN_IF_ERROR(
@@ -309,17 +202,15 @@ Status PrecomputeStages(const RecommendModel& parts, const ModelConfig& config,
 Status CheckTrainedOn(const Embeddings& e, const std::filesystem::path& path,
                       std::uint64_t fingerprint) {
   if (e.graph_fingerprint() == fingerprint) return Status::Ok();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%016llx, the model's graph is %016llx",
-                static_cast<unsigned long long>(e.graph_fingerprint()),
-                static_cast<unsigned long long>(fingerprint));
   if (e.graph_fingerprint() == 0) {
-    return Status::InvalidArgument(path.string() +
-                                   ": records no graph (embeddings written by an older "
-                                   "partnergraph): rebuild the model");
+    return Status::InvalidArgument(fmt::format(
+        "{}: records no graph (embeddings written by an older partnergraph): rebuild the model",
+        path.string()));
   }
-  return Status::InvalidArgument(path.string() + ": trained on another graph (fingerprint " +
-                                 buf + "): rebuild the model");
+  return Status::InvalidArgument(fmt::format(
+      "{}: trained on another graph (fingerprint {:016x}, the model's graph is {:016x}): "
+      "rebuild the model",
+      path.string(), e.graph_fingerprint(), fingerprint));
 }
 
 }  // namespace
@@ -364,10 +255,10 @@ Result<RecommendModel> LoadRecommendModel(const std::filesystem::path& dir, bool
   const auto neighbors_file = dir / kSkuNeighborsFileName;
   if (neighbor_lists && std::filesystem::exists(neighbors_file)) {
     if (!model.sku_index) {
-      return Status::InvalidArgument(
-          std::string(kSkuNeighborsFileName) +
-          " does not match the model: the model has no SKU index (model.train_sku_embedding "
-          "is false); `partnergraph precompute --model " + dir.string() + "` removes it");
+      return Status::InvalidArgument(fmt::format(
+          "{} does not match the model: the model has no SKU index (model.train_sku_embedding "
+          "is false); `partnergraph precompute --model {}` removes it",
+          kSkuNeighborsFileName, dir.string()));
     }
     PG_ASSIGN_OR_RETURN(
         SkuNeighborTable table,

@@ -39,14 +39,15 @@ EvaluationOptions FastOptions(Timestamp split) {
   EvaluationOptions o;
   o.split_ts = split;
   o.threads = 2;
-  o.merchant_svd.svd.dim = 8;
-  o.merchant_svd.svd.power_iterations = 2;
-  o.merchant_walk.walks.walks_per_node = 2;
-  o.merchant_walk.walks.walk_length = 10;
-  o.merchant_walk.sgns.dim = 8;
-  o.merchant_walk.sgns.epochs = 1;
-  o.sku_item2vec.sgns.dim = 8;
-  o.sku_item2vec.sgns.epochs = 1;
+  EmbedOptions& e = o.model.embed;
+  e.merchant_svd.svd.dim = 8;
+  e.merchant_svd.svd.power_iterations = 2;
+  e.merchant_walk.walks.walks_per_node = 2;
+  e.merchant_walk.walks.walk_length = 10;
+  e.merchant_walk.sgns.dim = 8;
+  e.merchant_walk.sgns.epochs = 1;
+  e.sku_item2vec.sgns.dim = 8;
+  e.sku_item2vec.sgns.epochs = 1;
   return o;
 }
 

@@ -1,6 +1,8 @@
 // ModelBuilder: everything `partnergraph build` writes into a model folder
-// after the graph: embeddings, vector indexes and the precomputed default
-// answers. Engine::Open (engine.hpp) reads the same folder.
+// after the graph: embeddings, vector indexes (trained by TrainModel, model_training.hpp,
+// the pipeline `partnergraph evaluate` runs too) and the precomputed default
+// answers. Engine::Open (engine.hpp) reads the same folder. The configuration is
+// model_config.hpp's ModelConfig.
 //
 // Model folder layout (every file written through common's AtomicFileWriter: to *.tmp,
 // fsynced, renamed into place, the folder fsynced; the folder as a whole is written as a
@@ -13,14 +15,14 @@
 //   merchants.faiss(.meta)    index over the partner embedding (vector_index.hpp)
 //   skus.faiss(.meta)         index over the SKU embedding (when trained)
 //   sku_neighbors.bin         every SKU's SKU-index hits (neighbor_table.hpp; optional)
-//   merchant_neighbors.bin    every merchant's partner-candidate hits (neighbor_table.hpp; optional)
-//   precomputed.bin           default answers (precomputed_answers.hpp)
-//   manifest.json             every file's size, SHA-256 and recorded CRC-32, the graph
+//   merchant_neighbors.bin    every merchant's partner-candidate hits (neighbor_table.hpp;
+//   optional) precomputed.bin           default answers (precomputed_answers.hpp) manifest.json
+//   every file's size, SHA-256 and recorded CRC-32, the graph
 //                             fingerprint each derived file records, the config digest;
 //                             counts, stages and seconds; written last (model_manifest.hpp)
-// sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin are the "precompute" stage's outputs;
-// `partnergraph precompute` (PrecomputeModel) rewrites them in a copy of an existing folder
-// (ModelFolder::BeginUpdate).
+// sku_neighbors.bin, merchant_neighbors.bin and precomputed.bin are the "precompute" stage's
+// outputs; `partnergraph precompute` (PrecomputeModel) rewrites them in a copy of an existing
+// folder (ModelFolder::BeginUpdate).
 //
 // Thread safety: BuildModel and PrecomputeModel run their own parallel stages
 // (oneTBB, OpenMP); call them from one thread.
@@ -34,51 +36,12 @@
 #include <vector>
 
 #include "partnergraph/common/status.hpp"
-#include "partnergraph/embed/embed_options.hpp"
+#include "partnergraph/engine/model_config.hpp"
+#include "partnergraph/engine/model_training.hpp"
 #include "partnergraph/graph/ecosystem_graph.hpp"
-#include "partnergraph/index/index_options.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"
-#include "partnergraph/recommend/recommend_options.hpp"
 
 namespace partnergraph {
-
-// The "model" section of the configuration: which parts to train and serve.
-struct ModelOptions {
-  // The merchant embedding behind partner candidates and similarity: "svd" or "walk".
-  std::string partner_embedding = "svd";
-  // Train the random-walk merchant embedding too (needed when partner_embedding is
-  // "walk"; otherwise only for evaluation).
-  bool train_walk_embedding = true;
-  // Train the item2vec SKU embedding (coupon candidates beyond co-purchase edges).
-  bool train_sku_embedding = true;
-  // Precompute every merchant's default answers (partners and coupon pairs) at build.
-  bool precompute = true;
-  // k of the precomputed answers; requests with k up to this are served from them.
-  std::uint32_t precompute_k = 10;
-};
-
-struct ModelConfig {
-  EmbedOptions embed;
-  IndexOptions index;
-  RecommendOptions recommend;
-  ModelOptions model;
-  // The config digest (ConfigDigest, model_manifest.hpp: CRC-32) of the text ParseModelConfig
-  // read this from; the precomputed files computed with it record it. 0 when not parsed.
-  std::uint32_t digest = 0;
-};
-
-// Parses a configuration document (models/default.json's layout: keys "embed",
-// "index", "recommend", "model"; absent keys keep defaults) and records its digest.
-// Errors name `source_name` and the key.
-Result<ModelConfig> ParseModelConfig(std::string_view json_text, std::string_view source_name);
-Result<ModelConfig> LoadModelConfig(const std::filesystem::path& path);
-
-struct ModelBuildStage {
-  std::string name;
-  double seconds = 0;
-  std::uint64_t rss_bytes = 0;       // resident set when the stage ended
-  std::uint64_t peak_rss_bytes = 0;  // the process's peak so far
-};
 
 struct ModelBuildReport {
   std::vector<ModelBuildStage> stages;
@@ -97,12 +60,12 @@ inline constexpr const char* kSkuNeighborsFileName = "sku_neighbors.bin";
 inline constexpr const char* kMerchantNeighborsFileName = "merchant_neighbors.bin";
 inline constexpr const char* kPrecomputedFileName = "precomputed.bin";
 
-// Writes `config_json` (the text `config` was parsed from) as config.json, trains, indexes
-// and precomputes into `model_dir` (which must exist, with graph.pgg of `graph` already
-// written by the caller: normally a ModelFolder's staging folder, published afterwards),
-// then writes manifest.json for them (WriteModelManifest, with no statistics: a caller with
-// some writes it again). Errors: those of the stages, naming the
-// stage or the file.
+// Writes `config_json` (the text `config` was parsed from) as config.json, trains and
+// indexes (TrainModel, writing each part in its stage) and precomputes into `model_dir` (which must
+// exist, with graph.pgg of `graph` already written by the caller: normally a ModelFolder's staging
+// folder, published afterwards), then writes manifest.json for them (WriteModelManifest, with no
+// statistics: a caller with some writes it again). Errors: those of the stages, naming the stage or
+// the file.
 Status BuildModel(std::shared_ptr<const EcosystemGraph> graph, const ModelConfig& config,
                   const std::string& config_json, const std::filesystem::path& model_dir,
                   ModelBuildReport* report);

@@ -7,7 +7,8 @@
 // it is (merchants, SKUs, customers, partnerships, merchant policies) and the
 // timed tables cut at the split too (consent, engagement, touchpoints with
 // ts < split). The graph, both merchant embeddings, the vector indexes and the
-// Recommender are built from `train` only; nothing dated at or after the split
+// Recommender are built from `train` only, with the model build's pipeline
+// (TrainModel, engine/model_training.hpp); nothing dated at or after the split
 // reaches them. test = the order lines with ts >= split: only the ground truth
 // reads them.
 //
@@ -88,40 +89,33 @@
 #include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/ids.hpp"
 #include "partnergraph/common/status.hpp"
-#include "partnergraph/embed/embed_options.hpp"
+#include "partnergraph/engine/model_config.hpp"
+#include "partnergraph/engine/model_training.hpp"
 #include "partnergraph/graph/graph_options.hpp"
-#include "partnergraph/index/index_options.hpp"
 #include "partnergraph/ingest/dataset.hpp"
 #include "partnergraph/recommend/ranking_metrics.hpp"
-#include "partnergraph/recommend/recommend_options.hpp"
 
 namespace partnergraph {
-
-// Which merchant embedding the "partnergraph" method's Recommender uses
-// (the model configuration's model.partner_embedding).
-enum class PartnerEmbedding : std::uint8_t { kSvd = 0, kWalk = 1 };
 
 struct EvaluationOptions {
   // The split: order lines with ts < split_ts train, the others test. Must lie
   // strictly after the first order line and at or before the last one.
   Timestamp split_ts = 0;
   // Length of each method's ranked list (and the k of the recommender calls),
-  // in [10, recommend.max_k]; recall@50 needs >= 50.
+  // in [10, model.recommend.max_k]; recall@50 needs >= 50.
   std::uint32_t list_length = 50;
   // oneTBB threads for the whole evaluation; 0 = all cores.
   std::uint32_t threads = 0;
   // Graph build of the training data (threads are overridden by `threads`).
   GraphOptions graph;
-  // Merchant embeddings trained on the training graph.
-  MatrixEmbeddingOptions merchant_svd;
-  WalkEmbeddingOptions merchant_walk;
-  // SKU embedding for the coupon recommender and the item2vec method.
-  SequenceEmbeddingOptions sku_item2vec;
-  // Indexes behind the Recommender's candidate stages.
-  IndexOptions index;
-  // The Recommender's options (score weights, candidates, long tail).
-  RecommendOptions recommend;
-  PartnerEmbedding partner_embedding = PartnerEmbedding::kSvd;
+  // The model configuration (models/default.json): the embeddings, the indexes and the
+  // Recommender's options, trained as `partnergraph build` trains them (TrainModel,
+  // engine/model_training.hpp), and model.partner_embedding, the merchant embedding of the
+  // "partnergraph" method's Recommender. Whatever model.train_walk_embedding and
+  // model.train_sku_embedding say, the random-walk embedding is trained (the random_walk
+  // method needs it) and the SKU embedding is trained exactly when evaluate_coupons;
+  // model.precompute and model.precompute_k are not read.
+  ModelConfig model;
   // Whose view the partnergraph method's partner and coupon lists are ranked for:
   // kOperator (exact evidence, the model card's figures) or kMerchant (what a merchant API
   // key gets: disclosed evidence only). The baselines do not depend on it.
@@ -187,10 +181,8 @@ struct QueryRankings {
   std::vector<std::vector<std::uint32_t>> by_method;  // in the report's method order
 };
 
-struct EvaluationStage {
-  std::string name;
-  double seconds = 0;
-};
+// A stage's wall seconds (and memory, not reported) as StageTimer records it.
+using EvaluationStage = ModelBuildStage;
 
 struct EvaluationReport {
   Timestamp split_ts = 0;
