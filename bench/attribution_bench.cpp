@@ -119,7 +119,7 @@ double Now() {
 
 void Die(const Status& s) {
   std::fprintf(stderr, "attribution_bench: %s\n", s.ToString().c_str());
-  std::exit(1);
+  std::exit(1);  // NOLINT(concurrency-mt-unsafe): the bench and its children run one thread here
 }
 
 // Writes `n` journeys to `csv` and `bin` (same journeys in both).
@@ -411,24 +411,26 @@ class AttributionBench {
 
 int main(int argc, char** argv) {
   AttributionBench::Args args;
-  CLI::App app{"attribution_bench: journeys/s of every attribution model, CSV and binary input"};
-  app.add_option("--dir", args.dir, "Folder of the journeys files (written once, then reused)")
-      ->capture_default_str();
-  app.add_option("--sizes", args.sizes, "Journey counts, comma-separated")
-      ->delimiter(',')
-      ->check(bench::kPositive)
-      ->capture_default_str();
-  app.add_option("--threads", args.threads, "Workers of each attribution job")
-      ->check(bench::kPositive)
-      ->capture_default_str();
-  app.add_option("--repeat", args.repeat, "Runs per row (the fastest is shown)")
-      ->check(bench::kPositive)
-      ->capture_default_str();
-  app.add_option("--models", args.models, "Models to run, comma-separated (default: all)")
-      ->delimiter(',');
   std::unique_ptr<AttributionBench> runner;
   return bench::RunBenchmarkMain(
-      argc, argv, app,
+      argc, argv, "attribution_bench: journeys/s of every attribution model, CSV and binary input",
+      [&](CLI::App& app) {
+        app.add_option("--dir", args.dir,
+                       "Folder of the journeys files (written once, then reused)")
+            ->capture_default_str();
+        app.add_option("--sizes", args.sizes, "Journey counts, comma-separated")
+            ->delimiter(',')
+            ->check(bench::kPositive)
+            ->capture_default_str();
+        app.add_option("--threads", args.threads, "Workers of each attribution job")
+            ->check(bench::kPositive)
+            ->capture_default_str();
+        app.add_option("--repeat", args.repeat, "Runs per row (the fastest is shown)")
+            ->check(bench::kPositive)
+            ->capture_default_str();
+        app.add_option("--models", args.models, "Models to run, comma-separated (default: all)")
+            ->delimiter(',');
+      },
       [&] {
         runner = std::make_unique<AttributionBench>(args);
         return runner->Setup();

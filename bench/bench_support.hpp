@@ -145,34 +145,48 @@ inline bool TimeQueries(benchmark::State& state, std::size_t n,
   return true;
 }
 
-// The main of a micro benchmark: parses the bench's flags into `app` (on a parse error, or
-// --help, prints CLI11's message and returns its exit code: 0 for --help, 2 for an error naming
-// the argument), then calls `setup()` (which registers the benchmarks; it returns non-zero to
-// stop with that exit code), runs them with Google Benchmark's flags, and returns `finish()`'s
-// exit code (0 when no finish is given). Google Benchmark's table goes to stdout (its context
-// to stderr); `finish` prints the bench's own summary after it.
-inline int RunBenchmarkMain(int argc, char** argv, CLI::App& app, const std::function<int()>& setup,
+// The main of a micro benchmark: builds a CLI11 app with `description` and the bench's flags
+// (`add_flags`), parses them (on a parse error, or --help, prints CLI11's message and returns
+// 0 for --help, 2 for an error naming the argument), then calls `setup()` (which registers
+// the benchmarks; non-zero stops with that exit code), runs them with Google Benchmark's
+// flags (an unknown --benchmark_ flag: 2), and returns `finish()`'s exit code (0 without
+// one). Google Benchmark's table goes to stdout (its context to stderr); `finish` prints the
+// bench's own summary after it. An exception that escapes is printed as "<argv[0]>: <what>"
+// and returns 1.
+inline int RunBenchmarkMain(int argc, char** argv, const std::string& description,
+                            const std::function<void(CLI::App&)>& add_flags,
+                            const std::function<int()>& setup,
                             const std::function<int()>& finish = {}) {
-  SplitArgs args = SplitBenchmarkFlags(argc, argv);
-  app.footer(
-      "Google Benchmark's flags are accepted too: --benchmark_filter=REGEX, "
-      "--benchmark_format=console|json|csv, --benchmark_out=FILE, "
-      "--benchmark_out_format=json|console|csv, --benchmark_counters_tabular=true, "
-      "--benchmark_list_tests=true.");
+  const char* name = argc > 0 ? argv[0] : "bench";
   try {
-    app.parse(static_cast<int>(args.bench.size()), args.bench.data());
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    CLI::App app{description};
+    add_flags(app);
+    app.footer(
+        "Google Benchmark's flags are accepted too: --benchmark_filter=REGEX, "
+        "--benchmark_format=console|json|csv, --benchmark_out=FILE, "
+        "--benchmark_out_format=json|console|csv, --benchmark_counters_tabular=true, "
+        "--benchmark_list_tests=true.");
+    SplitArgs args = SplitBenchmarkFlags(argc, argv);
+    try {
+      app.parse(static_cast<int>(args.bench.size()), args.bench.data());
+    } catch (const CLI::ParseError& e) {
+      const int code = app.exit(e);
+      return code == 0 ? 0 : 2;
+    }
+    int benchmark_argc = static_cast<int>(args.benchmark.size());
+    benchmark::Initialize(&benchmark_argc, args.benchmark.data());
+    if (benchmark::ReportUnrecognizedArguments(benchmark_argc, args.benchmark.data())) return 2;
+    if (const int code = setup(); code != 0) return code;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    std::fflush(stdout);
+    return finish ? finish() : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: an unknown exception\n", name);
   }
-  int benchmark_argc = static_cast<int>(args.benchmark.size());
-  benchmark::Initialize(&benchmark_argc, args.benchmark.data());
-  if (benchmark::ReportUnrecognizedArguments(benchmark_argc, args.benchmark.data())) return 2;
-  if (const int code = setup(); code != 0) return code;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  std::fflush(stdout);
-  return finish ? finish() : 0;
+  return 1;
 }
 
 }  // namespace partnergraph::bench

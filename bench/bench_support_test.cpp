@@ -3,6 +3,7 @@
 #include "bench_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -130,4 +131,48 @@ TEST_CASE("kPositive accepts numbers above zero and names what it refuses", "[be
   CHECK(partnergraph::bench::kPositive(word) == "\"x\" is not a positive number");
   std::string tail = "5k";
   CHECK(partnergraph::bench::kPositive(tail) == "\"5k\" is not a positive number");
+}
+
+namespace {
+
+// RunBenchmarkMain on a copy of `args` (argv[0] first), with one --k flag; `setup` and `finish`
+// count their calls.
+int RunMain(std::vector<std::string> args, int* setup_calls, int* finish_calls, int* k,
+            bool throw_in_setup = false) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  benchmark::ClearRegisteredBenchmarks();
+  return partnergraph::bench::RunBenchmarkMain(
+      static_cast<int>(argv.size()), argv.data(), "test bench",
+      [&](CLI::App& app) { app.add_option("--k", *k, "k")->check(partnergraph::bench::kPositive); },
+      [&] {
+        ++*setup_calls;
+        if (throw_in_setup) throw std::runtime_error("setup broke");
+        return 0;
+      },
+      [&] {
+        ++*finish_calls;
+        return 7;
+      });
+}
+
+}  // namespace
+
+TEST_CASE("RunBenchmarkMain parses the bench's flags, then runs setup and finish", "[bench]") {
+  int setup = 0, finish = 0, k = 0;
+  CHECK(RunMain({"bench", "--k", "3", "--benchmark_filter=none"}, &setup, &finish, &k) == 7);
+  CHECK(k == 3);
+  CHECK(setup == 1);
+  CHECK(finish == 1);
+}
+
+TEST_CASE("RunBenchmarkMain stops with 2 at a bad or unknown flag, 1 at an exception", "[bench]") {
+  int setup = 0, finish = 0, k = 0;
+  CHECK(RunMain({"bench", "--k", "0"}, &setup, &finish, &k) == 2);
+  CHECK(RunMain({"bench", "--nope", "1"}, &setup, &finish, &k) == 2);
+  CHECK(RunMain({"bench", "--benchmark_nope=1"}, &setup, &finish, &k) == 2);
+  CHECK(setup == 0);
+  CHECK(RunMain({"bench"}, &setup, &finish, &k, /*throw_in_setup=*/true) == 1);
+  CHECK(setup == 1);
+  CHECK(finish == 0);
 }

@@ -295,11 +295,10 @@ class EmbedBench {
 
 int main(int argc, char** argv) {
   Args args;
-  CLI::App app{"embed_bench: training time of the SVD and random-walk embeddings"};
-  AddFlags(app, args);
   std::unique_ptr<EmbedBench> runner;
   return bench::RunBenchmarkMain(
-      argc, argv, app,
+      argc, argv, "embed_bench: training time of the SVD and random-walk embeddings",
+      [&](CLI::App& app) { AddFlags(app, args); },
       [&] {
         runner = std::make_unique<EmbedBench>(args);
         runner->Register();

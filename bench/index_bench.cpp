@@ -65,6 +65,7 @@ void AddFlags(CLI::App& app, Args& a) {
 
 std::vector<float> Clustered(std::size_t n, std::uint32_t dim, const std::vector<float>& centres,
                              float noise_norm, std::mt19937_64& rng) {
+  if (dim == 0 || centres.size() < dim) return {};
   const std::size_t k = centres.size() / dim;
   std::normal_distribution<float> noise(0.0f, noise_norm / std::sqrt(static_cast<float>(dim)));
   std::uniform_int_distribution<std::size_t> pick(0, k - 1);
@@ -284,11 +285,10 @@ class IndexBench {
 
 int main(int argc, char** argv) {
   Args args;
-  CLI::App app{"index_bench: recall@10 and one-query latency of an ANN index against Flat"};
-  AddFlags(app, args);
   std::unique_ptr<IndexBench> runner;
   return bench::RunBenchmarkMain(
-      argc, argv, app,
+      argc, argv, "index_bench: recall@10 and one-query latency of an ANN index against Flat",
+      [&](CLI::App& app) { AddFlags(app, args); },
       [&] {
         runner = std::make_unique<IndexBench>(args);
         runner->Register();
