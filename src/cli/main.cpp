@@ -11,7 +11,11 @@
 
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+// Builds the command line and runs the chosen subcommand; returns its exit code. A parse
+// error, --help and --version are answered here; any other exception goes to main.
+int Run(int argc, char** argv) {
   CLI::App app{"partnergraph: partner-ecosystem graph and recommendation engine"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "partnergraph 0.1.0");
@@ -28,15 +32,24 @@ int main(int argc, char** argv) {
   partnergraph::cli::AddQueryCommand(app, exit_code);
   partnergraph::cli::AddRecommendCommands(app, exit_code);
   partnergraph::cli::AddEvaluateCommand(app, exit_code);
-  // The subcommand's name for a message that must not allocate.
-  const char* command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
-  const char* space = command[0] != '\0' ? " " : "";
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     // --help and --version exit 0; every other parse error is a usage error.
     return code == 0 ? 0 : partnergraph::cli::kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The subcommand's name for a message that must not allocate.
+  const char* command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
+  const char* space = command[0] != '\0' ? " " : "";
+  try {
+    return Run(argc, argv);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "partnergraph%s%s: out of memory (an allocation failed); stopped\n",
                  space, command);
@@ -45,5 +58,4 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "partnergraph%s%s: internal error: %s\n", space, command, e.what());
     return partnergraph::cli::kExitFailed;
   }
-  return exit_code;
 }

@@ -87,12 +87,13 @@ std::int64_t SundayOnOrAfter(const CivilDate& date) {
 Timestamp NewYorkToUtc(Timestamp local, bool* ambiguous, bool* nonexistent) {
   std::int64_t days = local / 86400 - (local % 86400 < 0 ? 1 : 0);
   const int year = CivilFromDays(days).year;
-  const std::int64_t dst_start = SundayOnOrAfter({year, 3, 8}) * 86400 + 2 * 3600;
-  const std::int64_t dst_end = SundayOnOrAfter({year, 11, 1}) * 86400 + 2 * 3600;
+  constexpr std::int64_t kTwoAm = 2 * 3600;
+  const std::int64_t dst_start = SundayOnOrAfter({year, 3, 8}) * 86400 + kTwoAm;
+  const std::int64_t dst_end = SundayOnOrAfter({year, 11, 1}) * 86400 + kTwoAm;
   const bool dst = local >= dst_start && local < dst_end;
   *ambiguous = local >= dst_end - 3600 && local < dst_end;
   *nonexistent = local >= dst_start && local < dst_start + 3600;
-  return local + (dst ? 4 : 5) * 3600;
+  return local + std::int64_t{dst ? 4 : 5} * 3600;
 }
 
 class Importer {
@@ -370,6 +371,7 @@ Status Importer::ReadDemographics() {
   const CsvReader& r = *opened;
   PG_ASSIGN_OR_RETURN(std::size_t c_household, Need(r, "household_id"));
   std::vector<std::optional<std::size_t>> columns;
+  columns.reserve(std::size(kDemographicColumns));
   for (std::string_view name : kDemographicColumns) columns.push_back(r.Column(name));
   std::uint64_t rows = 0;
   Status status;
@@ -386,6 +388,7 @@ Status Importer::ReadDemographics() {
       return;
     }
     std::vector<std::string> values;
+    values.reserve(columns.size());
     for (const auto& c : columns) values.emplace_back(c ? rec.fields[*c] : std::string_view());
     if (!demographics_.emplace(household, std::move(values)).second) {
       status = Reject(r, rec, "household_id", kDuplicate,

@@ -4,6 +4,8 @@
 // report.
 #include "partnergraph/ingest/loader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -113,14 +115,15 @@ Status LoadTables(const std::filesystem::path& dir, const LoadOptions& options,
       continue;
     }
     if (has_plain && has_gz) {
-      ctx.errors.Add({plain, 0, "", "both " + plain + " and " + gz + " exist; keep one", ""});
-      return Status::InvalidArgument(plain + ": both " + plain + " and " + gz + " exist");
+      ctx.errors.Add({plain, 0, "", fmt::format("both {} and {} exist; keep one", plain, gz), ""});
+      return Status::InvalidArgument(fmt::format("{}: both {} and {} exist", plain, plain, gz));
     }
     if (!has_plain && !has_gz) {
       if (!spec.required) continue;
-      ctx.errors.Add(
-          {plain, 0, "", "required file is missing (looked for " + plain + " and " + gz + ")", ""});
-      return Status::InvalidArgument(plain + ": required file is missing");
+      ctx.errors.Add({plain, 0, "",
+                      fmt::format("required file is missing (looked for {} and {})", plain, gz),
+                      ""});
+      return Status::InvalidArgument(fmt::format("{}: required file is missing", plain));
     }
     file.present = true;
     file.file = has_plain ? plain : gz;
