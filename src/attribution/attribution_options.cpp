@@ -1,8 +1,9 @@
 #include "partnergraph/attribution/attribution_options.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
-#include <cstdio>
 #include <utility>
 
 namespace partnergraph {
@@ -19,16 +20,13 @@ constexpr std::array<std::pair<std::string_view, AttributionModel>, kAttribution
         {"shapley", AttributionModel::kShapley},
     }};
 
-Status Bad(std::string_view field, const std::string& value, std::string_view expected) {
-  return Status::InvalidArgument("attribution option " + std::string(field) + " = " + value +
-                                 ": " + std::string(expected));
+template <typename Value>
+Status Bad(std::string_view field, const Value& value, std::string_view expected) {
+  return Status::InvalidArgument(
+      fmt::format("attribution option {} = {}: {}", field, value, expected));
 }
 
-std::string Num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string Num(double v) { return fmt::format("{:g}", v); }
 
 }  // namespace
 
@@ -52,10 +50,10 @@ bool IsHeuristic(AttributionModel model) {
 
 Status ValidateAttributionOptions(const AttributionOptions& o) {
   if (static_cast<int>(o.model) >= kAttributionModelCount) {
-    return Bad("model", std::to_string(static_cast<int>(o.model)), "unknown model");
+    return Bad("model", static_cast<int>(o.model), "unknown model");
   }
   if (o.markov_order < 1 || o.markov_order > 4) {
-    return Bad("markov_order", std::to_string(o.markov_order), "must be 1..4");
+    return Bad("markov_order", o.markov_order, "must be 1..4");
   }
   if (!(std::isfinite(o.half_life_seconds) && o.half_life_seconds > 0)) {
     return Bad("half_life_seconds", Num(o.half_life_seconds), "must be a positive number");
@@ -66,7 +64,7 @@ Status ValidateAttributionOptions(const AttributionOptions& o) {
   if (!(o.position_first_share >= 0 && o.position_last_share >= 0 &&
         o.position_first_share + o.position_last_share <= 1.0 + 1e-12)) {
     return Bad("position_first_share/position_last_share",
-               Num(o.position_first_share) + "/" + Num(o.position_last_share),
+               fmt::format("{}/{}", Num(o.position_first_share), Num(o.position_last_share)),
                "must be >= 0 and sum to at most 1");
   }
   if (o.markov_dense_block_limit < 1) {
@@ -77,7 +75,7 @@ Status ValidateAttributionOptions(const AttributionOptions& o) {
   }
   if (o.markov_max_sweeps < 1) return Bad("markov_max_sweeps", "0", "must be >= 1");
   if (o.shapley_max_exact_channels < 0 || o.shapley_max_exact_channels > 24) {
-    return Bad("shapley_max_exact_channels", std::to_string(o.shapley_max_exact_channels),
+    return Bad("shapley_max_exact_channels", o.shapley_max_exact_channels,
                "must be 0..24 (the exact computation holds 2^n values)");
   }
   if (o.shapley_samples < 1) return Bad("shapley_samples", "0", "must be >= 1");
@@ -85,7 +83,7 @@ Status ValidateAttributionOptions(const AttributionOptions& o) {
     return Bad("shapley_confidence", Num(o.shapley_confidence), "must be in (0, 1)");
   }
   if (o.lookback_seconds < 0) {
-    return Bad("lookback_seconds", std::to_string(o.lookback_seconds), "must be >= 0");
+    return Bad("lookback_seconds", o.lookback_seconds, "must be >= 0");
   }
   if (o.direct_key.empty()) return Bad("direct_key", "\"\"", "must not be empty");
   if (o.no_partner_key.empty()) return Bad("no_partner_key", "\"\"", "must not be empty");
@@ -94,7 +92,7 @@ Status ValidateAttributionOptions(const AttributionOptions& o) {
   }
   if (o.chunk_bytes < 1) return Bad("chunk_bytes", "0", "must be >= 1");
   if (o.chunks_per_wave < 1) return Bad("chunks_per_wave", "0", "must be >= 1");
-  if (o.threads < 0) return Bad("threads", std::to_string(o.threads), "must be >= 0");
+  if (o.threads < 0) return Bad("threads", o.threads, "must be >= 0");
   return Status::Ok();
 }
 
