@@ -1,9 +1,8 @@
 #include "handler.hpp"
 
-#include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <exception>
 #include <utility>
 
@@ -16,37 +15,29 @@
 namespace partnergraph::server {
 namespace {
 
-// Request limits documented in the IDL.
-constexpr int kMaxK = 100;
-constexpr int kMaxPageSize = 1000;
-constexpr int kMaxCandidates = 10000;
+// Limits of the attribution job calls documented in the IDL (the Engine checks its own
+// requests: engine.hpp).
 constexpr int kMaxJobResultPage = 10000;
 
 Status CheckRange(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
   if (value >= lo && value <= hi) return Status::Ok();
-  return Status::InvalidArgument(std::string(field) + " = " + std::to_string(value) +
-                                 " is out of range " + std::to_string(lo) + ".." +
-                                 std::to_string(hi));
+  return Status::InvalidArgument(
+      fmt::format("{} = {} is out of range {}..{}", field, value, lo, hi));
 }
 
 Status CheckNonEmpty(std::string_view field, const std::string& value) {
   if (!value.empty()) return Status::Ok();
-  return Status::InvalidArgument(std::string(field) + " is empty");
-}
-
-Status CheckPrice(std::string_view field, double value) {
-  if (std::isfinite(value) && value >= 0) return Status::Ok();
-  return Status::InvalidArgument(std::string(field) + " = " + std::to_string(value) +
-                                 " is not a finite non-negative price");
+  return Status::InvalidArgument(fmt::format("{} is empty", field));
 }
 
 // A merchant key may ask coupon pairs by SKU only once the Engine can tell a SKU's merchant;
 // until then only operators may (the error is the same whether or not the SKU exists).
 Status CheckSkuAccess(const Principal& principal) {
   if (principal.is_operator()) return Status::Ok();
-  return Status::PermissionDenied("key '" + principal.name + "' (" + principal.RoleString() +
-                                  ") must ask coupon pairs by merchant_id; asking by sku_id needs "
-                                  "an operator key");
+  return Status::PermissionDenied(
+      fmt::format("key '{}' ({}) must ask coupon pairs by merchant_id; asking by sku_id needs an "
+                  "operator key",
+                  principal.name, principal.RoleString()));
 }
 
 rpc::ScoreComponents ToWire(const ScoreComponentsView& c) {
@@ -109,18 +100,6 @@ CouponFiltersView FromWire(const rpc::CouponFilters& f) {
   return out;
 }
 
-Status CheckPairRequest(std::string_view call, const std::string& merchant_id,
-                        const std::string& other_merchant_id) {
-  const std::string prefix = std::string(call) + "Request.";
-  PG_RETURN_IF_ERROR(CheckNonEmpty(prefix + "merchant_id", merchant_id));
-  PG_RETURN_IF_ERROR(CheckNonEmpty(prefix + "other_merchant_id", other_merchant_id));
-  if (merchant_id == other_merchant_id) {
-    return Status::InvalidArgument(prefix + "other_merchant_id equals merchant_id (\"" +
-                                   merchant_id + "\")");
-  }
-  return Status::Ok();
-}
-
 // The job spec of an AttributionJobRequest; InvalidArgument naming the request field.
 Result<AttributionJobSpec> FromWire(const rpc::AttributionJobRequest& r) {
   AttributionJobSpec spec;
@@ -128,9 +107,10 @@ Result<AttributionJobSpec> FromWire(const rpc::AttributionJobRequest& r) {
   if (r.__isset.data_dir) spec.data_dir = r.data_dir;
   auto model = ParseAttributionModel(r.model);
   if (!model) {
-    return Status::InvalidArgument("AttributionJobRequest.model = \"" + r.model +
-                                   "\" is not one of first-touch, last-touch, linear, "
-                                   "time-decay, position-based, markov, shapley");
+    return Status::InvalidArgument(
+        fmt::format("AttributionJobRequest.model = \"{}\" is not one of first-touch, last-touch, "
+                    "linear, time-decay, position-based, markov, shapley",
+                    r.model));
   }
   AttributionOptions& o = spec.options;
   o.model = *model;
@@ -229,7 +209,7 @@ PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<const Engine> engine,
   loopback_.role = Principal::Role::kOperator;
   loopback_.name = "loopback caller (no keys file)";
   EngineStats stats = engine_->Stats();
-  model_description_ = stats.model_dir + " (built " + stats.built_at + ")";
+  model_description_ = fmt::format("{} (built {})", stats.model_dir, stats.built_at);
 }
 
 Result<const Principal*> PartnerGraphHandler::Authenticate(const std::string& api_key) const {
@@ -238,8 +218,7 @@ Result<const Principal*> PartnerGraphHandler::Authenticate(const std::string& ap
 }
 
 template <typename Body>
-void PartnerGraphHandler::Serve(std::string_view call, std::uint8_t declared,
-                                const std::string& api_key, Body&& body) {
+void PartnerGraphHandler::Answer(std::uint8_t declared, const std::string& api_key, Body&& body) {
   Status status;
   const Principal* caller = nullptr;
   try {
@@ -253,61 +232,48 @@ void PartnerGraphHandler::Serve(std::string_view call, std::uint8_t declared,
   } catch (const std::exception& e) {
     // The Engine reports errors as Status; an exception escaping it is a bug or resource
     // exhaustion, reported to the caller as Unavailable.
-    status = Status::Internal(std::string("exception: ") + e.what());
+    status = Status::Internal(fmt::format("exception: {}", e.what()));
   }
-  if (status.ok()) {
-    served_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  failed_.fetch_add(1, std::memory_order_relaxed);
-  const std::string who = caller == nullptr
-                              ? std::string("unauthenticated caller")
-                              : "'" + caller->name + "' (" + caller->RoleString() + ")";
-  if (IsInternalFault(status.code())) {
-    spdlog::error("{} by {} failed inside the server: {}", call, who, status.ToString());
-  } else {
-    spdlog::debug("{} by {}: {}", call, who, status.ToString());
-  }
-  ThrowAsThrift(status, declared);
+  if (CallRecord* call = CallRecord::Current()) call->Answered(caller, status);
+  if (!status.ok()) ThrowAsThrift(status, declared);
 }
 
 void PartnerGraphHandler::Health(rpc::HealthResponse& out, const std::string& api_key) {
-  Serve("Health", kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
-        [&](const Principal& principal) {
-          out.status = draining_.load(std::memory_order_relaxed) ? "draining" : "ok";
-          out.version = PG_VERSION;
-          out.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::steady_clock::now() - started_)
-                                   .count();
-          out.model = model_description_;
-          out.caller_role = principal.RoleString();
-          return Status::Ok();
-        });
+  Answer(kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) {
+           out.status = draining_.load(std::memory_order_relaxed) ? "draining" : "ok";
+           out.version = PG_VERSION;
+           out.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::steady_clock::now() - started_)
+                                    .count();
+           out.model = model_description_;
+           out.caller_role = principal.RoleString();
+           return Status::Ok();
+         });
 }
 
 void PartnerGraphHandler::Stats(rpc::StatsResponse& out, const std::string& api_key) {
-  Serve("Stats", kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
-        [&](const Principal& principal) {
-          PG_RETURN_IF_ERROR(principal.CheckOperator());
-          EngineStats s = engine_->Stats();
-          out.merchants = s.merchants;
-          out.skus = s.skus;
-          out.customers = s.customers;
-          out.segments = s.segments;
-          out.categories = s.categories;
-          out.order_lines = s.order_lines;
-          out.edges = s.edges;
-          // This call counts as served once it returns; the figure covers the calls before it.
-          out.requests_served = requests_served();
-          out.requests_failed = requests_failed();
-          return Status::Ok();
-        });
+  Answer(kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) {
+           PG_RETURN_IF_ERROR(principal.CheckOperator());
+           EngineStats s = engine_->Stats();
+           out.merchants = s.merchants;
+           out.skus = s.skus;
+           out.customers = s.customers;
+           out.segments = s.segments;
+           out.categories = s.categories;
+           out.order_lines = s.order_lines;
+           out.edges = s.edges;
+           // This call counts as served once it returns; the figure covers the calls before it.
+           out.requests_served = requests_served();
+           out.requests_failed = requests_failed();
+           return Status::Ok();
+         });
 }
 
 void PartnerGraphHandler::GetMerchant(rpc::Merchant& out, const std::string& api_key,
                                       const std::string& merchant_id) {
-  Serve("GetMerchant", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_RETURN_IF_ERROR(CheckNonEmpty("merchant_id", merchant_id));
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(merchant_id));
     PG_ASSIGN_OR_RETURN(MerchantView merchant, engine_->GetMerchant(merchant_id));
     out = ToWire(merchant);
@@ -318,76 +284,42 @@ void PartnerGraphHandler::GetMerchant(rpc::Merchant& out, const std::string& api
 void PartnerGraphHandler::ListMerchants(rpc::ListMerchantsResponse& out,
                                         const std::string& api_key,
                                         const rpc::ListMerchantsRequest& request) {
-  Serve("ListMerchants", kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable,
-        api_key, [&](const Principal& principal) {
-          PG_RETURN_IF_ERROR(principal.CheckOperator());
-          PG_RETURN_IF_ERROR(
-              CheckRange("ListMerchantsRequest.page_size", request.page_size, 1, kMaxPageSize));
-          std::optional<std::string> token;
-          if (request.__isset.page_token) token = request.page_token;
-          PG_ASSIGN_OR_RETURN(
-              MerchantPage page,
-              engine_->ListMerchants(token, request.page_size,
-                                     request.__isset.category ? request.category : "",
-                                     request.__isset.region ? request.region : ""));
-          out.merchants.reserve(page.merchants.size());
-          for (const auto& m : page.merchants) out.merchants.push_back(ToWire(m));
-          if (page.next_page_token) out.__set_next_page_token(*page.next_page_token);
-          out.total = page.total;
-          return Status::Ok();
-        });
+  Answer(kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) {
+           PG_RETURN_IF_ERROR(principal.CheckOperator());
+           std::optional<std::string> token;
+           if (request.__isset.page_token) token = request.page_token;
+           PG_ASSIGN_OR_RETURN(
+               MerchantPage page,
+               engine_->ListMerchants(token, request.page_size,
+                                      request.__isset.category ? request.category : "",
+                                      request.__isset.region ? request.region : ""));
+           out.merchants.reserve(page.merchants.size());
+           for (const auto& m : page.merchants) out.merchants.push_back(ToWire(m));
+           if (page.next_page_token) out.__set_next_page_token(*page.next_page_token);
+           out.total = page.total;
+           return Status::Ok();
+         });
 }
 
-Result<PartnerFiltersView> PartnerGraphHandler::CheckPartnersRequest(
-    const Principal& principal, const rpc::RecommendPartnersRequest& request) const {
-  PG_RETURN_IF_ERROR(CheckNonEmpty("RecommendPartnersRequest.merchant_id", request.merchant_id));
-  PG_RETURN_IF_ERROR(CheckRange("RecommendPartnersRequest.k", request.k, 1, kMaxK));
-  PartnerFiltersView filters;
-  if (request.__isset.filters) {
-    filters = FromWire(request.filters);
-    if (filters.candidates) {
-      PG_RETURN_IF_ERROR(CheckRange("PartnerFilters.candidates", *filters.candidates, 1,
-                                    kMaxCandidates));
-    }
-    if (filters.long_tail_boost && !std::isfinite(*filters.long_tail_boost)) {
-      return Status::InvalidArgument("PartnerFilters.long_tail_boost is not a finite number");
-    }
-  }
-  PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
-  filters.audience = principal.audience();
-  return filters;
-}
-
-void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& out,
+void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& /*out*/,
                                             const std::string& api_key,
-                                            const rpc::RecommendPartnersRequest& request) {
-  Serve("RecommendPartners", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_ASSIGN_OR_RETURN(PartnerFiltersView filters, CheckPartnersRequest(principal, request));
-    PG_ASSIGN_OR_RETURN(PartnerAnswer answer,
-                        engine_->RecommendPartners(request.merchant_id, request.k, filters));
-    out.partners.reserve(answer.partners.size());
-    for (const auto& p : answer.partners) {
-      rpc::PartnerRecommendation w;
-      w.merchant_id = p.merchant_id;
-      w.name = p.name;
-      w.category = p.category;
-      w.region = p.region;
-      w.score = p.score;
-      w.components = ToWire(p.components);
-      w.shared_segments = ToWire(p.shared_segments);
-      if (p.shared_customers) w.__set_shared_customers(*p.shared_customers);
-      out.partners.push_back(std::move(w));
-    }
-    out.precomputed = answer.precomputed;
-    return Status::Ok();
+                                            const rpc::RecommendPartnersRequest& /*request*/) {
+  Answer(kDeclaresAll, api_key, [](const Principal&) {
+    return Status::Internal(
+        "PartnerGraphHandler::RecommendPartners called: RecommendPartners is ServingProcessor's "
+        "(RecommendPartnersBorrowed)");
   });
 }
 
 void PartnerGraphHandler::RecommendPartnersBorrowed(const std::string& api_key,
                                                     const rpc::RecommendPartnersRequest& request,
                                                     BorrowedPartnerAnswer* out) {
-  Serve("RecommendPartners", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_ASSIGN_OR_RETURN(PartnerFiltersView filters, CheckPartnersRequest(principal, request));
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
+    PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
+    PartnerFiltersView filters;
+    if (request.__isset.filters) filters = FromWire(request.filters);
+    filters.audience = principal.audience();
     return engine_->BorrowPartners(request.merchant_id, request.k, filters, out);
   });
 }
@@ -395,28 +327,16 @@ void PartnerGraphHandler::RecommendPartnersBorrowed(const std::string& api_key,
 void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out,
                                                const std::string& api_key,
                                                const rpc::RecommendCouponPairsRequest& request) {
-  Serve("RecommendCouponPairs", kDeclaresAll, api_key, [&](const Principal& principal) {
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     const std::string sku_id = request.__isset.sku_id ? request.sku_id : "";
     const std::string merchant_id = request.__isset.merchant_id ? request.merchant_id : "";
-    if (sku_id.empty() == merchant_id.empty()) {
-      return Status::InvalidArgument(
-          "RecommendCouponPairsRequest: set exactly one of sku_id and merchant_id (non-empty)");
-    }
-    PG_RETURN_IF_ERROR(CheckRange("RecommendCouponPairsRequest.k", request.k, 1, kMaxK));
-    CouponFiltersView filters;
-    if (request.__isset.filters) {
-      filters = FromWire(request.filters);
-      if (filters.min_price) PG_RETURN_IF_ERROR(CheckPrice("CouponFilters.min_price", *filters.min_price));
-      if (filters.max_price) PG_RETURN_IF_ERROR(CheckPrice("CouponFilters.max_price", *filters.max_price));
-      if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
-        return Status::InvalidArgument("CouponFilters.min_price is above CouponFilters.max_price");
-      }
-    }
     if (!merchant_id.empty()) {
       PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(merchant_id));
-    } else {
+    } else if (!sku_id.empty()) {
       PG_RETURN_IF_ERROR(CheckSkuAccess(principal));
     }
+    CouponFiltersView filters;
+    if (request.__isset.filters) filters = FromWire(request.filters);
     filters.audience = principal.audience();
     PG_ASSIGN_OR_RETURN(CouponAnswer answer,
                         engine_->RecommendCouponPairs(sku_id, merchant_id, request.k, filters));
@@ -440,9 +360,7 @@ void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse
 
 void PartnerGraphHandler::ExplainPair(rpc::ExplainPairResponse& out, const std::string& api_key,
                                       const rpc::ExplainPairRequest& request) {
-  Serve("ExplainPair", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_RETURN_IF_ERROR(
-        CheckPairRequest("ExplainPair", request.merchant_id, request.other_merchant_id));
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(PairExplanationView view,
                         engine_->ExplainPair(request.merchant_id, request.other_merchant_id,
@@ -459,9 +377,7 @@ void PartnerGraphHandler::ExplainPair(rpc::ExplainPairResponse& out, const std::
 void PartnerGraphHandler::OverlapReport(rpc::OverlapReportResponse& out,
                                         const std::string& api_key,
                                         const rpc::OverlapReportRequest& request) {
-  Serve("OverlapReport", kDeclaresAll, api_key, [&](const Principal& principal) {
-    PG_RETURN_IF_ERROR(
-        CheckPairRequest("OverlapReport", request.merchant_id, request.other_merchant_id));
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(OverlapReportView view,
                         engine_->OverlapReport(request.merchant_id, request.other_merchant_id,
@@ -476,19 +392,18 @@ void PartnerGraphHandler::OverlapReport(rpc::OverlapReportResponse& out,
 void PartnerGraphHandler::SubmitAttributionJob(rpc::SubmitAttributionJobResponse& out,
                                                const std::string& api_key,
                                                const rpc::AttributionJobRequest& request) {
-  Serve("SubmitAttributionJob",
-        kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
-        [&](const Principal& principal) {
-          PG_RETURN_IF_ERROR(principal.CheckOperator());
-          PG_ASSIGN_OR_RETURN(AttributionJobSpec spec, FromWire(request));
-          PG_ASSIGN_OR_RETURN(out.job_id, jobs_->Submit(std::move(spec)));
-          return Status::Ok();
-        });
+  Answer(kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) {
+           PG_RETURN_IF_ERROR(principal.CheckOperator());
+           PG_ASSIGN_OR_RETURN(AttributionJobSpec spec, FromWire(request));
+           PG_ASSIGN_OR_RETURN(out.job_id, jobs_->Submit(std::move(spec)));
+           return Status::Ok();
+         });
 }
 
 void PartnerGraphHandler::JobStatus(rpc::AttributionJobStatusResponse& out,
                                     const std::string& api_key, const std::string& job_id) {
-  Serve("JobStatus", kDeclaresAll, api_key, [&](const Principal& principal) {
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckOperator());
     PG_RETURN_IF_ERROR(CheckNonEmpty("job_id", job_id));
     PG_ASSIGN_OR_RETURN(AttributionJobStatusView v, jobs_->StatusOf(job_id));
@@ -504,7 +419,7 @@ void PartnerGraphHandler::JobStatus(rpc::AttributionJobStatusResponse& out,
 void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
                                     const std::string& api_key,
                                     const rpc::AttributionJobResultRequest& request) {
-  Serve("JobResult", kDeclaresAll, api_key, [&](const Principal& principal) {
+  Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckOperator());
     PG_RETURN_IF_ERROR(CheckNonEmpty("AttributionJobResultRequest.job_id", request.job_id));
     PG_RETURN_IF_ERROR(CheckRange("AttributionJobResultRequest.page_size", request.page_size, 0,

@@ -1,9 +1,12 @@
 // PartnerGraphHandler: the service of server/partnergraph.thrift over one Engine.
 //
-// Every call: authenticate the key (or, without a keys file, treat the caller as an operator),
-// check the request's documented ranges (the message names the field), check the principal may
-// ask about the merchant, call the Engine, convert its views to the wire structs. Errors leave as
-// typed exceptions through ThrowAsThrift (status_mapping.hpp), the only place that decides which.
+// A translator: every call authenticates the key (or, without a keys file, treats the caller as
+// an operator), checks the principal's role and that it may ask about the merchant, converts the
+// request to the Engine's views, calls the Engine (which checks the request's values: engine.hpp)
+// and converts its answer to the wire structs. Errors leave as typed exceptions through
+// ThrowAsThrift (status_mapping.hpp), the only place that decides which. Counting and logging
+// are CallEvents' (call_events.hpp), the processor's event handler: each call tells it its
+// caller and outcome.
 //
 // Thread safety: one instance serves every connection; all methods may run concurrently. The
 // Engine and ApiKeys are immutable; the counters are atomics; AttributionJobs is thread-safe and
@@ -20,6 +23,7 @@
 
 #include "PartnerGraph.h"
 #include "attribution_jobs.hpp"
+#include "call_events.hpp"
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
 
@@ -36,8 +40,10 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // From now on Health reports "draining". Calls keep being answered.
   void BeginDrain() { draining_.store(true, std::memory_order_relaxed); }
 
-  std::int64_t requests_served() const { return served_.load(std::memory_order_relaxed); }
-  std::int64_t requests_failed() const { return failed_.load(std::memory_order_relaxed); }
+  // The counters CallEvents keeps for this handler's calls (Stats answers them).
+  const std::shared_ptr<CallCounters>& counters() const { return counters_; }
+  std::int64_t requests_served() const { return counters_->served.load(std::memory_order_relaxed); }
+  std::int64_t requests_failed() const { return counters_->failed.load(std::memory_order_relaxed); }
 
   void Health(rpc::HealthResponse& out, const std::string& api_key) override;
   void Stats(rpc::StatsResponse& out, const std::string& api_key) override;
@@ -45,11 +51,13 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                    const std::string& merchant_id) override;
   void ListMerchants(rpc::ListMerchantsResponse& out, const std::string& api_key,
                      const rpc::ListMerchantsRequest& request) override;
+  // Not used: ServingProcessor answers RecommendPartners with RecommendPartnersBorrowed and its
+  // own reply writer. Raises Unavailable (an internal fault, logged) if a processor without that
+  // path calls it.
   void RecommendPartners(rpc::RecommendPartnersResponse& out, const std::string& api_key,
                          const rpc::RecommendPartnersRequest& request) override;
-  // RecommendPartners for the reply writer (ServingProcessor): the same checks, counting,
-  // logging and typed exceptions, but the answer (precomputed or live) is borrowed from the
-  // Engine into *out (Engine::BorrowPartners) instead of copied into wire structs.
+  // RecommendPartners as ServingProcessor answers it: the answer (precomputed or live) is
+  // borrowed from the Engine into *out (Engine::BorrowPartners) and written out from there.
   void RecommendPartnersBorrowed(const std::string& api_key,
                                  const rpc::RecommendPartnersRequest& request,
                                  BorrowedPartnerAnswer* out);
@@ -70,15 +78,11 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // The caller's principal; PermissionDenied for a missing or unknown key. Points into keys_
   // (or at loopback_), valid while the handler lives.
   Result<const Principal*> Authenticate(const std::string& api_key) const;
-  // The request's documented ranges and the principal's access to its merchant; the filters
-  // as the Engine takes them.
-  Result<PartnerFiltersView> CheckPartnersRequest(const Principal& principal,
-                                                  const rpc::RecommendPartnersRequest& request) const;
-  // Runs `body(principal)` for call `call`: authentication, counting, logging, and the mapping of
-  // a non-OK Status (or an escaped std::exception) to the call's declared exceptions.
+  // Answers one call: authenticates `api_key`, runs `body(principal)` (a Status), reports the
+  // caller and outcome to the call's CallRecord, and raises a non-OK Status (or an escaped
+  // std::exception, as an internal fault) as the typed exception of `declared`.
   template <typename Body>
-  void Serve(std::string_view call, std::uint8_t declared, const std::string& api_key,
-             Body&& body);
+  void Answer(std::uint8_t declared, const std::string& api_key, Body&& body);
 
   std::shared_ptr<const Engine> engine_;
   std::optional<ApiKeys> keys_;
@@ -86,8 +90,7 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   std::string model_description_;
   std::chrono::steady_clock::time_point started_;
   std::atomic<bool> draining_{false};
-  std::atomic<std::int64_t> served_{0};
-  std::atomic<std::int64_t> failed_{0};
+  std::shared_ptr<CallCounters> counters_ = std::make_shared<CallCounters>();
   std::unique_ptr<AttributionJobs> jobs_;
 };
 

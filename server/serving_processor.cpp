@@ -1,6 +1,7 @@
 #include "serving_processor.hpp"
 
 #include <thrift/TApplicationException.h>
+#include <thrift/TProcessor.h>
 
 #include <utility>
 
@@ -85,7 +86,8 @@ void WritePartner(TProtocol* out, const PartnerRef& p) {
 
 }  // namespace
 
-void WritePartnersReply(TProtocol* out, std::int32_t seqid, const BorrowedPartnerAnswer& answer) {
+std::uint32_t WritePartnersReply(TProtocol* out, std::int32_t seqid,
+                                 const BorrowedPartnerAnswer& answer) {
   out->writeMessageBegin("RecommendPartners", at::protocol::T_REPLY, seqid);
   out->writeStructBegin("PartnerGraph_RecommendPartners_result");
   out->writeFieldBegin("success", at::protocol::T_STRUCT, 0);
@@ -104,30 +106,40 @@ void WritePartnersReply(TProtocol* out, std::int32_t seqid, const BorrowedPartne
   out->writeFieldStop();
   out->writeStructEnd();
   out->writeMessageEnd();
-  out->getTransport()->writeEnd();
+  const std::uint32_t bytes = out->getTransport()->writeEnd();
   out->getTransport()->flush();
+  return bytes;
 }
 
 ServingProcessor::ServingProcessor(std::shared_ptr<PartnerGraphHandler> handler)
-    : rpc::PartnerGraphProcessor(handler), handler_(std::move(handler)) {}
+    : rpc::PartnerGraphProcessor(handler), handler_(std::move(handler)) {
+  setEventHandler(std::make_shared<CallEvents>(handler_->counters()));
+}
 
 bool ServingProcessor::dispatchCall(TProtocol* in, TProtocol* out, const std::string& name,
                                     std::int32_t seqid, void* call_context) {
   if (name != "RecommendPartners") {
     return rpc::PartnerGraphProcessor::dispatchCall(in, out, name, seqid, call_context);
   }
-  rpc::PartnerGraph_RecommendPartners_args args;
-  args.read(in);
-  in->readMessageEnd();
-  in->getTransport()->readEnd();
-  RecommendPartners(out, seqid, args);
+  RecommendPartners(in, out, seqid, call_context);
   return true;
 }
 
-void ServingProcessor::RecommendPartners(TProtocol* out, std::int32_t seqid,
-                                         const rpc::PartnerGraph_RecommendPartners_args& args) {
-  // The errors as the generated process_RecommendPartners writes them (this processor sets no
-  // event handler).
+void ServingProcessor::RecommendPartners(TProtocol* in, TProtocol* out, std::int32_t seqid,
+                                         void* call_context) {
+  // The event handler's calls and the errors as the generated process_RecommendPartners makes
+  // and writes them.
+  static constexpr const char* kFunction = "PartnerGraph.RecommendPartners";
+  at::TProcessorEventHandler* events = eventHandler_.get();
+  void* ctx = events != nullptr ? events->getContext(kFunction, call_context) : nullptr;
+  at::TProcessorContextFreer freer(events, ctx, kFunction);
+  if (events != nullptr) events->preRead(ctx, kFunction);
+  rpc::PartnerGraph_RecommendPartners_args args;
+  args.read(in);
+  in->readMessageEnd();
+  std::uint32_t bytes = in->getTransport()->readEnd();
+  if (events != nullptr) events->postRead(ctx, kFunction, bytes);
+
   thread_local BorrowedPartnerAnswer borrowed;
   rpc::PartnerGraph_RecommendPartners_result result;
   bool answered = false;
@@ -147,6 +159,7 @@ void ServingProcessor::RecommendPartners(TProtocol* out, std::int32_t seqid,
     result.unavailable = std::move(e);
     result.__isset.unavailable = true;
   } catch (const std::exception& e) {
+    if (events != nullptr) events->handlerError(ctx, kFunction);
     at::TApplicationException x(e.what());
     out->writeMessageBegin("RecommendPartners", at::protocol::T_EXCEPTION, seqid);
     x.write(out);
@@ -157,15 +170,17 @@ void ServingProcessor::RecommendPartners(TProtocol* out, std::int32_t seqid,
   }
   // Outside the try: a transport error while writing leaves the processor, as from the
   // generated one (the server then closes that connection).
+  if (events != nullptr) events->preWrite(ctx, kFunction);
   if (answered) {
-    WritePartnersReply(out, seqid, borrowed);
-    return;
+    bytes = WritePartnersReply(out, seqid, borrowed);
+  } else {
+    out->writeMessageBegin("RecommendPartners", at::protocol::T_REPLY, seqid);
+    result.write(out);
+    out->writeMessageEnd();
+    bytes = out->getTransport()->writeEnd();
+    out->getTransport()->flush();
   }
-  out->writeMessageBegin("RecommendPartners", at::protocol::T_REPLY, seqid);
-  result.write(out);
-  out->writeMessageEnd();
-  out->getTransport()->writeEnd();
-  out->getTransport()->flush();
+  if (events != nullptr) events->postWrite(ctx, kFunction, bytes);
 }
 
 }  // namespace partnergraph::server

@@ -4,7 +4,8 @@
 // building the Engine's views and the wire structs first: on the 100k model these copies, their
 // allocations and frees were about a third of the server's CPU per precomputed call
 // (bench/RESULTS.md, "Serving"). Errors are written as the generated processor writes them; every
-// other call takes the generated path.
+// other call takes the generated path. Every call, this one included, goes through CallEvents
+// (call_events.hpp), the processor's event handler, which counts and logs it.
 //
 // WritePartnersReply writes the same bytes as the generated serialiser of the same answer, in
 // both protocols (tests/server/serving_processor_test.cpp compares them), so a client cannot
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "PartnerGraph.h"
+#include "call_events.hpp"
 #include "handler.hpp"
 
 namespace partnergraph::server {
@@ -30,17 +32,19 @@ class ServingProcessor final : public rpc::PartnerGraphProcessor {
                     std::int32_t seqid, void* call_context) override;
 
  private:
-  // RecommendPartners with its arguments already read: the borrowed answer, or the typed error
-  // written as the generated processor would.
-  void RecommendPartners(apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
-                         const rpc::PartnerGraph_RecommendPartners_args& args);
+  // RecommendPartners as the generated process_RecommendPartners runs it (arguments read, event
+  // handler called, typed errors written), but the answer borrowed and written by
+  // WritePartnersReply.
+  void RecommendPartners(apache::thrift::protocol::TProtocol* in,
+                         apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
+                         void* call_context);
 
   std::shared_ptr<PartnerGraphHandler> handler_;
 };
 
 // Writes a whole RecommendPartners reply message (T_REPLY, success set) holding `answer`, and
-// flushes it.
-void WritePartnersReply(apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
-                        const BorrowedPartnerAnswer& answer);
+// flushes it; returns the transport's writeEnd() (the bytes written, for the event handler).
+std::uint32_t WritePartnersReply(apache::thrift::protocol::TProtocol* out, std::int32_t seqid,
+                                 const BorrowedPartnerAnswer& answer);
 
 }  // namespace partnergraph::server

@@ -1,6 +1,7 @@
 // The Engine over a model folder: string ids in, views out (engine.hpp).
 #include "partnergraph/engine/engine.hpp"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <charconv>
@@ -59,18 +60,22 @@ class EngineImpl final : public Engine {
     return s;
   }
 
-  Result<MerchantView> GetMerchant(const std::string& merchant_id) const override {
+  RequestLimits Limits() const override {
+    RequestLimits limits;
+    limits.max_k = static_cast<int>(rec_->options().max_k);
+    limits.max_candidates = static_cast<int>(rec_->options().max_candidates);
+    return limits;
+  }
+
+ protected:
+  Result<MerchantView> AnswerGetMerchant(const std::string& merchant_id) const override {
     PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
     return View(m);
   }
 
-  Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token, int page_size,
-                                     const std::string& category,
-                                     const std::string& region) const override {
-    if (page_size < 1 || page_size > 1000) {
-      return Status::InvalidArgument("page_size: " + std::to_string(page_size) +
-                                     " is out of range [1, 1000]");
-    }
+  Result<MerchantPage> AnswerListMerchants(const std::optional<std::string>& page_token,
+                                           int page_size, const std::string& category,
+                                           const std::string& region) const override {
     const std::uint64_t binding = ListingBinding(category, region);
     std::uint32_t start = 0;
     if (page_token) {
@@ -113,42 +118,15 @@ class EngineImpl final : public Engine {
     return page;
   }
 
-  Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
-                                          const PartnerFiltersView& f) const override {
-    PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
-    PG_RETURN_IF_ERROR(CheckK(k));
-    PartnerAnswer answer;
-    if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
-      const auto& stored = precomputed_->Partners(m, f.audience);
-      for (std::size_t i = 0; i < stored.size() && i < static_cast<std::size_t>(k); ++i) {
-        answer.partners.push_back(PartnerToView(stored[i]));
-      }
-      answer.precomputed = true;
-      return answer;
-    }
-    PG_ASSIGN_OR_RETURN(auto results, LivePartners(m, k, f));
-    for (const auto& r : results) answer.partners.push_back(PartnerToView(r));
-    return answer;
-  }
-
-  Status BorrowPartners(const std::string& merchant_id, int k, const PartnerFiltersView& f,
+  Status AnswerPartners(const std::string& merchant_id, int k, const PartnerFiltersView& f,
                         BorrowedPartnerAnswer* out) const override {
     if (f.is_default() && BorrowPrecomputedPartners(merchant_id, k, f.audience, out)) {
       return Status::Ok();
     }
     PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
-    PG_RETURN_IF_ERROR(CheckK(k));
     PG_ASSIGN_OR_RETURN(auto results, LivePartners(m, k, f));
     Lend(results, results.size(), out);
     out->precomputed = false;
-    return Status::Ok();
-  }
-
-  Status CheckK(int k) const {
-    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
-      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
-                                     std::to_string(rec_->options().max_k) + "]");
-    }
     return Status::Ok();
   }
 
@@ -160,40 +138,25 @@ class EngineImpl final : public Engine {
     filters.include_existing_partners = f.include_existing_partners;
     for (const auto& r : f.regions) {
       auto id = g_.FindRegion(r);
-      if (!id.ok()) return Status::InvalidArgument("filters.regions: unknown region \"" + r + "\"");
+      if (!id.ok()) {
+        return Status::InvalidArgument(fmt::format("filters.regions: unknown region \"{}\"", r));
+      }
       filters.regions.push_back(*id);
     }
-    for (const auto& c : f.categories) {
-      auto id = g_.FindCategory(c);
-      if (!id.ok()) {
-        return Status::InvalidArgument("filters.categories: unknown category \"" + c + "\"");
-      }
-      filters.categories.push_back(*id);
-    }
-    for (const auto& c : f.exclude_categories) {
-      auto id = g_.FindCategory(c);
-      if (!id.ok()) {
-        return Status::InvalidArgument("filters.exclude_categories: unknown category \"" + c +
-                                       "\"");
-      }
-      filters.exclude_categories.push_back(*id);
-    }
+    PG_ASSIGN_OR_RETURN(filters.categories, FindCategories("categories", f.categories));
+    PG_ASSIGN_OR_RETURN(filters.exclude_categories,
+                        FindCategories("exclude_categories", f.exclude_categories));
     for (const auto& t : f.tiers) {
       auto tier = ParseMerchantTier(t);
       if (!tier) {
-        return Status::InvalidArgument("filters.tiers: unknown tier \"" + t +
-                                       "\" (gold, silver, bronze)");
+        return Status::InvalidArgument(
+            fmt::format("filters.tiers: unknown tier \"{}\" (gold, silver, bronze)", t));
       }
       filters.tiers.push_back(*tier);
     }
     filters.long_tail_boost = f.long_tail_boost;
     filters.audience = f.audience;
-    if (f.candidates) {
-      if (*f.candidates < 1) {
-        return Status::InvalidArgument("filters.candidates: must be at least 1");
-      }
-      filters.candidates = static_cast<std::uint32_t>(*f.candidates);
-    }
+    if (f.candidates) filters.candidates = static_cast<std::uint32_t>(*f.candidates);
     ScopedFaissThreads threads(search_threads_);
     return rec_->RecommendPartners(m, static_cast<std::uint32_t>(k), filters);
   }
@@ -229,13 +192,10 @@ class EngineImpl final : public Engine {
 
   // When RecommendPartners(merchant_id, k, {}) would answer from the precomputed results:
   // lends that answer into *out and returns true. Otherwise false, *out unspecified (no
-  // precomputed results, k above theirs or out of range, an unknown merchant).
+  // precomputed results, k above theirs, an unknown merchant). k is in range.
   bool BorrowPrecomputedPartners(std::string_view merchant_id, int k, Audience audience,
                                  BorrowedPartnerAnswer* out) const {
-    if (!precomputed_ || k < 1 || static_cast<std::uint32_t>(k) > precomputed_->k() ||
-        k > static_cast<int>(rec_->options().max_k)) {
-      return false;
-    }
+    if (!precomputed_ || static_cast<std::uint32_t>(k) > precomputed_->k()) return false;
     auto m = g_.FindMerchant(merchant_id);
     if (!m.ok()) return false;
     const auto& stored = precomputed_->Partners(*m, audience);
@@ -244,30 +204,13 @@ class EngineImpl final : public Engine {
     return true;
   }
 
-  Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
-                                            const std::string& merchant_id, int k,
-                                            const CouponFiltersView& f) const override {
-    if (sku_id.empty() == merchant_id.empty()) {
-      return Status::InvalidArgument("exactly one of sku_id and merchant_id must be set");
-    }
-    if (k < 1 || k > static_cast<int>(rec_->options().max_k)) {
-      return Status::InvalidArgument("k: " + std::to_string(k) + " is out of range [1, " +
-                                     std::to_string(rec_->options().max_k) + "]");
-    }
+  Result<CouponAnswer> AnswerCouponPairs(const std::string& sku_id, const std::string& merchant_id,
+                                         int k, const CouponFiltersView& f) const override {
     CouponFilters filters;
     filters.audience = f.audience;
     filters.min_price = f.min_price;
     filters.max_price = f.max_price;
-    for (const auto& c : f.categories) {
-      auto id = g_.FindCategory(c);
-      if (!id.ok()) {
-        return Status::InvalidArgument("filters.categories: unknown category \"" + c + "\"");
-      }
-      filters.categories.push_back(*id);
-    }
-    if ((f.min_price && *f.min_price < 0) || (f.max_price && *f.max_price < 0)) {
-      return Status::InvalidArgument("filters: prices must be >= 0");
-    }
+    PG_ASSIGN_OR_RETURN(filters.categories, FindCategories("categories", f.categories));
     CouponAnswer answer;
     std::vector<CouponResult> results;
     ScopedFaissThreads threads(search_threads_);
@@ -304,9 +247,9 @@ class EngineImpl final : public Engine {
     return answer;
   }
 
-  Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                          const std::string& other_merchant_id,
-                                          Audience audience) const override {
+  Result<PairExplanationView> AnswerExplainPair(const std::string& merchant_id,
+                                                const std::string& other_merchant_id,
+                                                Audience audience) const override {
     PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
     PG_ASSIGN_OR_RETURN(MerchantId b, FindOther(a, other_merchant_id, audience));
     PairExplanation e = rec_->ExplainPair(a, b, audience);
@@ -319,15 +262,16 @@ class EngineImpl final : public Engine {
     return v;
   }
 
-  Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                          const std::string& other_merchant_id,
-                                          Audience audience) const override {
+  Result<OverlapReportView> AnswerOverlapReport(const std::string& merchant_id,
+                                                const std::string& other_merchant_id,
+                                                Audience audience) const override {
     PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
     if (!g_.Merchant(a).policy.share_overlaps) {
       // The caller's own setting: telling it is no news to the merchant.
       return Status::PermissionDenied(
-          "overlap detail needs " + merchant_id +
-          " to opt in to sharing overlaps (merchant_policy.csv share_overlaps)");
+          fmt::format("overlap detail needs {} to opt in to sharing overlaps (merchant_policy.csv "
+                      "share_overlaps)",
+                      merchant_id));
     }
     PG_ASSIGN_OR_RETURN(MerchantId b, FindOther(a, other_merchant_id, audience));
     if (audience == Audience::kMerchant && !g_.Merchant(b).policy.share_overlaps) {
@@ -352,6 +296,23 @@ class EngineImpl final : public Engine {
       return OtherMerchantUnavailable(other_id);
     }
     return *other;
+  }
+
+  // The ids of a filter's category names; InvalidArgument "filters.<field>: unknown category"
+  // for a name the model does not know.
+  Result<std::vector<CategoryId>> FindCategories(std::string_view field,
+                                                 const std::vector<std::string>& names) const {
+    std::vector<CategoryId> ids;
+    ids.reserve(names.size());
+    for (const auto& name : names) {
+      auto id = g_.FindCategory(name);
+      if (!id.ok()) {
+        return Status::InvalidArgument(
+            fmt::format("filters.{}: unknown category \"{}\"", field, name));
+      }
+      ids.push_back(*id);
+    }
+    return ids;
   }
 
   // What a page token of ListMerchants(category, region) is bound to.
@@ -402,20 +363,6 @@ class EngineImpl final : public Engine {
     return out;
   }
 
-  PartnerView PartnerToView(const PartnerResult& r) const {
-    const MerchantInfo info = g_.Merchant(r.merchant);
-    PartnerView v;
-    v.merchant_id = std::string(info.external_id);
-    v.name = std::string(info.name);
-    v.category = std::string(info.category_name);
-    v.region = std::string(info.region_name);
-    v.score = r.score.total;
-    v.components = Components(r.score);
-    v.shared_segments = Segments(r.shared_segments);
-    v.shared_customers = Count(r.shared_customers);
-    return v;
-  }
-
   int search_threads_;
   std::filesystem::path dir_;
   std::shared_ptr<const Recommender> rec_;
@@ -427,8 +374,9 @@ class EngineImpl final : public Engine {
 }  // namespace
 
 Status OtherMerchantUnavailable(const std::string& other_merchant_id) {
-  return Status::NotFound("other_merchant_id \"" + other_merchant_id +
-                          "\": no merchant with this id is available to this caller");
+  return Status::NotFound(
+      fmt::format("other_merchant_id \"{}\": no merchant with this id is available to this caller",
+                  other_merchant_id));
 }
 
 namespace engine_internal {
@@ -454,9 +402,10 @@ Result<std::uint32_t> DecodePageToken(const std::string& token, std::uint64_t bi
   auto invalid = [&] {
     return Status::InvalidArgument(
         token.empty() ? std::string("page_token is empty: leave it unset for the first page")
-                      : "page_token \"" + token +
-                            "\" is not a token of this listing (a token continues only the "
-                            "listing, category and region filters included, that issued it)");
+                      : fmt::format("page_token \"{}\" is not a token of this listing (a token "
+                                    "continues only the listing, category and region filters "
+                                    "included, that issued it)",
+                                    token));
   };
   if (token.size() != 16) return invalid();
   std::uint32_t masked = 0, check = 0;
@@ -473,32 +422,6 @@ Result<std::uint32_t> DecodePageToken(const std::string& token, std::uint64_t bi
   return offset;
 }
 }  // namespace engine_internal
-
-Status Engine::BorrowPartners(const std::string& merchant_id, int k,
-                              const PartnerFiltersView& filters,
-                              BorrowedPartnerAnswer* out) const {
-  Result<PartnerAnswer> answer = RecommendPartners(merchant_id, k, filters);
-  if (!answer.ok()) return answer.status();
-  out->owned = std::move(answer).value();
-  out->precomputed = out->owned.precomputed;
-  out->segments.clear();
-  for (const PartnerView& p : out->owned.partners) {
-    for (const SharedSegmentView& s : p.shared_segments) {
-      out->segments.push_back({s.segment_id, s.description, s.count});
-    }
-  }
-  out->partners.resize(out->owned.partners.size());
-  std::size_t next_segment = 0;
-  for (std::size_t i = 0; i < out->partners.size(); ++i) {
-    const PartnerView& v = out->owned.partners[i];
-    out->partners[i] = {v.merchant_id, v.name, v.category, v.region, v.score, v.components,
-                        std::span<const SharedSegmentRef>(out->segments)
-                            .subspan(next_segment, v.shared_segments.size()),
-                        v.shared_customers};
-    next_segment += v.shared_segments.size();
-  }
-  return Status::Ok();
-}
 
 Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& dir,
                                                    const EngineOptions& options) {

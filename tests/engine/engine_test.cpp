@@ -2,15 +2,17 @@
 // and coupon answers the fixture was designed for, every filter, privacy
 // suppression, precomputed == live, the SKU neighbour lists read unchanged, and
 // damaged or mismatched model parts.
-#include <catch2/catch.hpp>
+#include "partnergraph/engine/engine.hpp"
 
-#include <algorithm>
-#include <fstream>
-#include <set>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "partnergraph/engine/engine.hpp"
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
@@ -346,7 +348,9 @@ TEST_CASE("Bad requests get InvalidArgument or NotFound naming the field", "[eng
   CHECK(engine->RecommendPartners("m_nope", 10, {}).status().IsNotFound());
   auto k0 = engine->RecommendPartners("m_bakery", 0, {});
   REQUIRE(k0.status().IsInvalidArgument());
-  CHECK(k0.status().message().find("k:") == 0);
+  CHECK(k0.status().message() == "RecommendPartnersRequest.k = 0 is out of range 1..100");
+  // The limits are the model's RecommendOptions (max_k 100 by default).
+  CHECK(engine->Limits().max_k == 100);
   CHECK(engine->RecommendPartners("m_bakery", 101, {}).status().IsInvalidArgument());
   PartnerFiltersView f;
   f.candidates = 0;
@@ -356,6 +360,101 @@ TEST_CASE("Bad requests get InvalidArgument or NotFound naming the field", "[eng
   CHECK(engine->GetMerchant("m_nope").status().IsNotFound());
   CHECK(engine->ListMerchants(std::string("garbage"), 10, "", "").status().IsInvalidArgument());
   CHECK(engine->ListMerchants(std::nullopt, 0, "", "").status().IsInvalidArgument());
+}
+
+namespace {
+// An Engine that answers every checked request with an empty answer and counts them.
+class CountingEngine final : public Engine {
+ public:
+  explicit CountingEngine(RequestLimits limits) : limits_(limits) {}
+  EngineStats Stats() const override { return {}; }
+  RequestLimits Limits() const override { return limits_; }
+  mutable int answered = 0;
+
+ protected:
+  Result<MerchantView> AnswerGetMerchant(const std::string&) const override {
+    return ++answered, MerchantView{};
+  }
+  Result<MerchantPage> AnswerListMerchants(const std::optional<std::string>&, int,
+                                           const std::string&, const std::string&) const override {
+    return ++answered, MerchantPage{};
+  }
+  Status AnswerPartners(const std::string&, int, const PartnerFiltersView&,
+                        BorrowedPartnerAnswer*) const override {
+    return ++answered, Status::Ok();
+  }
+  Result<CouponAnswer> AnswerCouponPairs(const std::string&, const std::string&, int,
+                                         const CouponFiltersView&) const override {
+    return ++answered, CouponAnswer{};
+  }
+  Result<PairExplanationView> AnswerExplainPair(const std::string&, const std::string&,
+                                                Audience) const override {
+    return ++answered, PairExplanationView{};
+  }
+  Result<OverlapReportView> AnswerOverlapReport(const std::string&, const std::string&,
+                                                Audience) const override {
+    return ++answered, OverlapReportView{};
+  }
+
+ private:
+  RequestLimits limits_;
+};
+
+std::string Refusal(const Status& s) { return s.IsInvalidArgument() ? s.message() : s.ToString(); }
+}  // namespace
+
+TEST_CASE("Every request is checked against Limits() before an implementation answers it",
+          "[engine]") {
+  RequestLimits limits;
+  limits.max_k = 5;
+  limits.max_candidates = 50;
+  limits.max_page_size = 7;
+  CountingEngine e(limits);
+  PartnerFiltersView f;
+  CHECK(Refusal(e.RecommendPartners("", 3, f).status()) ==
+        "RecommendPartnersRequest.merchant_id is empty");
+  CHECK(Refusal(e.RecommendPartners("m", 6, f).status()) ==
+        "RecommendPartnersRequest.k = 6 is out of range 1..5");
+  f.candidates = 51;
+  BorrowedPartnerAnswer borrowed;
+  CHECK(Refusal(e.BorrowPartners("m", 5, f, &borrowed)) ==
+        "PartnerFilters.candidates = 51 is out of range 1..50");
+  f.candidates = 50;
+  f.long_tail_boost = -0.5;
+  CHECK(Refusal(e.RecommendPartners("m", 5, f).status()) ==
+        "PartnerFilters.long_tail_boost = -0.5 is out of range 0..100");
+  f.long_tail_boost = std::nan("");
+  CHECK(Refusal(e.RecommendPartners("m", 5, f).status()) ==
+        "PartnerFilters.long_tail_boost is not a finite number");
+  CouponFiltersView c;
+  CHECK(Refusal(e.RecommendCouponPairs("s", "m", 1, c).status()) ==
+        "RecommendCouponPairsRequest: set exactly one of sku_id and merchant_id (non-empty)");
+  CHECK(Refusal(e.RecommendCouponPairs("", "m", 0, c).status()) ==
+        "RecommendCouponPairsRequest.k = 0 is out of range 1..5");
+  c.min_price = -1;
+  CHECK(Refusal(e.RecommendCouponPairs("", "m", 1, c).status()) ==
+        "CouponFilters.min_price = -1.000000 is not a finite non-negative price");
+  c.min_price = 3;
+  c.max_price = 2;
+  CHECK(Refusal(e.RecommendCouponPairs("", "m", 1, c).status()) ==
+        "CouponFilters.min_price is above CouponFilters.max_price");
+  CHECK(Refusal(e.ListMerchants(std::nullopt, 8, "", "").status()) ==
+        "ListMerchantsRequest.page_size = 8 is out of range 1..7");
+  CHECK(Refusal(e.GetMerchant("").status()) == "merchant_id is empty");
+  CHECK(Refusal(e.ExplainPair("m", "", Audience::kOperator).status()) ==
+        "ExplainPairRequest.other_merchant_id is empty");
+  CHECK(Refusal(e.OverlapReport("m", "m", Audience::kOperator).status()) ==
+        "OverlapReportRequest.other_merchant_id equals merchant_id (\"m\")");
+  CHECK(e.answered == 0);
+  // At the limits every call reaches the implementation.
+  f.long_tail_boost = 100;
+  CHECK(e.RecommendPartners("m", 5, f).ok());
+  CHECK(e.RecommendCouponPairs("", "m", 5, {}).ok());
+  CHECK(e.ListMerchants(std::nullopt, 7, "", "").ok());
+  CHECK(e.GetMerchant("m").ok());
+  CHECK(e.ExplainPair("m", "n", Audience::kOperator).ok());
+  CHECK(e.OverlapReport("m", "n", Audience::kOperator).ok());
+  CHECK(e.answered == 6);
 }
 
 TEST_CASE("GetMerchant, ListMerchants and Stats", "[engine]") {

@@ -73,7 +73,10 @@ class FixtureEngine final : public Engine {
     return s;
   }
 
-  Result<MerchantView> GetMerchant(const std::string& merchant_id) const override {
+  RequestLimits Limits() const override { return {}; }
+
+ protected:
+  Result<MerchantView> AnswerGetMerchant(const std::string& merchant_id) const override {
     if (merchant_id == "fault:internal") {
       return Status::Corruption("fixture.bin:12: checksum mismatch (a fault the server must hide)");
     }
@@ -81,12 +84,9 @@ class FixtureEngine final : public Engine {
     return m->view;
   }
 
-  Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token, int page_size,
-                                     const std::string& category,
-                                     const std::string& region) const override {
-    if (page_size < 1 || page_size > 1000) {
-      return Status::InvalidArgument("page_size " + std::to_string(page_size) + " not in 1..1000");
-    }
+  Result<MerchantPage> AnswerListMerchants(const std::optional<std::string>& page_token,
+                                           int page_size, const std::string& category,
+                                           const std::string& region) const override {
     std::size_t offset = 0;
     if (page_token) {
       if (*page_token == "stale") return Status::NotFound("page token \"stale\" has expired");
@@ -111,14 +111,16 @@ class FixtureEngine final : public Engine {
     return page;
   }
 
-  Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
-                                          const PartnerFiltersView& filters) const override {
+  // The answer is built as views, then lent from out->owned (the fixture has no model whose
+  // strings it could lend).
+  Status AnswerPartners(const std::string& merchant_id, int k, const PartnerFiltersView& filters,
+                        BorrowedPartnerAnswer* out) const override {
     if (options_.delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.delay_ms));
     }
-    if (k < 1 || k > 100) return Status::InvalidArgument("k " + std::to_string(k) + " not in 1..100");
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* self, Find(merchant_id));
-    PartnerAnswer answer;
+    PartnerAnswer& answer = out->owned;
+    answer = {};
     answer.precomputed = filters.is_default();
     for (const auto& [id, m] : merchants_) {
       if (id == merchant_id || !m.view.discoverable || !Excluded(merchant_id, id).empty()) continue;
@@ -146,15 +148,12 @@ class FixtureEngine final : public Engine {
       return a.score != b.score ? a.score > b.score : a.merchant_id < b.merchant_id;
     });
     if (answer.partners.size() > std::size_t(k)) answer.partners.resize(std::size_t(k));
-    return answer;
+    LendOwned(out);
+    return Status::Ok();
   }
 
-  Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
-                                            const std::string& merchant_id, int k,
-                                            const CouponFiltersView& filters) const override {
-    if (sku_id.empty() == merchant_id.empty()) {
-      return Status::InvalidArgument("exactly one of sku_id and merchant_id");
-    }
+  Result<CouponAnswer> AnswerCouponPairs(const std::string& sku_id, const std::string& merchant_id,
+                                         int k, const CouponFiltersView& filters) const override {
     std::vector<const FixtureSku*> triggers;
     std::string trigger_merchant = merchant_id;
     if (!sku_id.empty()) {
@@ -203,9 +202,9 @@ class FixtureEngine final : public Engine {
     return answer;
   }
 
-  Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                          const std::string& other_merchant_id,
-                                          Audience audience) const override {
+  Result<PairExplanationView> AnswerExplainPair(const std::string& merchant_id,
+                                                const std::string& other_merchant_id,
+                                                Audience audience) const override {
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* a, Find(merchant_id));
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, FindOther(other_merchant_id, audience));
     PairExplanationView view;
@@ -229,9 +228,9 @@ class FixtureEngine final : public Engine {
     return other;
   }
 
-  Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                          const std::string& other_merchant_id,
-                                          Audience audience) const override {
+  Result<OverlapReportView> AnswerOverlapReport(const std::string& merchant_id,
+                                                const std::string& other_merchant_id,
+                                                Audience audience) const override {
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* a, Find(merchant_id));
     PG_ASSIGN_OR_RETURN(const FixtureMerchant* b, FindOther(other_merchant_id, audience));
     if (audience == Audience::kMerchant && a->share_overlaps && !b->share_overlaps) {
@@ -253,6 +252,26 @@ class FixtureEngine final : public Engine {
   }
 
  private:
+  // Points out->partners and out->segments at out->owned.
+  static void LendOwned(BorrowedPartnerAnswer* out) {
+    out->precomputed = out->owned.precomputed;
+    out->segments.clear();
+    for (const PartnerView& p : out->owned.partners) {
+      for (const SharedSegmentView& s : p.shared_segments) {
+        out->segments.push_back({s.segment_id, s.description, s.count});
+      }
+    }
+    out->partners.clear();
+    std::size_t next_segment = 0;
+    for (const PartnerView& p : out->owned.partners) {
+      out->partners.push_back({p.merchant_id, p.name, p.category, p.region, p.score, p.components,
+                               std::span<const SharedSegmentRef>(out->segments)
+                                   .subspan(next_segment, p.shared_segments.size()),
+                               p.shared_customers});
+      next_segment += p.shared_segments.size();
+    }
+  }
+
   Result<const FixtureMerchant*> Find(const std::string& id) const {
     auto it = merchants_.find(id);
     if (it == merchants_.end()) return Status::NotFound("merchant \"" + id + "\" is not in the model");

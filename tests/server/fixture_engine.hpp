@@ -4,7 +4,8 @@
 // Engine::Open is being written, and stays for the cases a real model cannot produce:
 //   GetMerchant("fault:internal")        -> Corruption (the server must answer Unavailable)
 //   ListMerchants(page_token "stale")    -> NotFound (ListMerchants does not declare NotFound)
-//   RecommendPartners sleeps delay_ms first (to hold calls in flight during a shutdown test).
+//   RecommendPartners sleeps delay_ms once its request has passed the Engine's checks (to hold
+//   calls in flight during a shutdown test).
 //
 // Thread safety: immutable after construction; every method may run concurrently.
 #pragma once

@@ -2,9 +2,13 @@
 // embeddings + indexes + precomputed results), speaking in external string ids.
 //
 // The server (server/) and the CLI call only this; they never see graph
-// internals. Every method validates its arguments and returns a Status that
+// internals. The Engine is the one place a request's values are checked: every
+// public method checks its arguments against Limits() (the model's
+// RecommendOptions) before an implementation answers, and returns a Status that
 // maps one-to-one onto the Thrift exceptions: NotFound (unknown id),
-// InvalidArgument (a field out of range, naming the field), Unavailable.
+// InvalidArgument (a value out of range or an unknown filter value; the message
+// names the request field as server/partnergraph.thrift spells it, e.g.
+// "RecommendPartnersRequest.k = 0 is out of range 1..100"), Unavailable.
 // Authorisation is NOT done here: callers check the Principal (api_keys.hpp)
 // before calling. Privacy IS done here: counts about another merchant's
 // customers below the stricter k_min of the pair are returned as nullopt, and
@@ -48,8 +52,8 @@ struct EngineOptions {
 
 // A partner answer borrowed from the model, for a caller that writes it out without copying it
 // (the server's reply writer): the strings point into the Engine's graph (or into `owned`, for an
-// Engine that does not lend its strings) and stay valid while the Engine lives and *this is not
-// refilled. The same content as RecommendPartners' PartnerView.
+// Engine that does not lend its strings, such as a test double) and stay valid while the Engine
+// lives and *this is not refilled. RecommendPartners copies it into a PartnerAnswer.
 struct SharedSegmentRef {
   std::string_view segment_id;
   std::string_view description;
@@ -72,6 +76,15 @@ struct BorrowedPartnerAnswer {
   std::vector<SharedSegmentRef> segments;  // the partners' shared_segments, in order
   bool precomputed = false;
   PartnerAnswer owned;  // the strings `partners` points into, when not the model's
+};
+
+// The limits every request is checked against (the Engine's public methods). The IDL
+// (server/partnergraph.thrift) documents the defaults.
+struct RequestLimits {
+  int max_k = 100;                   // k of a partner or coupon request: RecommendOptions::max_k
+  int max_candidates = 10000;        // PartnerFilters.candidates: RecommendOptions::max_candidates
+  int max_page_size = 1000;          // ListMerchantsRequest.page_size
+  double max_long_tail_boost = 100;  // PartnerFilters.long_tail_boost, from 0
 };
 
 class Engine {
@@ -98,38 +111,68 @@ class Engine {
                                                     const EngineOptions& options = {});
 
   virtual EngineStats Stats() const = 0;
-  // NotFound for an unknown merchant id.
-  virtual Result<MerchantView> GetMerchant(const std::string& merchant_id) const = 0;
-  // page_size 1..1000; InvalidArgument for a bad size or page token.
-  virtual Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token,
-                                             int page_size, const std::string& category,
-                                             const std::string& region) const = 0;
-  // k 1..100. NotFound for an unknown merchant; InvalidArgument for k or filters.
-  virtual Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
-                                                  const PartnerFiltersView& filters) const = 0;
-  // RecommendPartners(merchant_id, k, filters), borrowed: the same answer (precomputed or live)
-  // and the same errors, written into *out, reusing its storage, instead of copied into views.
-  // This default copies RecommendPartners' views into out->owned and points at them.
-  virtual Status BorrowPartners(const std::string& merchant_id, int k,
+  // What requests are checked against.
+  virtual RequestLimits Limits() const = 0;
+
+  // InvalidArgument for an empty id, NotFound for an unknown one.
+  Result<MerchantView> GetMerchant(const std::string& merchant_id) const;
+  // page_size 1..max_page_size; InvalidArgument for a bad size or page token. An unknown
+  // category or region matches no merchant (an empty page).
+  Result<MerchantPage> ListMerchants(const std::optional<std::string>& page_token, int page_size,
+                                     const std::string& category, const std::string& region) const;
+  // merchant_id non-empty, k 1..max_k, filters.candidates 1..max_candidates,
+  // filters.long_tail_boost finite in 0..max_long_tail_boost (InvalidArgument naming the field);
+  // NotFound for an unknown merchant; InvalidArgument naming an unknown region, category or
+  // tier. The answer is BorrowPartners', copied into views.
+  Result<PartnerAnswer> RecommendPartners(const std::string& merchant_id, int k,
+                                          const PartnerFiltersView& filters) const;
+  // RecommendPartners(merchant_id, k, filters), borrowed: the same checks and errors, the same
+  // answer (precomputed or live) written into *out, reusing its storage (on error *out is
+  // unspecified).
+  Status BorrowPartners(const std::string& merchant_id, int k, const PartnerFiltersView& filters,
+                        BorrowedPartnerAnswer* out) const;
+  // Exactly one of sku_id / merchant_id non-empty; k 1..max_k; prices finite, >= 0 and
+  // min_price <= max_price. NotFound for an unknown SKU or merchant; InvalidArgument naming an
+  // unknown category.
+  Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
+                                            const std::string& merchant_id, int k,
+                                            const CouponFiltersView& filters) const;
+  // Both ids non-empty and different (InvalidArgument). NotFound for an unknown merchant_id.
+  // other_merchant_id: kOperator gets NotFound only when it does not exist; kMerchant gets one
+  // NotFound (OtherMerchantUnavailable) whether it does not exist, opted out of discovery or is
+  // in a blocked pair with merchant_id.
+  Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const;
+  // Both ids non-empty and different (InvalidArgument). PermissionDenied when merchant_id has
+  // not opted in to share overlaps. About the other merchant: kOperator gets NotFound (unknown)
+  // or PermissionDenied (does not share); kMerchant gets OtherMerchantUnavailable whether it does
+  // not exist, opted out of discovery, is in a blocked pair with merchant_id or does not share
+  // overlaps.
+  Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
+                                          const std::string& other_merchant_id,
+                                          Audience audience) const;
+
+ protected:
+  // What an implementation answers, called by the public method of the same name once the
+  // request has passed its checks (values in range, ids non-empty): it resolves the ids and
+  // filter values against the model, with the errors listed above.
+  virtual Result<MerchantView> AnswerGetMerchant(const std::string& merchant_id) const = 0;
+  virtual Result<MerchantPage> AnswerListMerchants(const std::optional<std::string>& page_token,
+                                                   int page_size, const std::string& category,
+                                                   const std::string& region) const = 0;
+  virtual Status AnswerPartners(const std::string& merchant_id, int k,
                                 const PartnerFiltersView& filters,
-                                BorrowedPartnerAnswer* out) const;
-  // Exactly one of sku_id / merchant_id non-empty; k 1..100.
-  virtual Result<CouponAnswer> RecommendCouponPairs(const std::string& sku_id,
-                                                    const std::string& merchant_id, int k,
-                                                    const CouponFiltersView& filters) const = 0;
-  // NotFound for an unknown merchant_id. other_merchant_id: kOperator gets NotFound only when
-  // it does not exist; kMerchant gets one NotFound (OtherMerchantUnavailable) whether it does
-  // not exist, opted out of discovery or is in a blocked pair with merchant_id.
-  virtual Result<PairExplanationView> ExplainPair(const std::string& merchant_id,
-                                                  const std::string& other_merchant_id,
-                                                  Audience audience) const = 0;
-  // PermissionDenied when merchant_id has not opted in to share overlaps. About the other
-  // merchant: kOperator gets NotFound (unknown) or PermissionDenied (does not share);
-  // kMerchant gets OtherMerchantUnavailable whether it does not exist, opted out of
-  // discovery, is in a blocked pair with merchant_id or does not share overlaps.
-  virtual Result<OverlapReportView> OverlapReport(const std::string& merchant_id,
-                                                  const std::string& other_merchant_id,
-                                                  Audience audience) const = 0;
+                                BorrowedPartnerAnswer* out) const = 0;
+  virtual Result<CouponAnswer> AnswerCouponPairs(const std::string& sku_id,
+                                                 const std::string& merchant_id, int k,
+                                                 const CouponFiltersView& filters) const = 0;
+  virtual Result<PairExplanationView> AnswerExplainPair(const std::string& merchant_id,
+                                                        const std::string& other_merchant_id,
+                                                        Audience audience) const = 0;
+  virtual Result<OverlapReportView> AnswerOverlapReport(const std::string& merchant_id,
+                                                        const std::string& other_merchant_id,
+                                                        Audience audience) const = 0;
 };
 
 // The one answer a merchant gets about another merchant it may not learn anything about
