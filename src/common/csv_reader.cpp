@@ -1,10 +1,10 @@
 #include "partnergraph/common/csv_reader.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,101 +15,21 @@
 #include <optional>
 #include <unordered_set>
 
-#include "partnergraph/common/huge_pages.hpp"
+#include "gzip_text.hpp"
 #include "partnergraph/common/mapped_file.hpp"
 
 namespace partnergraph {
 namespace {
+
+using csv_internal::Gunzip;
+using csv_internal::IsGzip;
+using csv_internal::TextBuffer;
 
 constexpr std::size_t kNoPos = std::numeric_limits<std::size_t>::max();
 // The longest field accepted (ids, names, categories: docs/formats.md).
 constexpr std::size_t kMaxFieldBytes = 4096;
 // How far the chunking scan reads before it releases what it has read.
 constexpr std::size_t kReleaseStep = 64u << 20;
-
-// Growable anonymous memory for a file's text. The mapping is advised as huge
-// pages as a whole (see huge_pages.hpp: a partly advised mapping is split in
-// pieces that mremap cannot grow) and growing uses mremap, which moves no bytes.
-class TextBuffer {
- public:
-  TextBuffer() = default;
-  TextBuffer(const TextBuffer&) = delete;
-  TextBuffer& operator=(const TextBuffer&) = delete;
-  ~TextBuffer() {
-    if (data_ != nullptr) munmap(data_, capacity_);
-  }
-  // Makes room for at least `capacity` bytes; false when out of memory.
-  bool Reserve(std::size_t capacity) {
-    if (capacity <= capacity_) return true;
-    capacity = std::max(capacity, std::size_t{1});
-    void* p = data_ == nullptr
-                  ? mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                  : mremap(data_, capacity_, capacity, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) return false;
-    data_ = static_cast<char*>(p);
-    capacity_ = capacity;
-    AdviseHugePagesMapping(data_, capacity_);
-    return true;
-  }
-  char* data() { return data_; }
-  std::size_t capacity() const { return capacity_; }
-  std::size_t size = 0;  // bytes in use
-
- private:
-  char* data_ = nullptr;
-  std::size_t capacity_ = 0;
-};
-
-bool IsGzip(std::string_view bytes) {
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-         static_cast<unsigned char>(bytes[1]) == 0x8b;
-}
-
-// Inflates one or more concatenated gzip members. Trailing zero padding is allowed.
-Status Gunzip(std::string_view in, const std::string& name, TextBuffer& out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-    return Status::IOError(name + ": cannot initialise zlib");
-  }
-  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
-  constexpr std::size_t kMaxPiece = 1u << 30;  // z_stream counts in 32-bit uInt
-  const Status no_memory = Status::IOError(name + ": out of memory while decompressing");
-  if (!out.Reserve(std::max<std::size_t>(in.size() * 4, 1u << 16))) return no_memory;
-  std::size_t consumed = 0;
-  out.size = 0;
-  while (true) {
-    if (out.size == out.capacity() && !out.Reserve(out.capacity() * 2)) return no_memory;
-    const std::size_t in_piece = std::min(in.size() - consumed, kMaxPiece);
-    const std::size_t out_piece = std::min(out.capacity() - out.size, kMaxPiece);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + consumed));
-    zs.avail_in = static_cast<uInt>(in_piece);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + out.size);
-    zs.avail_out = static_cast<uInt>(out_piece);
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    consumed += in_piece - zs.avail_in;
-    out.size += out_piece - zs.avail_out;
-    if (rc == Z_STREAM_END) {
-      const std::string_view rest = in.substr(consumed);
-      if (IsGzip(rest)) {
-        inflateReset(&zs);
-        continue;
-      }
-      if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == '\0'; })) break;
-      return Status::IOError(name + ": unexpected bytes after the end of the gzip data");
-    }
-    if (rc == Z_BUF_ERROR || rc == Z_OK) {
-      const bool no_progress = in_piece == zs.avail_in && out_piece == zs.avail_out;
-      if (consumed == in.size() && (no_progress || zs.avail_out != 0)) {
-        return Status::IOError(name + ": truncated gzip data");
-      }
-      continue;
-    }
-    return Status::IOError(name + ": corrupt gzip data (" +
-                           (zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc)) +
-                           ")");
-  }
-  return Status::Ok();
-}
 
 // One split record, see ParseRecord().
 struct ParsedRecord {
@@ -375,9 +295,10 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
 
 Status CsvReader::CheckUnchanged() const {
   if (mapping_ && mapping_->shrank()) {
-    return Status::IOError(display_name_ + ": the file shrank while it was being read (it had " +
-                           std::to_string(opened_size_) + " bytes when opened); nothing read "
-                           "from it is used");
+    return Status::IOError(
+        fmt::format("{}: the file shrank while it was being read (it had {} bytes when opened); "
+                    "nothing read from it is used",
+                    display_name_, opened_size_));
   }
   if (path_.empty()) return Status::Ok();
   struct stat now{};
@@ -388,9 +309,10 @@ Status CsvReader::CheckUnchanged() const {
   const std::int64_t mtime_ns =
       static_cast<std::int64_t>(now.st_mtim.tv_sec) * 1'000'000'000 + now.st_mtim.tv_nsec;
   if (static_cast<std::int64_t>(now.st_size) != opened_size_ || mtime_ns != opened_mtime_ns_) {
-    return Status::IOError(display_name_ + ": the file changed while it was being read (" +
-                           std::to_string(opened_size_) + " bytes when opened, " +
-                           std::to_string(now.st_size) + " now); nothing read from it is used");
+    return Status::IOError(
+        fmt::format("{}: the file changed while it was being read ({} bytes when opened, {} "
+                    "now); nothing read from it is used",
+                    display_name_, opened_size_, now.st_size));
   }
   return Status::Ok();
 }
@@ -446,21 +368,21 @@ Status CsvReader::Init() {
   std::string scratch;
   const ParsedRecord header = ParseRecord(text, pos, end, options_.delimiter, fields, scratch);
   if (header.error != nullptr) {
-    return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) +
-                                   ": malformed header: " + header.error);
+    return Status::InvalidArgument(
+        fmt::format("{}:{}: malformed header: {}", display_name_, line, header.error));
   }
   std::unordered_set<std::string_view> seen;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (auto problem = FindTextProblem(fields[i])) {
-      return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) + ": header column " +
-                                     std::to_string(i + 1) + ": " + problem->what + " at byte " +
-                                     std::to_string(problem->offset) + " of the name");
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: header column {}: {} at byte {} of the name", display_name_, line,
+                      i + 1, problem->what, problem->offset));
     }
   }
   for (std::string_view name : fields) {
     if (!name.empty() && !seen.insert(name).second) {
-      return Status::InvalidArgument(display_name_ + ":" + std::to_string(line) +
-                                     ": header names column \"" + std::string(name) + "\" twice");
+      return Status::InvalidArgument(
+          fmt::format("{}:{}: header names column \"{}\" twice", display_name_, line, name));
     }
     header_.emplace_back(name);
   }
@@ -594,8 +516,7 @@ void CsvReader::ForEachInChunk(std::size_t chunk,
     if (parsed.error != nullptr) {
       record.error = parsed.error;
     } else if (options_.has_header && fields.size() != header_.size()) {
-      count_error = "expected " + std::to_string(header_.size()) + " fields, found " +
-                    std::to_string(fields.size());
+      count_error = fmt::format("expected {} fields, found {}", header_.size(), fields.size());
       record.error = count_error;
     } else if (record.raw.size() > kMaxFieldBytes || MayNeedTextCheck(record.raw)) {
       for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -604,11 +525,10 @@ void CsvReader::ForEachInChunk(std::size_t chunk,
           problem = TextProblem{kMaxFieldBytes, "a field longer than the limit of 4096 bytes"};
         }
         if (!problem) continue;
-        count_error = "column " +
-                      (i < header_.size() && !header_[i].empty() ? header_[i]
-                                                                  : std::to_string(i + 1)) +
-                      ": " + problem->what + " at byte " + std::to_string(problem->offset) +
-                      " of the field";
+        const std::string column =
+            i < header_.size() && !header_[i].empty() ? header_[i] : fmt::format("{}", i + 1);
+        count_error = fmt::format("column {}: {} at byte {} of the field", column, problem->what,
+                                  problem->offset);
         record.error = count_error;
         break;
       }

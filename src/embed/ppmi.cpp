@@ -1,5 +1,7 @@
 #include "partnergraph/embed/ppmi.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string>
 
@@ -11,8 +13,8 @@ Result<SparseMatrix> ComputePpmi(const SparseMatrix& counts, const PpmiOptions& 
     const auto row = counts.Row(r);
     for (std::size_t p = 0; p < row.cols.size(); ++p) {
       if (row.values[p] < 0) {
-        return Status::InvalidArgument("PPMI: count at (" + std::to_string(r) + ", " +
-                                       std::to_string(row.cols[p]) + ") is negative");
+        return Status::InvalidArgument(
+            fmt::format("PPMI: count at ({}, {}) is negative", r, row.cols[p]));
       }
     }
   }

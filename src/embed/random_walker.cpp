@@ -1,5 +1,6 @@
 #include "partnergraph/embed/random_walker.hpp"
 
+#include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -37,31 +38,30 @@ Result<RandomWalker> RandomWalker::Create(CsrAdjacency adjacency, const WalkOpti
       return Status::InvalidArgument("walks: too many nodes for 32-bit node ids");
     }
     if (offsets.front() != 0 || offsets.back() != targets.size()) {
-      return Status::InvalidArgument("walks: offsets must start at 0 and end at the edge count " +
-                                     std::to_string(targets.size()));
+      return Status::InvalidArgument(fmt::format(
+          "walks: offsets must start at 0 and end at the edge count {}", targets.size()));
     }
   }
   if (!adjacency.weights.empty() && adjacency.weights.size() != targets.size()) {
-    return Status::InvalidArgument("walks: " + std::to_string(adjacency.weights.size()) +
-                                   " weights for " + std::to_string(targets.size()) + " edges");
+    return Status::InvalidArgument(
+        fmt::format("walks: {} weights for {} edges", adjacency.weights.size(), targets.size()));
   }
   const std::uint32_t n = adjacency.num_nodes();
   bool sorted = true;
   for (std::uint32_t v = 0; v < n; ++v) {
     if (offsets[v + 1] < offsets[v]) {
-      return Status::InvalidArgument("walks: node " + std::to_string(v) + ": offsets decrease");
+      return Status::InvalidArgument(fmt::format("walks: node {}: offsets decrease", v));
     }
     for (std::uint64_t e = offsets[v]; e < offsets[v + 1]; ++e) {
       if (targets[e] >= n) {
-        return Status::InvalidArgument("walks: node " + std::to_string(v) + ": target " +
-                                       std::to_string(targets[e]) + " at edge " +
-                                       std::to_string(e) + " is out of range (" +
-                                       std::to_string(n) + " nodes)");
+        return Status::InvalidArgument(
+            fmt::format("walks: node {}: target {} at edge {} is out of range ({} nodes)", v,
+                        targets[e], e, n));
       }
       if (!adjacency.weights.empty() &&
           !(std::isfinite(adjacency.weights[e]) && adjacency.weights[e] > 0)) {
-        return Status::InvalidArgument("walks: node " + std::to_string(v) + ": weight of edge " +
-                                       std::to_string(e) + " is not a finite positive number");
+        return Status::InvalidArgument(
+            fmt::format("walks: node {}: weight of edge {} is not a finite positive number", v, e));
       }
       if (e > offsets[v] && targets[e] < targets[e - 1]) sorted = false;
     }
@@ -151,9 +151,8 @@ Result<SequenceCorpus> RandomWalker::Walk(std::span<const std::uint32_t> start_n
   } else {
     for (std::size_t i = 0; i < start_nodes.size(); ++i) {
       if (start_nodes[i] >= n) {
-        return Status::InvalidArgument("walks: start node " + std::to_string(start_nodes[i]) +
-                                       " (entry " + std::to_string(i) + ") is out of range (" +
-                                       std::to_string(n) + " nodes)");
+        return Status::InvalidArgument(fmt::format(
+            "walks: start node {} (entry {}) is out of range ({} nodes)", start_nodes[i], i, n));
       }
     }
     starts.assign(start_nodes.begin(), start_nodes.end());

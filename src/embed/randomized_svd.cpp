@@ -1,5 +1,6 @@
 #include "partnergraph/embed/randomized_svd.hpp"
 
+#include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -11,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "partnergraph/embed/ppmi.hpp"
 #include "arena_threads.hpp"
+#include "partnergraph/embed/ppmi.hpp"
 #include "rng.hpp"
 
 // The LAPACK and BLAS routines used, declared here with the gfortran calling
@@ -57,11 +58,12 @@ Status FactorLq(std::vector<float>& buf, std::uint32_t m_rows, std::uint32_t n_c
   int lwork = -1;
   float query = 0;
   sgelqf_(&m, &n, buf.data(), &m, tau.data(), &query, &lwork, &info);
-  if (info != 0) return Status::Internal("SVD: sgelqf workspace query failed, info " + std::to_string(info));
+  if (info != 0)
+    return Status::Internal(fmt::format("SVD: sgelqf workspace query failed, info {}", info));
   lwork = std::max(1, static_cast<int>(query));
   std::vector<float> work(static_cast<std::size_t>(lwork));
   sgelqf_(&m, &n, buf.data(), &m, tau.data(), work.data(), &lwork, &info);
-  if (info != 0) return Status::Internal("SVD: sgelqf failed, info " + std::to_string(info));
+  if (info != 0) return Status::Internal(fmt::format("SVD: sgelqf failed, info {}", info));
   return Status::Ok();
 }
 
@@ -158,11 +160,12 @@ Status OrthonormalizeColumns(std::vector<float>& y, std::uint32_t n, std::uint32
   int lwork = -1;
   float query = 0;
   sorglq_(&m, &cols, &m, y.data(), &m, tau.data(), &query, &lwork, &info);
-  if (info != 0) return Status::Internal("SVD: sorglq workspace query failed, info " + std::to_string(info));
+  if (info != 0)
+    return Status::Internal(fmt::format("SVD: sorglq workspace query failed, info {}", info));
   lwork = std::max(1, static_cast<int>(query));
   std::vector<float> work(static_cast<std::size_t>(lwork));
   sorglq_(&m, &cols, &m, y.data(), &m, tau.data(), work.data(), &lwork, &info);
-  if (info != 0) return Status::Internal("SVD: sorglq failed, info " + std::to_string(info));
+  if (info != 0) return Status::Internal(fmt::format("SVD: sorglq failed, info {}", info));
   return Status::Ok();
 }
 
@@ -240,12 +243,14 @@ Result<SvdResult> RandomizedSvdInArena(const SparseMatrix& a, const SvdOptions& 
     std::vector<int> iwork(8 * static_cast<std::size_t>(l));
     dgesdd_(&jobz, &n, &n, lower.data(), &n, s.data(), u.data(), &n, vt.data(), &n, &query,
             &lwork, iwork.data(), &info, 1);
-    if (info != 0) return Status::Internal("SVD: dgesdd workspace query failed, info " + std::to_string(info));
+    if (info != 0)
+      return Status::Internal(fmt::format("SVD: dgesdd workspace query failed, info {}", info));
     lwork = std::max(1, static_cast<int>(query));
     std::vector<double> work(static_cast<std::size_t>(lwork));
     dgesdd_(&jobz, &n, &n, lower.data(), &n, s.data(), u.data(), &n, vt.data(), &n, work.data(),
             &lwork, iwork.data(), &info, 1);
-    if (info != 0) return Status::Internal("SVD: dgesdd did not converge, info " + std::to_string(info));
+    if (info != 0)
+      return Status::Internal(fmt::format("SVD: dgesdd did not converge, info {}", info));
   }
 
   // left = Q U_L[:, :rank]. Column-major view: left^T (rank x rows) = U_L[:, :rank]^T Q^T.
@@ -284,9 +289,8 @@ Result<SvdResult> RandomizedSvdInArena(const SparseMatrix& a, const SvdOptions& 
 Result<SvdResult> RandomizedSvd(const SparseMatrix& a, const SvdOptions& options) {
   PG_RETURN_IF_ERROR(Validate(options));
   if (a.rows() > kMaxLapackDim || a.cols() > kMaxLapackDim) {
-    return Status::InvalidArgument("SVD: a " + std::to_string(a.rows()) + " x " +
-                                   std::to_string(a.cols()) +
-                                   " matrix exceeds LAPACK's 32-bit dimensions");
+    return Status::InvalidArgument(fmt::format(
+        "SVD: a {} x {} matrix exceeds LAPACK's 32-bit dimensions", a.rows(), a.cols()));
   }
   const int threads = embed_internal::ArenaThreads(options.threads);
   tbb::task_arena arena(threads);

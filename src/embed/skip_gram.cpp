@@ -1,5 +1,10 @@
+// One file (~620 lines) on purpose: it is one algorithm, the sharded SGNS trainer. The row
+// helpers above Trainer (LocalRows, RowOwners, BlockRows, the Vec4 kernels) exist only for its
+// inner loop and are kept in this translation unit so that they inline into it; the corpus
+// and vocabulary preparation already live in sequence_corpus.cpp and purchase_sequences.cpp.
 #include "partnergraph/embed/skip_gram.hpp"
 
+#include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -585,21 +590,19 @@ Result<Embeddings> TrainSkipGram(const SequenceCorpus& corpus, std::uint32_t voc
   PG_RETURN_IF_ERROR(Validate(options));
   for (std::size_t i = 0; i < output_tokens.size(); ++i) {
     if (output_tokens[i] >= vocab_size) {
-      return Status::InvalidArgument("skip-gram: output token " + std::to_string(i) + " (" +
-                                     std::to_string(output_tokens[i]) +
-                                     ") is outside the vocabulary of " +
-                                     std::to_string(vocab_size));
+      return Status::InvalidArgument(
+          fmt::format("skip-gram: output token {} ({}) is outside the vocabulary of {}", i,
+                      output_tokens[i], vocab_size));
     }
   }
   for (std::size_t q = 0; q < corpus.size(); ++q) {
     const auto sequence = corpus.Sequence(q);
     for (std::size_t p = 0; p < sequence.size(); ++p) {
       if (sequence[p] >= vocab_size) {
-        return Status::InvalidArgument("skip-gram: sequence " + std::to_string(q) +
-                                       ", position " + std::to_string(p) + ": token " +
-                                       std::to_string(sequence[p]) +
-                                       " is outside the vocabulary of " +
-                                       std::to_string(vocab_size));
+        return Status::InvalidArgument(
+            fmt::format("skip-gram: sequence {}, position {}: token {} is outside the vocabulary "
+                        "of {}",
+                        q, p, sequence[p], vocab_size));
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "partnergraph/embed/sparse_matrix.hpp"
 
+#include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_sort.h>
@@ -17,15 +18,12 @@ Result<SparseMatrix> SparseMatrix::FromTriplets(std::uint32_t rows, std::uint32_
   for (std::size_t i = 0; i < triplets.size(); ++i) {
     const Triplet& t = triplets[i];
     if (t.row >= rows || t.col >= cols) {
-      return Status::InvalidArgument("triplet " + std::to_string(i) + ": (" +
-                                     std::to_string(t.row) + ", " + std::to_string(t.col) +
-                                     ") is outside the " + std::to_string(rows) + " x " +
-                                     std::to_string(cols) + " matrix");
+      return Status::InvalidArgument(fmt::format(
+          "triplet {}: ({}, {}) is outside the {} x {} matrix", i, t.row, t.col, rows, cols));
     }
     if (!std::isfinite(t.value)) {
-      return Status::InvalidArgument("triplet " + std::to_string(i) + ": value at (" +
-                                     std::to_string(t.row) + ", " + std::to_string(t.col) +
-                                     ") is not finite");
+      return Status::InvalidArgument(
+          fmt::format("triplet {}: value at ({}, {}) is not finite", i, t.row, t.col));
     }
   }
   // Equal keys are ordered by value, so the summation order is fixed by the data alone.
@@ -50,9 +48,8 @@ Result<SparseMatrix> SparseMatrix::FromTriplets(std::uint32_t rows, std::uint32_
     const auto value = static_cast<float>(sum);
     if (value == 0.0f) continue;
     if (!std::isfinite(value)) {
-      return Status::InvalidArgument("entry (" + std::to_string(row) + ", " +
-                                     std::to_string(col) + "): the sum of its triplets overflows "
-                                     "a float");
+      return Status::InvalidArgument(
+          fmt::format("entry ({}, {}): the sum of its triplets overflows a float", row, col));
     }
     m.col_indices_.push_back(col);
     m.values_.push_back(value);
@@ -67,38 +64,36 @@ Result<SparseMatrix> SparseMatrix::FromCsr(std::uint32_t rows, std::uint32_t col
                                            std::vector<std::uint32_t> col_indices,
                                            std::vector<float> values) {
   if (row_offsets.size() != static_cast<std::size_t>(rows) + 1) {
-    return Status::InvalidArgument("row_offsets has " + std::to_string(row_offsets.size()) +
-                                   " entries, expected rows + 1 = " + std::to_string(rows + 1ull));
+    return Status::InvalidArgument(fmt::format("row_offsets has {} entries, expected rows + 1 = {}",
+                                               row_offsets.size(), rows + 1ull));
   }
   if (col_indices.size() != values.size()) {
-    return Status::InvalidArgument("col_indices has " + std::to_string(col_indices.size()) +
-                                   " entries but values has " + std::to_string(values.size()));
+    return Status::InvalidArgument(fmt::format("col_indices has {} entries but values has {}",
+                                               col_indices.size(), values.size()));
   }
   if (row_offsets.front() != 0 || row_offsets.back() != col_indices.size()) {
-    return Status::InvalidArgument("row_offsets must start at 0 and end at nnz = " +
-                                   std::to_string(col_indices.size()));
+    return Status::InvalidArgument(
+        fmt::format("row_offsets must start at 0 and end at nnz = {}", col_indices.size()));
   }
   for (std::uint32_t r = 0; r < rows; ++r) {
     const std::uint64_t begin = row_offsets[r];
     const std::uint64_t end = row_offsets[r + 1];
     if (end < begin || end > col_indices.size()) {
-      return Status::InvalidArgument("row " + std::to_string(r) + ": row_offsets decrease");
+      return Status::InvalidArgument(fmt::format("row {}: row_offsets decrease", r));
     }
     for (std::uint64_t p = begin; p < end; ++p) {
       if (col_indices[p] >= cols) {
-        return Status::InvalidArgument("row " + std::to_string(r) + ": column " +
-                                       std::to_string(col_indices[p]) + " at position " +
-                                       std::to_string(p) + " is out of range (cols = " +
-                                       std::to_string(cols) + ")");
+        return Status::InvalidArgument(
+            fmt::format("row {}: column {} at position {} is out of range (cols = {})", r,
+                        col_indices[p], p, cols));
       }
       if (p > begin && col_indices[p] <= col_indices[p - 1]) {
-        return Status::InvalidArgument("row " + std::to_string(r) +
-                                       ": column indices not strictly increasing at position " +
-                                       std::to_string(p));
+        return Status::InvalidArgument(
+            fmt::format("row {}: column indices not strictly increasing at position {}", r, p));
       }
       if (!std::isfinite(values[p]) || values[p] == 0.0f) {
-        return Status::InvalidArgument("row " + std::to_string(r) + ": value at position " +
-                                       std::to_string(p) + " is zero or not finite");
+        return Status::InvalidArgument(
+            fmt::format("row {}: value at position {} is zero or not finite", r, p));
       }
     }
   }

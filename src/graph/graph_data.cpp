@@ -1,5 +1,7 @@
 #include "graph_data.hpp"
 
+#include <fmt/format.h>
+
 #include <iterator>
 #include <string>
 #include <utility>
@@ -68,8 +70,7 @@ Status Fail(const std::string& why) { return Status::Corruption("inconsistent gr
 template <typename T>
 Status CheckSize(const std::vector<T>& v, std::string_view name, std::size_t expected) {
   if (v.size() != expected) {
-    return Fail(std::string(name) + " has " + std::to_string(v.size()) + " entries, expected " +
-                std::to_string(expected));
+    return Fail(fmt::format("{} has {} entries, expected {}", name, v.size(), expected));
   }
   return Status::Ok();
 }
@@ -79,8 +80,7 @@ Status CheckIds(const std::vector<std::uint32_t>& v, std::string_view name, std:
                 bool none_ok) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] < limit || (none_ok && v[i] == kNone)) continue;
-    return Fail(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v[i]) +
-                " is out of range (" + std::to_string(limit) + ")");
+    return Fail(fmt::format("{}[{}] = {} is out of range ({})", name, i, v[i], limit));
   }
   return Status::Ok();
 }
@@ -88,8 +88,7 @@ Status CheckIds(const std::vector<std::uint32_t>& v, std::string_view name, std:
 Status CheckEnum(const std::vector<std::uint8_t>& v, std::string_view name, int limit) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] >= limit) {
-      return Fail(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v[i]) +
-                  " is not a valid value");
+      return Fail(fmt::format("{}[{}] = {} is not a valid value", name, i, v[i]));
     }
   }
   return Status::Ok();
@@ -157,7 +156,7 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
     PG_RETURN_IF_ERROR(CheckSize(off, name, counts[static_cast<int>(SourceType(kind))] + 1ull));
     if (off[0] != 0) return Fail(name + " does not start at 0");
     for (std::size_t i = 1; i < off.size(); ++i) {
-      if (off[i] < off[i - 1]) return Fail(name + " decreases at " + std::to_string(i));
+      if (off[i] < off[i - 1]) return Fail(fmt::format("{} decreases at {}", name, i));
     }
   }
   auto attr = [this](EdgeKind kind, const auto& v, std::string_view name) {
@@ -201,7 +200,7 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
       std::uint64_t degree = 0;
       for (int k = span.first; k <= span.last; ++k) degree += Degree(static_cast<EdgeKind>(k), local);
       if (degree != boost::out_degree(v, csr)) {
-        return Fail("vertex " + std::to_string(v) + ": row length differs from its kinds'");
+        return Fail(fmt::format("vertex {}: row length differs from its kinds'", v));
       }
       for (int k = span.first; k <= span.last; ++k) {
         auto kind = static_cast<EdgeKind>(k);
@@ -210,8 +209,8 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
         for (std::size_t i = 0; i < range.targets.size(); ++i) {
           GraphVertex w = range.targets[i];
           if (w < bases[target_type] || w >= bases[target_type + 1]) {
-            return Fail("vertex " + std::to_string(v) + ": " + std::string(ToString(kind)) +
-                        " edge to a vertex of the wrong type");
+            return Fail(
+                fmt::format("vertex {}: {} edge to a vertex of the wrong type", v, ToString(kind)));
           }
           if (i == 0) continue;
           GraphVertex prev = range.targets[i - 1];
@@ -221,8 +220,7 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
                       consent_channel[range.attr_begin + i];
           }
           if (!ordered) {
-            return Fail("vertex " + std::to_string(v) + ": " + std::string(ToString(kind)) +
-                        " edges are not sorted");
+            return Fail(fmt::format("vertex {}: {} edges are not sorted", v, ToString(kind)));
           }
         }
       }

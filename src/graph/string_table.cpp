@@ -1,5 +1,6 @@
 #include "string_table.hpp"
 
+#include <fmt/format.h>
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
@@ -77,14 +78,13 @@ Status StringTable::Validate(std::string_view what, std::uint32_t expected_size,
     return Status::Ok();
   }
   if (offsets.size() != static_cast<std::size_t>(expected_size) + 1) {
-    return fail(std::to_string(offsets.size() - 1) + " strings, expected " +
-                std::to_string(expected_size));
+    return fail(fmt::format("{} strings, expected {}", offsets.size() - 1, expected_size));
   }
   if (offsets.front() != 0 || offsets.back() != chars.size()) {
-    return fail("offsets do not span the " + std::to_string(chars.size()) + " characters");
+    return fail(fmt::format("offsets do not span the {} characters", chars.size()));
   }
   for (std::size_t i = 1; i < offsets.size(); ++i) {
-    if (offsets[i] < offsets[i - 1]) return fail("offsets decrease at " + std::to_string(i));
+    if (offsets[i] < offsets[i - 1]) return fail(fmt::format("offsets decrease at {}", i));
   }
   if (!indexed) {
     if (!sorted.empty()) return fail("unexpected lookup index");

@@ -1,10 +1,10 @@
 #include "stages/segments.hpp"
 
+#include <fmt/format.h>
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <compare>
-#include <cstdio>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -14,11 +14,7 @@
 namespace partnergraph::graph_internal {
 namespace {
 
-std::string FormatMoney(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.2f", v);
-  return buf;
-}
+std::string FormatMoney(double v) { return fmt::format("{:.2f}", v); }
 
 struct SegKey {
   std::uint32_t region = kNone;
@@ -146,7 +142,7 @@ Result<Segments> DeriveSegments(const SegmentsInput& in) {
     const auto& ks = keys[k];
     segment_of_key[k] = static_cast<std::uint32_t>(names.size());
     std::string category(in.categories.Name(ks.key.category));
-    std::string band = std::to_string(ks.key.band + 1) + " of " + std::to_string(bands);
+    std::string band = fmt::format("{} of {}", ks.key.band + 1, bands);
     std::string price_range = FormatMoney(ks.min_price);
     if (FormatMoney(ks.max_price) != price_range) price_range += "-" + FormatMoney(ks.max_price);
     names.push_back(region_name(ks.key.region) + " / " + category + " / price " + band);
@@ -163,20 +159,20 @@ Result<Segments> DeriveSegments(const SegmentsInput& in) {
   const std::uint32_t first_other = static_cast<std::uint32_t>(names.size());
   if (global_other) {
     names.push_back("other");
-    descriptions.push_back("Customers of the " + std::to_string(out.keys_merged) +
-                           " smallest region x category x price-band groups, merged to keep at "
-                           "most " +
-                           std::to_string(cap) + " segments.");
+    descriptions.push_back(fmt::format(
+        "Customers of the {} smallest region x category x price-band groups, merged to keep at "
+        "most {} segments.",
+        out.keys_merged, cap));
     out.segment_region.push_back(kNone);
     out.segment_category.push_back(kNone);
     out.segment_band.push_back(SegmentInfo::kOtherBand);
   }
   for (std::uint32_t region : other_region) {
     names.push_back(region_name(region) + " / other");
-    descriptions.push_back("Customers in " + region_name(region) +
-                           " from smaller region x category x price-band groups, merged to keep "
-                           "at most " +
-                           std::to_string(cap) + " segments.");
+    descriptions.push_back(fmt::format(
+        "Customers in {} from smaller region x category x price-band groups, merged to keep at "
+        "most {} segments.",
+        region_name(region), cap));
     out.segment_region.push_back(region);
     out.segment_category.push_back(kNone);
     out.segment_band.push_back(SegmentInfo::kOtherBand);

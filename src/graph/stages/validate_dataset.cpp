@@ -1,5 +1,7 @@
 #include "stages/validate_dataset.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string>
 
@@ -9,14 +11,12 @@ namespace partnergraph::graph_internal {
 namespace {
 
 Status BadRow(const char* table, std::size_t row, const std::string& what) {
-  return Status::InvalidArgument("dataset: " + std::string(table) + "[" + std::to_string(row) +
-                                 "]: " + what);
+  return Status::InvalidArgument(fmt::format("dataset: {}[{}]: {}", table, row, what));
 }
 
 std::string OutOfRange(const char* field, std::uint32_t value, std::size_t limit,
                        const char* things) {
-  return std::string(field) + " " + std::to_string(value) + " is out of range (" +
-         std::to_string(limit) + " " + things + ")";
+  return fmt::format("{} {} is out of range ({} {})", field, value, limit, things);
 }
 
 bool OptionalIdOk(std::uint32_t value, std::size_t limit) {
@@ -30,9 +30,8 @@ Status ValidateDataset(const Dataset& d) {
   const std::size_t K = d.categories.size(), R = d.regions.size();
   auto count_mismatch = [](const char* dict, std::size_t names, const char* table,
                            std::size_t rows) {
-    return Status::InvalidArgument("dataset: " + std::string(dict) + " has " +
-                                   std::to_string(names) + " names but " + table + " has " +
-                                   std::to_string(rows) + " rows");
+    return Status::InvalidArgument(
+        fmt::format("dataset: {} has {} names but {} has {} rows", dict, names, table, rows));
   };
   if (d.merchant_ids.size() != M)
     return count_mismatch("merchant_ids", d.merchant_ids.size(), "merchants", M);
@@ -64,7 +63,7 @@ Status ValidateDataset(const Dataset& d) {
       return BadRow("skus", i, OutOfRange("category", s.category.value, K, "categories"));
     }
     if (!std::isfinite(s.price) || s.price < 0) {
-      return BadRow("skus", i, "price " + std::to_string(s.price) + " is not a number >= 0");
+      return BadRow("skus", i, fmt::format("price {:f} is not a number >= 0", s.price));
     }
   }
   for (std::size_t i = 0; i < C; ++i) {
@@ -96,7 +95,7 @@ Status ValidateDataset(const Dataset& d) {
     }
     if (o.quantity == 0) return BadRow("orders", i, "quantity is 0");
     if (!std::isfinite(o.unit_price) || o.unit_price < 0) {
-      return BadRow("orders", i, "price " + std::to_string(o.unit_price) + " is not a number >= 0");
+      return BadRow("orders", i, fmt::format("price {:f} is not a number >= 0", o.unit_price));
     }
     if (!OptionalIdOk(o.region.value, R)) {
       return BadRow("orders", i, OutOfRange("region", o.region.value, R, "regions"));
