@@ -487,7 +487,8 @@ Status LoadOrders(const CsvReader& reader, LoadContext& ctx, TableCounts& counts
 
   std::size_t next_chunk = 0;
   // Chunks in flight: enough to keep every thread busy beside the serial stages.
-  const auto tokens = static_cast<std::size_t>(2 * tbb::this_task_arena::max_concurrency() + 1);
+  const std::size_t tokens =
+      2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()) + 1;
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<void, std::size_t>(
