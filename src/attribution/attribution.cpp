@@ -1,5 +1,6 @@
 #include "partnergraph/attribution/attribution.hpp"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
@@ -227,15 +228,14 @@ Result<AttributionResult> RunMarkovAttribution(const MarkovChain& chain,
   for (std::size_t s = 1; s < chain.state_count(); ++s) {
     for (std::uint32_t k : chain.state_keys(s)) {
       if (k >= key_count) {
-        return Status::InvalidArgument("Markov: state key " + std::to_string(k) +
-                                       " has no name");
+        return Status::InvalidArgument(fmt::format("Markov: state key {} has no name", k));
       }
       present[k] = 1;
     }
   }
   for (const auto& rw : chain.sku_rewards()) {
     if (rw.sku >= sku_count) {
-      return Status::InvalidArgument("Markov: SKU " + std::to_string(rw.sku) + " has no name");
+      return Status::InvalidArgument(fmt::format("Markov: SKU {} has no name", rw.sku));
     }
   }
 

@@ -1,5 +1,7 @@
 #include "partnergraph/attribution/journey_table.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 namespace partnergraph {
@@ -59,21 +61,21 @@ Status JourneyTable::Validate() const {
     return fail("sku_offsets do not match the paths");
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string where = "path " + std::to_string(i) + ": ";
+    const std::string where = fmt::format("path {}: ", i);
     if (offsets[i + 1] <= offsets[i]) return fail(where + "has no touch");
     if (!IsWeight(conversions[i]) || !IsWeight(value[i]) || !IsWeight(nulls[i])) {
       return fail(where + "a weight is negative or not finite");
     }
     if (value[i] > 0 && conversions[i] == 0) return fail(where + "has value but no conversion");
     for (std::uint32_t k : path(i)) {
-      if (k >= keys.size()) return fail(where + "key id " + std::to_string(k) + " out of range");
+      if (k >= keys.size()) return fail(fmt::format("{}key id {} out of range", where, k));
     }
     for (double a : path_ages(i)) {
       if (!IsWeight(a)) return fail(where + "a touch age is negative or not finite");
     }
     for (const SkuShare& s : path_skus(i)) {
       if (s.sku >= skus.size()) {
-        return fail(where + "SKU id " + std::to_string(s.sku) + " out of range");
+        return fail(fmt::format("{}SKU id {} out of range", where, s.sku));
       }
       if (!IsWeight(s.conversions) || !IsWeight(s.value)) {
         return fail(where + "a SKU share is negative or not finite");

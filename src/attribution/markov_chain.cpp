@@ -1,5 +1,7 @@
 #include "partnergraph/attribution/markov_chain.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -71,7 +73,7 @@ void MarkovSolveStats::Combine(const MarkovSolveStats& o) {
 
 Result<MarkovChain> MarkovChain::Build(const JourneyTable& table, int order) {
   if (order < 1 || order > kMaxOrder) {
-    return Status::InvalidArgument("Markov order " + std::to_string(order) + ": must be 1..4");
+    return Status::InvalidArgument(fmt::format("Markov order {}: must be 1..4", order));
   }
   PG_RETURN_IF_ERROR(table.Validate());
   MarkovChain chain;
@@ -213,7 +215,7 @@ std::string MarkovChain::StateName(std::uint32_t state,
   std::string name;
   for (std::uint32_t k : state_keys(state)) {
     if (!name.empty()) name += " > ";
-    name += k < key_names.size() ? key_names[k] : "#" + std::to_string(k);
+    name += k < key_names.size() ? key_names[k] : fmt::format("#{}", k);
   }
   return name;
 }
@@ -397,10 +399,10 @@ Result<std::vector<double>> MarkovChain::ExpectedVisits(std::uint32_t removed,
       std::uint64_t sweeps = 0;
       while (true) {
         if (sweeps >= options.markov_max_sweeps) {
-          return Status::Internal("Markov solve: a block of " + std::to_string(m) +
-                                  " states did not converge in " + std::to_string(sweeps) +
-                                  " Gauss-Seidel sweeps (raise markov_dense_block_limit or "
-                                  "markov_max_sweeps)");
+          return Status::Internal(
+              fmt::format("Markov solve: a block of {} states did not converge in {} Gauss-Seidel "
+                          "sweeps (raise markov_dense_block_limit or markov_max_sweeps)",
+                          m, sweeps));
         }
         ++sweeps;
         double max_change = 0, max_u = 0;

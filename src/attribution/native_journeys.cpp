@@ -1,5 +1,7 @@
 #include "partnergraph/attribution/native_journeys.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -31,7 +33,7 @@ struct RawJourneys {
 
 std::string TouchName(const Dataset& d, std::size_t i) {
   const Touchpoint& t = d.touchpoints[i];
-  std::string s = "touchpoints[" + std::to_string(i) + "] (";
+  std::string s = fmt::format("touchpoints[{}] (", i);
   if (t.customer.valid() && t.customer.value < d.customer_ids.size()) {
     s += "customer " + std::string(d.customer_ids.Name(t.customer.value)) + ", ";
   } else if (t.journey != kNoDictValue && t.journey < d.journey_ids.size()) {
@@ -42,7 +44,7 @@ std::string TouchName(const Dataset& d, std::size_t i) {
 
 std::string LineName(const Dataset& d, std::size_t i) {
   const OrderLine& l = d.orders[i];
-  std::string s = "orders[" + std::to_string(i) + "]";
+  std::string s = fmt::format("orders[{}]", i);
   if (l.order.valid() && l.order.value < d.order_ids.size()) {
     s += " (order " + std::string(d.order_ids.Name(l.order.value)) + ")";
   }
@@ -134,14 +136,13 @@ Result<NativeJourneys> BuildNativeJourneys(const Dataset& d, const AttributionOp
   for (std::size_t i = 0; i < d.touchpoints.size(); ++i) {
     const Touchpoint& t = d.touchpoints[i];
     if (t.channel == kNoDictValue || t.channel >= channel_count) {
-      return Status::InvalidArgument(TouchName(d, i) + ": channel id " +
-                                     (t.channel == kNoDictValue ? std::string("(none)")
-                                                                : std::to_string(t.channel)) +
-                                     " is not in touch_channels (unknown channel)");
+      return Status::InvalidArgument(fmt::format(
+          "{}: channel id {} is not in touch_channels (unknown channel)", TouchName(d, i),
+          t.channel == kNoDictValue ? std::string("(none)") : fmt::format("{}", t.channel)));
     }
     if (t.partner.valid() && t.partner.value >= merchant_count) {
-      return Status::InvalidArgument(TouchName(d, i) + ": partner id " +
-                                     std::to_string(t.partner.value) + " is not a merchant");
+      return Status::InvalidArgument(
+          fmt::format("{}: partner id {} is not a merchant", TouchName(d, i), t.partner.value));
     }
     if (t.customer.valid()) {
       if (t.customer.value >= d.customer_ids.size()) {

@@ -1,5 +1,6 @@
 #include "partnergraph/attribution/path_file_reader.hpp"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 
@@ -145,8 +146,8 @@ class ChunkParser {
       if (name.empty()) {
         Fail(touch == 1 && gt == std::string_view::npos
                  ? std::string("column path: empty path")
-                 : "column path: empty channel name at touch " + std::to_string(touch) +
-                       " of " + Quote(raw));
+                 : fmt::format("column path: empty channel name at touch {} of {}", touch,
+                               Quote(raw)));
         return false;
       }
       auto [it, inserted] =
@@ -169,9 +170,10 @@ class ChunkParser {
   bool FailFieldCount(std::string_view line) {
     std::size_t fields = 1;
     for (char c : line) fields += c == ';';
-    Fail("expected 4 fields separated by ';' "
-         "(path;total_conversions;total_conversion_value;total_null), found " +
-         std::to_string(fields));
+    Fail(
+        fmt::format("expected 4 fields separated by ';' "
+                    "(path;total_conversions;total_conversion_value;total_null), found {}",
+                    fields));
     return false;
   }
 
@@ -334,9 +336,8 @@ Result<JourneyTable> ReadPaths(const ByteSource& source, std::string_view displa
     lines_before += c->skip_lines;
     if (parse_failure.ok()) {
       if (!c->paths.error.empty()) {
-        parse_failure = Status::InvalidArgument(std::string(display_name) + ":" +
-                                          std::to_string(lines_before + c->paths.error_line) +
-                                          ": " + c->paths.error);
+        parse_failure = Status::InvalidArgument(fmt::format(
+            "{}:{}: {}", display_name, lines_before + c->paths.error_line, c->paths.error));
         failed = true;
       } else {
         merger.Merge(c->paths);

@@ -1,5 +1,6 @@
 #include "partnergraph/attribution/shapley.hpp"
 
+#include <fmt/format.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -69,11 +70,11 @@ Result<ShapleyValues> ComputeShapley(const CoalitionWeights& w, const Attributio
   }
   for (std::size_t i = 0; i < sets; ++i) {
     auto s = w.set(i);
-    if (s.empty()) return Status::InvalidArgument("Shapley: set " + std::to_string(i) + " is empty");
+    if (s.empty()) return Status::InvalidArgument(fmt::format("Shapley: set {} is empty", i));
     for (std::size_t j = 0; j < s.size(); ++j) {
       if (s[j] >= w.key_count || (j > 0 && s[j] <= s[j - 1])) {
-        return Status::InvalidArgument("Shapley: set " + std::to_string(i) +
-                                       " is not ascending, distinct and within the keys");
+        return Status::InvalidArgument(
+            fmt::format("Shapley: set {} is not ascending, distinct and within the keys", i));
       }
     }
   }
