@@ -140,6 +140,7 @@ namespace {
 int RunMain(std::vector<std::string> args, int* setup_calls, int* finish_calls, int* k,
             bool throw_in_setup = false) {
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (auto& a : args) argv.push_back(a.data());
   benchmark::ClearRegisteredBenchmarks();
   return partnergraph::bench::RunBenchmarkMain(
