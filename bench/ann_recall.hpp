@@ -21,7 +21,7 @@ template <typename T>
 T OrDie(Result<T> r, const std::string& what) {
   if (!r.ok()) {
     std::fprintf(stderr, "recommend_bench: %s: %s\n", what.c_str(), r.status().ToString().c_str());
-    std::exit(1);
+    std::exit(1);  // NOLINT(concurrency-mt-unsafe): called before or after the timed runs
   }
   return std::move(r).value();
 }

@@ -138,7 +138,7 @@ class RecommendBench {
  private:
   using Query = std::function<long(std::size_t)>;
 
-  void Time(const std::string& name, std::size_t n, Query query) {
+  void Time(const std::string& name, std::size_t n, const Query& query) {
     benchmark::RegisterBenchmark(name.c_str(),
                                  [this, name, n, query](benchmark::State& state) {
                                    ScopedFaissThreads one_thread(1);
