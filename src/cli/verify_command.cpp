@@ -13,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,13 @@ std::vector<ModelProblem> VerifyModel(const std::filesystem::path& dir) {
       problems.push_back(*problem);
     }
   }
-  for (ModelProblem& p : CheckModelConfig(dir, *manifest)) problems.push_back(std::move(p));
+  // A file already reported damaged is not reported again for the config digest its damaged
+  // header cannot give (the container checks the header's checksum before any field is read).
+  std::set<std::string> reported;
+  for (const ModelProblem& p : problems) reported.insert(p.file);
+  for (ModelProblem& p : CheckModelConfig(dir, *manifest)) {
+    if (!reported.contains(p.file)) problems.push_back(std::move(p));
+  }
   return problems;
 }
 

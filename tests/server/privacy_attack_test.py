@@ -598,22 +598,27 @@ def run_partner_attacks(truth, observations, own_customers, weights):
 # A4: coupon pairs
 
 def read_embeddings(path):
-    """{row: vector} of a partnergraph embeddings file (include/partnergraph/embed/embeddings.hpp:
-    header "PGEMBED\\0", version, dim, rows, config bytes, and from version 3 the graph
-    fingerprint; sparse files list their stored rows)."""
+    """{row: vector} of a partnergraph embeddings file: the binary container of docs/formats.md
+    ("Binary model files"; magic "PGEMBED\\0", format version 5) with the sections `header`
+    (u32 dim, u32 rows, u32 storage 0 dense / 1 sparse, ...), `row_ids` (sparse only) and
+    `values` (f32, row-major, the stored rows)."""
     with open(path, "rb") as f:
         data = f.read()
     if data[:8] != b"PGEMBED\0":
         raise ValueError(f"{path}: not an embeddings file")
-    version, dim, rows, config_bytes = struct.unpack_from("<IIQQ", data, 8)
-    offset = (40 if version >= 3 else 32) + config_bytes
+    version, count = struct.unpack_from("<II", data, 8)
+    if version != 5:
+        raise ValueError(f"{path}: embeddings format version {version}, this reader knows 5")
+    sections = {}
+    for i in range(count):
+        name, _, _, offset, length = struct.unpack_from("<32sIIQQ", data, 48 + 56 * i)
+        sections[name.rstrip(b"\0").decode()] = (offset, length)
+    dim, rows, storage = struct.unpack_from("<III", data, sections["header"][0])
     stored = list(range(rows))
-    values_bytes = len(data) - 4 - offset
-    if values_bytes != rows * dim * 4:  # sparse: a row count and the stored row ids
-        (count,) = struct.unpack_from("<Q", data, offset)
-        offset += 8
-        stored = list(struct.unpack_from(f"<{count}I", data, offset))
-        offset += 4 * count
+    if storage == 1:
+        offset, length = sections["row_ids"]
+        stored = list(struct.unpack_from(f"<{length // 4}I", data, offset))
+    offset = sections["values"][0]
     vectors = {}
     for i, row in enumerate(stored):
         vectors[row] = struct.unpack_from(f"<{dim}f", data, offset + 4 * dim * i)
