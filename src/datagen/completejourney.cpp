@@ -2,7 +2,7 @@
 // IMPORT.md this writes). One pass per source file, in this order: products,
 // transactions (order lines are written while reading), demographics and the
 // evaluation files; then SKUs (which need the observed prices), merchants and
-// customers.
+// customers. The text of the IMPORT.md it writes is in completejourney_notes.cpp.
 #include "partnergraph/datagen/completejourney.hpp"
 
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "completejourney_notes.hpp"
 #include "partnergraph/common/atomic_file_writer.hpp"
 #include "partnergraph/common/csv_reader.hpp"
 #include "partnergraph/common/csv_writer.hpp"
@@ -30,7 +31,7 @@
 namespace partnergraph {
 namespace {
 
-constexpr std::string_view kMerchantRegion = "national";
+constexpr std::string_view kMerchantRegion = kCompleteJourneyMerchantRegion;
 constexpr std::string_view kOrderChannel = "store";
 constexpr std::string_view kProductsFile = "products.csv";
 constexpr std::string_view kDemographicsFile = "demographics.csv";
@@ -519,74 +520,8 @@ Status Importer::WriteCustomers() {
 }
 
 Status Importer::WriteImportNotes() {
-  std::string md;
-  auto line = [&md](const std::string& s) {
-    md += s;
-    md += '\n';
-  };
-  line("# Import of the Complete Journey data");
-  line("");
-  line("Written by `partnergraph import completejourney` (src/ingest/completejourney.cpp) from `" +
-       src_.string() + "`.");
-  line("");
-  line("## Mapping");
-  line("- **Merchants** = manufacturers: `merchant_id` = `manufacturer_id`, name \"manufacturer "
-       "<id>\", category = the most common `department` of its products (ties: alphabetical), "
-       "region `" + std::string(kMerchantRegion) + "` for all (one retailer, no geography).");
-  line("- **SKUs** = products: `sku_id` = `product_id`, category = `product_category` "
-       "(`department` when empty), price = the median unit price (`sales_value / quantity`) of "
-       "its imported order lines, rounded to cents; **0 when the product was never sold** in the "
-       "transactions read (a placeholder, not a real price).");
-  line("- **Customers** = households: `customer_id` = `household_id`, region empty; every "
-       "household found in the transactions, demographics, campaigns or redemptions; the "
-       "demographics columns follow as extra columns (empty when unknown).");
-  line("- **Order lines** = rows of `" + transactions_file_ + "`: `order_id` = `basket_id`, "
-       "`customer_id` = `household_id`, `merchant_id` = the product's manufacturer, `sku_id` = "
-       "`product_id`, `quantity`, `price` = `sales_value / quantity` (unit price after the retail "
-       "and coupon discounts; 0 is kept), channel `store`, no device, region "
-       "`store_<store_id>`. A basket therefore spans several merchants. Quantities are taken as "
-       "given: the source's fuel and `COUPON/MISC ITEMS` rows carry quantities in the "
-       "thousands (so tiny unit prices); they are valid order lines and are kept.");
-  line("- **Time zone**: `transaction_timestamp` is America/New_York wall-clock time (the R "
-       "data's tzone); it is converted to UTC with the US daylight-saving rules (EDT, UTC-4, from "
-       "the second Sunday of March 02:00 to the first Sunday of November 02:00; EST, UTC-5, "
-       "otherwise). Times in the repeated November hour are taken as their first (EDT) "
-       "occurrence: " + std::to_string(st_.ambiguous_timestamps) + " rows; times in the skipped "
-       "March hour (which R never prints) as EDT: " +
-       std::to_string(st_.nonexistent_timestamps) + " rows.");
-  line("- **Evaluation files** `coupons.csv`, `campaigns.csv`, `campaign_descriptions.csv`, "
-       "`coupon_redemptions.csv` are copied into `completejourney/` with `household_id` renamed "
-       "`customer_id` and `product_id` renamed `sku_id` (values unchanged, dates kept as "
-       "YYYY-MM-DD). Not imported: `promotions_sample.csv` (store display/mailer placements).");
-  line("- **Rejected rows** (never dropped silently) are in `rejected_rows.csv` "
-       "(`file,line,column,reason,raw`).");
-  if (!absent_optional_.empty()) {
-    std::string absent;
-    for (const auto& a : absent_optional_) absent += (absent.empty() ? "" : ", ") + a;
-    line("- Optional source files absent: " + absent + ".");
-  }
-  line("");
-  line("## Rows");
-  line("| source file | rows read |");
-  line("|---|---:|");
-  for (const auto& [file, n] : st_.rows_read) line("| " + file + " | " + std::to_string(n) + " |");
-  line("");
-  line("| output file | rows written |");
-  line("|---|---:|");
-  for (const auto& [file, n] : st_.rows_written) {
-    line("| " + file + " | " + std::to_string(n) + " |");
-  }
-  line("");
-  line("Distinct orders (baskets): " + std::to_string(st_.orders) +
-       "; SKUs never sold (price 0): " + std::to_string(st_.skus_never_sold) + ".");
-  line("");
-  line("| rejection reason | rows |");
-  line("|---|---:|");
-  for (const auto& [reason, n] : st_.rejected_by_reason) {
-    line("| " + reason + " | " + std::to_string(n) + " |");
-  }
-
-  return WriteFileAtomically(out_ / "IMPORT.md", md);
+  return WriteFileAtomically(out_ / "IMPORT.md",
+                             ImportNotesText(src_, transactions_file_, absent_optional_, st_));
 }
 
 Status Importer::Run() {
