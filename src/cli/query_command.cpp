@@ -6,7 +6,9 @@
 //
 // Output: readable text, or with --json one JSON document. Exit codes: 0 answered; 1 usage;
 // 2 the server answered with an error (its type and message on stderr); 3 the server could not
-// be reached or the connection broke.
+// be reached or the connection broke. How answers are printed is in query_output.cpp.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -18,8 +20,9 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "rpc_client.hpp"
 #include "partnergraph/common/json_text.hpp"
+#include "query_output.hpp"
+#include "rpc_client.hpp"
 
 namespace partnergraph::cli {
 namespace {
@@ -37,63 +40,7 @@ struct QueryArgs {
   int timeout_ms = 30000;
 };
 
-json CountJson(const std::optional<std::int64_t>& count) {
-  return count ? json(*count) : json(nullptr);
-}
-
-std::string CountText(const std::optional<std::int64_t>& count) {
-  return count ? std::to_string(*count) : "suppressed";
-}
-
-json ToJson(const ScoreComponentsView& c) {
-  return {{"audience_similarity", c.audience_similarity},
-          {"category_complementarity", c.category_complementarity},
-          {"shared_reach", c.shared_reach},
-          {"competition_penalty", c.competition_penalty},
-          {"long_tail_boost", c.long_tail_boost}};
-}
-
-json ToJson(const std::vector<SharedSegmentView>& segments) {
-  json out = json::array();
-  for (const auto& s : segments) {
-    out.push_back({{"segment_id", s.segment_id},
-                   {"description", s.description},
-                   {"count", CountJson(s.count)},
-                   {"suppressed", !s.count.has_value()}});
-  }
-  return out;
-}
-
-json ToJson(const MerchantView& m) {
-  return {{"merchant_id", m.merchant_id}, {"name", m.name},
-          {"category", m.category},       {"region", m.region},
-          {"sku_count", m.sku_count},     {"discoverable", m.discoverable},
-          {"allow_coupons", m.allow_coupons}, {"customers", m.customers},
-          {"revenue", m.revenue}};
-}
-
-std::string ComponentsText(const ScoreComponentsView& c) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "audience %.3f, complementarity %.3f, reach %.3f, competition -%.3f, long tail %.3f",
-                c.audience_similarity, c.category_complementarity, c.shared_reach,
-                c.competition_penalty, c.long_tail_boost);
-  return buf;
-}
-
-void PrintSegments(const std::vector<SharedSegmentView>& segments, const char* indent) {
-  for (const auto& s : segments) {
-    std::printf("%ssegment %s (%s): %s shared customers\n", indent, s.segment_id.c_str(),
-                s.description.c_str(), CountText(s.count).c_str());
-  }
-}
-
-void PrintMerchant(const MerchantView& m) {
-  std::printf("%-16s %-32s %-12s %-8s skus %-4lld customers %-6lld revenue %.2f%s%s\n",
-              m.merchant_id.c_str(), m.name.c_str(), m.category.c_str(), m.region.c_str(),
-              static_cast<long long>(m.sku_count), static_cast<long long>(m.customers), m.revenue,
-              m.discoverable ? "" : "  [not discoverable]", m.allow_coupons ? "" : "  [no coupons]");
-}
+using namespace query_output;  // NOLINT(google-build-using-namespace): its printers
 
 // Connects, runs `call`, prints its result or error; returns the exit code.
 int RunCall(const QueryArgs& args, const std::function<Status(client::RpcClient&)>& call) {
@@ -114,45 +61,6 @@ int RunCall(const QueryArgs& args, const std::function<Status(client::RpcClient&
   if (status.ok()) return kExitOk;
   std::fprintf(stderr, "partnergraph query: %s\n", status.ToString().c_str());
   return status.IsIOError() ? kExitUnreachable : kExitBadInput;
-}
-
-void PrintJson(const json& j) { std::printf("%s\n", JsonText(j, 2).c_str()); }
-
-json ToJson(const client::AttributionJobStatusInfo& s) {
-  json j = {{"job_id", s.job_id}, {"state", s.state}, {"progress", s.progress}};
-  if (s.state == "failed") j["error"] = s.error;
-  if (s.state == "queued") j["queue_position"] = s.queue_position;
-  return j;
-}
-
-void PrintJobStatus(const client::AttributionJobStatusInfo& s) {
-  std::printf("%s: %s, progress %.1f%%", s.job_id.c_str(), s.state.c_str(), 100 * s.progress);
-  if (s.state == "queued") std::printf(", %lld job(s) ahead", static_cast<long long>(s.queue_position));
-  if (s.state == "failed") std::printf("\n  error: %s", s.error.c_str());
-  std::printf("\n");
-}
-
-json ToJson(const std::vector<client::AttributionCreditInfo>& credits) {
-  json out = json::object();
-  for (const auto& c : credits) {
-    json j = {{"conversions", c.conversions}, {"value", c.value}};
-    if (c.removal_effect) j["removal_effect"] = *c.removal_effect;
-    if (c.value_removal_effect) j["value_removal_effect"] = *c.value_removal_effect;
-    if (c.conversions_error_bound) j["conversions_error_bound"] = *c.conversions_error_bound;
-    if (c.value_error_bound) j["value_error_bound"] = *c.value_error_bound;
-    out[c.key] = j;
-  }
-  return out;
-}
-
-void PrintCredits(const char* dimension, const std::vector<client::AttributionCreditInfo>& credits) {
-  for (const auto& c : credits) {
-    std::printf("%-8s %-24s conversions %14.4f  value %16.2f", dimension, c.key.c_str(),
-                c.conversions, c.value);
-    if (c.removal_effect) std::printf("  removal effect %.6f", *c.removal_effect);
-    if (c.conversions_error_bound) std::printf("  +- %.4f", *c.conversions_error_bound);
-    std::printf("\n");
-  }
 }
 
 }  // namespace
@@ -577,7 +485,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
           if (!args->json) {
             std::printf("%s: %s%s, %.0f journeys, %.4f conversions, value %.2f, %.0f nulls\n",
                         page.job_id.c_str(), page.model.c_str(),
-                        page.model == "markov" ? (" order " + std::to_string(page.order)).c_str() : "",
+                        page.model == "markov" ? fmt::format(" order {}", page.order).c_str() : "",
                         page.journeys, page.conversions, page.value, page.nulls);
             PrintCredits("channel", page.channels);
             PrintCredits("partner", page.partners);
@@ -630,8 +538,9 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
         }
         PrintJson(out);
       } else {
-        std::printf("%lld SKU credits in all%s%s\n", static_cast<long long>(first.sku_credits_total),
-                    next ? "; next page: --offset " : "", next ? std::to_string(*next).c_str() : "");
+        std::printf(
+            "%lld SKU credits in all%s%s\n", static_cast<long long>(first.sku_credits_total),
+            next ? "; next page: --offset " : "", next ? fmt::format("{}", *next).c_str() : "");
       }
       return Status::Ok();
     });
