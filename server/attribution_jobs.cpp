@@ -1,5 +1,6 @@
 #include "attribution_jobs.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -65,9 +66,8 @@ constexpr const char* kRequest = "AttributionJobRequest.";
 
 Status CheckRange(const char* field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
   if (value >= lo && value <= hi) return Status::Ok();
-  return Status::InvalidArgument(std::string("attribution jobs option ") + field + " = " +
-                                 std::to_string(value) + " is out of range " +
-                                 std::to_string(lo) + ".." + std::to_string(hi));
+  return Status::InvalidArgument(
+      fmt::format("attribution jobs option {} = {} is out of range {}..{}", field, value, lo, hi));
 }
 
 // The canonical form of `path` and whether it lies under `root` (canonical too).
@@ -155,9 +155,8 @@ Result<std::string> AttributionJobs::Submit(AttributionJobSpec spec) {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("the server is shutting down; no new jobs");
     if (queue_.size() >= static_cast<std::size_t>(options_.max_queued)) {
-      return Status::Unavailable("attribution job queue is full (" +
-                                 std::to_string(options_.max_queued) +
-                                 " jobs waiting); try again later");
+      return Status::Unavailable(fmt::format(
+          "attribution job queue is full ({} jobs waiting); try again later", options_.max_queued));
     }
     job->id = "attr-" + std::to_string(next_id_++);
     jobs_.emplace(job->id, job);
@@ -167,7 +166,7 @@ Result<std::string> AttributionJobs::Submit(AttributionJobSpec spec) {
   spdlog::info("attribution job {} queued: model {}{} on {}", job->id,
                ToString(job->spec.options.model),
                job->spec.options.model == AttributionModel::kMarkov
-                   ? " order " + std::to_string(job->spec.options.markov_order)
+                   ? fmt::format(" order {}", job->spec.options.markov_order)
                    : std::string(),
                job->spec.journeys_path.empty() ? job->spec.data_dir : job->spec.journeys_path);
   return job->id;
@@ -177,8 +176,9 @@ Result<AttributionJobStatusView> AttributionJobs::StatusOf(const std::string& jo
   std::lock_guard lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
-    return Status::NotFound("attribution job \"" + job_id + "\" is not known (the newest " +
-                            std::to_string(options_.max_finished) + " finished jobs are kept)");
+    return Status::NotFound(
+        fmt::format("attribution job \"{}\" is not known (the newest {} finished jobs are kept)",
+                    job_id, options_.max_finished));
   }
   const Job& job = *it->second;
   AttributionJobStatusView v;

@@ -1,8 +1,9 @@
 #include "rpc_client.hpp"
 
+#include <fmt/format.h>
 #include <thrift/TApplicationException.h>
-#include <thrift/TOutput.h>
 #include <thrift/TConfiguration.h>
+#include <thrift/TOutput.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
 #include <thrift/protocol/TProtocolException.h>
@@ -31,7 +32,7 @@ struct RpcClient::Impl {
   std::unique_ptr<rpc::PartnerGraphClient> client;
   bool broken = false;
 
-  std::string Where() const { return options.host + ":" + std::to_string(options.port); }
+  std::string Where() const { return fmt::format("{}:{}", options.host, options.port); }
 
   // Runs one call, turning every Thrift exception into the Status documented in the header.
   template <typename Call>
@@ -362,7 +363,7 @@ std::string StateName(rpc::AttributionJobState::type state) {
     case rpc::AttributionJobState::SUCCEEDED: return "succeeded";
     case rpc::AttributionJobState::FAILED: return "failed";
   }
-  return "unknown (" + std::to_string(static_cast<int>(state)) + ")";
+  return fmt::format("unknown ({})", static_cast<int>(state));
 }
 
 }  // namespace

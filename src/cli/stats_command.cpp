@@ -2,16 +2,17 @@
 // given directly) and prints nodes and edges by type, the degree distribution
 // of merchants, the top merchants and the memory by structure.
 // Exit 0 ok, 1 usage error, 2 when the graph cannot be loaded (the reason on stderr).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "partnergraph/common/json_text.hpp"
@@ -59,16 +60,11 @@ std::string FormatBytes(std::size_t bytes) {
     value /= 1024.0;
     ++unit;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.2f %s", value, units[unit]);
-  return buf;
+  return unit == 0 ? fmt::format("{:.0f} {}", value, units[unit])
+                   : fmt::format("{:.2f} {}", value, units[unit]);
 }
 
-std::string Hex(std::uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+std::string Hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
 
 int RunStats(const StatsArgs& args) {
   std::filesystem::path path = args.model;

@@ -3,6 +3,8 @@
 // format, and the counts of the import (rows read, written and rejected).
 #include "completejourney_notes.hpp"
 
+#include <fmt/format.h>
+
 #include <string>
 
 namespace partnergraph {
@@ -49,10 +51,9 @@ std::string ImportNotesText(const std::filesystem::path& src, const std::string&
       "the second Sunday of March 02:00 to the first Sunday of November 02:00; EST, UTC-5, "
       "otherwise). Times in the repeated November hour are taken as their first (EDT) "
       "occurrence: " +
-      std::to_string(st.ambiguous_timestamps) +
-      " rows; times in the skipped "
-      "March hour (which R never prints) as EDT: " +
-      std::to_string(st.nonexistent_timestamps) + " rows.");
+      fmt::format(
+          "{} rows; times in the skipped March hour (which R never prints) as EDT: {} rows.",
+          st.ambiguous_timestamps, st.nonexistent_timestamps));
   line(
       "- **Evaluation files** `coupons.csv`, `campaigns.csv`, `campaign_descriptions.csv`, "
       "`coupon_redemptions.csv` are copied into `completejourney/` with `household_id` renamed "
@@ -70,21 +71,21 @@ std::string ImportNotesText(const std::filesystem::path& src, const std::string&
   line("## Rows");
   line("| source file | rows read |");
   line("|---|---:|");
-  for (const auto& [file, n] : st.rows_read) line("| " + file + " | " + std::to_string(n) + " |");
+  for (const auto& [file, n] : st.rows_read) line(fmt::format("| {} | {} |", file, n));
   line("");
   line("| output file | rows written |");
   line("|---|---:|");
   for (const auto& [file, n] : st.rows_written) {
-    line("| " + file + " | " + std::to_string(n) + " |");
+    line(fmt::format("| {} | {} |", file, n));
   }
   line("");
-  line("Distinct orders (baskets): " + std::to_string(st.orders) +
-       "; SKUs never sold (price 0): " + std::to_string(st.skus_never_sold) + ".");
+  line(fmt::format("Distinct orders (baskets): {}; SKUs never sold (price 0): {}.", st.orders,
+                   st.skus_never_sold));
   line("");
   line("| rejection reason | rows |");
   line("|---|---:|");
   for (const auto& [reason, n] : st.rejected_by_reason) {
-    line("| " + reason + " | " + std::to_string(n) + " |");
+    line(fmt::format("| {} | {} |", reason, n));
   }
   return md;
 }

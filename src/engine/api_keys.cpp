@@ -1,6 +1,7 @@
 #include "partnergraph/engine/api_keys.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -100,11 +101,12 @@ Result<ApiKeys> ApiKeys::Load(const std::filesystem::path& path) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    auto where = [&] { return file + ":" + std::to_string(line_no) + ": "; };
+    auto where = [&] { return fmt::format("{}:{}: ", file, line_no); };
     auto fields = SplitTabs(line);
     if (fields.size() < 2 || fields.size() > 3) {
-      return Status::InvalidArgument(where() + "expected <sha256>\\t<role>\\t<name>, found " +
-                                     std::to_string(fields.size()) + " tab-separated fields");
+      return Status::InvalidArgument(
+          fmt::format("{}expected <sha256>\\t<role>\\t<name>, found {} tab-separated fields",
+                      where(), fields.size()));
     }
     if (!IsLowerHex64(fields[0])) {
       return Status::InvalidArgument(where() + "field key_sha256 is not 64 lowercase hex digits");

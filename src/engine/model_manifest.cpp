@@ -1,6 +1,7 @@
 // manifest.json and the model-folder checks (model_manifest.hpp).
 #include "partnergraph/engine/model_manifest.hpp"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -156,9 +157,8 @@ Result<FileDigest> RecordedDigest(const fs::path& path, FileKind kind) {
       const std::uintmax_t size = fs::file_size(path, ec);
       if (ec) return Status::IOError(path.string() + ": cannot read its size: " + ec.message());
       if (size != info.index_file_size) {
-        return Status::Corruption(path.string() + ": " + std::to_string(size) +
-                                  " bytes, its sidecar records " +
-                                  std::to_string(info.index_file_size));
+        return Status::Corruption(fmt::format("{}: {} bytes, its sidecar records {}", path.string(),
+                                              size, info.index_file_size));
       }
       FileDigest digest;
       digest.size = size;
@@ -249,17 +249,16 @@ Result<ModelManifest> ModelManifest::Read(const fs::path& dir) {
     return Status::Corruption(name + ": not a JSON object (damaged)");
   }
   if (!doc.contains("manifest_format")) {
-    return Status::Corruption(
-        name + ": manifest format 1 (written before model files carried checksums) is not " +
-        std::to_string(kManifestFormatVersion) +
-        ": its files cannot be checked against each other; rebuild the model (`partnergraph "
-        "build`)");
+    return Status::Corruption(fmt::format(
+        "{}: manifest format 1 (written before model files carried checksums) is not {}: its "
+        "files cannot be checked against each other; rebuild the model (`partnergraph build`)",
+        name, kManifestFormatVersion));
   }
   if (!doc["manifest_format"].is_number_integer() ||
       doc["manifest_format"].get<int>() != kManifestFormatVersion) {
-    return Status::Corruption(name + ": manifest format " + doc["manifest_format"].dump() +
-                              " is not " + std::to_string(kManifestFormatVersion) +
-                              " (written by another version of partnergraph)");
+    return Status::Corruption(
+        fmt::format("{}: manifest format {} is not {} (written by another version of partnergraph)",
+                    name, doc["manifest_format"].dump(), kManifestFormatVersion));
   }
   // The checksum covers the text as written, its own digits read as zeros.
   const std::size_t at = text.find(kChecksumPattern);
@@ -460,10 +459,9 @@ std::vector<ModelProblem> CheckModelFiles(const fs::path& dir, const ModelManife
     }
     if (size != entry.size) {
       problems.push_back(Problem(
-          name,
-          Status::Corruption(path.string() + ": " + std::to_string(size) +
-                             " bytes, manifest.json lists " + std::to_string(entry.size) +
-                             (size < entry.size ? " (truncated)" : " (damaged or replaced)"))));
+          name, Status::Corruption(fmt::format(
+                    "{}: {} bytes, manifest.json lists {} {}", path.string(), size, entry.size,
+                    size < entry.size ? "(truncated)" : "(damaged or replaced)"))));
       continue;
     }
     // `&name = name`: clang before 16 cannot capture a structured binding implicitly.

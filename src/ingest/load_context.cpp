@@ -1,5 +1,7 @@
 #include "load_context.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -39,15 +41,13 @@ std::string UnresolvedReason(std::string_view what, std::string_view id,
                              const IdSource& source) {
   auto it = source.rejected.find(id);
   if (it != source.rejected.end()) {
-    return std::string(what) + " " + Quote(id) + " was rejected (" + source.file + ":" +
-           std::to_string(it->second) + ")";
+    return fmt::format("{} {} was rejected ({}:{})", what, Quote(id), source.file, it->second);
   }
   return "unknown " + std::string(what) + " " + Quote(id);
 }
 
 std::string DuplicateReason(std::string_view column, std::string_view id, std::size_t first_line) {
-  return "duplicate " + std::string(column) + " " + Quote(id) + " (first at line " +
-         std::to_string(first_line) + ")";
+  return fmt::format("duplicate {} {} (first at line {})", column, Quote(id), first_line);
 }
 
 void RememberRejected(IdSource& source, const Dictionary& dict, std::string_view id,

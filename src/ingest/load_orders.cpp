@@ -19,6 +19,7 @@
 // every id is given in the order the lines are accepted (a line that starts a
 // new order is never rejected by stage 3, so stage 2 interns no id for
 // nothing).
+#include <fmt/format.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
@@ -407,15 +408,15 @@ void MergeChunk(const CsvReader& reader, ChunkOutput& chunk, LoadContext& ctx, O
         const std::string_view name = ctx.has_customer_file ? ds.customer_ids.Name(line.customer)
                                                             : chunk.customers.Name(line.customer);
         reject(line, "customer_id",
-               "order " + Quote(line.order_id) + " belongs to customer " +
-                   Quote(ds.customer_ids.Name(order_customer.value)) + " (line " +
-                   std::to_string(merge.file_lines[first_index]) + "), not " + Quote(name));
+               fmt::format("order {} belongs to customer {} (line {}), not {}",
+                           Quote(line.order_id), Quote(ds.customer_ids.Name(order_customer.value)),
+                           merge.file_lines[first_index], Quote(name)));
         continue;
       }
       if (const std::size_t earlier = merge.FindSku(ds, order, line.sku)) {
         reject(line, "sku_id",
-               "order " + Quote(line.order_id) + " already has a line for sku " +
-                   Quote(ds.sku_ids.Name(line.sku)) + " (line " + std::to_string(earlier) + ")");
+               fmt::format("order {} already has a line for sku {} (line {})", Quote(line.order_id),
+                           Quote(ds.sku_ids.Name(line.sku)), earlier));
         continue;
       }
     }

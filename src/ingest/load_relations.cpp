@@ -1,5 +1,7 @@
 // partnerships.csv, consent.csv, engagement.csv, touchpoints.csv,
 // merchant_policy.csv: the optional tables that refer to merchants and customers.
+#include <fmt/format.h>
+
 #include <unordered_map>
 
 #include "load_context.hpp"
@@ -97,9 +99,9 @@ Status LoadPartnerships(const CsvReader& reader, LoadContext& ctx, TableCounts& 
                               std::max(p.a, p.b).value;
     auto [it, inserted] = pair_lines.emplace(key, record.line);
     if (!inserted) {
-      return reject("merchant_b", "duplicate partnership of " + Quote(record.fields[c_a]) +
-                                      " and " + Quote(record.fields[c_b]) + " (first at line " +
-                                      std::to_string(it->second) + ")");
+      return reject("merchant_b",
+                    fmt::format("duplicate partnership of {} and {} (first at line {})",
+                                Quote(record.fields[c_a]), Quote(record.fields[c_b]), it->second));
     }
     const std::string_view kind = record.fields[c_kind];
     if (kind.empty()) return reject("kind", std::string(kEmptyReason));
@@ -290,9 +292,9 @@ Status LoadMerchantPolicies(const CsvReader& reader, LoadContext& ctx, TableCoun
       return reject("merchant_id", reason);
     }
     if (policy_lines[merchant.value] != 0) {
-      return reject("merchant_id", "merchant " + Quote(record.fields[c_merchant]) +
-                                       " already has a policy (line " +
-                                       std::to_string(policy_lines[merchant.value]) + ")");
+      return reject("merchant_id",
+                    fmt::format("merchant {} already has a policy (line {})",
+                                Quote(record.fields[c_merchant]), policy_lines[merchant.value]));
     }
     policy_lines[merchant.value] = record.line;
     MerchantPolicy policy;

@@ -72,13 +72,13 @@ std::string ErrorListing(const LoadReport& report, const std::string& headline) 
   std::string out = headline;
   for (const LoadError& e : report.errors) out += "\n  " + e.ToString();
   if (report.total_errors > report.errors.size()) {
-    out += "\n  ... and " + std::to_string(report.total_errors - report.errors.size()) + " more";
+    out += fmt::format("\n  ... and {} more", report.total_errors - report.errors.size());
   }
   return out;
 }
 
 std::string CountErrors(std::size_t n) {
-  return std::to_string(n) + (n == 1 ? " error" : " errors");
+  return fmt::format("{} {}", n, n == 1 ? "error" : "errors");
 }
 
 Status WriteRejectReport(const std::filesystem::path& path, const std::vector<LoadError>& errors) {
@@ -161,7 +161,7 @@ Status LoadTables(const std::filesystem::path& dir, const LoadOptions& options,
 
 std::string LoadError::ToString() const {
   std::string out = file;
-  if (line != 0) out += ":" + std::to_string(line);
+  if (line != 0) out += fmt::format(":{}", line);
   out += ": ";
   if (!column.empty()) out += "column " + column + ": ";
   out += reason;
@@ -176,31 +176,26 @@ const FileLoadReport* LoadReport::Find(std::string_view table) const {
 }
 
 std::string LoadReport::Summary() const {
-  std::string out = "dataset " + dir.string() + ": " + (loaded ? "loaded" : "not loaded") + " in ";
-  char buffer[160];
-  std::snprintf(buffer, sizeof(buffer), "%.3f s\n", seconds);
-  out += buffer;
-  std::snprintf(buffer, sizeof(buffer), "  %-24s %12s %12s %12s %10s\n", "file", "rows read",
-                "loaded", "rejected", "seconds");
-  out += buffer;
+  std::string out = fmt::format("dataset {}: {} in {:.3f} s\n", dir.string(),
+                                loaded ? "loaded" : "not loaded", seconds);
+  out += fmt::format("  {:<24} {:>12} {:>12} {:>12} {:>10}\n", "file", "rows read", "loaded",
+                     "rejected", "seconds");
   for (const FileLoadReport& f : files) {
     if (f.skipped) {
-      std::snprintf(buffer, sizeof(buffer), "  %-24s %12s\n", f.file.c_str(),
-                    f.present ? "skipped" : "absent");
+      out += fmt::format("  {:<24} {:>12}\n", f.file, f.present ? "skipped" : "absent");
     } else if (!f.present) {
       const char* state = !f.checked ? "not checked" : f.required ? "MISSING" : "absent";
-      std::snprintf(buffer, sizeof(buffer), "  %-24s %12s\n", f.file.c_str(), state);
+      out += fmt::format("  {:<24} {:>12}\n", f.file, state);
     } else {
-      std::snprintf(buffer, sizeof(buffer), "  %-24s %12zu %12zu %12zu %10.3f\n", f.file.c_str(),
-                    f.rows_read, f.rows_loaded, f.rows_rejected, f.seconds);
+      out += fmt::format("  {:<24} {:>12} {:>12} {:>12} {:>10.3f}\n", f.file, f.rows_read,
+                         f.rows_loaded, f.rows_rejected, f.seconds);
     }
-    out += buffer;
   }
   if (total_errors == 0) {
     out += "no errors\n";
   } else {
     out += CountErrors(total_errors);
-    if (errors.size() < total_errors) out += " (first " + std::to_string(errors.size()) + " listed)";
+    if (errors.size() < total_errors) out += fmt::format(" (first {} listed)", errors.size());
     out += ":\n";
     for (const LoadError& e : errors) out += "  " + e.ToString() + "\n";
   }
