@@ -19,7 +19,7 @@ std::string ImportNotesText(const std::filesystem::path& src, const std::string&
   };
   line("# Import of the Complete Journey data");
   line("");
-  line("Written by `partnergraph import completejourney` (src/ingest/completejourney.cpp) from `" +
+  line("Written by `partnergraph import completejourney` (src/datagen/completejourney.cpp) from `" +
        src.string() + "`.");
   line("");
   line("## Mapping");
