@@ -23,6 +23,12 @@ if [ -f "$MODEL/manifest.json" ] && ! "$BIN" verify "$MODEL" >/dev/null 2>&1; th
   "$BIN" verify "$MODEL" 2>&1 | head -5 | sed 's/^/run:   /' || true
   rm -rf "$MODEL"
 fi
+if [ -d "$MODEL" ] && [ ! -f "$MODEL/manifest.json" ]; then
+  # Left by an interrupted build of an older partnergraph (builds now write to a staging
+  # folder and publish it whole): this folder is run.sh's own, so it starts over.
+  echo "run: $MODEL holds no manifest.json (an unfinished build); removing it"
+  rm -rf "$MODEL"
+fi
 if [ ! -f "$MODEL/manifest.json" ]; then
   echo "run: building the default model into $MODEL"
   "$BIN" build --data "$DATA" --out "$MODEL"
@@ -40,6 +46,6 @@ run: starting partnergraph-server on 127.0.0.1:$PORT (Ctrl-C stops it). Query it
   $BIN query --port $PORT health
   $BIN query --port $PORT recommend-partners --merchant $FIRST_MERCHANT -k 10
   $BIN query --port $PORT coupon-pairs --merchant $FIRST_MERCHANT -k 5
-  /usr/bin/python3 clients/python/example.py --port $PORT --merchant $FIRST_MERCHANT
+  PYTHONPATH=$BUILD_DIR/clients/python:clients/python /usr/bin/python3 clients/python/example.py --port $PORT --merchant $FIRST_MERCHANT
 MSG
 exec "$SERVER" --model "$MODEL" --host 127.0.0.1 --port "$PORT"
