@@ -54,12 +54,7 @@ std::vector<CouponResult> CouponScoring::BestCoupons(std::vector<CouponResult> a
       std::unique(all.begin(), all.end(),
                   [](const CouponResult& a, const CouponResult& b) { return a.sku == b.sku; }),
       all.end());
-  const std::size_t top = std::min<std::size_t>(k, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(top), all.end(),
-                    BetterCoupon);
-  all.resize(top);
-  all.shrink_to_fit();  // k results, not every candidate's capacity (see PartnersFromHits)
-  return all;
+  return TopCoupons(std::move(all), k);
 }
 
 void CouponScoring::CouponCandidatesFor(SkuId s, const CouponFilters& f,
