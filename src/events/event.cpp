@@ -131,18 +131,19 @@ Status ValidateEvent(const Event& event, Timestamp now, const EventCheckOptions&
   return checker.status();
 }
 
+Status BatchEventIds::Add(const Event& event, std::size_t index) {
+  auto [it, inserted] = first_index_.emplace(event.event_id, index);
+  if (inserted) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("events[{}].event_id: \"{}\" repeats events[{}]",
+                                             index, event.event_id, it->second));
+}
+
 Status ValidateEventBatch(const std::vector<Event>& batch, Timestamp now,
                           const EventCheckOptions& options) {
-  std::unordered_map<std::string_view, std::size_t> first_index;
-  first_index.reserve(batch.size());
+  BatchEventIds ids(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const std::string prefix = fmt::format("events[{}]", i);
-    PG_RETURN_IF_ERROR(ValidateEvent(batch[i], now, options, prefix));
-    auto [it, inserted] = first_index.emplace(batch[i].event_id, i);
-    if (!inserted) {
-      return Status::InvalidArgument(fmt::format("{}.event_id: \"{}\" repeats events[{}]", prefix,
-                                                 batch[i].event_id, it->second));
-    }
+    PG_RETURN_IF_ERROR(ValidateEvent(batch[i], now, options, fmt::format("events[{}]", i)));
+    PG_RETURN_IF_ERROR(ids.Add(batch[i], i));
   }
   return Status::Ok();
 }

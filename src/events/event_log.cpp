@@ -127,14 +127,9 @@ Result<AppendResult> EventLog::Append(std::span<const Event> batch) {
   Writer w;
   w.events = batch;
   w.records.resize(batch.size());
-  std::unordered_map<std::string_view, std::size_t> first_index;
-  first_index.reserve(batch.size());
+  BatchEventIds ids(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto [it, inserted] = first_index.emplace(batch[i].event_id, i);
-    if (!inserted) {
-      return Status::InvalidArgument(fmt::format("events[{}].event_id: \"{}\" repeats events[{}]",
-                                                 i, batch[i].event_id, it->second));
-    }
+    PG_RETURN_IF_ERROR(ids.Add(batch[i], i));
     EncodeEvent(batch[i], &w.records[i]);
   }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -146,6 +147,18 @@ struct EventCheckOptions {
 // field as `<prefix>.<field>` (e.g. "events[3].consent_change.customer_id: is empty").
 Status ValidateEvent(const Event& event, Timestamp now, const EventCheckOptions& options,
                      std::string_view prefix);
+
+// The event ids of one batch met so far: Add refuses an id met before with InvalidArgument
+// "events[i].event_id: \"x\" repeats events[j]". Keeps views of the ids: the events must
+// outlive it.
+class BatchEventIds {
+ public:
+  explicit BatchEventIds(std::size_t batch_size) { first_index_.reserve(batch_size); }
+  Status Add(const Event& event, std::size_t index);
+
+ private:
+  std::unordered_map<std::string_view, std::size_t> first_index_;
+};
 
 // ValidateEvent over a batch (prefix "events[i]"), plus: an event id may appear once per batch.
 // The first error, naming the index.
