@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
+#include <cmath>
 #include <utility>
 
 #include "candidate_search.hpp"
@@ -42,40 +44,26 @@ struct Recommender::Impl {
 
 namespace {
 
-Status CheckK(std::uint32_t k, const RecommendOptions& options) {
-  if (k < 1 || k > options.max_k) {
-    return Status::InvalidArgument(fmt::format("k: {} is out of range [1, {}]", k, options.max_k));
-  }
-  return Status::Ok();
+// The preconditions of the public request methods (partner_recommender.hpp), checked in debug
+// builds only: the Engine refuses a request that breaks them (engine_requests.cpp, the one
+// place a request's values are checked, with the messages the caller sees), and the other
+// callers pass the graph's own ids and validated options.
+void AssertPartnerRequest([[maybe_unused]] const RecommenderContext& context,
+                          [[maybe_unused]] MerchantId m, [[maybe_unused]] std::uint32_t k,
+                          [[maybe_unused]] const PartnerFilters& filters) {
+  assert(context.model.graph->Contains(m) && "RecommendPartners: m is not a merchant of the graph");
+  assert(k >= 1 && "RecommendPartners: k is 0");
+  assert((!filters.candidates || *filters.candidates >= 1) && "RecommendPartners: candidates is 0");
+  assert((!filters.long_tail_boost ||
+          (std::isfinite(*filters.long_tail_boost) && *filters.long_tail_boost >= 0)) &&
+         "RecommendPartners: long_tail_boost is not a finite non-negative number");
 }
 
-Status CheckPartnerRequest(const RecommenderContext& context, MerchantId m, std::uint32_t k,
-                           const PartnerFilters& filters) {
-  const RecommendOptions& options = context.options;
-  if (!context.model.graph->Contains(m)) {
-    return Status::NotFound(fmt::format("merchant index {}", m.value));
-  }
-  PG_RETURN_IF_ERROR(CheckK(k, options));
-  const std::uint32_t c = filters.candidates.value_or(options.partner_candidates);
-  if (c < 1 || c > options.max_candidates) {
-    return Status::InvalidArgument(
-        fmt::format("candidates: {} is out of range [1, {}]", c, options.max_candidates));
-  }
-  const double lt_weight =
-      filters.long_tail_boost.value_or(options.partner_weights.long_tail_boost);
-  if (!(lt_weight >= 0.0 && lt_weight <= 100.0)) {
-    return Status::InvalidArgument("long_tail_boost: must be in [0, 100]");
-  }
-  return Status::Ok();
-}
-
-Status CheckCouponRequest(const RecommendOptions& options, std::uint32_t k,
-                          const CouponFilters& filters) {
-  PG_RETURN_IF_ERROR(CheckK(k, options));
-  if (filters.min_price && filters.max_price && *filters.min_price > *filters.max_price) {
-    return Status::InvalidArgument("min_price is above max_price");
-  }
-  return Status::Ok();
+void AssertCouponRequest([[maybe_unused]] std::uint32_t k,
+                         [[maybe_unused]] const CouponFilters& filters) {
+  assert(k >= 1 && "RecommendCouponPairs: k is 0");
+  assert((!filters.min_price || !filters.max_price || *filters.min_price <= *filters.max_price) &&
+         "RecommendCouponPairs: min_price is above max_price");
 }
 
 }  // namespace
@@ -85,6 +73,12 @@ Recommender::Recommender(std::shared_ptr<const Impl> impl) : impl_(std::move(imp
 Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel model,
                                                                RecommendOptions options) {
   PG_RETURN_IF_ERROR(Validate(options));
+  if (options.partner_candidates > options.max_candidates) {
+    return Status::InvalidArgument(
+        fmt::format("recommend.partner_candidates: {} is above recommend.max_candidates ({}): a "
+                    "request without candidates would ask for more than any request may",
+                    options.partner_candidates, options.max_candidates));
+  }
   if (!model.graph) return Status::InvalidArgument("recommender: no graph");
   const EcosystemGraph& g = *model.graph;
   if (model.merchant_vectors && model.merchant_vectors->rows() != g.merchant_count()) {
@@ -142,7 +136,7 @@ Result<MerchantNeighborTable> Recommender::ComputeMerchantNeighbors() const {
 Result<std::vector<PartnerResult>> Recommender::RecommendPartners(
     MerchantId m, std::uint32_t k, const PartnerFilters& filters) const {
   const Impl& r = *impl_;
-  PG_RETURN_IF_ERROR(CheckPartnerRequest(r.context, m, k, filters));
+  AssertPartnerRequest(r.context, m, k, filters);
   // 1. Candidates: ANN neighbours (then, in PartnersFromHits, shared-customer neighbours).
   if (auto stored = r.search.StoredPartnerCandidates(m, filters)) {
     return r.partners.PartnersFromHits(m, k, filters, *stored);
@@ -158,7 +152,7 @@ Result<std::vector<std::vector<PartnerResult>>> Recommender::RecommendPartnersBa
     std::span<const MerchantId> merchants, std::uint32_t k, const PartnerFilters& filters) const {
   const Impl& r = *impl_;
   std::vector<std::vector<PartnerResult>> out(merchants.size());
-  for (MerchantId m : merchants) PG_RETURN_IF_ERROR(CheckPartnerRequest(r.context, m, k, filters));
+  for (MerchantId m : merchants) AssertPartnerRequest(r.context, m, k, filters);
   // A filtered search excludes the query merchant itself: one search per merchant.
   if (recommend_internal::HasInIndexFilter(filters)) {
     for (std::size_t i = 0; i < merchants.size(); ++i) {
@@ -189,10 +183,8 @@ Result<OverlapDetail> Recommender::OverlapReport(MerchantId m, MerchantId other,
 Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
     SkuId s, std::uint32_t k, const CouponFilters& filters) const {
   const Impl& r = *impl_;
-  if (!r.context.model.graph->Contains(s)) {
-    return Status::NotFound(fmt::format("SKU index {}", s.value));
-  }
-  PG_RETURN_IF_ERROR(CheckCouponRequest(r.context.options, k, filters));
+  assert(r.context.model.graph->Contains(s) && "RecommendCouponPairs: s is not a SKU of the graph");
+  AssertCouponRequest(k, filters);
   PG_ASSIGN_OR_RETURN(auto neighbors, r.search.SkuNeighbors(std::span<const SkuId>(&s, 1)));
   std::vector<CouponResult> out;
   r.coupons.CouponCandidatesFor(s, filters, neighbors[0], &out);
@@ -202,10 +194,9 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
 Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
     MerchantId m, std::uint32_t k, const CouponFilters& filters) const {
   const Impl& r = *impl_;
-  if (!r.context.model.graph->Contains(m)) {
-    return Status::NotFound(fmt::format("merchant index {}", m.value));
-  }
-  PG_RETURN_IF_ERROR(CheckCouponRequest(r.context.options, k, filters));
+  assert(r.context.model.graph->Contains(m) &&
+         "RecommendCouponPairs: m is not a merchant of the graph");
+  AssertCouponRequest(k, filters);
   const std::vector<SkuId> triggers = r.coupons.TriggerSkus(m);
   PG_ASSIGN_OR_RETURN(auto neighbors, r.search.SkuNeighbors(triggers));
   std::vector<CouponResult> all;
@@ -218,13 +209,12 @@ Result<std::vector<CouponResult>> Recommender::RecommendCouponPairs(
 Result<std::vector<std::vector<CouponResult>>> Recommender::RecommendCouponPairsBatch(
     std::span<const MerchantId> merchants, std::uint32_t k, const CouponFilters& filters) const {
   const Impl& r = *impl_;
-  PG_RETURN_IF_ERROR(CheckCouponRequest(r.context.options, k, filters));
+  AssertCouponRequest(k, filters);
   std::vector<SkuId> triggers;
   std::vector<std::size_t> first(merchants.size() + 1, 0);
   for (std::size_t i = 0; i < merchants.size(); ++i) {
-    if (!r.context.model.graph->Contains(merchants[i])) {
-      return Status::NotFound(fmt::format("merchant index {}", merchants[i].value));
-    }
+    assert(r.context.model.graph->Contains(merchants[i]) &&
+           "RecommendCouponPairsBatch: a merchant is not one of the graph's");
     for (SkuId s : r.coupons.TriggerSkus(merchants[i])) triggers.push_back(s);
     first[i + 1] = triggers.size();
   }

@@ -29,6 +29,12 @@
 // disclosed evidence only (PartnerScoring::ScorePair, docs/privacy.md), so that no
 // suppressed count and no other merchant's customer count can be derived from them.
 //
+// Requests: the Engine checks every request's values (engine_requests.cpp, against the limits
+// of these options: max_k, max_candidates) and resolves its ids before it calls here, so the
+// request methods below take valid requests only. Their preconditions are stated on each and
+// checked by assert in debug builds; a caller other than the Engine (precompute, evaluate, the
+// benches) passes the graph's own ids and a k of its validated options.
+//
 // Thread safety: immutable after construction; every const method may be
 // called from many threads at once. Ownership: a recommender keeps shared
 // pointers to the model parts it reads.
@@ -58,7 +64,8 @@ class Recommender {
   // Checks that the parts match (embedding rows equal node counts; the neighbour tables'
   // keys equal ExpectedSkuNeighborKey / ExpectedMerchantNeighborKey of the indexes and
   // options) and precomputes the merchant profiles (parallel). InvalidArgument on mismatch
-  // or invalid options.
+  // or invalid options (Validate; also partner_candidates above max_candidates, which would
+  // give a request without `candidates` more candidates than any request may ask for).
   static Result<std::shared_ptr<const Recommender>> Create(RecommendModel model,
                                                            RecommendOptions options);
   // The same recommender reading `table` (checked as in Create) instead of searching the
@@ -81,10 +88,11 @@ class Recommender {
   // identity.
   Result<MerchantNeighborTable> ComputeMerchantNeighbors() const;
 
-  // Top k partners for m. NotFound when m is not a merchant of the graph; InvalidArgument
-  // for k outside 1..max_k, candidates outside 1..max_candidates or a long_tail_boost
-  // outside [0, 100]. The ANN search (when m's list is not stored) runs on the calling
-  // thread.
+  // Top k partners for m (at most k results). Preconditions: m is a merchant of the graph,
+  // k >= 1, filters.candidates (when set) >= 1, filters.long_tail_boost (when set) finite and
+  // >= 0 (the Engine holds requests to k <= max_k, candidates <= max_candidates and a boost
+  // <= 100). Errors: the ANN index's. The ANN search (when m's list is not stored) runs on
+  // the calling thread.
   Result<std::vector<PartnerResult>> RecommendPartners(MerchantId m, std::uint32_t k,
                                                        const PartnerFilters& filters) const;
   // Score components and shared segments of (m, other), and every filter that
@@ -100,13 +108,14 @@ class Recommender {
   // PermissionDenied unless both share overlaps.
   Result<OverlapDetail> OverlapReport(MerchantId m, MerchantId other, Audience audience) const;
 
-  // Top k coupon SKUs for trigger SKU s. NotFound when s is not a SKU of the graph;
-  // InvalidArgument for k outside 1..max_k or min_price above max_price.
+  // Top k coupon SKUs for trigger SKU s. Preconditions: s is a SKU of the graph, k >= 1,
+  // filters.min_price not above filters.max_price (the Engine holds requests to k <= max_k
+  // and to finite non-negative prices). Errors: the ANN index's.
   Result<std::vector<CouponResult>> RecommendCouponPairs(SkuId s, std::uint32_t k,
                                                          const CouponFilters& filters) const;
   // Top k over the merchant's best-selling trigger SKUs (one pair per coupon SKU, its best
-  // trigger). The triggers' embedding searches run as one batched FAISS search. Errors as
-  // above (NotFound for an unknown merchant).
+  // trigger). The triggers' embedding searches run as one batched FAISS search.
+  // Preconditions and errors as above, m a merchant of the graph.
   Result<std::vector<CouponResult>> RecommendCouponPairs(MerchantId m, std::uint32_t k,
                                                          const CouponFilters& filters) const;
 
@@ -116,7 +125,8 @@ class Recommender {
   // search with many queries (BLAS for a Flat index), on the calling thread's OpenMP
   // setting. The answers equal the single calls' up to float rounding of the ANN scores at
   // the C-th candidate (a batched Flat search sums in another order); the final scores are
-  // recomputed from the embeddings either way. Errors: the first error of any merchant.
+  // recomputed from the embeddings either way. Preconditions: the single call's, for every
+  // merchant. Errors: the first error of any merchant.
   Result<std::vector<std::vector<PartnerResult>>> RecommendPartnersBatch(
       std::span<const MerchantId> merchants, std::uint32_t k, const PartnerFilters& filters) const;
   Result<std::vector<std::vector<CouponResult>>> RecommendCouponPairsBatch(
