@@ -108,7 +108,9 @@ void AddFlags(CLI::App& app, Args& a) {
       ->capture_default_str();
   app.add_option("--recall-queries", a.recall_queries, "Queries of the recall section (0: skip it)")
       ->capture_default_str();
-  app.add_option("--k", a.k, "Results per query")->capture_default_str();
+  app.add_option("--k", a.k, "Results per query (1..recommend.max_k)")
+      ->check(bench::kPositive)
+      ->capture_default_str();
   app.add_option("--seed", a.seed, "Seed of the query sets")->capture_default_str();
   app.add_option("--audience", a.audience, "Who the answers are for: operator or merchant")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Audience>{
@@ -232,6 +234,12 @@ int RecommendBench::Load() {
     }
   }
   rec_ = OrDie(Recommender::Create(model, config_.recommend), "recommender");
+  // The Recommender takes the k the Engine would accept (partner_recommender.hpp).
+  if (args_.k > rec_->options().max_k) {
+    fmt::print(stderr, "recommend_bench: --k {} is above recommend.max_k ({})\n", args_.k,
+               rec_->options().max_k);
+    return 1;
+  }
   const double load_seconds = Seconds(load_start);
   const EcosystemGraph& g = *graph;
   const RecommendOptions& o = rec_->options();
