@@ -2,29 +2,56 @@
 
 namespace partnergraph {
 
-bool IsDirectMarketingChannel(ContactChannel channel) {
-  return channel == ContactChannel::kEmail || channel == ContactChannel::kNewsletter ||
-         channel == ContactChannel::kSms;
+bool NeedsOptInUnderBuilding(ContactChannel channel) {
+  switch (channel) {
+    case ContactChannel::kEmail:
+    case ContactChannel::kNewsletter:
+    case ContactChannel::kSms:
+    case ContactChannel::kCallCentre:
+      return true;
+    case ContactChannel::kPost:
+    case ContactChannel::kEvents:
+    case ContactChannel::kAccountManager:
+      return false;
+  }
+  return true;
 }
 
 bool MayContact(PermissionModel model, std::optional<ConsentStatus> status,
                 ContactChannel channel) {
   if (status == ConsentStatus::kUnsubscribed || status == ConsentStatus::kBlocked) return false;
-  const bool opted_in =
-      status == ConsentStatus::kConfirmedOptIn || status == ConsentStatus::kDoubleOptIn;
-  const bool direct = IsDirectMarketingChannel(channel);
+  const bool double_opt_in = status == ConsentStatus::kDoubleOptIn;
+  const bool opted_in = double_opt_in || status == ConsentStatus::kConfirmedOptIn;
   switch (model) {
     case PermissionModel::kIgnore:
     case PermissionModel::kOptOutOnly:
       return true;
     case PermissionModel::kWeakened:
-      return direct ? status.has_value() : true;
-    case PermissionModel::kBuilding:
-      return direct ? opted_in : true;
-    case PermissionModel::kFull:
       return opted_in;
+    case PermissionModel::kBuilding:
+      return opted_in || !NeedsOptInUnderBuilding(channel);
+    case PermissionModel::kFull:
+      return double_opt_in;
   }
   return false;
+}
+
+ConsentState NextConsentState(const ConsentState& prev, ConsentStatus status,
+                              std::string_view source) {
+  ConsentState next = prev;
+  if (source == kSalesConsentSource) next.sales_block = status == ConsentStatus::kBlocked;
+  next.status = next.sales_block ? ConsentStatus::kBlocked : status;
+  return next;
+}
+
+ContactChannelSet ContactableChannels(
+    PermissionModel model,
+    const std::array<std::optional<ConsentStatus>, kContactChannelCount>& statuses) {
+  ContactChannelSet channels;
+  for (int i = 0; i < kContactChannelCount; ++i) {
+    if (MayContact(model, statuses[i], static_cast<ContactChannel>(i))) channels.set(i);
+  }
+  return channels;
 }
 
 }  // namespace partnergraph

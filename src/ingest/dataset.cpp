@@ -41,11 +41,14 @@ constexpr std::array<std::pair<std::string_view, ContactChannel>, kContactChanne
     kContactChannels{{
         {"email", ContactChannel::kEmail},
         {"newsletter", ContactChannel::kNewsletter},
-        {"phone", ContactChannel::kPhone},
+        {"call_centre", ContactChannel::kCallCentre},
         {"sms", ContactChannel::kSms},
         {"post", ContactChannel::kPost},
         {"events", ContactChannel::kEvents},
+        {"account_manager", ContactChannel::kAccountManager},
     }};
+// Spellings read on input only; ToString never writes them.
+constexpr std::string_view kCallCentreAlias = "phone";
 constexpr std::array<std::pair<std::string_view, PermissionModel>, 5> kPermissionModels{{
     {"ignore", PermissionModel::kIgnore},
     {"opt_out_only", PermissionModel::kOptOutOnly},
@@ -63,6 +66,7 @@ std::optional<ConsentStatus> ParseConsentStatus(std::string_view s) {
   return ParseEnum(kConsentStatuses, s);
 }
 std::optional<ContactChannel> ParseContactChannel(std::string_view s) {
+  if (s == kCallCentreAlias) return ContactChannel::kCallCentre;
   return ParseEnum(kContactChannels, s);
 }
 std::optional<PermissionModel> ParsePermissionModel(std::string_view s) {

@@ -17,8 +17,9 @@ namespace partnergraph::recommend_internal {
 namespace {
 
 constexpr std::array<ContactChannel, kContactChannelCount> kChannels{
-    ContactChannel::kEmail, ContactChannel::kNewsletter, ContactChannel::kPhone,
-    ContactChannel::kSms,   ContactChannel::kPost,       ContactChannel::kEvents};
+    ContactChannel::kEmail,         ContactChannel::kNewsletter, ContactChannel::kCallCentre,
+    ContactChannel::kSms,           ContactChannel::kPost,       ContactChannel::kEvents,
+    ContactChannel::kAccountManager};
 
 // Whether merchant m (running `model`) may contact customer c on some channel.
 bool Contactable(const EcosystemGraph& g, CustomerId c, MerchantId m, PermissionModel model) {

@@ -143,8 +143,9 @@ TEST_CASE("generator: every enumerated value appears", "[datagen]") {
   CHECK(values("consent.csv", "status") ==
         std::set<std::string>{"unclear", "blocked", "unsubscribed", "confirmed_opt_in",
                               "double_opt_in", "pending"});
-  CHECK(values("consent.csv", "channel") ==
-        std::set<std::string>{"email", "newsletter", "phone", "sms", "post", "events"});
+  CHECK(values("consent.csv", "channel") == std::set<std::string>{"email", "newsletter",
+                                                                  "call_centre", "sms", "post",
+                                                                  "events", "account_manager"});
   CHECK(values("partnerships.csv", "kind") ==
         std::set<std::string>{"partner", "competitor", "blocked"});
   CHECK(values("engagement.csv", "event") ==

@@ -231,7 +231,7 @@ void CheckTinyGraph(const EcosystemGraph& g) {
   auto c01 = g.ConsentStatusOf(C(g, "c01"), florist, ContactChannel::kNewsletter);
   REQUIRE(c01);
   CHECK(c01->status == ConsentStatus::kDoubleOptIn);
-  CHECK(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kPhone)->status ==
+  CHECK(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kCallCentre)->status ==
         ConsentStatus::kBlocked);
   CHECK_FALSE(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kEmail));
   CHECK_FALSE(g.ConsentStatusOf(C(g, "c01"), wine, ContactChannel::kEmail));

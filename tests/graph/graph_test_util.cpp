@@ -146,7 +146,7 @@ Dataset TinyDatasetByHand() {
            ConsentRow{"c03", "m_bakery", CC::kEmail, CS::kPending, "2025-12-03T10:00:00Z", "web_form"},
            ConsentRow{"c04", "m_bakery", CC::kEmail, CS::kUnclear, "2025-12-04T10:00:00Z", "import"},
            ConsentRow{"c05", "m_bakery", CC::kEmail, CS::kUnsubscribed, "2026-01-20T10:00:00Z", "unsubscribe_link"},
-           ConsentRow{"c06", "m_bakery", CC::kPhone, CS::kBlocked, "2025-12-06T10:00:00Z", "sales"},
+           ConsentRow{"c06", "m_bakery", CC::kCallCentre, CS::kBlocked, "2025-12-06T10:00:00Z", "sales"},
            ConsentRow{"c01", "m_florist", CC::kNewsletter, CS::kDoubleOptIn, "2025-12-01T11:00:00Z", "web_form"},
            ConsentRow{"c02", "m_florist", CC::kEvents, CS::kUnclear, "2025-12-02T11:00:00Z", "trade_fair"},
            ConsentRow{"c05", "m_bakery", CC::kEmail, CS::kDoubleOptIn, "2025-11-01T10:00:00Z", "web_form"},

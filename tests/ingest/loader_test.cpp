@@ -238,7 +238,7 @@ TEST_CASE("Loader keeps the values of datasets/tiny", "[ingest]") {
   CHECK(ds.consent[4].status == ConsentStatus::kUnsubscribed);
   CHECK(ds.consent[8].status == ConsentStatus::kDoubleOptIn);
   CHECK(ds.consent[4].customer == ds.consent[8].customer);
-  CHECK(ds.consent[5].channel == ContactChannel::kPhone);
+  CHECK(ds.consent[5].channel == ContactChannel::kCallCentre);
   CHECK(ds.consent_sources.Name(ds.consent[5].source) == "sales");
   // Engagement: points only where given.
   CHECK_FALSE(ds.engagement[0].points.has_value());
@@ -593,7 +593,7 @@ TEST_CASE("Loader reports unknown enum values", "[ingest]") {
     ReplaceLine(dir, "consent.csv", 2, "c01,m_bakery,fax,double_opt_in,2025-12-01T10:00:00Z,web_form");
     ExpectOnlyError(dir,
                     "consent.csv:2: column channel: \"fax\" is not a consent channel (email, "
-                    "newsletter, phone, sms, post, events)");
+                    "newsletter, call_centre, sms, post, events, account_manager)");
   }
   SECTION("partnership kind") {
     ReplaceLine(dir, "partnerships.csv", 3, "m_florist,m_hardware,friend,2025-06-01");

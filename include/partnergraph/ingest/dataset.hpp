@@ -50,16 +50,18 @@ enum class ConsentStatus : std::uint8_t {
   kPending = 5,         // "pending" (double opt-in requested, not confirmed)
 };
 
-// consent.csv: channel
+// consent.csv: channel. "phone", the spelling before calls were split into
+// call centre and account manager, is read as "call_centre".
 enum class ContactChannel : std::uint8_t {
-  kEmail = 0,       // "email"
-  kNewsletter = 1,  // "newsletter"
-  kPhone = 2,       // "phone"
-  kSms = 3,         // "sms"
-  kPost = 4,        // "post"
-  kEvents = 5,      // "events"
+  kEmail = 0,           // "email"
+  kNewsletter = 1,      // "newsletter"
+  kCallCentre = 2,      // "call_centre": calls from a call centre (input alias "phone")
+  kSms = 3,             // "sms"
+  kPost = 4,            // "post"
+  kEvents = 5,          // "events": event invitations
+  kAccountManager = 6,  // "account_manager": calls by the merchant's own account manager
 };
-inline constexpr int kContactChannelCount = 6;
+inline constexpr int kContactChannelCount = 7;
 
 // merchant_policy.csv: permission_model (SPEC.md "Consent")
 enum class PermissionModel : std::uint8_t {

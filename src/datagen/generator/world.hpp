@@ -71,10 +71,10 @@ inline constexpr std::array<double, 8> kTouchPartnerShare = {0.4, 0.0, 0.2, 0.3,
 inline constexpr std::array<std::string_view, 4> kSeasons = {"winter", "spring", "summer",
                                                              "autumn"};
 // consent.csv channels (ContactChannel spellings) and their weights.
-inline constexpr std::array<std::string_view, 6> kConsentChannels = {
-    "email", "newsletter", "phone", "sms", "post", "events"};
-inline constexpr std::array<double, 6> kConsentChannelWeights = {0.40, 0.25, 0.10,
-                                                                 0.10, 0.05, 0.10};
+inline constexpr std::array<std::string_view, 7> kConsentChannels = {
+    "email", "newsletter", "call_centre", "sms", "post", "events", "account_manager"};
+inline constexpr std::array<double, 7> kConsentChannelWeights = {0.40, 0.25, 0.05, 0.10,
+                                                                 0.05, 0.10, 0.05};
 // Consent statuses in ConsentStatus order.
 inline constexpr std::array<std::string_view, 6> kConsentStatuses = {
     "unclear", "blocked", "unsubscribed", "confirmed_opt_in", "double_opt_in", "pending"};
