@@ -58,11 +58,13 @@ bench: build
 # clang-tidy-14 with .clang-tidy through $(BUILD_DIR)/compile_commands.json (scripts/lint.sh):
 # every source, or with LINT_BASE=<rev> the .cpp files changed since <rev>. Needs the
 # Thrift-generated headers, hence pg_rpc_thrift. LINT_JOBS: clang-tidy processes at a time.
+# LINT_PATHS: only the .cpp files under these folders or files ("src/index tests/index").
 LINT_BASE ?=
 LINT_JOBS ?= $(JOBS)
+LINT_PATHS ?=
 lint: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target pg_rpc_thrift >/dev/null
-	@LINT_JOBS=$(LINT_JOBS) bash scripts/lint.sh $(BUILD_DIR) $(LINT_BASE)
+	@LINT_JOBS=$(LINT_JOBS) LINT_PATHS="$(LINT_PATHS)" bash scripts/lint.sh $(BUILD_DIR) $(LINT_BASE)
 
 # The sanitizer build (address + undefined) and its test run.
 # (The fuzz targets are sanitized builds already: `make test` runs them, this does not.)

@@ -12,7 +12,9 @@
 # Exit status: 0 when clang-tidy reports nothing, 1 when it warns (the warnings and a count per
 # check are printed), 2 on a usage or setup error.
 # Environment: CLANG_TIDY (default clang-tidy-14), LINT_JOBS (parallel clang-tidy processes,
-# default the number of cores; each runs under nice -n 10).
+# default the number of cores; each runs under nice -n 10), LINT_PATHS (space-separated
+# folders or files, e.g. "src/index tests/index": only the .cpp files under them are linted,
+# with or without BASE_REV; the warnings in headers are filtered as above).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${1:-build}"
@@ -62,6 +64,18 @@ if [ -n "$BASE" ]; then
 else
   FILES=("${ALL[@]}")
   echo "lint: ${#FILES[@]} files"
+fi
+if [ -n "${LINT_PATHS:-}" ]; then
+  read -r -a PREFIXES <<< "$LINT_PATHS"
+  KEPT=()
+  for f in "${FILES[@]}"; do
+    for p in "${PREFIXES[@]}"; do
+      p="${p%/}"
+      if [ "$f" = "$p" ] || [ "${f#"$p"/}" != "$f" ]; then KEPT+=("$f"); break; fi
+    done
+  done
+  FILES=("${KEPT[@]}")
+  echo "lint: ${#FILES[@]} of them under LINT_PATHS"
 fi
 [ ${#FILES[@]} -gt 0 ] || { echo "lint: nothing to lint"; exit 0; }
 

@@ -6,6 +6,8 @@ namespace partnergraph {
 namespace {
 
 constexpr std::int64_t kSecondsPerDay = 86400;
+constexpr std::int64_t kSecondsPerHour = 3600;
+constexpr std::int64_t kSecondsPerMinute = 60;
 
 bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -118,13 +120,15 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
         if (!ReadDigits(text, pos, 2, offset_minute) || offset_minute > 59) return std::nullopt;
       }
       if (pos != text.size()) return std::nullopt;
-      offset_seconds = (offset_hour * 3600 + offset_minute * 60) * (zone == '+' ? 1 : -1);
+      offset_seconds = (offset_hour * kSecondsPerHour + offset_minute * kSecondsPerMinute) *
+                       (zone == '+' ? 1 : -1);
     } else {
       return std::nullopt;
     }
   }
   // Local time minus its offset is UTC: 09:00+01:00 is 08:00Z.
-  return day_seconds + hour * 3600 + minute * 60 + second - offset_seconds;
+  return day_seconds + hour * kSecondsPerHour + minute * kSecondsPerMinute + second -
+         offset_seconds;
 }
 
 std::string FormatTimestamp(Timestamp ts) {

@@ -81,7 +81,7 @@ struct AttributionOptions {
   // ---- Journeys from the native format (touchpoints.csv joined to orders.csv) ----
   // A touchpoint counts towards an order of the same customer when it is at most
   // this many seconds before the order (and after the customer's previous order).
-  std::int64_t lookback_seconds = 30 * 86400;
+  std::int64_t lookback_seconds = std::int64_t{30} * 86400;
   // Key credited with an order that has no touchpoint in its window.
   std::string direct_key = "(direct)";
   // Partner key of a touchpoint without partner_id.

@@ -123,7 +123,11 @@ class [[nodiscard]] Result {
 // `PG_ASSIGN_OR_RETURN(auto x, Foo());` assigns the value or returns the error.
 #define PG_ASSIGN_OR_RETURN(lhs, expr) \
   PG_ASSIGN_OR_RETURN_IMPL_(PG_CONCAT_(pg_result_, __LINE__), lhs, expr)
+// `tmp` is a name being declared and `lhs` may be a declaration (`auto x`): neither can be
+// parenthesized, hence the NOLINT.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PG_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
