@@ -95,7 +95,8 @@ Purchase MakePurchase(const EcosystemGraph& graph, std::uint32_t a, GraphVertex 
 ConsentEntry MakeConsent(const EcosystemGraph& graph, std::uint32_t a, GraphVertex t) {
   const Impl& g = GraphAccess::Of(graph);
   return {TargetId<MerchantId>(graph, t), static_cast<ContactChannel>(g.consent_channel[a]),
-          static_cast<ConsentStatus>(g.consent_status[a]), g.consent_ts[a]};
+          static_cast<ConsentStatus>(g.consent_status[a]), g.consent_ts[a],
+          g.consent_sales_block[a] != 0};
 }
 CategoryPairLift MakeCategoryPair(const EcosystemGraph& graph, std::uint32_t a, GraphVertex t) {
   const Impl& g = GraphAccess::Of(graph);

@@ -290,10 +290,12 @@ Result<std::unique_ptr<Impl>> BuildRun::Run() {
   SetKind(EdgeKind::kBlocked, std::move(declared.blocked));
 
   PG_ASSIGN_OR_RETURN(ConsentEdges consent, Stage("consent", [&] {
-                        return ResolveConsent({.records = d_.consent, .customers = C});
+                        return ResolveConsent(
+                            {.records = d_.consent, .sources = d_.consent_sources, .customers = C});
                       }));
   g.consent_channel = std::move(consent.channel);
   g.consent_status = std::move(consent.status);
+  g.consent_sales_block = std::move(consent.sales_block);
   g.consent_ts = std::move(consent.ts);
   SetKind(EdgeKind::kConsent, std::move(consent.consent));
 

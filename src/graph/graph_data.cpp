@@ -178,6 +178,7 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
   PG_RETURN_IF_ERROR(attr(EdgeKind::kBought, bought_last_ts, "bought_last_ts"));
   PG_RETURN_IF_ERROR(attr(EdgeKind::kConsent, consent_channel, "consent_channel"));
   PG_RETURN_IF_ERROR(attr(EdgeKind::kConsent, consent_status, "consent_status"));
+  PG_RETURN_IF_ERROR(attr(EdgeKind::kConsent, consent_sales_block, "consent_sales_block"));
   PG_RETURN_IF_ERROR(attr(EdgeKind::kConsent, consent_ts, "consent_ts"));
   PG_RETURN_IF_ERROR(attr(EdgeKind::kReaches, reaches_customers, "reaches_customers"));
   PG_RETURN_IF_ERROR(attr(EdgeKind::kCategoryPair, category_pair_both, "category_pair_both"));
@@ -186,6 +187,14 @@ Status EcosystemGraph::Impl::ValidateConsistency() const {
   PG_RETURN_IF_ERROR(attr(EdgeKind::kCategoryPair, category_pair_lift, "category_pair_lift"));
   PG_RETURN_IF_ERROR(CheckEnum(consent_channel, "consent_channel", kContactChannelCount));
   PG_RETURN_IF_ERROR(CheckEnum(consent_status, "consent_status", 6));
+  PG_RETURN_IF_ERROR(CheckEnum(consent_sales_block, "consent_sales_block", 2));
+  for (std::size_t i = 0; i < consent_sales_block.size(); ++i) {
+    if (consent_sales_block[i] != 0 &&
+        consent_status[i] != static_cast<std::uint8_t>(ConsentStatus::kBlocked)) {
+      return Fail(fmt::format("consent edge {}: a sales block with status {}", i,
+                              ToString(static_cast<ConsentStatus>(consent_status[i]))));
+    }
+  }
 
   // Topology: every row is the concatenation of its kinds, each sorted by target
   // and pointing into the kind's target block.

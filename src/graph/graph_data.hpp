@@ -138,6 +138,7 @@ struct EcosystemGraph::Impl {
   std::vector<std::int64_t> bought_last_ts;
   std::vector<std::uint8_t> consent_channel;  // ContactChannel
   std::vector<std::uint8_t> consent_status;   // ConsentStatus
+  std::vector<std::uint8_t> consent_sales_block;  // 1 while a sales block holds, else 0
   std::vector<std::int64_t> consent_ts;
   std::vector<std::uint32_t> reaches_customers;
   std::vector<std::uint32_t> category_pair_both;
@@ -260,6 +261,7 @@ void VisitArrays(ImplT& g, F&& f) {
   f("bought_last_ts", "bought edges", g.bought_last_ts);
   f("consent_channel", "consent edges", g.consent_channel);
   f("consent_status", "consent edges", g.consent_status);
+  f("consent_sales_block", "consent edges", g.consent_sales_block);
   f("consent_ts", "consent edges", g.consent_ts);
   f("reaches_customers", "segment reach edges", g.reaches_customers);
   f("category_pair_both", "category-pair edges", g.category_pair_both);

@@ -300,6 +300,26 @@ TEST_CASE("content that passes the checksums but is inconsistent is refused", "[
     Rechecksum(b);
     ExpectRefused(LoadBytes(path, b), path, "not sorted");
   }
+  SECTION("a sales block on a consent edge whose status is not blocked") {
+    Bytes b = good;
+    auto [blocks, length] = partnergraph::testing::ContainerSection(b, "consent_sales_block");
+    auto [statuses, status_length] = partnergraph::testing::ContainerSection(b, "consent_status");
+    REQUIRE(length == status_length);
+    REQUIRE(length >= 1);
+    // The first consent edge is c01's double opt-in at m_bakery.
+    REQUIRE(b[statuses] == static_cast<unsigned char>(ConsentStatus::kDoubleOptIn));
+    b[blocks] = 1;
+    Rechecksum(b);
+    Status s = LoadBytes(path, b);
+    CHECK(s.IsCorruption());
+    ExpectRefused(s, path, "consent edge 0: a sales block with status double_opt_in");
+  }
+  SECTION("a sales block flag other than 0 or 1") {
+    Bytes b = good;
+    b[partnergraph::testing::ContainerSection(b, "consent_sales_block").first] = 2;
+    Rechecksum(b);
+    ExpectRefused(LoadBytes(path, b), path, "consent_sales_block[0] = 2");
+  }
   SECTION("a section table that does not tile the file") {
     Bytes b = good;
     std::size_t entry = partnergraph::testing::ContainerEntry(1);
@@ -339,6 +359,20 @@ TEST_CASE("a graph.pgg of format version 1 (before the shared container) names t
   Status s = LoadBytes(path, old);
   CHECK(s.IsInvalidArgument());
   CHECK(s.message() == path.string() +
-                           ": graph format version 1, this build reads 2: rebuild the model with "
+                           ": graph format version 1, this build reads 3: rebuild the model with "
+                           "`partnergraph build`");
+}
+
+TEST_CASE("a graph.pgg of format version 2 (no sales block per consent edge) names the fix",
+          "[graph]") {
+  // Version 2 is the container without the consent_sales_block section, written before
+  // the consent fold: its consent states may hide a sales block, so it is refused.
+  auto path = SaveTiny("graph_version_2");
+  Bytes old = ReadBytes(path);
+  SetU32(old, 8, 2);
+  Status s = LoadBytes(path, old);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == path.string() +
+                           ": graph format version 2, this build reads 3: rebuild the model with "
                            "`partnergraph build`");
 }

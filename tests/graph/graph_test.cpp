@@ -233,6 +233,8 @@ void CheckTinyGraph(const EcosystemGraph& g) {
   CHECK(c01->status == ConsentStatus::kDoubleOptIn);
   CHECK(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kCallCentre)->status ==
         ConsentStatus::kBlocked);
+  CHECK(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kCallCentre)->sales_block);
+  CHECK_FALSE(c05->sales_block);
   CHECK_FALSE(g.ConsentStatusOf(C(g, "c06"), bakery, ContactChannel::kEmail));
   CHECK_FALSE(g.ConsentStatusOf(C(g, "c01"), wine, ContactChannel::kEmail));
 
@@ -346,6 +348,48 @@ TEST_CASE("consent: the latest record wins, and at equal time the more restricti
   REQUIRE(all.size() == 2);
   CHECK(all[0].channel == ContactChannel::kSms);  // sorted by (merchant, channel)
   CHECK(all[1].channel == ContactChannel::kPost);
+}
+
+TEST_CASE("consent: a sales block holds over a later opt-in until sales lifts it", "[graph]") {
+  Dataset d = TinyDatasetByHand();
+  auto c06 = CustomerId(d.customer_ids.Find("c06"));
+  auto c07 = CustomerId(d.customer_ids.Find("c07"));
+  auto bakery = MerchantId(d.merchant_ids.Find("m_bakery"));
+  const std::uint32_t web = d.consent_sources.Add("web_form");
+  const std::uint32_t sales = d.consent_sources.Add("sales");
+  // c06 was blocked by sales on the call-centre channel on 2025-12-06 (the tiny
+  // dataset); a later double opt-in does not lift it.
+  d.consent.push_back({c06, bakery, ContactChannel::kCallCentre, ConsentStatus::kDoubleOptIn,
+                       Ts("2026-01-10T10:00:00Z"), web});
+  // c07: blocked by sales, opted in, unblocked by sales, then opted in again.
+  d.consent.push_back({c07, bakery, ContactChannel::kEmail, ConsentStatus::kBlocked,
+                       Ts("2026-01-01T10:00:00Z"), sales});
+  d.consent.push_back({c07, bakery, ContactChannel::kEmail, ConsentStatus::kConfirmedOptIn,
+                       Ts("2026-01-02T10:00:00Z"), web});
+  d.consent.push_back({c07, bakery, ContactChannel::kEmail, ConsentStatus::kUnclear,
+                       Ts("2026-01-03T10:00:00Z"), sales});
+  d.consent.push_back({c07, bakery, ContactChannel::kEmail, ConsentStatus::kDoubleOptIn,
+                       Ts("2026-01-04T10:00:00Z"), web});
+  auto graph = BuildGraph(d);
+  auto blocked = graph->ConsentStatusOf(c06, bakery, ContactChannel::kCallCentre);
+  REQUIRE(blocked);
+  CHECK(blocked->status == ConsentStatus::kBlocked);
+  CHECK(blocked->sales_block);
+  CHECK(blocked->ts == Ts("2026-01-10T10:00:00Z"));
+  auto lifted = graph->ConsentStatusOf(c07, bakery, ContactChannel::kEmail);
+  REQUIRE(lifted);
+  CHECK(lifted->status == ConsentStatus::kDoubleOptIn);
+  CHECK_FALSE(lifted->sales_block);
+
+  // The sales block survives a save and load.
+  auto dir = partnergraph::testing::FreshTempDir("graph_sales_block");
+  REQUIRE(SaveGraph(*graph, dir / "graph.pgg").ok());
+  auto loaded = LoadGraph(dir / "graph.pgg");
+  REQUIRE(loaded.ok());
+  auto reloaded = (*loaded)->ConsentStatusOf(c06, bakery, ContactChannel::kCallCentre);
+  REQUIRE(reloaded);
+  CHECK(reloaded->sales_block);
+  CHECK(reloaded->status == ConsentStatus::kBlocked);
 }
 
 TEST_CASE("derived competitors need the same category and enough assortment overlap", "[graph]") {

@@ -308,7 +308,8 @@ std::vector<std::string> DumpGraph(const EcosystemGraph& g) {
     s += " consent";
     for (const auto& e : g.ConsentsOf(c)) {
       s += " " + I(e.merchant) + ":" + std::string(ToString(e.channel)) + ":" +
-           std::string(ToString(e.status)) + ":" + std::to_string(e.ts);
+           std::string(ToString(e.status)) + ":" + std::to_string(e.ts) +
+           (e.sales_block ? ":sales_block" : "");
     }
     line(s);
   }

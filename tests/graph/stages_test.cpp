@@ -62,7 +62,8 @@ TEST_CASE("stages: consent keeps one record per customer, merchant and channel",
       record(1, 0, ContactChannel::kSms, ConsentStatus::kConfirmedOptIn, 2),  // latest
       record(0, 2, ContactChannel::kEmail, ConsentStatus::kBlocked, 0),
   };
-  auto consent = ResolveConsent({.records = records, .customers = 2});
+  Dictionary sources;
+  auto consent = ResolveConsent({.records = records, .sources = sources, .customers = 2});
   REQUIRE(consent.ok());
   CHECK(consent->consent.offsets == std::vector<std::uint32_t>{0, 1, 3});
   CHECK(consent->consent.entries == std::vector<std::uint32_t>{2, 0, 0});
@@ -71,10 +72,63 @@ TEST_CASE("stages: consent keeps one record per customer, merchant and channel",
                                   static_cast<std::uint8_t>(ConsentStatus::kUnsubscribed),
                                   static_cast<std::uint8_t>(ConsentStatus::kConfirmedOptIn)});
   CHECK(consent->ts == std::vector<std::int64_t>{0, 5, 2});
+  // No source is "sales": no block holds.
+  CHECK(consent->sales_block == std::vector<std::uint8_t>{0, 0, 0});
 
-  auto none = ResolveConsent({.records = {}, .customers = 2});
+  auto none = ResolveConsent({.records = {}, .sources = sources, .customers = 2});
   REQUIRE(none.ok());
   CHECK(none->consent.offsets == std::vector<std::uint32_t>{0, 0, 0});
+}
+
+TEST_CASE("stages: consent folds a sales block over later records until sales lifts it",
+          "[graph]") {
+  Dictionary sources;
+  const std::uint32_t web = sources.Add("web_form");
+  const std::uint32_t sales = sources.Add("sales");
+  auto record = [](ContactChannel channel, ConsentStatus status, Timestamp ts,
+                   std::uint32_t source) {
+    ConsentRecord r;
+    r.customer = CustomerId(0);
+    r.merchant = MerchantId(0);
+    r.channel = channel;
+    r.status = status;
+    r.ts = ts;
+    r.source = source;
+    return r;
+  };
+  using CS = ConsentStatus;
+  std::vector<ConsentRecord> records = {
+      // email: blocked by sales, then opted in, listed before the block: stays blocked.
+      record(ContactChannel::kEmail, CS::kDoubleOptIn, 20, web),
+      record(ContactChannel::kEmail, CS::kBlocked, 10, sales),
+      // sms: blocked by sales, opted in, then lifted by sales (unclear), then opted in.
+      record(ContactChannel::kSms, CS::kBlocked, 10, sales),
+      record(ContactChannel::kSms, CS::kConfirmedOptIn, 30, web),
+      record(ContactChannel::kSms, CS::kDoubleOptIn, 20, web),
+      record(ContactChannel::kSms, CS::kUnclear, 25, sales),
+      // post: a block from another source is overridden by a later opt-in.
+      record(ContactChannel::kPost, CS::kBlocked, 10, web),
+      record(ContactChannel::kPost, CS::kConfirmedOptIn, 20, web),
+      // events: at equal time the sales block is folded after the opt-in and holds.
+      record(ContactChannel::kEvents, CS::kBlocked, 10, sales),
+      record(ContactChannel::kEvents, CS::kDoubleOptIn, 10, web),
+      // account manager: a sales lift and a sales block at the same time: the block wins.
+      record(ContactChannel::kAccountManager, CS::kBlocked, 5, sales),
+      record(ContactChannel::kAccountManager, CS::kConfirmedOptIn, 7, sales),
+      record(ContactChannel::kAccountManager, CS::kBlocked, 7, sales),
+  };
+  auto consent = ResolveConsent({.records = records, .sources = sources, .customers = 1});
+  REQUIRE(consent.ok());
+  auto u8 = [](auto v) { return static_cast<std::uint8_t>(v); };
+  CHECK(consent->channel ==
+        std::vector<std::uint8_t>{u8(ContactChannel::kEmail), u8(ContactChannel::kSms),
+                                  u8(ContactChannel::kPost), u8(ContactChannel::kEvents),
+                                  u8(ContactChannel::kAccountManager)});
+  CHECK(consent->status == std::vector<std::uint8_t>{u8(CS::kBlocked), u8(CS::kConfirmedOptIn),
+                                                     u8(CS::kConfirmedOptIn), u8(CS::kBlocked),
+                                                     u8(CS::kBlocked)});
+  CHECK(consent->sales_block == std::vector<std::uint8_t>{1, 0, 0, 1, 1});
+  CHECK(consent->ts == std::vector<std::int64_t>{20, 30, 20, 10, 7});
 }
 
 TEST_CASE("stages: declared relations are symmetric, deduplicated and split by kind", "[graph]") {

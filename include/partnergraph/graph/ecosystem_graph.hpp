@@ -33,7 +33,8 @@
 //  kInCategory           merchant → category    -
 //  kCoPurchased          sku → sku              support, confidence(src→dst), lift
 //  kBought               customer → sku         lines, quantity, revenue, first/last ts
-//  kConsent              customer → merchant    channel, status, ts (one edge per channel)
+//  kConsent              customer → merchant    channel, status, ts, sales block (one edge per
+//                                               channel)
 //  kReaches              segment → merchant     customers (same count as kReachedBy)
 //  kCategoryMember       category → merchant    -
 //  kCategoryPair         category → category    customers in both, expected, lift
@@ -70,10 +71,14 @@
 //   order, then the "other" segments by region. A segment is an aggregate:
 //   accessors give counts, never member lists. Customers without order lines
 //   have no segment.
-// - consent: per (customer, merchant, channel) the record with the latest ts
-//   wins; at equal ts the more restrictive status wins (unsubscribed, blocked,
-//   unclear, pending, confirmed_opt_in, double_opt_in), so an unsubscription
-//   is never lost to a same-second opt-in.
+// - consent: per (customer, merchant, channel) the records are folded in ts
+//   order with NextConsentState (consent/contact_policy.hpp): the latest
+//   record wins, except that a `blocked` from source "sales" holds over any
+//   later record until a later "sales" record that is not `blocked` lifts it.
+//   At equal ts the more restrictive status is folded last and wins
+//   (unsubscribed, blocked, unclear, pending, confirmed_opt_in,
+//   double_opt_in), so an unsubscription is never lost to a same-second
+//   opt-in.
 //
 // ==== Ownership and thread safety ====
 // An EcosystemGraph owns all its data; it is immutable after GraphBuilder::
@@ -264,8 +269,11 @@ struct CategoryPairLift {  // kCategoryPair
 struct ConsentEntry {  // kConsent
   MerchantId merchant;
   ContactChannel channel = ContactChannel::kEmail;
-  ConsentStatus status = ConsentStatus::kUnclear;
-  Timestamp ts = 0;  // of the winning record
+  ConsentStatus status = ConsentStatus::kUnclear;  // the status that decides (MayContact)
+  Timestamp ts = 0;                                // of the latest record
+  // A sales block holds: status is kBlocked until a later record from sales
+  // lifts it (consent/contact_policy.hpp, NextConsentState).
+  bool sales_block = false;
 };
 
 // One line of the memory breakdown (`stats`).
@@ -428,9 +436,9 @@ class EcosystemGraph {
   // ---- Customers (internal use: never shown to other merchants) ----
   CustomerInfo Customer(CustomerId c) const;
   EdgeView<Purchase> PurchasesOf(CustomerId c) const;  // sorted by SKU id
-  // Latest consent per (merchant, channel), sorted by (merchant, channel).
+  // The consent state per (merchant, channel), sorted by (merchant, channel).
   EdgeView<ConsentEntry> ConsentsOf(CustomerId c) const;
-  // The winning consent record for (c, m, channel), or nullopt when none.
+  // The consent state of (c, m, channel), or nullopt when it has no record.
   std::optional<ConsentEntry> ConsentStatusOf(CustomerId c, MerchantId m,
                                               ContactChannel channel) const;
 

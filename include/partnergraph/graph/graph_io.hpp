@@ -22,7 +22,7 @@
 namespace partnergraph {
 
 inline constexpr char kGraphMagic[8] = {'P', 'G', 'G', 'R', 'A', 'P', 'H', '\0'};
-inline constexpr std::uint32_t kGraphFormatVersion = 2;
+inline constexpr std::uint32_t kGraphFormatVersion = 3;
 inline constexpr const char* kGraphFileName = "graph.pgg";
 
 // Writes `graph` to `path` through an AtomicFileWriter (common/atomic_file_writer.hpp:
