@@ -12,10 +12,13 @@
 #include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <utility>
+#include <variant>
 
 #include "PartnerGraph.h"
+#include "partnergraph/common/time.hpp"
 
 namespace partnergraph::client {
 
@@ -180,6 +183,8 @@ Result<HealthInfo> RpcClient::Health() {
   out.uptime_seconds = r.uptime_seconds;
   out.model = r.model;
   out.caller_role = r.caller_role;
+  if (r.__isset.event_sequence) out.event_sequence = r.event_sequence;
+  if (r.__isset.event_log_sequence) out.event_log_sequence = r.event_log_sequence;
   return out;
 }
 
@@ -445,6 +450,133 @@ Result<AttributionJobResultPage> RpcClient::JobResult(const std::string& job_id,
   for (const auto& t : r.markov_transitions) {
     out.markov_transitions.push_back({t.from_state, t.to_state, t.count, t.probability});
   }
+  return out;
+}
+
+namespace {
+
+// The reverse of server/event_wire.cpp: one event's body as the wire's struct. Optional wire
+// fields are set only when the event has them (an empty text is "none").
+class WireEvent {
+ public:
+  explicit WireEvent(std::size_t index) : index_(index) {}
+
+  void Set(rpc::Event& w, const OrderLineEvent& e) {
+    rpc::OrderLineEvent b;
+    b.order_id = e.order_id;
+    b.customer_id = e.customer_id;
+    b.merchant_id = e.merchant_id;
+    b.sku_id = e.sku_id;
+    b.ts = FormatTimestamp(e.ts);
+    b.quantity = Count("order_line.quantity", e.quantity);
+    b.unit_price = e.unit_price;
+    if (!e.channel.empty()) b.__set_channel(e.channel);
+    if (!e.device.empty()) b.__set_device(e.device);
+    if (!e.region.empty()) b.__set_region(e.region);
+    w.__set_order_line(std::move(b));
+  }
+  void Set(rpc::Event& w, const ConsentChangeEvent& e) {
+    rpc::ConsentChangeEvent b;
+    b.customer_id = e.customer_id;
+    b.merchant_id = e.merchant_id;
+    b.channel = std::string(ToString(e.channel));
+    b.status = std::string(ToString(e.status));
+    b.ts = FormatTimestamp(e.ts);
+    if (!e.source.empty()) b.__set_source(e.source);
+    w.__set_consent_change(std::move(b));
+  }
+  void Set(rpc::Event& w, const EngagementActivityEvent& e) {
+    rpc::EngagementActivityEvent b;
+    b.merchant_id = e.merchant_id;
+    b.ts = FormatTimestamp(e.ts);
+    b.activity = e.activity;
+    if (e.points) b.__set_points(*e.points);
+    w.__set_engagement_activity(std::move(b));
+  }
+  void Set(rpc::Event& w, const PolicyChangeEvent& e) {
+    rpc::PolicyChangeEvent b;
+    b.merchant_id = e.merchant_id;
+    b.ts = FormatTimestamp(e.ts);
+    if (e.permission_model) b.__set_permission_model(std::string(ToString(*e.permission_model)));
+    if (e.k_min) b.__set_k_min(Count("policy_change.k_min", *e.k_min));
+    if (e.share_overlaps) b.__set_share_overlaps(*e.share_overlaps);
+    if (e.discoverable) b.__set_discoverable(*e.discoverable);
+    if (e.allow_coupons) b.__set_allow_coupons(*e.allow_coupons);
+    w.__set_policy_change(std::move(b));
+  }
+  void Set(rpc::Event& w, const PartnershipChangeEvent& e) {
+    rpc::PartnershipChangeEvent b;
+    b.merchant_a = e.merchant_a;
+    b.merchant_b = e.merchant_b;
+    b.kind = std::string(ToString(e.kind));
+    b.removed = e.removed;
+    b.ts = FormatTimestamp(e.ts);
+    w.__set_partnership_change(std::move(b));
+  }
+  void Set(rpc::Event& w, const NewMerchantEvent& e) {
+    rpc::NewMerchantEvent b;
+    b.merchant_id = e.merchant_id;
+    b.name = e.name;
+    b.category = e.category;
+    b.region = e.region;
+    b.ts = FormatTimestamp(e.ts);
+    w.__set_new_merchant(std::move(b));
+  }
+  void Set(rpc::Event& w, const NewSkuEvent& e) {
+    rpc::NewSkuEvent b;
+    b.sku_id = e.sku_id;
+    b.merchant_id = e.merchant_id;
+    b.category = e.category;
+    b.price = e.price;
+    b.ts = FormatTimestamp(e.ts);
+    w.__set_new_sku(std::move(b));
+  }
+
+  // OK, or the first count that the wire's i32 cannot carry.
+  const Status& status() const { return status_; }
+
+ private:
+  std::int32_t Count(std::string_view field, std::uint32_t value) {
+    if (value > static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max())) {
+      if (status_.ok()) {
+        status_ = Status::InvalidArgument(
+            fmt::format("events[{}].{}: {} is more than the wire carries (at most {})", index_,
+                        field, value, std::numeric_limits<std::int32_t>::max()));
+      }
+      return 0;
+    }
+    return static_cast<std::int32_t>(value);
+  }
+
+  std::size_t index_;
+  Status status_;
+};
+
+}  // namespace
+
+Result<RecordEventsResult> RpcClient::RecordEvents(std::span<const Event> batch) {
+  rpc::RecordEventsRequest request;
+  request.events.resize(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    rpc::Event& w = request.events[i];
+    w.event_id = batch[i].event_id;
+    WireEvent wire(i);
+    std::visit([&](const auto& body) { wire.Set(w, body); }, batch[i].body);
+    PG_RETURN_IF_ERROR(wire.status());
+  }
+  rpc::RecordEventsResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke(
+      [&](rpc::PartnerGraphClient& c) { c.RecordEvents(r, impl_->options.api_key, request); }));
+  if (r.sequences.size() != batch.size() || r.duplicate.size() != batch.size()) {
+    return Status::Internal(fmt::format(
+        "reply from {} to RecordEvents: {} sequences and {} duplicate flags for {} events",
+        impl_->Where(), r.sequences.size(), r.duplicate.size(), batch.size()));
+  }
+  RecordEventsResult out;
+  out.sequences = std::move(r.sequences);
+  out.duplicate = std::move(r.duplicate);
+  out.new_events = r.new_events;
+  out.last_sequence = r.last_sequence;
   return out;
 }
 

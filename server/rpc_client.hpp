@@ -1,6 +1,6 @@
 // RpcClient: a C++ client of the PartnerGraph Thrift service whose interface shows no Thrift type
 // (STYLE.md: only server/ includes Thrift-generated code). The CLI (`partnergraph query`),
-// bench/load_generator and the tests use it.
+// `partnergraph events append|tail`, bench/load_generator and the tests use it.
 //
 // Answers come back as the Engine's view structs (engine_views.hpp; the client does not link the
 // engine). Errors are Status values:
@@ -20,11 +20,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/engine/engine_views.hpp"
+#include "partnergraph/events/event.hpp"
 
 namespace partnergraph::client {
 
@@ -50,6 +52,20 @@ struct HealthInfo {
   std::int64_t uptime_seconds = 0;
   std::string model;
   std::string caller_role;  // "operator" or "merchant:<id>"
+  // Set when the server keeps an event log (--events): the last event sequence applied to the
+  // answers, and the log's last durable sequence (docs/events.md).
+  std::optional<std::int64_t> event_sequence;
+  std::optional<std::int64_t> event_log_sequence;
+};
+
+// RecordEvents' answer (partnergraph.thrift RecordEventsResponse).
+struct RecordEventsResult {
+  // Per event of the batch, in its order: the event's log sequence (for a duplicate, the
+  // sequence of its first recording) and whether its id had been recorded before.
+  std::vector<std::int64_t> sequences;
+  std::vector<bool> duplicate;
+  std::int64_t new_events = 0;     // events recorded by this call
+  std::int64_t last_sequence = 0;  // the log's last sequence once the batch was durable
 };
 
 struct ServerStats {
@@ -171,6 +187,12 @@ class RpcClient {
   Result<AttributionJobResultPage> JobResult(const std::string& job_id,
                                              std::optional<std::int64_t> offset = std::nullopt,
                                              std::optional<int> page_size = std::nullopt);
+  // Records `batch` durably (docs/events.md "Serving"): times are sent as ISO-8601 UTC, enums
+  // as their CSV words. The server takes 1..10,000 events per call and refuses a batch whole:
+  // InvalidArgument or PermissionDenied naming "events[i].<kind>.<field>" (i: the index in
+  // `batch`), Unavailable when it runs without --events. InvalidArgument before sending when a
+  // count does not fit the wire's i32 (order_line.quantity, policy_change.k_min).
+  Result<RecordEventsResult> RecordEvents(std::span<const Event> batch);
 
  private:
   struct Impl;
