@@ -18,6 +18,7 @@
 
 #include "parallel.hpp"
 #include "partnergraph/common/binary_container.hpp"
+#include "partnergraph/common/errno_text.hpp"
 #include "path_aggregator.hpp"
 
 namespace partnergraph {
@@ -239,10 +240,10 @@ Result<JourneyBinaryWriter> JourneyBinaryWriter::Create(const std::filesystem::p
   w.name_ = path.string();
   w.file_.reset(std::fopen(path.c_str(), "wb"));
   if (!w.file_) {
-    return Status::IOError(fmt::format("{}: cannot create: {}", w.name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: cannot create: {}", w.name_, ErrnoText(errno)));
   }
   if (std::fwrite(head.data().data(), 1, head.data().size(), w.file_.get()) != head.data().size()) {
-    return Status::IOError(fmt::format("{}: write error: {}", w.name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: write error: {}", w.name_, ErrnoText(errno)));
   }
   w.channel_count_ = static_cast<std::uint32_t>(channels.size());
   w.per_block_ = journeys_per_block;
@@ -281,7 +282,7 @@ Status JourneyBinaryWriter::FlushBlock() {
   head.Put(static_cast<std::uint32_t>(block_.size()));
   if (std::fwrite(head.data().data(), 1, 8, file_.get()) != 8 ||
       std::fwrite(block_.data(), 1, block_.size(), file_.get()) != block_.size()) {
-    return Status::IOError(fmt::format("{}: write error: {}", name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: write error: {}", name_, ErrnoText(errno)));
   }
   block_.clear();
   in_block_ = 0;
@@ -293,7 +294,7 @@ Status JourneyBinaryWriter::Close() {
   PG_RETURN_IF_ERROR(FlushBlock());
   std::FILE* f = file_.release();
   if (std::fclose(f) != 0) {
-    return Status::IOError(fmt::format("{}: close error: {}", name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: close error: {}", name_, ErrnoText(errno)));
   }
   return Status::Ok();
 }
@@ -301,7 +302,7 @@ Status JourneyBinaryWriter::Close() {
 Result<bool> IsJourneyBinaryFile(const std::filesystem::path& path) {
   std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
   if (!f) {
-    return Status::IOError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: cannot open: {}", path.string(), ErrnoText(errno)));
   }
   char head[4];
   return std::fread(head, 1, 4, f.get()) == 4 && std::memcmp(head, kMagic, 4) == 0;
@@ -542,7 +543,7 @@ Result<BinaryOrder1Chain> CountMarkovOrder1FromBinary(const std::filesystem::pat
       total[layout.end_offset + 2 * row + 1] += nulls;
     }
   }
-  std::vector<double> matrix((n + 1) * (n + 2), 0.0);
+  std::vector<double> matrix((std::size_t{n} + 1) * (n + 2), 0.0);
   for (std::size_t r = 0; r <= n; ++r) {
     for (std::size_t col = 0; col < n; ++col) {
       matrix[r * (n + 2) + col] = static_cast<double>(total[(r << layout.shift) + col]);

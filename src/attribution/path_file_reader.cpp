@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "partnergraph/common/errno_text.hpp"
 #include "path_aggregator.hpp"
 
 namespace partnergraph {
@@ -368,13 +369,13 @@ Result<JourneyTable> ReadPathFile(const std::filesystem::path& path,
   };
   std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
   if (!file) {
-    return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
+    return Status::IOError(path.string() + ": cannot open: " + ErrnoText(errno));
   }
   const std::string name = path.string();
   ByteSource source = [&](char* dst, std::size_t n) -> Result<std::size_t> {
     std::size_t got = std::fread(dst, 1, n, file.get());
     if (got < n && std::ferror(file.get())) {
-      return Status::IOError(name + ": read error: " + std::strerror(errno));
+      return Status::IOError(name + ": read error: " + ErrnoText(errno));
     }
     return got;
   };

@@ -119,7 +119,8 @@ std::string FormatAttributionCsv(const AttributionResult& by_channel,
                 {by_channel.skus[sku], "channel", by_channel.keys[c.key], c.conversions, c.value,
                  c.removal_effect, c.value_removal_effect, 0, 0});
     }
-    for (; b < cb.size() && cb[b].sku == sku; ++b) {
+    // cb is empty without by_partner (the null check tells the static analyzer so).
+    for (; by_partner != nullptr && b < cb.size() && cb[b].sku == sku; ++b) {
       const auto& c = cb[b];
       AppendRow(out, *by_partner,
                 {by_partner->skus[sku], "partner", by_partner->keys[c.key], c.conversions,

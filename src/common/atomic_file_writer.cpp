@@ -5,13 +5,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <cstdio>
-
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <system_error>
+
+#include "partnergraph/common/errno_text.hpp"
 
 #ifndef PG_HAVE_RENAMEAT2
 #include <sys/syscall.h>
@@ -48,14 +49,13 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   if (fd < 0) {
     const int error = errno;
     return Status::IOError(folder.string() +
-                           ": cannot open the folder to fsync it: " + std::strerror(error));
+                           ": cannot open the folder to fsync it: " + ErrnoText(error));
   }
   const int rc = ::fsync(fd);
   const int error = errno;
   ::close(fd);
   if (rc != 0) {
-    return Status::IOError(folder.string() +
-                           ": fsync of the folder failed: " + std::strerror(error));
+    return Status::IOError(folder.string() + ": fsync of the folder failed: " + ErrnoText(error));
   }
   return Status::Ok();
 }
@@ -67,7 +67,7 @@ Result<AtomicFileWriter> AtomicFileWriter::Open(const std::filesystem::path& pat
   if (fd < 0) {
     const int error = errno;
     return Status::IOError(path.string() + ": cannot create " + tmp.string() + ": " +
-                           std::strerror(error));
+                           ErrnoText(error));
   }
   return AtomicFileWriter(path, std::move(tmp), fd);
 }
@@ -92,7 +92,7 @@ AtomicFileWriter::~AtomicFileWriter() {
 Status AtomicFileWriter::SystemError(std::string_view what) const {
   const int error = errno;  // before anything below can change it
   return Status::IOError(path_.string() + ": " + std::string(what) + " " + tmp_.string() +
-                         " failed: " + std::strerror(error));
+                         " failed: " + ErrnoText(error));
 }
 
 Status AtomicFileWriter::Append(const void* data, std::size_t size) {
@@ -138,7 +138,7 @@ Status AtomicFileWriter::Commit() {
     if (rc != 0) {
       const int error = errno;
       status = Status::IOError(path_.string() + ": cannot rename " + tmp_.string() +
-                               " over it: " + std::strerror(error));
+                               " over it: " + ErrnoText(error));
     }
   }
   if (!status.ok()) {

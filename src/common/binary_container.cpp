@@ -12,6 +12,7 @@
 #include <set>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/errno_text.hpp"
 #include "partnergraph/common/mapped_file.hpp"
 
 namespace partnergraph {
@@ -172,7 +173,7 @@ Result<BinaryContainerReader> BinaryContainerReader::Open(const std::filesystem:
   {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return Status::IOError(fmt::format("{}: cannot open: {}", r.file_, std::strerror(errno)));
+      return Status::IOError(fmt::format("{}: cannot open: {}", r.file_, ErrnoText(errno)));
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -341,7 +342,7 @@ Result<BinaryStreamReader> BinaryStreamReader::Open(const std::filesystem::path&
   r.name_ = path.string();
   r.file_.reset(std::fopen(path.c_str(), "rb"));
   if (!r.file_) {
-    return Status::IOError(fmt::format("{}: cannot open: {}", r.name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: cannot open: {}", r.name_, ErrnoText(errno)));
   }
   struct stat st {};
   if (::fstat(fileno(r.file_.get()), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -400,7 +401,7 @@ Status BinaryStreamReader::CheckUnchanged() const {
 
 Status BinaryStreamReader::Truncated(std::string_view what) const {
   if (!map_ && std::ferror(file_.get())) {
-    return Status::IOError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
+    return Status::IOError(fmt::format("{}: read error: {}", name_, ErrnoText(errno)));
   }
   return Status::Corruption(fmt::format("{}: file ends inside {}", name_, what));
 }

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "gzip_text.hpp"
+#include "partnergraph/common/errno_text.hpp"
 #include "partnergraph/common/mapped_file.hpp"
 
 namespace partnergraph {
@@ -240,7 +241,7 @@ std::size_t BlankLineLength(std::string_view text, std::size_t pos, std::size_t 
 Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions options) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Status::IOError("cannot open " + path.string() + ": " + std::strerror(errno));
+    return Status::IOError("cannot open " + path.string() + ": " + ErrnoText(errno));
   }
   std::unique_ptr<int, void (*)(int*)> guard(new int(fd), [](int* f) {
     ::close(*f);
@@ -284,7 +285,7 @@ Result<CsvReader> CsvReader::Open(const std::filesystem::path& path, CsvOptions 
     const ssize_t n = ::read(fd, buffer->data() + buffer->size, buffer->capacity() - buffer->size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IOError("cannot read " + path.string() + ": " + std::strerror(errno));
+      return Status::IOError("cannot read " + path.string() + ": " + ErrnoText(errno));
     }
     if (n == 0) break;
     buffer->size += static_cast<std::size_t>(n);
@@ -303,8 +304,8 @@ Status CsvReader::CheckUnchanged() const {
   if (path_.empty()) return Status::Ok();
   struct stat now{};
   if (::stat(path_.c_str(), &now) != 0) {
-    return Status::IOError(display_name_ + ": the file went away while it was being read: " +
-                           std::strerror(errno));
+    return Status::IOError(display_name_ +
+                           ": the file went away while it was being read: " + ErrnoText(errno));
   }
   const std::int64_t mtime_ns =
       static_cast<std::int64_t>(now.st_mtim.tv_sec) * 1'000'000'000 + now.st_mtim.tv_nsec;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/errno_text.hpp"
 
 namespace partnergraph {
 namespace {
@@ -34,7 +35,7 @@ class Fd {
 
 Status ReadError(const std::filesystem::path& path, const char* what) {
   const int error = errno;
-  return Status::IOError(path.string() + ": " + what + ": " + std::strerror(error));
+  return Status::IOError(path.string() + ": " + what + ": " + ErrnoText(error));
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ struct StrongId {
   static constexpr StrongId Invalid() { return StrongId(); }
   constexpr bool valid() const { return value != kInvalidValue; }
 
+  // clang-tidy 14 reads the defaulted <=>'s comparison with 0 as a null pointer constant; there
+  // is no pointer here.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   friend constexpr auto operator<=>(StrongId, StrongId) = default;
 };
 
