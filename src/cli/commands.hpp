@@ -23,6 +23,9 @@ void AddAttributeCommand(CLI::App& app, int& exit_code);  // attribute_command.c
 void AddKeysCommand(CLI::App& app, int& exit_code);       // keys_command.cpp
 // `query` also exits 3 when the server cannot be reached (2: the server answered an error).
 void AddQueryCommand(CLI::App& app, int& exit_code);      // query_command.cpp
+// `events append` and `events tail`: exit codes as `query` (3 unreachable, 2 bad input or a
+// refused batch).
+void AddEventsCommand(CLI::App& app, int& exit_code);  // events_command.cpp
 // recommend-partners and coupon-pairs
 void AddRecommendCommands(CLI::App& app, int& exit_code);  // recommend_command.cpp
 void AddEvaluateCommand(CLI::App& app, int& exit_code);    // evaluate_command.cpp

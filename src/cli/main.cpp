@@ -30,6 +30,7 @@ int Run(int argc, char** argv) {
   partnergraph::cli::AddAttributeCommand(app, exit_code);
   partnergraph::cli::AddKeysCommand(app, exit_code);
   partnergraph::cli::AddQueryCommand(app, exit_code);
+  partnergraph::cli::AddEventsCommand(app, exit_code);
   partnergraph::cli::AddRecommendCommands(app, exit_code);
   partnergraph::cli::AddEvaluateCommand(app, exit_code);
   try {
