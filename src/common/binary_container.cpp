@@ -326,8 +326,8 @@ Status BinaryContainerReader::CheckUnchanged() const {
 
 namespace {
 std::uint64_t PageSize() {
-  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  return page;
+  static const auto kPage = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return kPage;
 }
 }  // namespace
 

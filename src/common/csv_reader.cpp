@@ -471,9 +471,9 @@ void CsvReader::ReleaseRange(std::size_t begin, std::size_t end) const {
   if (!file_backed_ || end <= begin) return;
   // Whole pages inside [begin, end) only: a page shared with a neighbouring
   // range may still be in use. The mapping starts on a page boundary.
-  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  const std::size_t first = (begin + page - 1) / page * page;
-  const std::size_t last = end / page * page;
+  static const auto kPage = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t first = (begin + kPage - 1) / kPage * kPage;
+  const std::size_t last = end / kPage * kPage;
   if (last <= first) return;
   // Clean pages of a read-only private file mapping: dropping them is always
   // safe, a later read faults them in again from the page cache or the file.

@@ -17,7 +17,10 @@ void AdviseHugePages(const void* data, std::size_t bytes) {
   const std::uintptr_t last = (begin + bytes) & ~(kHugePage - 1);
   if (last <= first) return;
   // A hint: failure (e.g. memory that is not an anonymous mapping) changes nothing.
-  (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  // The aligned address as `data` plus an offset (no integer-to-pointer cast): madvise changes
+  // no byte, the cast away from const only satisfies its signature.
+  void* aligned = const_cast<char*>(static_cast<const char*>(data)) + (first - begin);
+  (void)madvise(aligned, last - first, MADV_HUGEPAGE);
 #else
   (void)data;
   (void)bytes;

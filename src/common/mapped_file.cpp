@@ -36,8 +36,10 @@ void OnSigbus(int signal, siginfo_t* info, void* context) {
     const std::uintptr_t end = slot.end.load(std::memory_order_acquire);
     if (begin == 0 || addr < begin || addr >= end) continue;
     const std::uintptr_t from = addr & ~(g_page_size - 1);
-    void* zeros = mmap(reinterpret_cast<void*>(from), end - from, PROT_READ,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    // The faulting address rounded down to its page, as si_addr minus an offset (no
+    // integer-to-pointer cast).
+    void* page = static_cast<char*>(info->si_addr) - (addr - from);
+    void* zeros = mmap(page, end - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (zeros == MAP_FAILED) break;  // cannot help: fall through to the previous action
     slot.shrank.store(true, std::memory_order_release);
     return;  // the read is retried and now sees zeros
