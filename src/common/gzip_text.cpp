@@ -41,12 +41,14 @@ Status Gunzip(std::string_view in, const std::string& name, TextBuffer& out) {
   }
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
   constexpr std::size_t kMaxPiece = 1u << 30;  // z_stream counts in 32-bit uInt
-  const Status no_memory = Status::IOError(name + ": out of memory while decompressing");
-  if (!out.Reserve(std::max<std::size_t>(in.size() * 4, 1u << 16))) return no_memory;
+  const auto no_memory = [&name] {
+    return Status::IOError(name + ": out of memory while decompressing");
+  };
+  if (!out.Reserve(std::max<std::size_t>(in.size() * 4, 1u << 16))) return no_memory();
   std::size_t consumed = 0;
   out.size = 0;
   while (true) {
-    if (out.size == out.capacity() && !out.Reserve(out.capacity() * 2)) return no_memory;
+    if (out.size == out.capacity() && !out.Reserve(out.capacity() * 2)) return no_memory();
     const std::size_t in_piece = std::min(in.size() - consumed, kMaxPiece);
     const std::size_t out_piece = std::min(out.capacity() - out.size, kMaxPiece);
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + consumed));
