@@ -88,7 +88,7 @@ std::int64_t SundayOnOrAfter(const CivilDate& date) {
 Timestamp NewYorkToUtc(Timestamp local, bool* ambiguous, bool* nonexistent) {
   std::int64_t days = local / 86400 - (local % 86400 < 0 ? 1 : 0);
   const int year = CivilFromDays(days).year;
-  constexpr std::int64_t kTwoAm = 2 * 3600;
+  constexpr std::int64_t kTwoAm = std::int64_t{2} * 3600;
   const std::int64_t dst_start = SundayOnOrAfter({year, 3, 8}) * 86400 + kTwoAm;
   const std::int64_t dst_end = SundayOnOrAfter({year, 11, 1}) * 86400 + kTwoAm;
   const bool dst = local >= dst_start && local < dst_end;
