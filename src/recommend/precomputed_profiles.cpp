@@ -16,19 +16,14 @@
 namespace partnergraph::recommend_internal {
 namespace {
 
-constexpr std::array<ContactChannel, kContactChannelCount> kChannels{
-    ContactChannel::kEmail,         ContactChannel::kNewsletter, ContactChannel::kCallCentre,
-    ContactChannel::kSms,           ContactChannel::kPost,       ContactChannel::kEvents,
-    ContactChannel::kAccountManager};
-
-// Whether merchant m (running `model`) may contact customer c on some channel.
-bool Contactable(const EcosystemGraph& g, CustomerId c, MerchantId m, PermissionModel model) {
-  for (ContactChannel ch : kChannels) {
-    std::optional<ConsentStatus> status;
-    if (auto entry = g.ConsentStatusOf(c, m, ch)) status = entry->status;
-    if (MayContact(model, status, ch)) return true;
+// The channels on which merchant m (running `model`) may contact customer c.
+ContactChannelSet ContactableChannelsOf(const EcosystemGraph& g, CustomerId c, MerchantId m,
+                                        PermissionModel model) {
+  std::array<std::optional<ConsentStatus>, kContactChannelCount> statuses{};
+  for (const ConsentEntry& entry : g.ConsentsOf(c)) {
+    if (entry.merchant == m) statuses[static_cast<int>(entry.channel)] = entry.status;
   }
-  return false;
+  return ContactableChannels(model, statuses);
 }
 
 }  // namespace
@@ -53,10 +48,15 @@ std::shared_ptr<const PrecomputedProfiles> PrecomputedProfiles::Compute(
       p.customers = static_cast<std::uint32_t>(customers.size());
       p.log1p_customers = std::log1p(static_cast<double>(p.customers));
       std::uint32_t contactable = 0;
+      std::array<std::uint32_t, kContactChannelCount> by_channel{};
       for (GraphVertex v : customers.targets()) {
-        if (Contactable(g, g.IdOf<CustomerId>(v), m, model_kind)) ++contactable;
+        const ContactChannelSet channels =
+            ContactableChannelsOf(g, g.IdOf<CustomerId>(v), m, model_kind);
+        if (channels.any()) ++contactable;
+        for (int ch = 0; ch < kContactChannelCount; ++ch) by_channel[ch] += channels.test(ch);
       }
       p.contactable = contactable;
+      p.contactable_by_channel = by_channel;
       revenue[i] = g.MerchantStatsOf(m).revenue;
     }
   });

@@ -4,6 +4,7 @@
 #include "precomputed_profiles.hpp"
 
 #include <algorithm>
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -38,6 +39,46 @@ TEST_CASE("profiles copy the graph's merchant fields and count customers", "[rec
   const CategoryId bakery = p->Profile(MerchantNamed(*g, "m_bakery")).category;
   CHECK(p->CategoryMerchants(bakery) == 2);
   CHECK(p->CategoryMerchants(p->Profile(MerchantNamed(*g, "m_wine")).category) == 1);
+}
+
+TEST_CASE("profiles count contactable customers per channel under each permission model",
+          "[recommend]") {
+  auto g = testing::TinyGraph();
+  auto p = PrecomputedProfiles::Compute(*g, RecommendOptions{});
+  using Counts = std::array<std::uint32_t, kContactChannelCount>;
+  // Channels in ContactChannel order: email, newsletter, call_centre, sms, post, events,
+  // account_manager (datasets/tiny/consent.csv and merchant_policy.csv).
+  // m_bakery (building, 11 customers): email opt-ins c01 and c02 (c03 pending, c04 unclear,
+  // c05 unsubscribed); no opt-in on newsletter, sms or call centre (c06 blocked there by
+  // sales); post, events and account manager reach every customer without a record.
+  const MerchantProfile& bakery = p->Profile(MerchantNamed(*g, "m_bakery"));
+  CHECK(bakery.contactable_by_channel == Counts{2, 0, 0, 0, 11, 11, 11});
+  CHECK(bakery.contactable == 11);
+  // m_florist (full): only c01's newsletter double opt-in; c02's unclear events record is no
+  // consent.
+  const MerchantProfile& florist = p->Profile(MerchantNamed(*g, "m_florist"));
+  CHECK(florist.contactable_by_channel == Counts{0, 1, 0, 0, 0, 0, 0});
+  CHECK(florist.contactable == 1);
+  // m_cheese (weakened) has no opt-in at all: nobody, on any channel.
+  const MerchantProfile& cheese = p->Profile(MerchantNamed(*g, "m_cheese"));
+  REQUIRE(cheese.customers > 0);
+  CHECK(cheese.contactable_by_channel == Counts{});
+  CHECK(cheese.contactable == 0);
+  // m_wine (opt_out_only) without records: every customer on every channel.
+  const MerchantProfile& wine = p->Profile(MerchantNamed(*g, "m_wine"));
+  Counts all;
+  all.fill(wine.customers);
+  CHECK(wine.contactable_by_channel == all);
+  CHECK(wine.contactable == wine.customers);
+  for (std::uint32_t i = 0; i < g->merchant_count(); ++i) {
+    const MerchantProfile& profile = p->Profile(MerchantId(i));
+    std::uint32_t sum = 0;
+    for (std::uint32_t n : profile.contactable_by_channel) {
+      CHECK(n <= profile.contactable);
+      sum += n;
+    }
+    CHECK(profile.contactable <= sum);
+  }
 }
 
 TEST_CASE("profiles rank tiers by revenue and the long tail by customers", "[recommend]") {

@@ -3,6 +3,7 @@
 // model parts it reads. Plain values: copyable, no invariants beyond their comments.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,9 @@ struct MerchantProfile {
   std::uint32_t customers = 0;    // distinct customers
   double log1p_customers = 0;     // log1p(customers), which every score of the merchant divides by
   std::uint32_t contactable = 0;  // customers it may contact on at least one channel
+  // Per ContactChannel (index = its value): customers it may contact on that channel
+  // (consent/contact_policy.hpp); each <= contactable.
+  std::array<std::uint32_t, kContactChannelCount> contactable_by_channel{};
   std::uint32_t k_min = 20;       // its policy's k_min (merchant_policy.csv)
   // contactable / customers, and the same rounded to tenths: the only form in which a
   // merchant's consent figures enter a score another merchant sees (docs/privacy.md).
