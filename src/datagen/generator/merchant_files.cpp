@@ -112,7 +112,7 @@ Status WritePartnerships(World& w, Outputs& outs, GeneratorStats& st) {
     return f->EndRow();
   };
   auto no_exclusion = [](std::uint32_t) { return false; };
-  const std::int64_t three_years = 3 * 365 * 86400;
+  const std::int64_t three_years = std::int64_t{3} * 365 * 86400;
   for (std::uint32_t m = 0; m < w.merchants.size(); ++m) {
     Rng rng(Hash(o.seed, kStreamPartnership, m));
     const MerchantInfo& mi = w.merchants[m];
