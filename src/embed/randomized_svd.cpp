@@ -18,7 +18,9 @@
 
 // The LAPACK and BLAS routines used, declared here with the gfortran calling
 // convention (every argument by pointer, one hidden length per character
-// argument) so that no LAPACKE/CBLAS header is needed.
+// argument) so that no LAPACKE/CBLAS header is needed. Their names are the libraries' symbols,
+// hence the NOLINT of the naming check.
+// NOLINTBEGIN(readability-identifier-naming)
 extern "C" {
 void sgelqf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work,
              const int* lwork, int* info);
@@ -41,6 +43,7 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
             const float* beta, float* c, const int* ldc, std::size_t transa_len,
             std::size_t transb_len);
 }
+// NOLINTEND(readability-identifier-naming)
 
 namespace partnergraph {
 namespace {
