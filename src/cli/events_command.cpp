@@ -19,6 +19,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -70,9 +71,15 @@ int ExitCodeOf(const Status& status) {
   return status.IsIOError() ? kExitUnreachable : kExitBadInput;
 }
 
-// The key of --key, or the first line of --key-file without surrounding blanks.
+// The key of --key, or the first line of --key-file without surrounding blanks, else the
+// environment's PARTNERGRAPH_API_KEY (read here rather than by CLI11, for which a set variable
+// would count as --key and clash with --key-file), else none.
 Result<std::string> ApiKey(const ConnectArgs& args) {
-  if (args.key_file.empty()) return args.key;
+  if (args.key_file.empty()) {
+    if (!args.key.empty()) return args.key;
+    const char* env = std::getenv("PARTNERGRAPH_API_KEY");
+    return std::string(env != nullptr ? env : "");
+  }
   std::ifstream in(args.key_file);
   std::string line;
   if (!in || !std::getline(in, line)) {
@@ -379,10 +386,9 @@ int RunTail(const ConnectArgs& connect, const TailArgs& args) {
 void AddConnectOptions(CLI::App& command, ConnectArgs& args) {
   command.add_option("--host", args.host, "Server address")->capture_default_str();
   command.add_option("--port", args.port, "Server port")->required();
-  auto* key = command
-                  .add_option("--key", args.key,
-                              "API key (or the environment variable PARTNERGRAPH_API_KEY)")
-                  ->envname("PARTNERGRAPH_API_KEY");
+  auto* key = command.add_option("--key", args.key,
+                                 "API key (else --key-file, else the environment variable "
+                                 "PARTNERGRAPH_API_KEY)");
   command.add_option("--key-file", args.key_file, "A file whose first line is the API key")
       ->check(CLI::ExistingFile)
       ->excludes(key);
