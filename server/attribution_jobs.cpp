@@ -173,6 +173,7 @@ Result<std::string> AttributionJobs::Submit(AttributionJobSpec spec) {
 }
 
 Result<AttributionJobStatusView> AttributionJobs::StatusOf(const std::string& job_id) const {
+  if (job_id.empty()) return Status::InvalidArgument("job_id is empty");
   std::lock_guard lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) {
@@ -225,6 +226,30 @@ Result<std::shared_ptr<const AttributionJobOutput>> AttributionJobs::OutputOf(
                                  std::string(ToString(job.state)) +
                                  "; poll JobStatus until it has succeeded");
   }
+}
+
+Result<AttributionJobs::ResultPage> AttributionJobs::PageOf(const std::string& job_id,
+                                                            std::int64_t offset,
+                                                            std::int64_t page_size) const {
+  auto out_of_range = [](std::string_view field, std::int64_t value, std::int64_t hi) {
+    return Status::InvalidArgument(
+        fmt::format("AttributionJobResultRequest.{} = {} is out of range 0..{}", field, value, hi));
+  };
+  if (job_id.empty()) return Status::InvalidArgument("AttributionJobResultRequest.job_id is empty");
+  if (page_size < 0 || page_size > kMaxResultPageSize) {
+    return out_of_range("page_size", page_size, kMaxResultPageSize);
+  }
+  ResultPage page;
+  PG_ASSIGN_OR_RETURN(page.output, OutputOf(job_id));
+  page.channel_rows = static_cast<std::int64_t>(page.output->by_channel.sku_credits.size());
+  page.total = page.channel_rows;
+  if (page.output->by_partner) {
+    page.total += static_cast<std::int64_t>(page.output->by_partner->sku_credits.size());
+  }
+  if (offset < 0 || offset > page.total) return out_of_range("offset", offset, page.total);
+  page.begin = offset;
+  page.end = std::min(page.total, offset + page_size);
+  return page;
 }
 
 void AttributionJobs::WorkerLoop() {

@@ -85,11 +85,26 @@ class AttributionJobs {
   // an input that does not exist, is not a regular file / folder, or lies outside input_root);
   // Unavailable when max_queued jobs are already waiting or the service is shutting down.
   Result<std::string> Submit(AttributionJobSpec spec);
-  // NotFound for an id never given out or already forgotten.
+  // InvalidArgument for an empty id; NotFound for an id never given out or already forgotten.
   Result<AttributionJobStatusView> StatusOf(const std::string& job_id) const;
   // The result of a succeeded job (immutable, shared). NotFound as StatusOf(); Unavailable while
   // the job is queued or running; InvalidArgument ("job attr-3 failed: ...") for a failed job.
   Result<std::shared_ptr<const AttributionJobOutput>> OutputOf(const std::string& job_id) const;
+
+  // One page of a succeeded job's SKU credits: rows [begin, end) of `total`, the channel credits
+  // first, then the partner credits. The request checks of JobResult: InvalidArgument naming
+  // AttributionJobResultRequest.job_id (empty), .page_size (0..kMaxResultPageSize) or .offset
+  // (0..total); then OutputOf's errors.
+  struct ResultPage {
+    std::shared_ptr<const AttributionJobOutput> output;
+    std::int64_t begin = 0;
+    std::int64_t end = 0;
+    std::int64_t total = 0;
+    std::int64_t channel_rows = 0;  // rows below this are channel credits
+  };
+  static constexpr std::int64_t kMaxResultPageSize = 10000;
+  Result<ResultPage> PageOf(const std::string& job_id, std::int64_t offset,
+                            std::int64_t page_size) const;
 
  private:
   struct Job;

@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "event_wire.hpp"
 #include "status_mapping.hpp"
 
 #ifndef PG_VERSION
@@ -14,21 +15,6 @@
 
 namespace partnergraph::server {
 namespace {
-
-// Limits of the attribution job calls documented in the IDL (the Engine checks its own
-// requests: engine.hpp).
-constexpr int kMaxJobResultPage = 10000;
-
-Status CheckRange(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
-  if (value >= lo && value <= hi) return Status::Ok();
-  return Status::InvalidArgument(
-      fmt::format("{} = {} is out of range {}..{}", field, value, lo, hi));
-}
-
-Status CheckNonEmpty(std::string_view field, const std::string& value) {
-  if (!value.empty()) return Status::Ok();
-  return Status::InvalidArgument(fmt::format("{} is empty", field));
-}
 
 // A merchant key may ask coupon pairs by SKU only once the Engine can tell a SKU's merchant;
 // until then only operators may (the error is the same whether or not the SKU exists).
@@ -77,6 +63,8 @@ rpc::Merchant ToWire(const MerchantView& m) {
   // so its own figures are always shown.
   out.__set_customers(m.customers);
   out.__set_revenue(m.revenue);
+  out.__set_contactable(m.contactable);
+  out.__set_contactable_by_channel(m.contactable_by_channel);
   return out;
 }
 
@@ -98,6 +86,14 @@ CouponFiltersView FromWire(const rpc::CouponFilters& f) {
   if (f.__isset.max_price) out.max_price = f.max_price;
   if (f.__isset.categories) out.categories = f.categories;
   return out;
+}
+
+// A wire integer that must fit the option's type (an unsigned or narrower field) before the
+// attribution module checks the options themselves (AttributionJobs::Submit).
+Status CheckRange(std::string_view field, std::int64_t value, std::int64_t lo, std::int64_t hi) {
+  if (value >= lo && value <= hi) return Status::Ok();
+  return Status::InvalidArgument(
+      fmt::format("{} = {} is out of range {}..{}", field, value, lo, hi));
 }
 
 // The job spec of an AttributionJobRequest; InvalidArgument naming the request field.
@@ -201,9 +197,12 @@ rpc::AttributionJobState::type ToWire(AttributionJobState state) {
 }  // namespace
 
 PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<const Engine> engine,
-                                         std::optional<ApiKeys> keys, AttributionJobsOptions jobs)
+                                         std::optional<ApiKeys> keys, AttributionJobsOptions jobs,
+                                         std::shared_ptr<EventLog> events)
     : engine_(std::move(engine)),
       keys_(std::move(keys)),
+      events_(std::move(events)),
+      live_(events_ ? engine_->live() : nullptr),
       started_(std::chrono::steady_clock::now()),
       jobs_(std::make_unique<AttributionJobs>(std::move(jobs))) {
   loopback_.role = Principal::Role::kOperator;
@@ -248,6 +247,10 @@ void PartnerGraphHandler::Health(rpc::HealthResponse& out, const std::string& ap
                                     .count();
            out.model = model_description_;
            out.caller_role = principal.RoleString();
+           if (events_) {
+             out.__set_event_sequence(static_cast<std::int64_t>(live_->applied_sequence()));
+             out.__set_event_log_sequence(static_cast<std::int64_t>(events_->last_sequence()));
+           }
            return Status::Ok();
          });
 }
@@ -320,7 +323,10 @@ void PartnerGraphHandler::RecommendPartnersBorrowed(const std::string& api_key,
     PartnerFiltersView filters;
     if (request.__isset.filters) filters = FromWire(request.filters);
     filters.audience = principal.audience();
-    return engine_->BorrowPartners(request.merchant_id, request.k, filters, out);
+    const std::optional<std::uint64_t> sequence = EventSequence();
+    PG_RETURN_IF_ERROR(engine_->BorrowPartners(request.merchant_id, request.k, filters, out));
+    out->event_sequence = sequence;
+    return Status::Ok();
   });
 }
 
@@ -338,8 +344,10 @@ void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse
     CouponFiltersView filters;
     if (request.__isset.filters) filters = FromWire(request.filters);
     filters.audience = principal.audience();
+    const std::optional<std::uint64_t> sequence = EventSequence();
     PG_ASSIGN_OR_RETURN(CouponAnswer answer,
                         engine_->RecommendCouponPairs(sku_id, merchant_id, request.k, filters));
+    if (sequence) out.__set_event_sequence(static_cast<std::int64_t>(*sequence));
     out.pairs.reserve(answer.pairs.size());
     for (const auto& p : answer.pairs) {
       rpc::CouponPair w;
@@ -405,7 +413,6 @@ void PartnerGraphHandler::JobStatus(rpc::AttributionJobStatusResponse& out,
                                     const std::string& api_key, const std::string& job_id) {
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckOperator());
-    PG_RETURN_IF_ERROR(CheckNonEmpty("job_id", job_id));
     PG_ASSIGN_OR_RETURN(AttributionJobStatusView v, jobs_->StatusOf(job_id));
     out.job_id = v.job_id;
     out.state = ToWire(v.state);
@@ -421,17 +428,10 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
                                     const rpc::AttributionJobResultRequest& request) {
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckOperator());
-    PG_RETURN_IF_ERROR(CheckNonEmpty("AttributionJobResultRequest.job_id", request.job_id));
-    PG_RETURN_IF_ERROR(CheckRange("AttributionJobResultRequest.page_size", request.page_size, 0,
-                                  kMaxJobResultPage));
-    PG_ASSIGN_OR_RETURN(std::shared_ptr<const AttributionJobOutput> result,
-                        jobs_->OutputOf(request.job_id));
-    const AttributionResult& ch = result->by_channel;
-    const AttributionResult* pa = result->by_partner ? &*result->by_partner : nullptr;
-    const std::int64_t channel_pairs = static_cast<std::int64_t>(ch.sku_credits.size());
-    const std::int64_t total = channel_pairs + (pa ? static_cast<std::int64_t>(pa->sku_credits.size()) : 0);
-    PG_RETURN_IF_ERROR(
-        CheckRange("AttributionJobResultRequest.offset", request.offset, 0, total));
+    PG_ASSIGN_OR_RETURN(AttributionJobs::ResultPage page,
+                        jobs_->PageOf(request.job_id, request.offset, request.page_size));
+    const AttributionResult& ch = page.output->by_channel;
+    const AttributionResult* pa = page.output->by_partner ? &*page.output->by_partner : nullptr;
     out.job_id = request.job_id;
     out.model = std::string(ToString(ch.model));
     out.order = ch.order;
@@ -443,12 +443,12 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
     if (pa) out.partners = CreditsToWire(*pa);
     if (ch.shapley) out.__set_shapley_exact(ch.shapley->exact);
     if (ch.markov) out.__set_markov_transitions(TransitionsToWire(*ch.markov));
-    const std::int64_t end = std::min<std::int64_t>(total, request.offset + request.page_size);
-    out.sku_credits.reserve(static_cast<std::size_t>(end - request.offset));
-    for (std::int64_t i = request.offset; i < end; ++i) {
-      const bool partner = i >= channel_pairs;
+    out.sku_credits.reserve(static_cast<std::size_t>(page.end - page.begin));
+    for (std::int64_t i = page.begin; i < page.end; ++i) {
+      const bool partner = i >= page.channel_rows;
       const AttributionResult& r = partner ? *pa : ch;
-      const SkuKeyCredit& c = r.sku_credits[static_cast<std::size_t>(partner ? i - channel_pairs : i)];
+      const SkuKeyCredit& c =
+          r.sku_credits[static_cast<std::size_t>(partner ? i - page.channel_rows : i)];
       rpc::SkuAttributionCredit w;
       w.sku_id = r.skus[c.sku];
       w.dimension = partner ? "partner" : "channel";
@@ -458,10 +458,43 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
       if (r.markov) w.__set_removal_effect(c.removal_effect);
       out.sku_credits.push_back(std::move(w));
     }
-    out.sku_credits_total = total;
-    if (end < total) out.__set_next_offset(end);
+    out.sku_credits_total = page.total;
+    if (page.end < page.total) out.__set_next_offset(page.end);
     return Status::Ok();
   });
+}
+
+std::optional<std::uint64_t> PartnerGraphHandler::EventSequence() const {
+  if (!live_) return std::nullopt;
+  return live_->applied_sequence();
+}
+
+void PartnerGraphHandler::RecordEvents(rpc::RecordEventsResponse& out, const std::string& api_key,
+                                       const rpc::RecordEventsRequest& request) {
+  Answer(kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) -> Status {
+           if (!events_) {
+             return Status::Unavailable(
+                 "this server records no events: start it with --events DIR (docs/events.md)");
+           }
+           if (request.events.empty() || request.events.size() > kMaxRecordEventsBatch) {
+             return Status::InvalidArgument(
+                 fmt::format("RecordEventsRequest.events: {} events; a batch holds 1..{}",
+                             request.events.size(), kMaxRecordEventsBatch));
+           }
+           PG_ASSIGN_OR_RETURN(std::vector<Event> batch, EventsFromWire(request.events));
+           const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+           PG_RETURN_IF_ERROR(ValidateEventBatch(batch, now, EventCheckOptions{}));
+           PG_RETURN_IF_ERROR(CheckEventRoles(principal, batch));
+           PG_ASSIGN_OR_RETURN(AppendResult appended, events_->Append(batch));
+           out.sequences.assign(appended.sequences.begin(), appended.sequences.end());
+           out.duplicate.assign(appended.duplicate.begin(), appended.duplicate.end());
+           out.new_events = static_cast<std::int64_t>(appended.new_events);
+           out.last_sequence = static_cast<std::int64_t>(appended.last_sequence);
+           return Status::Ok();
+         });
 }
 
 }  // namespace partnergraph::server

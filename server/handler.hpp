@@ -10,7 +10,8 @@
 //
 // Thread safety: one instance serves every connection; all methods may run concurrently. The
 // Engine and ApiKeys are immutable; the counters are atomics; AttributionJobs is thread-safe and
-// runs the batch attribution jobs on its own threads.
+// runs the batch attribution jobs on its own threads; the EventLog takes concurrent appends (group
+// commit) and applies them to the Engine's LiveState, which answers read concurrently.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,8 @@
 #include "call_events.hpp"
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
+#include "partnergraph/engine/live_state.hpp"
+#include "partnergraph/events/event_log.hpp"
 
 namespace partnergraph::server {
 
@@ -34,8 +37,10 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // `engine` must not be null. Without `keys` every caller is an operator: only for a server
   // bound to loopback (server_cli.cpp enforces that). `jobs` must be valid
   // (ValidateAttributionJobsOptions); its workers start here and stop with the handler.
+  // `events`: the event log RecordEvents writes to, opened with the Engine's LiveState as its
+  // hooks and replayed (OpenServingEventLog); null: the server records no events.
   PartnerGraphHandler(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
-                      AttributionJobsOptions jobs = {});
+                      AttributionJobsOptions jobs = {}, std::shared_ptr<EventLog> events = nullptr);
 
   // From now on Health reports "draining". Calls keep being answered.
   void BeginDrain() { draining_.store(true, std::memory_order_relaxed); }
@@ -73,6 +78,13 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                  const std::string& job_id) override;
   void JobResult(rpc::AttributionJobResultResponse& out, const std::string& api_key,
                  const rpc::AttributionJobResultRequest& request) override;
+  // Validates the batch whole (event_wire.hpp, ValidateEventBatch, the caller's role), then
+  // EventLog::Append: durable, checked against the model and applied before it returns.
+  void RecordEvents(rpc::RecordEventsResponse& out, const std::string& api_key,
+                    const rpc::RecordEventsRequest& request) override;
+
+  // The most events one RecordEvents call may carry (the IDL's limit).
+  static constexpr std::size_t kMaxRecordEventsBatch = 10000;
 
  private:
   // The caller's principal; PermissionDenied for a missing or unknown key. Points into keys_
@@ -84,8 +96,14 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   template <typename Body>
   void Answer(std::uint8_t declared, const std::string& api_key, Body&& body);
 
+  // The freshness every answer carries: the last event sequence applied before it was computed
+  // (nullopt without an event log).
+  std::optional<std::uint64_t> EventSequence() const;
+
   std::shared_ptr<const Engine> engine_;
   std::optional<ApiKeys> keys_;
+  std::shared_ptr<EventLog> events_;  // null: no events
+  std::shared_ptr<LiveState> live_;   // the Engine's, when events_ is set
   Principal loopback_;  // every caller, when there is no keys file
   std::string model_description_;
   std::chrono::steady_clock::time_point started_;

@@ -61,6 +61,13 @@ struct HealthResponse {
   4: string model
   /** The caller's role as the server sees it: "operator" or "merchant:<id>". */
   5: string caller_role
+  /**
+   * With an event log (--events): the last event sequence applied to the answers, and the
+   * log's last durable sequence. Replay ends before the server listens, so they are equal
+   * except for the moment between a batch's write and its application.
+   */
+  6: optional i64 event_sequence
+  7: optional i64 event_log_sequence
 }
 
 struct StatsResponse {
@@ -89,6 +96,14 @@ struct Merchant {
   /** Customers and revenue: only in the merchant's own view and for operators. */
   8: optional i64 customers
   9: optional double revenue
+  /**
+   * Reach: of `customers`, those the merchant may contact on at least one channel, and per
+   * channel (email, newsletter, call_centre, sms, post, events, account_manager), under its
+   * permission model and its customers' consent, live events included (docs/events.md). Like
+   * `customers`, only in the merchant's own view and for operators.
+   */
+  10: optional i64 contactable
+  11: optional map<string, i64> contactable_by_channel
 }
 
 struct ListMerchantsRequest {
@@ -177,6 +192,8 @@ struct RecommendPartnersResponse {
   1: list<PartnerRecommendation> partners
   /** True when served from results precomputed at build time. */
   2: bool precomputed
+  /** With an event log: the answer reflects every event up to this sequence (freshness). */
+  3: optional i64 event_sequence
 }
 
 struct CouponFilters {
@@ -218,6 +235,8 @@ struct CouponPair {
 struct RecommendCouponPairsResponse {
   1: list<CouponPair> pairs
   2: bool precomputed
+  /** As in RecommendPartnersResponse. */
+  3: optional i64 event_sequence
 }
 
 struct ExplainPairRequest {
@@ -387,6 +406,112 @@ struct AttributionJobResultResponse {
   14: optional list<MarkovTransition> markov_transitions
 }
 
+/**
+ * Live events (docs/events.md): the rows of the native CSV files (docs/formats.md) as single
+ * changes. Ids are external ids; times are ISO-8601 UTC as in the CSV files
+ * ("2026-12-07T10:00:00Z"); enums are the CSV words. Exactly one body of an Event is set.
+ */
+struct OrderLineEvent {
+  1: string order_id
+  2: string customer_id
+  3: string merchant_id
+  4: string sku_id
+  5: string ts
+  /** > 0 */
+  6: i32 quantity
+  /** >= 0 */
+  7: double unit_price
+  8: optional string channel
+  9: optional string device
+  10: optional string region
+}
+
+/** status: unsubscribed, blocked, unclear, pending, confirmed_opt_in, double_opt_in. */
+struct ConsentChangeEvent {
+  1: string customer_id
+  2: string merchant_id
+  /** email, newsletter, call_centre (alias phone), sms, post, events, account_manager. */
+  3: string channel
+  4: string status
+  5: string ts
+  /** e.g. "web", "sales" (a "blocked" from sales wins over later statuses until sales lifts it). */
+  6: optional string source
+}
+
+struct EngagementActivityEvent {
+  1: string merchant_id
+  2: string ts
+  /** e.g. email_open, site_visit, email_click, webinar, trade_fair. */
+  3: string activity
+  4: optional double points
+}
+
+/** Unset fields keep their value; at least one must be set. */
+struct PolicyChangeEvent {
+  1: string merchant_id
+  2: string ts
+  /** ignore, opt_out_only, weakened, building, full. */
+  3: optional string permission_model
+  /** >= 1 */
+  4: optional i32 k_min
+  5: optional bool share_overlaps
+  6: optional bool discoverable
+  7: optional bool allow_coupons
+}
+
+struct PartnershipChangeEvent {
+  1: string merchant_a
+  2: string merchant_b
+  /** partner, competitor, blocked. */
+  3: string kind
+  /** false: the relation is added; true: removed. */
+  4: bool removed
+  5: string ts
+}
+
+struct NewMerchantEvent {
+  1: string merchant_id
+  2: string name
+  3: string category
+  4: string region
+  5: string ts
+}
+
+struct NewSkuEvent {
+  1: string sku_id
+  2: string merchant_id
+  3: string category
+  4: double price
+  5: string ts
+}
+
+struct Event {
+  /** The client's idempotency key (1..128 bytes): an id recorded once is never applied again. */
+  1: string event_id
+  2: optional OrderLineEvent order_line
+  3: optional ConsentChangeEvent consent_change
+  4: optional EngagementActivityEvent engagement_activity
+  5: optional PolicyChangeEvent policy_change
+  6: optional PartnershipChangeEvent partnership_change
+  7: optional NewMerchantEvent new_merchant
+  8: optional NewSkuEvent new_sku
+}
+
+struct RecordEventsRequest {
+  /** 1..10000 events, validated whole: one bad event refuses the batch. */
+  1: list<Event> events
+}
+
+struct RecordEventsResponse {
+  /** Per event, in the request's order: its log sequence (the first recording's for a retry). */
+  1: list<i64> sequences
+  /** Per event: true when its id was recorded before (not applied again). */
+  2: list<bool> duplicate
+  3: i64 new_events
+  /** The log's last sequence once the batch was durable and applied. */
+  4: i64 last_sequence
+}
+
 service PartnerGraph {
   HealthResponse Health(1: string api_key)
       throws (1: PermissionDenied denied, 2: Unavailable unavailable)
@@ -455,4 +580,18 @@ service PartnerGraph {
                                        2: AttributionJobResultRequest request)
       throws (1: NotFound not_found, 2: InvalidArgument invalid, 3: PermissionDenied denied,
               4: Unavailable unavailable)
+
+  /**
+   * Records a batch of events durably (a synced write-ahead log) and applies it to the answers
+   * before it returns: the next call sees it. Roles: an operator may record anything; a merchant
+   * key only events about itself (its orders, its customers' consent, its policy, its new SKUs);
+   * engagement, partnership and new-merchant events are the operator's. The batch is validated
+   * whole: one bad event (a missing field, a bad enum, a time beyond the tolerance, an unknown
+   * merchant or SKU, another merchant's event) refuses it with InvalidArgument or
+   * PermissionDenied naming events[i] and the field, and nothing of it is recorded. A retried
+   * batch answers with the first recording's sequences. Unavailable when the server runs
+   * without --events.
+   */
+  RecordEventsResponse RecordEvents(1: string api_key, 2: RecordEventsRequest request)
+      throws (1: InvalidArgument invalid, 2: PermissionDenied denied, 3: Unavailable unavailable)
 }

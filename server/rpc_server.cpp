@@ -170,10 +170,10 @@ struct RpcServer::Impl {
 };
 
 RpcServer::RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
-                     ServerOptions options)
+                     ServerOptions options, std::shared_ptr<EventLog> events)
     : impl_(std::make_unique<Impl>()) {
-  impl_->handler = std::make_shared<PartnerGraphHandler>(std::move(engine), std::move(keys),
-                                                         options.attribution_jobs);
+  impl_->handler = std::make_shared<PartnerGraphHandler>(
+      std::move(engine), std::move(keys), options.attribution_jobs, std::move(events));
   impl_->options = std::move(options);
   impl_->state = std::make_shared<ConnectionState>(impl_->options);
 }

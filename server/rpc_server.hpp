@@ -48,6 +48,7 @@
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
+#include "partnergraph/events/event_log.hpp"
 
 namespace partnergraph::server {
 
@@ -94,8 +95,10 @@ class RpcServer {
  public:
   // `engine` must not be null. `keys` unset: every caller is an operator (loopback only: the
   // caller checks the host).
+  // `events`: the event log RecordEvents writes to (OpenServingEventLog: opened with the
+  // Engine's LiveState and replayed); null: no events.
   RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
-            ServerOptions options);
+            ServerOptions options, std::shared_ptr<EventLog> events = nullptr);
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;

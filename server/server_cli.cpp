@@ -2,22 +2,22 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
-
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <thrift/TOutput.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <thread>
 
 #include "partnergraph/engine/api_keys.hpp"
 #include "rpc_server.hpp"
+#include "serving_events.hpp"
 
 namespace partnergraph::server {
 namespace {
@@ -133,6 +133,11 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                  "threadpool (default), threaded or nonblocking (measurement only; "
                  "docs/serving.md)")
       ->capture_default_str();
+  std::string events_dir;
+  app.add_option("--events", events_dir,
+                 "Event log folder (RocksDB; created when absent): RecordEvents writes to it and "
+                 "the log is replayed past the model's last event before the server listens "
+                 "(docs/events.md)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   AttributionJobsOptions& jobs = options.attribution_jobs;
@@ -224,7 +229,19 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
   spdlog::info("model {} (built {}): {} merchants, {} SKUs, {} customers", stats.model_dir,
                stats.built_at, stats.merchants, stats.skus, stats.customers);
 
-  RpcServer server(*engine, std::move(keys), options);
+  std::shared_ptr<EventLog> events;
+  if (!events_dir.empty()) {
+    ReplayReport replay;
+    Result<std::shared_ptr<EventLog>> opened = OpenServingEventLog(events_dir, **engine, &replay);
+    if (!opened.ok()) {
+      spdlog::critical("cannot open the event log: {}", opened.status().ToString());
+      return kServerExitLoad;
+    }
+    events = *std::move(opened);
+    spdlog::info("event log {}: replayed {} events ({}..{}] in {:.3f} s", events_dir, replay.events,
+                 replay.from_sequence, replay.to_sequence, replay.seconds);
+  }
+  RpcServer server(*engine, std::move(keys), options, std::move(events));
   std::thread signals(WaitForSignals, &server);
 
   Status status = server.Run([&](int port) {

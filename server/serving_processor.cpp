@@ -100,6 +100,11 @@ std::uint32_t WritePartnersReply(TProtocol* out, std::int32_t seqid,
   out->writeFieldBegin("precomputed", at::protocol::T_BOOL, 2);
   out->writeBool(answer.precomputed);
   out->writeFieldEnd();
+  if (answer.event_sequence) {
+    out->writeFieldBegin("event_sequence", at::protocol::T_I64, 3);
+    out->writeI64(static_cast<std::int64_t>(*answer.event_sequence));
+    out->writeFieldEnd();
+  }
   out->writeFieldStop();
   out->writeStructEnd();
   out->writeFieldEnd();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "partnergraph/embed/embeddings.hpp"
+#include "partnergraph/engine/live_state.hpp"
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 #include "partnergraph/engine/precomputed_answers.hpp"
@@ -29,13 +30,17 @@ class EngineImpl final : public Engine {
  public:
   EngineImpl(std::filesystem::path dir, std::shared_ptr<const Recommender> recommender,
              std::optional<PrecomputedAnswers> precomputed, std::string built_at,
-             int search_threads)
+             int search_threads, std::uint64_t event_sequence)
       : search_threads_(search_threads),
         dir_(std::move(dir)),
         rec_(std::move(recommender)),
         g_(*rec_->model().graph),
+        live_overlay_(*rec_->live()),
+        live_(std::make_shared<LiveState>(rec_->model().graph, rec_->live(), event_sequence)),
         precomputed_(std::move(precomputed)),
         built_at_(std::move(built_at)) {}
+
+  std::shared_ptr<LiveState> live() const override { return live_; }
 
   EngineStats Stats() const override {
     EngineStats s;
@@ -195,7 +200,7 @@ class EngineImpl final : public Engine {
   // precomputed results, k above theirs, an unknown merchant). k is in range.
   bool BorrowPrecomputedPartners(std::string_view merchant_id, int k, Audience audience,
                                  BorrowedPartnerAnswer* out) const {
-    if (!precomputed_ || static_cast<std::uint32_t>(k) > precomputed_->k()) return false;
+    if (!PrecomputedCurrent() || static_cast<std::uint32_t>(k) > precomputed_->k()) return false;
     auto m = g_.FindMerchant(merchant_id);
     if (!m.ok()) return false;
     const auto& stored = precomputed_->Partners(*m, audience);
@@ -220,7 +225,8 @@ class EngineImpl final : public Engine {
                           rec_->RecommendCouponPairs(s, static_cast<std::uint32_t>(k), filters));
     } else {
       PG_ASSIGN_OR_RETURN(MerchantId m, g_.FindMerchant(merchant_id));
-      if (f.is_default() && precomputed_ && static_cast<std::uint32_t>(k) <= precomputed_->k()) {
+      if (f.is_default() && PrecomputedCurrent() &&
+          static_cast<std::uint32_t>(k) <= precomputed_->k()) {
         const auto& stored = precomputed_->Coupons(m, f.audience);
         results.assign(stored.begin(),
                        stored.begin() + static_cast<std::ptrdiff_t>(
@@ -266,7 +272,7 @@ class EngineImpl final : public Engine {
                                                 const std::string& other_merchant_id,
                                                 Audience audience) const override {
     PG_ASSIGN_OR_RETURN(MerchantId a, g_.FindMerchant(merchant_id));
-    if (!g_.Merchant(a).policy.share_overlaps) {
+    if (!live_overlay_.Policy(a).share_overlaps) {
       // The caller's own setting: telling it is no news to the merchant.
       return Status::PermissionDenied(
           fmt::format("overlap detail needs {} to opt in to sharing overlaps (merchant_policy.csv "
@@ -274,7 +280,7 @@ class EngineImpl final : public Engine {
                       merchant_id));
     }
     PG_ASSIGN_OR_RETURN(MerchantId b, FindOther(a, other_merchant_id, audience));
-    if (audience == Audience::kMerchant && !g_.Merchant(b).policy.share_overlaps) {
+    if (audience == Audience::kMerchant && !live_overlay_.Policy(b).share_overlaps) {
       return OtherMerchantUnavailable(other_merchant_id);
     }
     PG_ASSIGN_OR_RETURN(OverlapDetail d, rec_->OverlapReport(a, b, audience));
@@ -286,6 +292,10 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  // Whether the precomputed answers still equal the live ones: they were computed from the
+  // model's policies, contactable counts and relations, so only while no event changed any.
+  bool PrecomputedCurrent() const { return precomputed_ && live_overlay_.touched_merchants() == 0; }
+
   // The other merchant of a pair request. kMerchant: one answer for an id that does not
   // exist and for a merchant the caller may not learn about (Recommender::Visible).
   Result<MerchantId> FindOther(MerchantId m, const std::string& other_id,
@@ -332,10 +342,17 @@ class EngineImpl final : public Engine {
     v.category = std::string(info.category_name);
     v.region = std::string(info.region_name);
     v.sku_count = static_cast<std::int64_t>(g_.SkusOf(m).size());
-    v.discoverable = info.policy.discoverable;
-    v.allow_coupons = info.policy.allow_coupons;
+    const MerchantPolicy policy = live_overlay_.Policy(m);
+    v.discoverable = policy.discoverable;
+    v.allow_coupons = policy.allow_coupons;
     v.customers = stats.customers;
     v.revenue = stats.revenue;
+    v.contactable = live_overlay_.Contactable(m);
+    for (int i = 0; i < kContactChannelCount; ++i) {
+      const auto channel = static_cast<ContactChannel>(i);
+      v.contactable_by_channel[std::string(ToString(channel))] =
+          live_overlay_.ContactableOn(m, channel);
+    }
     return v;
   }
 
@@ -367,6 +384,8 @@ class EngineImpl final : public Engine {
   std::filesystem::path dir_;
   std::shared_ptr<const Recommender> rec_;
   const EcosystemGraph& g_;
+  const LiveOverlay& live_overlay_;
+  std::shared_ptr<LiveState> live_;
   std::optional<PrecomputedAnswers> precomputed_;
   std::string built_at_;
 };
@@ -462,13 +481,18 @@ Result<std::shared_ptr<const Engine>> Engine::Open(const std::filesystem::path& 
     precomputed = std::move(answers);
   }
   std::string built_at;
-  if (const nlohmann::json& doc = manifest.document();
-      doc.contains("build_date") && doc["build_date"].is_string()) {
-    built_at = doc["build_date"].get<std::string>();
+  std::uint64_t event_sequence = 0;
+  if (const nlohmann::json& doc = manifest.document(); doc.is_object()) {
+    if (doc.contains("build_date") && doc["build_date"].is_string()) {
+      built_at = doc["build_date"].get<std::string>();
+    }
+    // The last event the model folded in (`build --events`); absent: none.
+    if (doc.contains("event_sequence") && doc["event_sequence"].is_number_unsigned()) {
+      event_sequence = doc["event_sequence"].get<std::uint64_t>();
+    }
   }
-  return std::shared_ptr<const Engine>(
-      std::make_shared<EngineImpl>(dir, *recommender, std::move(precomputed), built_at,
-                                   options.search_threads));
+  return std::shared_ptr<const Engine>(std::make_shared<EngineImpl>(
+      dir, *recommender, std::move(precomputed), built_at, options.search_threads, event_sequence));
 }
 
 }  // namespace partnergraph

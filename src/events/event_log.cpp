@@ -220,7 +220,7 @@ void EventLog::CommitGroup(std::span<Writer* const> group) {
     };
     Status status = Status::Ok();
     for (std::size_t i = 0; i < w->events.size() && status.ok(); ++i) status = resolve_earlier(i);
-    if (status.ok() && hooks_.check) status = hooks_.check(w->events);
+    if (status.ok() && hooks_.check) status = hooks_.check(w->events, answer.duplicate);
     if (!status.ok()) {
       w->result = std::move(status);
       continue;

@@ -63,11 +63,12 @@ void CouponScoring::CouponCandidatesFor(SkuId s, const CouponFilters& f,
   const EcosystemGraph& g = *context_.model.graph;
   const SkuInfo trigger = g.Sku(s);
   const MerchantId x = trigger.merchant;
-  if (!g.Merchant(x).policy.allow_coupons) return;
+  const LiveOverlay& live = *context_.live;
+  if (!live.Policy(x).allow_coupons) return;
   const auto& w = context_.options.coupon_weights;
   const PrecomputedProfiles& profiles = *context_.profiles;
   const MerchantProfile& px = profiles.Profile(x);
-  const double reach = g.SkuStatsOf(s).buyers * px.contactable_share();
+  const double reach = g.SkuStatsOf(s).buyers * ContactableShare(px, live.Contactable(x));
   const double reach_scaled =
       px.customers > 0 ? Clamp01(std::log1p(reach) / std::log1p(static_cast<double>(px.customers)))
                        : 0.0;
@@ -76,8 +77,8 @@ void CouponScoring::CouponCandidatesFor(SkuId s, const CouponFilters& f,
     const SkuInfo info = g.Sku(cand);
     const MerchantId y = info.merchant;
     if (y == x) return false;
-    if (!g.Merchant(y).policy.allow_coupons) return false;
-    if (g.IsCompetitor(x, y) || g.IsBlocked(x, y)) return false;
+    if (!live.Policy(y).allow_coupons) return false;
+    if (live.IsCompetitor(x, y) || live.IsBlocked(x, y)) return false;
     if (f.min_price && info.price < *f.min_price) return false;
     if (f.max_price && info.price > *f.max_price) return false;
     if (!f.categories.empty() && !Contains(f.categories, info.category)) return false;
@@ -95,7 +96,7 @@ void CouponScoring::CouponCandidatesFor(SkuId s, const CouponFilters& f,
     r.trigger = s;
     r.sku = cand;
     r.embedding_similarity = similarity(cand);
-    const std::uint32_t k_min = profiles.PairKMin(x, g.Sku(cand).merchant);
+    const std::uint32_t k_min = live.PairKMin(x, g.Sku(cand).merchant);
     std::uint32_t buyers = g.SkuStatsOf(cand).buyers;
     if (merchant_view) {
       // The merchant's view reads the other SKU's figures only where they are disclosed
@@ -124,7 +125,7 @@ void CouponScoring::CouponCandidatesFor(SkuId s, const CouponFilters& f,
   for (const CoPurchase& n : g.CoPurchaseNeighbors(s)) {
     // In the merchant's view an edge below k_min is no edge: the SKU may still come in as
     // an embedding or popular candidate, as any SKU without an edge does.
-    if (merchant_view && n.support < profiles.PairKMin(x, g.Sku(n.sku).merchant)) continue;
+    if (merchant_view && n.support < live.PairKMin(x, g.Sku(n.sku).merchant)) continue;
     seen.push_back(n.sku);
     if (keep(n.sku)) out->push_back(make(n.sku, n.support, n.lift));
   }

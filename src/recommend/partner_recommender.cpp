@@ -98,15 +98,17 @@ Result<std::shared_ptr<const Recommender>> Recommender::Create(RecommendModel mo
     return Status::InvalidArgument("a SKU index needs the SKU embeddings");
   }
   PG_RETURN_IF_ERROR(CandidateSearch::CheckNeighborTables(model, options));
-  RecommenderContext context{std::move(model), options, nullptr};
+  RecommenderContext context{std::move(model), options, nullptr, nullptr};
   context.profiles = PrecomputedProfiles::Compute(g, options);
+  context.live = NewLiveOverlay(context.model.graph, *context.profiles);
   return std::shared_ptr<const Recommender>(
       new Recommender(std::make_shared<const Impl>(std::move(context))));
 }
 
 Result<std::shared_ptr<const Recommender>> Recommender::WithModel(RecommendModel model) const {
   PG_RETURN_IF_ERROR(CandidateSearch::CheckNeighborTables(model, impl_->context.options));
-  RecommenderContext context{std::move(model), impl_->context.options, impl_->context.profiles};
+  RecommenderContext context{std::move(model), impl_->context.options, impl_->context.profiles,
+                             impl_->context.live};
   return std::shared_ptr<const Recommender>(
       new Recommender(std::make_shared<const Impl>(std::move(context))));
 }
@@ -238,8 +240,10 @@ const RecommendModel& Recommender::model() const { return impl_->context.model; 
 
 const RecommendOptions& Recommender::options() const { return impl_->context.options; }
 
+const std::shared_ptr<LiveOverlay>& Recommender::live() const { return impl_->context.live; }
+
 std::uint32_t Recommender::PairKMin(MerchantId a, MerchantId b) const {
-  return impl_->context.profiles->PairKMin(a, b);
+  return impl_->context.live->PairKMin(a, b);
 }
 
 }  // namespace partnergraph

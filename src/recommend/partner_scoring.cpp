@@ -29,14 +29,15 @@ PartnerScore PartnerScoring::ScorePair(MerchantId m, MerchantId c, double simila
   const CategoryId cm = pm.category;
   const CategoryId cc = pc.category;
   const bool merchant_view = audience == Audience::kMerchant;
+  const std::uint32_t k_min = live().PairKMin(m, c);
   if (cm != cc) {
     if (auto lift = g.CategoryLift(cm, cc)) {
       // Between two categories of one merchant each, the category pair's customers are the
       // pair's shared customers: a merchant's view reads the lift only when that count is
       // disclosed or the categories hold more merchants than the pair.
-      const bool disclosed =
-          !merchant_view || lift->customers_both >= std::max(pm.k_min, pc.k_min) ||
-          profiles().CategoryMerchants(cm) > 1 || profiles().CategoryMerchants(cc) > 1;
+      const bool disclosed = !merchant_view || lift->customers_both >= k_min ||
+                             profiles().CategoryMerchants(cm) > 1 ||
+                             profiles().CategoryMerchants(cc) > 1;
       if (disclosed) {
         s.category_complementarity =
             LogScaled(lift->lift, context_.options.complementarity_lift_cap);
@@ -52,13 +53,14 @@ PartnerScore PartnerScoring::ScorePair(MerchantId m, MerchantId c, double simila
   double reachable = 0;
   double long_tail_factor = 0;
   if (!merchant_view) {
-    reachable = shared_customers * pc.contactable_share();
+    reachable = shared_customers * ContactableShare(pc, live().Contactable(c));
     if (profiles().max_customers() > 0) {
       long_tail_factor = 1.0 - pc.log1p_customers / profiles().log1p_max_customers();
     }
   } else {
-    const bool disclosed = shared_customers >= std::max(pm.k_min, pc.k_min);
-    reachable = disclosed ? shared_customers * pc.disclosed_contactable_share() : 0.0;
+    const bool disclosed = shared_customers >= k_min;
+    reachable =
+        disclosed ? shared_customers * DisclosedContactableShare(pc, live().Contactable(c)) : 0.0;
     long_tail_factor = Recommender::kDisclosedLongTailFactor;
   }
   if (pm.customers > 0) s.shared_reach = Clamp01(std::log1p(reachable) / pm.log1p_customers);
@@ -108,9 +110,8 @@ std::vector<SegmentCount> PartnerScoring::SharedSegments(MerchantId a, MerchantI
       }
     }
   }
-  const std::uint32_t k_min = profiles().PairKMin(a, b);
-  const bool both_share =
-      g.Merchant(a).policy.share_overlaps && g.Merchant(b).policy.share_overlaps;
+  const std::uint32_t k_min = live().PairKMin(a, b);
+  const bool both_share = live().Policy(a).share_overlaps && live().Policy(b).share_overlaps;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked;
   ranked.reserve(per_segment.size());
   for (const auto& [seg, count] : per_segment) {
@@ -150,8 +151,9 @@ void PartnerScoring::ExclusionReasons(MerchantId m, MerchantId c, const PartnerF
                                       std::vector<std::string>* reasons) const {
   const EcosystemGraph& g = *context_.model.graph;
   if (m == c) reasons->push_back("the merchant itself");
-  if (!f.include_existing_partners && g.IsPartner(m, c)) reasons->push_back("already a partner");
-  if (g.IsDeclaredCompetitor(m, c)) reasons->push_back("declared competitor");
+  if (!f.include_existing_partners && live().IsPartner(m, c))
+    reasons->push_back("already a partner");
+  if (live().IsDeclaredCompetitor(m, c)) reasons->push_back("declared competitor");
   if (g.IsDerivedCompetitor(m, c)) {
     reasons->push_back("derived competitor (same category, overlapping assortment)");
   }
@@ -159,8 +161,8 @@ void PartnerScoring::ExclusionReasons(MerchantId m, MerchantId c, const PartnerF
   // The other merchant's own setting and a block are an operator's to see: a merchant asking
   // about such a pair is answered as about an unknown merchant (Visible, the Engine).
   if (f.audience == Audience::kOperator) {
-    if (g.IsBlocked(m, c)) reasons->push_back("blocked pair");
-    if (!info.policy.discoverable) reasons->push_back("opted out of discovery");
+    if (live().IsBlocked(m, c)) reasons->push_back("blocked pair");
+    if (!live().Policy(c).discoverable) reasons->push_back("opted out of discovery");
   }
   if (!f.regions.empty() && !Contains(f.regions, info.region)) {
     reasons->push_back("region not in the request's regions");
@@ -179,7 +181,7 @@ void PartnerScoring::ExclusionReasons(MerchantId m, MerchantId c, const PartnerF
 bool PartnerScoring::ExcludedByProfile(MerchantId m, MerchantId c, const PartnerFilters& f) const {
   if (m == c) return true;
   const MerchantProfile& info = profiles().Profile(c);
-  if (!info.discoverable) return true;
+  if (!live().Policy(c).discoverable) return true;
   if (!f.regions.empty() && !Contains(f.regions, info.region)) return true;
   if (!f.categories.empty() && !Contains(f.categories, info.category)) return true;
   if (Contains(f.exclude_categories, info.category)) return true;
@@ -189,15 +191,8 @@ bool PartnerScoring::ExcludedByProfile(MerchantId m, MerchantId c, const Partner
 
 void PartnerScoring::ExcludedByRelation(MerchantId m, const PartnerFilters& f,
                                         std::vector<MerchantId>* out) const {
-  const EcosystemGraph& g = *context_.model.graph;
   out->clear();
-  if (!f.include_existing_partners) {
-    for (MerchantId p : g.Partners(m)) out->push_back(p);
-  }
-  for (MerchantId c : g.DeclaredCompetitors(m)) out->push_back(c);
-  for (const DerivedCompetitor& c : g.DerivedCompetitors(m)) out->push_back(c.merchant);
-  for (MerchantId b : g.Blocked(m)) out->push_back(b);
-  std::sort(out->begin(), out->end());
+  live().Excluded(m, f.include_existing_partners, out);
 }
 
 std::vector<PartnerResult> PartnerScoring::PartnersFromHits(MerchantId m, std::uint32_t k,
@@ -229,7 +224,7 @@ std::vector<PartnerResult> PartnerScoring::PartnersFromHits(MerchantId m, std::u
     // A merchant's candidates come from the graph only through disclosed overlaps: that a
     // merchant with a handful of shared customers entered the list would tell about them.
     for (MerchantId c : graph_candidates) {
-      if (shared_count(c) >= profiles().PairKMin(m, c)) candidates.push_back(c);
+      if (shared_count(c) >= live().PairKMin(m, c)) candidates.push_back(c);
     }
   }
   std::sort(candidates.begin(), candidates.end());
@@ -288,7 +283,7 @@ std::vector<PartnerResult> PartnerScoring::PartnersFromHits(MerchantId m, std::u
   for (auto& r : results) {
     r.shared_segments = SharedSegments(m, r.merchant, 3, filters.audience);
     const std::uint32_t shared = g.SharedCustomerCount(m, r.merchant);
-    if (shared >= profiles().PairKMin(m, r.merchant)) r.shared_customers = shared;
+    if (shared >= live().PairKMin(m, r.merchant)) r.shared_customers = shared;
   }
   return results;
 }
@@ -300,9 +295,9 @@ PairExplanation PartnerScoring::ExplainPair(MerchantId m, MerchantId other,
   const std::uint32_t shared = g.SharedCustomerCount(m, other);
   e.score =
       ScorePair(m, other, Similarity(m, other), context_.options.partner_weights.long_tail_boost,
-                g.IsCompetitor(m, other), shared, audience);
+                live().IsCompetitor(m, other), shared, audience);
   e.shared_segments = SharedSegments(m, other, 3, audience);
-  if (shared >= profiles().PairKMin(m, other)) e.shared_customers = shared;
+  if (shared >= live().PairKMin(m, other)) e.shared_customers = shared;
   PartnerFilters filters;
   filters.audience = audience;
   ExclusionReasons(m, other, filters, &e.excluded_because);
@@ -311,19 +306,19 @@ PairExplanation PartnerScoring::ExplainPair(MerchantId m, MerchantId other,
 
 bool PartnerScoring::Visible(MerchantId m, MerchantId other, Audience audience) const {
   if (audience == Audience::kOperator) return true;
-  return profiles().Profile(other).discoverable && !context_.model.graph->IsBlocked(m, other);
+  return live().Policy(other).discoverable && !live().IsBlocked(m, other);
 }
 
 Result<OverlapDetail> PartnerScoring::OverlapReport(MerchantId m, MerchantId other,
                                                     Audience audience) const {
   const EcosystemGraph& g = *context_.model.graph;
-  if (!g.Merchant(m).policy.share_overlaps || !g.Merchant(other).policy.share_overlaps) {
+  if (!live().Policy(m).share_overlaps || !live().Policy(other).share_overlaps) {
     return Status::PermissionDenied(
         "overlap detail needs both merchants to opt in to sharing (merchant_policy.csv "
         "share_overlaps)");
   }
   OverlapDetail d;
-  d.k_min = profiles().PairKMin(m, other);
+  d.k_min = live().PairKMin(m, other);
   // Both share. An operator sees every shared segment (those below k_min as suppressed); a
   // merchant the disclosed ones (SharedSegments).
   d.segments = SharedSegments(m, other, g.segment_count(), audience);

@@ -76,6 +76,7 @@ class PartnerScoring {
 
  private:
   const PrecomputedProfiles& profiles() const { return *context_.profiles; }
+  const LiveOverlay& live() const { return *context_.live; }
 
   const RecommenderContext& context_;
 };

@@ -155,25 +155,6 @@ TEST_CASE("Batched partner and coupon answers equal the single-query answers", "
   }
 }
 
-TEST_CASE("Batched requests refuse bad merchants and k like the single ones", "[engine]") {
-  auto rec = Recommender::Create(SmallModel("Flat"), RecommendOptions{});
-  REQUIRE(rec.ok());
-  std::vector<MerchantId> bad{MerchantId(0), MerchantId(SmallGraph()->merchant_count())};
-  auto p = (*rec)->RecommendPartnersBatch(bad, 10, PartnerFilters{});
-  CHECK(p.status().code() == Status::Code::kNotFound);
-  auto c = (*rec)->RecommendCouponPairsBatch(bad, 10, CouponFilters{});
-  CHECK(c.status().code() == Status::Code::kNotFound);
-  std::vector<MerchantId> ok{MerchantId(0)};
-  auto k0 = (*rec)->RecommendCouponPairsBatch(ok, 0, CouponFilters{});
-  CHECK(k0.status().code() == Status::Code::kInvalidArgument);
-  CHECK(k0.status().message().find("k: 0") != std::string::npos);
-  CouponFilters inverted;
-  inverted.min_price = 10;
-  inverted.max_price = 1;
-  CHECK((*rec)->RecommendCouponPairsBatch(ok, 10, inverted).status().code() ==
-        Status::Code::kInvalidArgument);
-}
-
 TEST_CASE("The popular-SKU coupon source adds the most-bought SKUs, filtered", "[engine]") {
   RecommendModel model = SmallModel("Flat");
   const EcosystemGraph& g = *model.graph;

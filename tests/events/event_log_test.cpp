@@ -133,14 +133,14 @@ TEST_CASE("a retried batch is acknowledged with its first sequences and not reco
   }
 }
 
-TEST_CASE("a batch the check refuses is neither recorded nor applied; the others are", "[events]") {
+TEST_CASE("a batch the check refuses is neither recorded nor applied, the others are", "[events]") {
   const auto dir = testing::FreshTempDir("event_log_check");
   std::vector<std::string> applied;
   EventHooks hooks{
       .check =
-          [](std::span<const Event> batch) {
+          [](std::span<const Event> batch, const std::vector<bool>& recorded) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
-              if (std::get<ConsentChangeEvent>(batch[i].body).merchant_id != "m1") {
+              if (!recorded[i] && std::get<ConsentChangeEvent>(batch[i].body).merchant_id != "m1") {
                 return Status::NotFound("events[" + std::to_string(i) + "].merchant_id: unknown");
               }
             }
@@ -156,6 +156,12 @@ TEST_CASE("a batch the check refuses is neither recorded nor applied; the others
   REQUIRE(log->Append(ConsentBatch("y", 1)).ok());
   CHECK(applied == std::vector<std::string>{"y-0"});
   CHECK(ReplayAll(*log, 0).size() == 1);
+  // The check is told which events are retries: y-0 again, beside a new event, passes it.
+  std::vector<Event> retry = ConsentBatch("y", 2);
+  auto again = log->Append(retry);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate == std::vector<bool>{true, false});
+  CHECK(applied == std::vector<std::string>{"y-0", "y-1"});
 }
 
 TEST_CASE(

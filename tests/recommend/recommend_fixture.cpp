@@ -80,9 +80,10 @@ RecommendModel TinyModel(bool indexes) {
 
 recommend_internal::RecommenderContext TinyContext(RecommendModel model,
                                                    const RecommendOptions& options) {
-  recommend_internal::RecommenderContext context{std::move(model), options, nullptr};
+  recommend_internal::RecommenderContext context{std::move(model), options, nullptr, nullptr};
   context.profiles =
       recommend_internal::PrecomputedProfiles::Compute(*context.model.graph, options);
+  context.live = recommend_internal::NewLiveOverlay(context.model.graph, *context.profiles);
   return context;
 }
 

@@ -35,8 +35,17 @@ class FixtureEngine final : public Engine {
                    int skus, bool discoverable, std::int64_t customers, double revenue, int k_min,
                    bool share) {
       FixtureMerchant m;
-      m.view = MerchantView{id, std::move(name), std::move(category), std::move(region), skus,
-                            discoverable, discoverable, customers, revenue};
+      m.view = MerchantView{id,
+                            std::move(name),
+                            std::move(category),
+                            std::move(region),
+                            skus,
+                            discoverable,
+                            discoverable,
+                            customers,
+                            revenue,
+                            customers,
+                            {}};
       m.k_min = k_min;
       m.share_overlaps = share;
       merchants_.emplace(std::move(id), std::move(m));

@@ -17,9 +17,15 @@
 // merchant that does not exist, opted out of discovery, is in a blocked pair
 // with it or does not share overlaps (docs/privacy.md).
 //
-// Thread safety: an Engine is immutable after Open(); every const method may
-// be called from any number of threads at once. Swap snapshots by replacing a
-// std::shared_ptr<const Engine> atomically (std::atomic_store).
+// Live events (live_state.hpp): the policies, contactable counts and relations the answers read
+// are the model's until an event changes them through live(); every answer reads them as they
+// are when it is computed. A precomputed answer is served only while no event has changed any
+// of them (after one, answers are computed live until the next model).
+//
+// Thread safety: an Engine is immutable after Open() but for its LiveState, which is safe to
+// change while answers are computed; every const method may be called from any number of
+// threads at once. Swap snapshots by replacing a std::shared_ptr<const Engine> atomically
+// (std::atomic_store).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +43,8 @@
 #include "partnergraph/engine/engine_views.hpp"
 
 namespace partnergraph {
+
+class LiveState;
 
 struct EngineOptions {
   // Threads FAISS's OpenMP may use inside one request (1 on server workers: STYLE.md).
@@ -75,6 +83,8 @@ struct BorrowedPartnerAnswer {
   std::vector<PartnerRef> partners;
   std::vector<SharedSegmentRef> segments;  // the partners' shared_segments, in order
   bool precomputed = false;
+  // With live events: the answer reflects every event up to this sequence (set by the server).
+  std::optional<std::uint64_t> event_sequence;
   PartnerAnswer owned;  // the strings `partners` points into, when not the model's
 };
 
@@ -111,6 +121,8 @@ class Engine {
                                                     const EngineOptions& options = {});
 
   virtual EngineStats Stats() const = 0;
+  // The state live events change (live_state.hpp); null for an Engine that takes no events.
+  virtual std::shared_ptr<LiveState> live() const { return nullptr; }
   // What requests are checked against.
   virtual RequestLimits Limits() const = 0;
 

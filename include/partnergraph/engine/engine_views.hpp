@@ -46,6 +46,10 @@ struct MerchantView {
   bool allow_coupons = true;
   std::int64_t customers = 0;  // the merchant's own figures (operator or own view only)
   double revenue = 0.0;
+  // Of `customers`, those it may contact on at least one channel, and per channel (by the
+  // channel's name), under its permission model and its customers' consent as events left them.
+  std::int64_t contactable = 0;
+  std::map<std::string, std::int64_t> contactable_by_channel;
 };
 
 struct MerchantPage {

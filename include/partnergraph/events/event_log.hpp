@@ -64,8 +64,10 @@ struct EventLogOptions {
 // that commits a group, one group at a time, never concurrently with each other.
 struct EventHooks {
   // Checks a batch against the current state (unknown ids, permissions...) before it is
-  // written; an error refuses the batch. Unset: every batch passes.
-  std::function<Status(std::span<const Event> batch)> check;
+  // written; an error refuses the batch. `recorded[i]` is true for an event already in the log
+  // (a retry): it will not be applied again, so a check that would refuse it now (a new
+  // merchant that exists since its first recording) must let it pass. Unset: every batch passes.
+  std::function<Status(std::span<const Event> batch, const std::vector<bool>& recorded)> check;
   // Applies one durable event, in sequence order. Must not fail: what can fail belongs in
   // `check`. Unset: nothing is applied.
   std::function<void(EventSequence sequence, const Event& event)> apply;

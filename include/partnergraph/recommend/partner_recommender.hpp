@@ -48,6 +48,7 @@
 #include "partnergraph/common/audience.hpp"
 #include "partnergraph/common/ids.hpp"
 #include "partnergraph/common/status.hpp"
+#include "partnergraph/recommend/live_overlay.hpp"
 #include "partnergraph/recommend/neighbor_table.hpp"
 #include "partnergraph/recommend/recommend_options.hpp"
 #include "partnergraph/recommend/recommend_types.hpp"
@@ -136,7 +137,11 @@ class Recommender {
   const MerchantProfile& Profile(MerchantId m) const;
   const RecommendModel& model() const;
   const RecommendOptions& options() const;
-  // The stricter (larger) k_min of a pair.
+  // The policies, contactable counts and relations the answers read, which live events change
+  // (live_overlay.hpp; the Engine's LiveState writes it). Shared by the copies WithNeighbors
+  // makes.
+  const std::shared_ptr<LiveOverlay>& live() const;
+  // The stricter (larger) k_min of a pair, as the overlay holds it.
   std::uint32_t PairKMin(MerchantId a, MerchantId b) const;
 
  private:

@@ -1,0 +1,191 @@
+// LiveOverlay on datasets/tiny (README.md): policies, contactable counts and relations as events
+// change them, and what the recommender's parts read from it.
+#include "partnergraph/recommend/live_overlay.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "partner_scoring.hpp"
+#include "recommend_fixture.hpp"
+
+using namespace partnergraph;
+using partnergraph::recommend_internal::PartnerScoring;
+using testing::MerchantNamed;
+
+namespace {
+
+constexpr Timestamp kLater = 1'800'000'000;  // 2027: after every record of the fixture
+
+CustomerId CustomerNamed(const EcosystemGraph& g, std::string_view id) {
+  auto c = g.FindCustomer(id);
+  REQUIRE(c.ok());
+  return *c;
+}
+
+void UnsubscribeEverywhere(LiveOverlay& live, CustomerId c, MerchantId m, Timestamp ts) {
+  for (int i = 0; i < kContactChannelCount; ++i) {
+    live.SetConsent(c, m, static_cast<ContactChannel>(i), ConsentStatus::kUnsubscribed, "web", ts);
+  }
+}
+
+bool Contains(const std::vector<MerchantId>& v, MerchantId m) {
+  return std::find(v.begin(), v.end(), m) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("the overlay starts as the model: policies, contactable counts, relations",
+          "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const EcosystemGraph& g = *context.model.graph;
+  const LiveOverlay& live = *context.live;
+  for (std::uint32_t i = 0; i < g.merchant_count(); ++i) {
+    const MerchantId m(i);
+    const MerchantPolicy want = g.Merchant(m).policy;
+    const MerchantPolicy got = live.Policy(m);
+    CHECK(got.k_min == want.k_min);
+    CHECK(got.discoverable == want.discoverable);
+    CHECK(got.share_overlaps == want.share_overlaps);
+    CHECK(got.allow_coupons == want.allow_coupons);
+    CHECK(got.permission_model == want.permission_model);
+    CHECK(live.Contactable(m) == context.profiles->Profile(m).contactable);
+    for (int c = 0; c < kContactChannelCount; ++c) {
+      const auto channel = static_cast<ContactChannel>(c);
+      CHECK(live.ContactableOn(m, channel) ==
+            context.profiles->Profile(m).contactable_by_channel[static_cast<std::size_t>(c)]);
+    }
+    CHECK_FALSE(live.Touched(m));
+  }
+  const MerchantId bakery = MerchantNamed(g, "m_bakery"), hardware = MerchantNamed(g, "m_hardware");
+  CHECK(live.IsBlocked(bakery, hardware));
+  CHECK(live.IsCompetitor(bakery, MerchantNamed(g, "m_bakery2")));
+  CHECK(live.touched_merchants() == 0);
+}
+
+TEST_CASE("consent changes move the contactable count, latest record wins", "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const EcosystemGraph& g = *context.model.graph;
+  LiveOverlay& live = *context.live;
+  const MerchantId bakery = MerchantNamed(g, "m_bakery");
+  const CustomerId c01 = CustomerNamed(g, "c01");
+  const std::uint32_t before = live.Contactable(bakery);
+  REQUIRE(before > 0);
+  // One channel: the count on that channel moves, not the any-channel count.
+  const std::uint32_t email_before = live.ContactableOn(bakery, ContactChannel::kEmail);
+  const std::uint32_t post_before = live.ContactableOn(bakery, ContactChannel::kPost);
+  live.SetConsent(c01, bakery, ContactChannel::kEmail, ConsentStatus::kUnsubscribed, "web",
+                  kLater - 100);
+  CHECK(live.ContactableOn(bakery, ContactChannel::kEmail) == email_before - 1);
+  CHECK(live.ContactableOn(bakery, ContactChannel::kPost) == post_before);
+  CHECK(live.Contactable(bakery) == before);
+  UnsubscribeEverywhere(live, c01, bakery, kLater);
+  CHECK(live.Contactable(bakery) == before - 1);
+  CHECK(live.ContactableOn(bakery, ContactChannel::kPost) == post_before - 1);
+  CHECK(live.Touched(bakery));
+  CHECK(live.touched_merchants() == 1);
+  // An older record arriving later does not undo the newer unsubscription.
+  live.SetConsent(c01, bakery, ContactChannel::kEmail, ConsentStatus::kDoubleOptIn, "web",
+                  kLater - 10);
+  CHECK(live.Contactable(bakery) == before - 1);
+  // At the same time the more restrictive record wins.
+  live.SetConsent(c01, bakery, ContactChannel::kEmail, ConsentStatus::kDoubleOptIn, "web", kLater);
+  CHECK(live.Contactable(bakery) == before - 1);
+  // A newer opt-in makes c01 contactable again (building: email with opt-in).
+  live.SetConsent(c01, bakery, ContactChannel::kEmail, ConsentStatus::kDoubleOptIn, "web",
+                  kLater + 1);
+  CHECK(live.Contactable(bakery) == before);
+  // A customer who never bought at the merchant moves no count.
+  const MerchantId florist = MerchantNamed(g, "m_florist");
+  const std::uint32_t florist_before = live.Contactable(florist);
+  UnsubscribeEverywhere(live, CustomerNamed(g, "c10"), florist, kLater);
+  CHECK(live.Contactable(florist) == florist_before);
+}
+
+TEST_CASE("a sales block wins over a later opt-in until sales lifts it", "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const EcosystemGraph& g = *context.model.graph;
+  LiveOverlay& live = *context.live;
+  const MerchantId bakery = MerchantNamed(g, "m_bakery");
+  const CustomerId c06 = CustomerNamed(g, "c06");  // blocked on the phone by sales in the model
+  const std::uint32_t before = live.Contactable(bakery);
+  // c06 unsubscribes on every channel but the call centre, where sales blocked it.
+  for (int i = 0; i < kContactChannelCount; ++i) {
+    const auto channel = static_cast<ContactChannel>(i);
+    if (channel == ContactChannel::kCallCentre) continue;
+    live.SetConsent(c06, bakery, channel, ConsentStatus::kUnsubscribed, "web", kLater);
+  }
+  CHECK(live.Contactable(bakery) == before - 1);
+  live.SetConsent(c06, bakery, ContactChannel::kCallCentre, ConsentStatus::kDoubleOptIn, "web",
+                  kLater + 1);
+  CHECK(live.Contactable(bakery) == before - 1);  // the sales block stands
+  live.SetConsent(c06, bakery, ContactChannel::kCallCentre, ConsentStatus::kConfirmedOptIn, "sales",
+                  kLater + 2);
+  CHECK(live.Contactable(bakery) == before);  // lifted by sales
+}
+
+TEST_CASE("a new permission model recounts the contactable customers", "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const EcosystemGraph& g = *context.model.graph;
+  LiveOverlay& live = *context.live;
+  const MerchantId bakery = MerchantNamed(g, "m_bakery");
+  MerchantPolicy policy = live.Policy(bakery);
+  policy.permission_model = PermissionModel::kFull;
+  live.SetPolicy(bakery, policy);
+  // full: double opt-in only; c01 is the bakery's one double opt-in (c05's was followed by an
+  // unsubscription).
+  CHECK(live.Contactable(bakery) == 1);
+  CHECK(live.Policy(bakery).permission_model == PermissionModel::kFull);
+  policy.permission_model = PermissionModel::kIgnore;
+  policy.k_min = 7;
+  live.SetPolicy(bakery, policy);
+  CHECK(live.Contactable(bakery) ==
+        g.CustomersOf(bakery).size());  // nobody unsubscribed everywhere
+  CHECK(live.PairKMin(bakery, MerchantNamed(g, "m_florist")) == 7);
+}
+
+TEST_CASE("relations added and removed reach the partner query's exclusions", "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const PartnerScoring scoring(context);
+  const EcosystemGraph& g = *context.model.graph;
+  LiveOverlay& live = *context.live;
+  const MerchantId bakery = MerchantNamed(g, "m_bakery"), florist = MerchantNamed(g, "m_florist"),
+                   hardware = MerchantNamed(g, "m_hardware"), wine = MerchantNamed(g, "m_wine");
+  std::vector<MerchantId> excluded;
+  live.SetRelation(florist, bakery, PartnershipKind::kBlocked, true);
+  CHECK(live.IsBlocked(bakery, florist));
+  CHECK_FALSE(scoring.Visible(bakery, florist, Audience::kMerchant));
+  live.SetRelation(bakery, hardware, PartnershipKind::kBlocked, false);
+  CHECK_FALSE(live.IsBlocked(bakery, hardware));
+  live.SetRelation(bakery, wine, PartnershipKind::kPartner, true);
+  scoring.ExcludedByRelation(bakery, PartnerFilters{}, &excluded);
+  CHECK(std::is_sorted(excluded.begin(), excluded.end()));
+  CHECK(Contains(excluded, florist));
+  CHECK_FALSE(Contains(excluded, hardware));
+  CHECK(Contains(excluded, wine));                           // now a partner
+  CHECK(Contains(excluded, MerchantNamed(g, "m_bakery2")));  // the competitor stays
+  PartnerFilters with_partners;
+  with_partners.include_existing_partners = true;
+  scoring.ExcludedByRelation(bakery, with_partners, &excluded);
+  CHECK_FALSE(Contains(excluded, wine));
+  live.SetRelation(florist, bakery, PartnershipKind::kBlocked, false);
+  CHECK_FALSE(live.IsBlocked(florist, bakery));
+  CHECK(live.touched_merchants() == 4);
+}
+
+TEST_CASE("policy changes reach the partner query's filters and pair answers",
+          "[recommend][live]") {
+  const auto context = testing::TinyContext(testing::TinyModel(false));
+  const PartnerScoring scoring(context);
+  const EcosystemGraph& g = *context.model.graph;
+  LiveOverlay& live = *context.live;
+  const MerchantId bakery = MerchantNamed(g, "m_bakery"), florist = MerchantNamed(g, "m_florist");
+  CHECK_FALSE(scoring.ExcludedByProfile(bakery, florist, PartnerFilters{}));
+  MerchantPolicy policy = live.Policy(florist);
+  policy.discoverable = false;
+  live.SetPolicy(florist, policy);
+  CHECK(scoring.ExcludedByProfile(bakery, florist, PartnerFilters{}));
+  CHECK(scoring.OverlapReport(bakery, florist, Audience::kOperator).ok());
+  policy.share_overlaps = false;
+  live.SetPolicy(florist, policy);
+  CHECK(scoring.OverlapReport(bakery, florist, Audience::kOperator).status().IsPermissionDenied());
+}
