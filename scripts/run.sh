@@ -7,6 +7,7 @@ BIN="$BUILD_DIR/src/cli/partnergraph"
 SERVER="$BUILD_DIR/server/partnergraph-server"
 DATA="$BUILD_DIR/default-data"
 MODEL="$BUILD_DIR/default-model"
+EVENTS="$BUILD_DIR/default-events"
 MERCHANTS="${PG_MERCHANTS:-2000}"
 PORT="${PG_PORT:-9090}"
 
@@ -41,11 +42,24 @@ if [ ! -x "$SERVER" ]; then
 fi
 
 FIRST_MERCHANT=$(sed -n 2p "$DATA/merchants.csv" | cut -d, -f1)
+# A live event to try (docs/events.md): the first customer of the first merchant unsubscribes
+# from its newsletter. The file is written once, so that sending it again sends the same event.
+FIRST_CUSTOMER=$(awk -F, -v m="$FIRST_MERCHANT" 'NR > 1 && $3 == m { print $2; exit }' "$DATA/orders.csv")
+EXAMPLE_EVENTS="$BUILD_DIR/example-events"
+if [ ! -f "$EXAMPLE_EVENTS/consent.csv" ]; then
+  mkdir -p "$EXAMPLE_EVENTS"
+  printf 'customer_id,merchant_id,channel,status,ts,source\n%s,%s,newsletter,unsubscribed,%s,web\n' \
+    "$FIRST_CUSTOMER" "$FIRST_MERCHANT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$EXAMPLE_EVENTS/consent.csv"
+fi
 cat <<MSG
 run: starting partnergraph-server on 127.0.0.1:$PORT (Ctrl-C stops it). Query it with:
   $BIN query --port $PORT health
   $BIN query --port $PORT recommend-partners --merchant $FIRST_MERCHANT -k 10
   $BIN query --port $PORT coupon-pairs --merchant $FIRST_MERCHANT -k 5
   PYTHONPATH=$BUILD_DIR/clients/python:clients/python /usr/bin/python3 clients/python/example.py --port $PORT --merchant $FIRST_MERCHANT
+  $BIN query --port $PORT get-merchant --merchant $FIRST_MERCHANT
+Record live events (an unsubscription; the log is kept in $EVENTS) and see them applied:
+  $BIN events append --port $PORT $EXAMPLE_EVENTS/consent.csv
+  $BIN events tail --port $PORT
 MSG
-exec "$SERVER" --model "$MODEL" --host 127.0.0.1 --port "$PORT"
+exec "$SERVER" --model "$MODEL" --host 127.0.0.1 --port "$PORT" --events "$EVENTS"

@@ -113,6 +113,8 @@ MerchantView FromWire(const rpc::Merchant& m) {
   out.allow_coupons = m.allow_coupons;
   out.customers = m.__isset.customers ? m.customers : 0;
   out.revenue = m.__isset.revenue ? m.revenue : 0.0;
+  out.contactable = m.__isset.contactable ? m.contactable : 0;
+  if (m.__isset.contactable_by_channel) out.contactable_by_channel = m.contactable_by_channel;
   return out;
 }
 

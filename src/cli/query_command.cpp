@@ -138,6 +138,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
         PrintJson(ToJson(m));
       } else {
         PrintMerchant(m);
+        PrintReach(m);
       }
       return Status::Ok();
     });

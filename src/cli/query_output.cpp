@@ -2,6 +2,8 @@
 // stdout, or as JSON documents (--json). The calls themselves are in query_command.cpp.
 #include "query_output.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 
@@ -47,7 +49,9 @@ nlohmann::json ToJson(const MerchantView& m) {
           {"discoverable", m.discoverable},
           {"allow_coupons", m.allow_coupons},
           {"customers", m.customers},
-          {"revenue", m.revenue}};
+          {"revenue", m.revenue},
+          {"contactable", m.contactable},
+          {"contactable_by_channel", m.contactable_by_channel}};
 }
 
 std::string ComponentsText(const ScoreComponentsView& c) {
@@ -73,6 +77,16 @@ void PrintMerchant(const MerchantView& m) {
               static_cast<long long>(m.sku_count), static_cast<long long>(m.customers), m.revenue,
               m.discoverable ? "" : "  [not discoverable]",
               m.allow_coupons ? "" : "  [no coupons]");
+}
+
+void PrintReach(const MerchantView& m) {
+  std::string channels;
+  for (const auto& [channel, count] : m.contactable_by_channel) {
+    channels += fmt::format("{}{} {}", channels.empty() ? "" : ", ", channel, count);
+  }
+  std::printf("  reach: %lld of %lld customers contactable (%s)\n",
+              static_cast<long long>(m.contactable), static_cast<long long>(m.customers),
+              channels.c_str());
 }
 
 void PrintJson(const json& j) { std::printf("%s\n", JsonText(j, 2).c_str()); }

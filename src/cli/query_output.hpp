@@ -31,6 +31,8 @@ std::string ComponentsText(const ScoreComponentsView& c);
 void PrintSegments(const std::vector<SharedSegmentView>& segments, const char* indent);
 // One line: id, name, category, region, counts, revenue and the merchant's flags.
 void PrintMerchant(const MerchantView& m);
+// The merchant's reach: contactable customers, on any channel and per channel (GetMerchant).
+void PrintReach(const MerchantView& m);
 // `j` indented by 2, then a newline.
 void PrintJson(const nlohmann::json& j);
 // "<job>: <state>, progress p%" with the queue position or the error when they apply.
