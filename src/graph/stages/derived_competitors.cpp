@@ -56,6 +56,7 @@ Result<DerivedCompetitorEdges> DeriveCompetitors(const DerivedCompetitorsInput& 
     std::uint32_t merchant_category;
     std::uint64_t cell;
     std::uint32_t merchant;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14's false positive on a defaulted <=>
     auto operator<=>(const Member&) const = default;
   };
   std::vector<Member> members;

@@ -20,6 +20,7 @@ struct SegKey {
   std::uint32_t region = kNone;
   std::uint32_t category = kNone;
   std::uint32_t band = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14's false positive on a defaulted <=>
   friend auto operator<=>(const SegKey&, const SegKey&) = default;
 };
 
@@ -145,13 +146,13 @@ Result<Segments> DeriveSegments(const SegmentsInput& in) {
     std::string band = fmt::format("{} of {}", ks.key.band + 1, bands);
     std::string price_range = FormatMoney(ks.min_price);
     if (FormatMoney(ks.max_price) != price_range) price_range += "-" + FormatMoney(ks.max_price);
-    names.push_back(region_name(ks.key.region) + " / " + category + " / price " + band);
-    descriptions.push_back("Customers in " +
-                           (ks.key.region == kNone ? std::string("an unknown region")
-                                                   : "region " + region_name(ks.key.region)) +
-                           " whose top category by spend is " + category +
-                           " and whose mean item price is " + price_range + " (price band " + band +
-                           " within the category).");
+    names.push_back(fmt::format("{} / {} / price {}", region_name(ks.key.region), category, band));
+    descriptions.push_back(fmt::format(
+        "Customers in {} whose top category by spend is {} and whose mean item price is {} (price "
+        "band {} within the category).",
+        ks.key.region == kNone ? std::string("an unknown region")
+                               : "region " + region_name(ks.key.region),
+        category, price_range, band));
     out.segment_region.push_back(ks.key.region);
     out.segment_category.push_back(ks.key.category);
     out.segment_band.push_back(ks.key.band);
