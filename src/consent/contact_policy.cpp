@@ -54,4 +54,22 @@ ContactChannelSet ContactableChannels(
   return channels;
 }
 
+int ConsentRestrictiveness(ConsentStatus status) {
+  switch (status) {
+    case ConsentStatus::kUnsubscribed:
+      return 0;
+    case ConsentStatus::kBlocked:
+      return 1;
+    case ConsentStatus::kUnclear:
+      return 2;
+    case ConsentStatus::kPending:
+      return 3;
+    case ConsentStatus::kConfirmedOptIn:
+      return 4;
+    case ConsentStatus::kDoubleOptIn:
+      return 5;
+  }
+  return 0;
+}
+
 }  // namespace partnergraph

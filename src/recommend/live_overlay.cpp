@@ -46,26 +46,6 @@ MerchantPolicy UnpackPolicy(std::uint64_t word) {
   return p;
 }
 
-// Lower is more restrictive: at equal times the more restrictive record wins (the graph build's
-// order, graph/stages/consent.cpp).
-int Restrictiveness(ConsentStatus s) {
-  switch (s) {
-    case ConsentStatus::kUnsubscribed:
-      return 0;
-    case ConsentStatus::kBlocked:
-      return 1;
-    case ConsentStatus::kUnclear:
-      return 2;
-    case ConsentStatus::kPending:
-      return 3;
-    case ConsentStatus::kConfirmedOptIn:
-      return 4;
-    case ConsentStatus::kDoubleOptIn:
-      return 5;
-  }
-  return 0;
-}
-
 }  // namespace
 
 LiveOverlay::LiveOverlay(std::shared_ptr<const EcosystemGraph> graph,
@@ -255,8 +235,8 @@ void LiveOverlay::SetConsent(CustomerId c, MerchantId m, ContactChannel channel,
                              ConsentStatus status, std::string_view source, Timestamp ts) {
   const ConsentRecord before = CurrentConsent(c, m, channel);
   if (before.status &&
-      (ts < before.ts ||
-       (ts == before.ts && Restrictiveness(status) > Restrictiveness(*before.status)))) {
+      (ts < before.ts || (ts == before.ts && ConsentRestrictiveness(status) >
+                                                 ConsentRestrictiveness(*before.status)))) {
     return;  // a newer (or, at the same time, more restrictive) record stands
   }
   const bool customer = IsCustomerOf(c, m);

@@ -206,3 +206,12 @@ TEST_CASE("Consent fold: a sales record other than blocked sets no block", "[con
   CHECK_FALSE(state.sales_block);
   CHECK(state.status == S::kDoubleOptIn);
 }
+
+TEST_CASE("consent restrictiveness orders unsubscribed first and double opt-in last", "[consent]") {
+  const std::vector<ConsentStatus> order = {
+      ConsentStatus::kUnsubscribed, ConsentStatus::kBlocked,        ConsentStatus::kUnclear,
+      ConsentStatus::kPending,      ConsentStatus::kConfirmedOptIn, ConsentStatus::kDoubleOptIn};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    CHECK(ConsentRestrictiveness(order[i]) == static_cast<int>(i));
+  }
+}

@@ -48,6 +48,11 @@ bool MayContact(PermissionModel model, std::optional<ConsentStatus> status,
 // account manager, event invitations and post also reach unclear contacts.
 bool NeedsOptInUnderBuilding(ContactChannel channel);
 
+// The order of statuses from the most restrictive (unsubscribed 0, blocked 1) to the least
+// (unclear 2, pending 3, confirmed_opt_in 4, double_opt_in 5): of two records at the same time,
+// the more restrictive wins (the graph build and the live overlay both order them so).
+int ConsentRestrictiveness(ConsentStatus status);
+
 // The consent source whose `blocked` records are sales blocks.
 inline constexpr std::string_view kSalesConsentSource = "sales";
 

@@ -7,29 +7,6 @@
 #include "partnergraph/consent/contact_policy.hpp"
 
 namespace partnergraph::graph_internal {
-namespace {
-
-// Lower is more restrictive; at equal timestamps the more restrictive is
-// folded last, so that it wins.
-int Restrictiveness(ConsentStatus s) {
-  switch (s) {
-    case ConsentStatus::kUnsubscribed:
-      return 0;
-    case ConsentStatus::kBlocked:
-      return 1;
-    case ConsentStatus::kUnclear:
-      return 2;
-    case ConsentStatus::kPending:
-      return 3;
-    case ConsentStatus::kConfirmedOptIn:
-      return 4;
-    case ConsentStatus::kDoubleOptIn:
-      return 5;
-  }
-  return 0;
-}
-
-}  // namespace
 
 Result<ConsentEdges> ResolveConsent(const ConsentInput& in) {
   const auto& records = in.records;
@@ -46,7 +23,7 @@ Result<ConsentEdges> ResolveConsent(const ConsentInput& in) {
     if (x.merchant != y.merchant) return x.merchant < y.merchant;
     if (x.channel != y.channel) return x.channel < y.channel;
     if (x.ts != y.ts) return x.ts < y.ts;
-    int rx = Restrictiveness(x.status), ry = Restrictiveness(y.status);
+    int rx = ConsentRestrictiveness(x.status), ry = ConsentRestrictiveness(y.status);
     if (rx != ry) return rx > ry;
     return a < b;
   });
