@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "partnergraph/common/atomic_file_writer.hpp"
+#include "partnergraph/common/errno_text.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
 
 namespace partnergraph {
@@ -22,8 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kStagingMarker = ".staging-";
-
-std::string ErrnoText(int error) { return std::strerror(error); }
 
 // ".<name>.staging-<pid>-<16 hex digits>" for `target`.
 fs::path StagingName(const fs::path& target) {

@@ -15,7 +15,7 @@ struct GraphOptions {
 
   // Two order lines of one customer count as a co-purchase of their SKUs when
   // their timestamps are at most this many seconds apart, in either order.
-  std::int64_t copurchase_window_seconds = 30 * 24 * 3600;
+  std::int64_t copurchase_window_seconds = std::int64_t{30} * 24 * 3600;
   // Minimum support (distinct customers) for a co-purchase edge; a pair seen
   // by fewer customers is noise and gets no edge.
   std::uint32_t min_copurchase_support = 2;
