@@ -446,6 +446,7 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
     out.sku_credits.reserve(static_cast<std::size_t>(page.end - page.begin));
     for (std::int64_t i = page.begin; i < page.end; ++i) {
       const bool partner = i >= page.channel_rows;
+      if (partner && pa == nullptr) break;  // PageOf counts partner rows only with by_partner
       const AttributionResult& r = partner ? *pa : ch;
       const SkuKeyCredit& c =
           r.sku_credits[static_cast<std::size_t>(partner ? i - page.channel_rows : i)];

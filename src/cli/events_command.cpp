@@ -77,6 +77,8 @@ int ExitCodeOf(const Status& status) {
 Result<std::string> ApiKey(const ConnectArgs& args) {
   if (args.key_file.empty()) {
     if (!args.key.empty()) return args.key;
+    // Read once on the main thread, before any other thread exists, with nothing calling setenv.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     const char* env = std::getenv("PARTNERGRAPH_API_KEY");
     return std::string(env != nullptr ? env : "");
   }
