@@ -1,5 +1,5 @@
-// `partnergraph build --data DIR --out MODEL_DIR`: loads a dataset folder
-// (LoadDataset), builds the ecosystem graph (GraphBuilder), writes graph.pgg, the model
+// `partnergraph build --data DIR [--events LOG] --out MODEL_DIR`: loads a dataset folder
+// (LoadDataset), folds an event log into it (event_fold.hpp), builds the ecosystem graph (GraphBuilder), writes graph.pgg, the model
 // (BuildModel) and last manifest.json (every file's size and checksum, and the build's
 // statistics: model_manifest.hpp) into a staging folder beside MODEL_DIR, and publishes it
 // at MODEL_DIR in one step (ModelFolder: a model already there is replaced only by a
@@ -27,6 +27,7 @@
 #include "partnergraph/engine/model_builder.hpp"
 #include "partnergraph/engine/model_folder.hpp"
 #include "partnergraph/engine/model_manifest.hpp"
+#include "partnergraph/events/event_fold.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/graph/graph_io.hpp"
 #include "partnergraph/ingest/loader.hpp"
@@ -50,6 +51,8 @@ struct BuildArgs {
   std::string config;
   // Only the graph: no embeddings, indexes or precomputed answers.
   bool graph_only = false;
+  // An event log (`partnergraph-server --events`) to fold into the dataset before the build.
+  std::string events;
 };
 
 // The configuration text to use and where it came from.
@@ -162,6 +165,31 @@ int RunBuild(const BuildArgs& args) {
     return kExitBadInput;
   }
   note("load", Seconds(start));
+  // ---- Fold the event log ----
+  // After the load, so that the events see the folder's ids; the manifest records the last
+  // event folded, and a server on this model replays only the events after it.
+  nlohmann::json events_record = nullptr;
+  std::uint64_t event_sequence = 0;
+  if (!args.events.empty()) {
+    start = std::chrono::steady_clock::now();
+    Result<EventFoldReport> folded = FoldEventLog(args.events, &dataset.value());
+    if (!folded.ok()) {
+      std::fprintf(stderr, "partnergraph build: --events %s: %s\n", args.events.c_str(),
+                   folded.status().ToString().c_str());
+      return folded.status().IsInvalidArgument() || folded.status().IsCorruption() ? kExitBadInput
+                                                                                  : kExitUsage;
+    }
+    event_sequence = folded->last_sequence;
+    nlohmann::json by_kind = nlohmann::json::object();
+    for (std::size_t k = 0; k < kEventKindCount; ++k) {
+      by_kind[std::string(ToString(static_cast<EventKind>(k)))] = folded->by_kind[k];
+    }
+    events_record = {{"dir", SourceDir(args.events)},
+                     {"events", folded->events},
+                     {"by_kind", by_kind},
+                     {"skipped_existing", folded->skipped}};
+    note("fold events", Seconds(start));
+  }
   overall.Advance();
   nlohmann::json input = {{"merchants", dataset->merchants.size()},
                           {"skus", dataset->skus.size()},
@@ -263,6 +291,9 @@ int RunBuild(const BuildArgs& args) {
       {"source_dir", SourceDir(args.data)},
       {"build_date", FormatTimestamp(now)},
       {"input", input},
+      // The last event of --events folded in (0: none; engine.hpp reads it).
+      {"event_sequence", event_sequence},
+      {"events", events_record},
       {"nodes", nodes},
       {"edges", edges},
       {"edges_total", graph->edge_count()},
@@ -353,6 +384,10 @@ void AddBuildCommand(CLI::App& app, int& exit_code) {
                   "Model configuration JSON (default: models/default.json of the source tree)");
   cmd->add_flag("--graph-only", args->graph_only,
                 "Build and save only the graph (no embeddings, indexes or precomputed answers)");
+  cmd->add_option("--events", args->events,
+                  "Event log folder of a server (`partnergraph-server --events`) to fold in: the "
+                  "model then includes every event durable when the build started, and records "
+                  "the last one (docs/events.md)");
   cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout");
   cmd->callback([args, &exit_code] { exit_code = RunBuild(*args); });
 }

@@ -7,7 +7,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 #include <utility>
 
@@ -65,6 +68,8 @@ struct EventLog::Writer {
   Result<AppendResult> result = Status::Internal("not committed");
   bool done = false;
   std::condition_variable cv;
+  // Set for RunExclusive's waiter (no events): it runs alone when it reaches the front.
+  const std::function<Status()>* exclusive = nullptr;
 };
 
 EventLog::EventLog(std::filesystem::path dir, EventLogOptions options, EventHooks hooks,
@@ -75,7 +80,33 @@ EventLog::EventLog(std::filesystem::path dir, EventLogOptions options, EventHook
       db_(std::move(db)),
       last_sequence_(last) {}
 
-EventLog::~EventLog() = default;
+EventLog::~EventLog() {
+  db_.reset();
+  if (!reader_dir_.empty()) {
+    std::error_code ignored;  // a temporary folder left behind is harmless
+    std::filesystem::remove_all(reader_dir_, ignored);
+  }
+}
+
+Result<EventSequence> EventLog::ReadLastSequence(rocksdb::DB& db,
+                                                 const std::filesystem::path& dir) {
+  // The last "s" key; every sequence below it must be there too (Replay checks).
+  EventSequence last = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(SequenceKey(UINT64_MAX));
+  if (it->Valid() && it->key().starts_with(rocksdb::Slice(&kSequencePrefix, 1))) {
+    rocksdb::Slice key = it->key();
+    key.remove_prefix(1);
+    const auto seq = ParseSequence(key);
+    if (!seq) {
+      return Status::Corruption(
+          fmt::format("event log {}: a sequence key of {} bytes", dir.string(), key.size()));
+    }
+    last = *seq;
+  }
+  PG_RETURN_IF_ERROR(FromRocks(it->status(), dir, "reading the last sequence"));
+  return last;
+}
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& dir,
                                                  EventLogOptions options, EventHooks hooks) {
@@ -97,28 +128,57 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& di
   PG_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, dir.string(), &raw), dir, "open"));
   std::unique_ptr<rocksdb::DB> db(raw);
 
-  // The last sequence: the last "s" key; every sequence below it must be there too.
-  EventSequence last = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-    it->SeekForPrev(SequenceKey(UINT64_MAX));
-    if (it->Valid() && it->key().starts_with(rocksdb::Slice(&kSequencePrefix, 1))) {
-      rocksdb::Slice key = it->key();
-      key.remove_prefix(1);
-      const auto seq = ParseSequence(key);
-      if (!seq) {
-        return Status::Corruption(
-            fmt::format("event log {}: a sequence key of {} bytes", dir.string(), key.size()));
-      }
-      last = *seq;
-    }
-    PG_RETURN_IF_ERROR(FromRocks(it->status(), dir, "reading the last sequence"));
-  }
+  PG_ASSIGN_OR_RETURN(const EventSequence last, ReadLastSequence(*db, dir));
   return std::unique_ptr<EventLog>(
       new EventLog(dir, options, std::move(hooks), std::move(db), last));
 }
 
+Result<std::unique_ptr<EventLog>> EventLog::OpenReader(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / "CURRENT", ec)) {
+    return Status::NotFound(fmt::format("event log {}: no event log in this folder", dir.string()));
+  }
+  // A secondary instance keeps its own info log and manifest copy in a folder of its own.
+  std::filesystem::path own = std::filesystem::temp_directory_path(ec);
+  if (ec) own = "/tmp";
+  static std::atomic<std::uint64_t> readers{0};
+  own /= fmt::format("partnergraph-events-reader-{}-{}", ::getpid(), readers.fetch_add(1));
+  rocksdb::Options db_options;
+  db_options.max_open_files = -1;  // required of a secondary instance
+  rocksdb::DB* raw = nullptr;
+  Status opened = FromRocks(rocksdb::DB::OpenAsSecondary(db_options, dir.string(), own.string(), &raw),
+                            dir, "open for reading");
+  if (!opened.ok()) {
+    std::filesystem::remove_all(own, ec);
+    return opened;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto log = std::unique_ptr<EventLog>(new EventLog(dir, {}, {}, std::move(db), 0));
+  log->reader_dir_ = own;
+  PG_ASSIGN_OR_RETURN(const EventSequence last, ReadLastSequence(*log->db_, dir));
+  log->last_sequence_.store(last, std::memory_order_release);
+  return log;
+}
+
+Status EventLog::RunExclusive(const std::function<Status()>& fn) {
+  Writer w;
+  w.exclusive = &fn;
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (writers_.front() != &w) w.cv.wait(lock);
+  lock.unlock();
+  Status status = fn();
+  lock.lock();
+  writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return status;
+}
+
 Result<AppendResult> EventLog::Append(std::span<const Event> batch) {
+  if (!reader_dir_.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("event log {}: opened for reading only", dir_.string()));
+  }
   if (batch.empty()) return Status::InvalidArgument("events: the batch is empty");
   if (batch.size() > options_.max_batch_events) {
     return Status::InvalidArgument(fmt::format("events: {} events, over the limit of {} per batch",
@@ -142,6 +202,7 @@ Result<AppendResult> EventLog::Append(std::span<const Event> batch) {
   std::vector<Writer*> group;
   std::size_t events = 0;
   for (Writer* other : writers_) {
+    if (other->exclusive != nullptr) break;  // runs alone, after this group
     if (!group.empty() && events + other->events.size() > options_.max_group_events) break;
     group.push_back(other);
     events += other->events.size();

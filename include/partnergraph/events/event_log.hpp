@@ -90,6 +90,13 @@ class EventLog {
   static Result<std::unique_ptr<EventLog>> Open(const std::filesystem::path& dir,
                                                 EventLogOptions options = {},
                                                 EventHooks hooks = {});
+
+  // Opens the log in `dir` for reading only (Replay, last_sequence), while a serving process
+  // may hold it open and keep appending: as a RocksDB secondary instance, which sees every
+  // event durable when it opened (its own files go to a temporary folder, removed on close).
+  // Append refuses (InvalidArgument). NotFound when `dir` holds no event log; the errors of
+  // Open otherwise.
+  static Result<std::unique_ptr<EventLog>> OpenReader(const std::filesystem::path& dir);
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -105,6 +112,15 @@ class EventLog {
   Status Replay(EventSequence after,
                 const std::function<Status(EventSequence, const Event&)>& visit) const;
 
+  // Runs `fn` while no group commits: it waits for the commit under way, and Appends that
+  // arrive meanwhile wait until `fn` returns. Inside `fn`, last_sequence() is the last event
+  // whose apply hook has run, and SetHooks may replace the hooks; this is how a serving process
+  // swaps to a new model without losing or doubling an event (docs/events.md "Fresh models").
+  // Returns what `fn` returns. `fn` must not call Append or RunExclusive.
+  Status RunExclusive(const std::function<Status()>& fn);
+  // Replaces the hooks. Only inside RunExclusive's `fn` (or before any Append).
+  void SetHooks(EventHooks hooks) { hooks_ = std::move(hooks); }
+
   // The sequence of the last durable event (0: none).
   EventSequence last_sequence() const { return last_sequence_.load(std::memory_order_acquire); }
   const std::filesystem::path& dir() const { return dir_; }
@@ -113,6 +129,8 @@ class EventLog {
   struct Writer;
   EventLog(std::filesystem::path dir, EventLogOptions options, EventHooks hooks,
            std::unique_ptr<rocksdb::DB> db, EventSequence last);
+  // The last "s" key of `db`, checked.
+  static Result<EventSequence> ReadLastSequence(rocksdb::DB& db, const std::filesystem::path& dir);
   // The group's commit, run by the writer at the front of the queue (see the top).
   void CommitGroup(std::span<Writer* const> group);
 
@@ -123,6 +141,8 @@ class EventLog {
   std::atomic<EventSequence> last_sequence_;
   std::mutex mu_;                // guards writers_
   std::deque<Writer*> writers_;  // waiting Appends; the front one commits
+  // OpenReader's: the secondary instance's own folder (removed on close); empty for a writer.
+  std::filesystem::path reader_dir_;
 };
 
 }  // namespace partnergraph
