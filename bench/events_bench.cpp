@@ -10,38 +10,26 @@
 // Reported per row: events/s, batches/s, ack latency p50/p99 (ms) and the ratio event_log / raw.
 // Then the replay rate of the log written (events/s decoded and visited).
 //
-// Raw RocksDB is included here, outside src/events/, only as that baseline.
+// Raw RocksDB is used here (through events_support.hpp, shared with events_rpc_bench), outside
+// src/events/, only as that baseline.
 //
 // Usage: events_bench [--threads 8] [--batches 1,100,1000] [--seconds 3] [--dir DIR]
 //        [--no-sync]
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/write_batch.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "partnergraph/events/event_codec.hpp"
+#include "events_support.hpp"
 #include "partnergraph/events/event_log.hpp"
 
 namespace pg = partnergraph;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-struct Row {
-  double events_per_s = 0;
-  double batches_per_s = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-};
 
 // Consent events with ids unique to (thread, batch number).
 std::vector<pg::Event> MakeBatch(int thread, std::uint64_t number, std::size_t size) {
@@ -59,44 +47,6 @@ std::vector<pg::Event> MakeBatch(int thread, std::uint64_t number, std::size_t s
     batch[i].body = std::move(e);
   }
   return batch;
-}
-
-// Runs `append(thread, number)` from `threads` threads for `seconds`; the ack latencies and
-// counts make the row.
-template <typename Append>
-Row Drive(int threads, double seconds, std::size_t batch_size, Append append) {
-  std::vector<std::vector<double>> latencies(threads);
-  std::atomic<bool> stop = false;
-  std::vector<std::thread> pool;
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (std::uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
-        const auto batch = MakeBatch(t, n, batch_size);
-        const auto begin = Clock::now();
-        if (!append(batch)) {
-          std::fprintf(stderr, "events_bench: an append failed\n");
-          std::exit(1);
-        }
-        latencies[t].push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& th : pool) th.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  Row row;
-  row.batches_per_s = all.size() / elapsed;
-  row.events_per_s = row.batches_per_s * batch_size;
-  if (!all.empty()) {
-    row.p50_ms = all[all.size() / 2];
-    row.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  }
-  return row;
 }
 
 }  // namespace
@@ -125,36 +75,23 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
 
-    Row raw;
-    {
-      rocksdb::Options options;
-      options.create_if_missing = true;
-      rocksdb::DB* db = nullptr;
-      if (!rocksdb::DB::Open(options, raw_dir.string(), &db).ok()) {
-        std::fprintf(stderr, "events_bench: cannot open %s\n", raw_dir.c_str());
-        return 1;
-      }
-      std::atomic<std::uint64_t> next_key = 1;
-      rocksdb::WriteOptions write;
-      write.sync = !no_sync;
-      raw = Drive(threads, seconds, batch_size, [&](const std::vector<pg::Event>& batch) {
-        rocksdb::WriteBatch wb;
-        std::string record;
-        for (const pg::Event& e : batch) {
-          record.clear();
-          pg::EncodeEvent(e, &record);
-          const std::uint64_t k = next_key.fetch_add(1);
-          char key[9] = {'s'};
-          for (int i = 0; i < 8; ++i) key[8 - i] = static_cast<char>((k >> (8 * i)) & 0xff);
-          wb.Put(rocksdb::Slice(key, 9), record);
-          wb.Put("i" + e.event_id, rocksdb::Slice(key + 1, 8));
-        }
-        return db->Write(write, &wb).ok();
-      });
-      delete db;
+    std::string error;
+    auto raw_writer = pg::bench::RawEventWriter::Open(raw_dir, !no_sync, &error);
+    if (!raw_writer) {
+      std::fprintf(stderr, "events_bench: cannot open %s\n", error.c_str());
+      return 1;
     }
+    const auto make_batch = [batch_size](int t, std::uint64_t n) {
+      return MakeBatch(t, n, batch_size);
+    };
+    const pg::bench::WriteRow raw =
+        pg::bench::DriveWriters(threads, seconds, batch_size, make_batch,
+                                [&](int, const std::vector<pg::Event>& batch) {
+                                  return raw_writer->Write(batch);
+                                });
+    raw_writer.reset();
 
-    Row logged;
+    pg::bench::WriteRow logged;
     {
       pg::EventLogOptions options;
       options.sync = !no_sync;
@@ -163,9 +100,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "events_bench: %s\n", log.status().message().c_str());
         return 1;
       }
-      logged = Drive(threads, seconds, batch_size, [&](const std::vector<pg::Event>& batch) {
-        return (*log)->Append(batch).ok();
-      });
+      logged = pg::bench::DriveWriters(threads, seconds, batch_size, make_batch,
+                                       [&](int, const std::vector<pg::Event>& batch) {
+                                         return (*log)->Append(batch).ok();
+                                       });
       const auto begin = Clock::now();
       std::uint64_t n = 0;
       const pg::Status s = (*log)->Replay(0, [&](pg::EventSequence, const pg::Event&) {
@@ -181,6 +119,10 @@ int main(int argc, char** argv) {
         replayed = n;
         replay_rate = n / t;
       }
+    }
+    if (raw.failed || logged.failed) {
+      std::fprintf(stderr, "events_bench: an append failed\n");
+      return 1;
     }
     std::printf("| %zu | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", batch_size,
                 raw.events_per_s, logged.events_per_s, logged.events_per_s / raw.events_per_s,
