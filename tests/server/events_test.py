@@ -16,48 +16,19 @@ Exit status 0 when every check passed.
 """
 
 import argparse
-import datetime
 import os
-import shutil
 import signal
-import subprocess
 import sys
 
+import events_support  # tests/server/events_support.py
+from events_support import FAILURES, add_key, check, consent, health, now_iso, policy, record
 from server_process import Server  # tests/server/server_process.py
 
 connect = None
 ttypes = None
-FAILURES = []
 
 CHANNELS = ["email", "newsletter", "call_centre", "sms", "post", "events", "account_manager"]
 BAKERY_CUSTOMERS = ["c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10", "c12"]
-
-
-def check(condition, what):
-    print(("ok    " if condition else "FAIL  ") + what)
-    if not condition:
-        FAILURES.append(what)
-
-
-def now_iso(offset_s=0):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def consent(event_id, customer, merchant, channel, status, source="web"):
-    return ttypes.Event(event_id=event_id, consent_change=ttypes.ConsentChangeEvent(
-        customer_id=customer, merchant_id=merchant, channel=channel, status=status, ts=now_iso(),
-        source=source))
-
-
-def policy(event_id, merchant, **fields):
-    return ttypes.Event(event_id=event_id, policy_change=ttypes.PolicyChangeEvent(
-        merchant_id=merchant, ts=now_iso(), **fields))
-
-
-def record(port, key, events):
-    with connect(port=port) as client:
-        return client.RecordEvents(key, ttypes.RecordEventsRequest(events=events))
 
 
 def refused(port, key, events, exception, *expected):
@@ -86,11 +57,6 @@ def partner_ids(port, key):
     return {p.merchant_id for p in answer.partners}, answer
 
 
-def health(port, key):
-    with connect(port=port) as client:
-        return client.Health(key)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)
@@ -101,25 +67,14 @@ def main():
     parser.add_argument("--work-dir", required=True)
     args = parser.parse_args()
 
-    sys.path[:0] = [args.gen_py, args.client_dir]
     global connect, ttypes
-    from partnergraph_client import connect  # noqa: E402
-    from partnergraph_rpc import ttypes  # noqa: E402
+    connect, ttypes = events_support.load_client(args.gen_py, args.client_dir)
 
-    shutil.rmtree(args.work_dir, ignore_errors=True)
-    os.makedirs(args.work_dir)
-    model = os.path.join(args.work_dir, "model")
+    model = events_support.fresh_work_dir(args.cli, args.data, args.work_dir)
     events_dir = os.path.join(args.work_dir, "events")
-    subprocess.run([args.cli, "build", "--data", args.data, "--out", model], check=True,
-                   capture_output=True)
     keys_file = os.path.join(args.work_dir, "keys.tsv")
-
-    def add_key(role):
-        return subprocess.run([args.cli, "keys", "add", "--file", keys_file, "--role", role],
-                              check=True, capture_output=True, text=True).stdout.strip()
-
-    op = add_key("operator")
-    bakery = add_key("merchant:m_bakery")
+    op = add_key(args.cli, keys_file, "operator")
+    bakery = add_key(args.cli, keys_file, "merchant:m_bakery")
     server_args = ["--keys", keys_file, "--events", events_dir]
 
     # Without --events: Unavailable.
