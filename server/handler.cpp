@@ -199,16 +199,17 @@ rpc::AttributionJobState::type ToWire(AttributionJobState state) {
 PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<const Engine> engine,
                                          std::optional<ApiKeys> keys, AttributionJobsOptions jobs,
                                          std::shared_ptr<EventLog> events)
-    : engine_(std::move(engine)),
+    : PartnerGraphHandler(std::make_shared<ServingModel>(std::move(engine), std::move(events)),
+                          std::move(keys), std::move(jobs)) {}
+
+PartnerGraphHandler::PartnerGraphHandler(std::shared_ptr<ServingModel> model,
+                                         std::optional<ApiKeys> keys, AttributionJobsOptions jobs)
+    : model_(std::move(model)),
       keys_(std::move(keys)),
-      events_(std::move(events)),
-      live_(events_ ? engine_->live() : nullptr),
       started_(std::chrono::steady_clock::now()),
       jobs_(std::make_unique<AttributionJobs>(std::move(jobs))) {
   loopback_.role = Principal::Role::kOperator;
   loopback_.name = "loopback caller (no keys file)";
-  EngineStats stats = engine_->Stats();
-  model_description_ = fmt::format("{} (built {})", stats.model_dir, stats.built_at);
 }
 
 Result<const Principal*> PartnerGraphHandler::Authenticate(const std::string& api_key) const {
@@ -245,11 +246,15 @@ void PartnerGraphHandler::Health(rpc::HealthResponse& out, const std::string& ap
            out.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(
                                     std::chrono::steady_clock::now() - started_)
                                     .count();
-           out.model = model_description_;
+           const std::shared_ptr<const Engine> engine = model_->Current();
+           const EngineStats stats = engine->Stats();
+           out.model = fmt::format("{} (built {})", stats.model_dir, stats.built_at);
            out.caller_role = principal.RoleString();
-           if (events_) {
-             out.__set_event_sequence(static_cast<std::int64_t>(live_->applied_sequence()));
-             out.__set_event_log_sequence(static_cast<std::int64_t>(events_->last_sequence()));
+           if (const std::shared_ptr<EventLog>& events = model_->events()) {
+             const std::shared_ptr<LiveState> live = engine->live();
+             out.__set_event_sequence(static_cast<std::int64_t>(live->applied_sequence()));
+             out.__set_event_log_sequence(static_cast<std::int64_t>(events->last_sequence()));
+             out.__set_model_event_sequence(static_cast<std::int64_t>(live->model_sequence()));
            }
            return Status::Ok();
          });
@@ -259,7 +264,7 @@ void PartnerGraphHandler::Stats(rpc::StatsResponse& out, const std::string& api_
   Answer(kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
          [&](const Principal& principal) {
            PG_RETURN_IF_ERROR(principal.CheckOperator());
-           EngineStats s = engine_->Stats();
+           EngineStats s = model_->Current()->Stats();
            out.merchants = s.merchants;
            out.skus = s.skus;
            out.customers = s.customers;
@@ -278,7 +283,7 @@ void PartnerGraphHandler::GetMerchant(rpc::Merchant& out, const std::string& api
                                       const std::string& merchant_id) {
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(merchant_id));
-    PG_ASSIGN_OR_RETURN(MerchantView merchant, engine_->GetMerchant(merchant_id));
+    PG_ASSIGN_OR_RETURN(MerchantView merchant, model_->Current()->GetMerchant(merchant_id));
     out = ToWire(merchant);
     return Status::Ok();
   });
@@ -294,7 +299,7 @@ void PartnerGraphHandler::ListMerchants(rpc::ListMerchantsResponse& out,
            if (request.__isset.page_token) token = request.page_token;
            PG_ASSIGN_OR_RETURN(
                MerchantPage page,
-               engine_->ListMerchants(token, request.page_size,
+               model_->Current()->ListMerchants(token, request.page_size,
                                       request.__isset.category ? request.category : "",
                                       request.__isset.region ? request.region : ""));
            out.merchants.reserve(page.merchants.size());
@@ -317,14 +322,16 @@ void PartnerGraphHandler::RecommendPartners(rpc::RecommendPartnersResponse& /*ou
 
 void PartnerGraphHandler::RecommendPartnersBorrowed(const std::string& api_key,
                                                     const rpc::RecommendPartnersRequest& request,
-                                                    BorrowedPartnerAnswer* out) {
+                                                    BorrowedPartnerAnswer* out,
+                                                    std::shared_ptr<const Engine>* engine) {
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PartnerFiltersView filters;
     if (request.__isset.filters) filters = FromWire(request.filters);
     filters.audience = principal.audience();
-    const std::optional<std::uint64_t> sequence = EventSequence();
-    PG_RETURN_IF_ERROR(engine_->BorrowPartners(request.merchant_id, request.k, filters, out));
+    *engine = model_->Current();
+    const std::optional<std::uint64_t> sequence = EventSequence(**engine);
+    PG_RETURN_IF_ERROR((*engine)->BorrowPartners(request.merchant_id, request.k, filters, out));
     out->event_sequence = sequence;
     return Status::Ok();
   });
@@ -344,9 +351,10 @@ void PartnerGraphHandler::RecommendCouponPairs(rpc::RecommendCouponPairsResponse
     CouponFiltersView filters;
     if (request.__isset.filters) filters = FromWire(request.filters);
     filters.audience = principal.audience();
-    const std::optional<std::uint64_t> sequence = EventSequence();
+    const std::shared_ptr<const Engine> engine = model_->Current();
+    const std::optional<std::uint64_t> sequence = EventSequence(*engine);
     PG_ASSIGN_OR_RETURN(CouponAnswer answer,
-                        engine_->RecommendCouponPairs(sku_id, merchant_id, request.k, filters));
+                        engine->RecommendCouponPairs(sku_id, merchant_id, request.k, filters));
     if (sequence) out.__set_event_sequence(static_cast<std::int64_t>(*sequence));
     out.pairs.reserve(answer.pairs.size());
     for (const auto& p : answer.pairs) {
@@ -371,7 +379,7 @@ void PartnerGraphHandler::ExplainPair(rpc::ExplainPairResponse& out, const std::
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(PairExplanationView view,
-                        engine_->ExplainPair(request.merchant_id, request.other_merchant_id,
+                        model_->Current()->ExplainPair(request.merchant_id, request.other_merchant_id,
                                              principal.audience()));
     out.score = view.score;
     out.components = ToWire(view.components);
@@ -388,7 +396,7 @@ void PartnerGraphHandler::OverlapReport(rpc::OverlapReportResponse& out,
   Answer(kDeclaresAll, api_key, [&](const Principal& principal) {
     PG_RETURN_IF_ERROR(principal.CheckMerchantAccess(request.merchant_id));
     PG_ASSIGN_OR_RETURN(OverlapReportView view,
-                        engine_->OverlapReport(request.merchant_id, request.other_merchant_id,
+                        model_->Current()->OverlapReport(request.merchant_id, request.other_merchant_id,
                                                principal.audience()));
     out.segments = ToWire(view.segments);
     if (view.shared_customers) out.__set_shared_customers(*view.shared_customers);
@@ -465,16 +473,17 @@ void PartnerGraphHandler::JobResult(rpc::AttributionJobResultResponse& out,
   });
 }
 
-std::optional<std::uint64_t> PartnerGraphHandler::EventSequence() const {
-  if (!live_) return std::nullopt;
-  return live_->applied_sequence();
+std::optional<std::uint64_t> PartnerGraphHandler::EventSequence(const Engine& engine) const {
+  if (!model_->events()) return std::nullopt;
+  return engine.live()->applied_sequence();
 }
 
 void PartnerGraphHandler::RecordEvents(rpc::RecordEventsResponse& out, const std::string& api_key,
                                        const rpc::RecordEventsRequest& request) {
   Answer(kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
          [&](const Principal& principal) -> Status {
-           if (!events_) {
+           const std::shared_ptr<EventLog>& events = model_->events();
+           if (!events) {
              return Status::Unavailable(
                  "this server records no events: start it with --events DIR (docs/events.md)");
            }
@@ -489,11 +498,25 @@ void PartnerGraphHandler::RecordEvents(rpc::RecordEventsResponse& out, const std
                                 .count();
            PG_RETURN_IF_ERROR(ValidateEventBatch(batch, now, EventCheckOptions{}));
            PG_RETURN_IF_ERROR(CheckEventRoles(principal, batch));
-           PG_ASSIGN_OR_RETURN(AppendResult appended, events_->Append(batch));
+           PG_ASSIGN_OR_RETURN(AppendResult appended, events->Append(batch));
            out.sequences.assign(appended.sequences.begin(), appended.sequences.end());
            out.duplicate.assign(appended.duplicate.begin(), appended.duplicate.end());
            out.new_events = static_cast<std::int64_t>(appended.new_events);
            out.last_sequence = static_cast<std::int64_t>(appended.last_sequence);
+           return Status::Ok();
+         });
+}
+
+void PartnerGraphHandler::ReloadModel(rpc::ReloadModelResponse& out, const std::string& api_key) {
+  Answer(kDeclaresInvalidArgument | kDeclaresPermissionDenied | kDeclaresUnavailable, api_key,
+         [&](const Principal& principal) -> Status {
+           PG_RETURN_IF_ERROR(principal.CheckOperator());
+           PG_ASSIGN_OR_RETURN(ReloadReport report, model_->Reload());
+           out.model = report.model;
+           out.model_event_sequence = static_cast<std::int64_t>(report.model_event_sequence);
+           out.events_replayed = static_cast<std::int64_t>(report.events_replayed);
+           out.open_seconds = report.open_seconds;
+           out.swap_seconds = report.swap_seconds;
            return Status::Ok();
          });
 }

@@ -8,8 +8,9 @@
 // are CallEvents' (call_events.hpp), the processor's event handler: each call tells it its
 // caller and outcome.
 //
-// Thread safety: one instance serves every connection; all methods may run concurrently. The
-// Engine and ApiKeys are immutable; the counters are atomics; AttributionJobs is thread-safe and
+// Thread safety: one instance serves every connection; all methods may run concurrently. Each
+// call answers from the ServingModel's current Engine, taken once (a model swap never mixes two
+// models in one answer). The Engine and ApiKeys are immutable; the counters are atomics; AttributionJobs is thread-safe and
 // runs the batch attribution jobs on its own threads; the EventLog takes concurrent appends (group
 // commit) and applies them to the Engine's LiveState, which answers read concurrently.
 #pragma once
@@ -29,6 +30,7 @@
 #include "partnergraph/engine/engine.hpp"
 #include "partnergraph/engine/live_state.hpp"
 #include "partnergraph/events/event_log.hpp"
+#include "serving_model.hpp"
 
 namespace partnergraph::server {
 
@@ -41,6 +43,9 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // hooks and replayed (OpenServingEventLog); null: the server records no events.
   PartnerGraphHandler(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
                       AttributionJobsOptions jobs = {}, std::shared_ptr<EventLog> events = nullptr);
+  // The same over a ServingModel (not null), which ReloadModel swaps.
+  PartnerGraphHandler(std::shared_ptr<ServingModel> model, std::optional<ApiKeys> keys,
+                      AttributionJobsOptions jobs = {});
 
   // From now on Health reports "draining". Calls keep being answered.
   void BeginDrain() { draining_.store(true, std::memory_order_relaxed); }
@@ -63,9 +68,11 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
                          const rpc::RecommendPartnersRequest& request) override;
   // RecommendPartners as ServingProcessor answers it: the answer (precomputed or live) is
   // borrowed from the Engine into *out (Engine::BorrowPartners) and written out from there.
+  // *engine holds the Engine *out borrows from: keep it until the answer is written.
   void RecommendPartnersBorrowed(const std::string& api_key,
                                  const rpc::RecommendPartnersRequest& request,
-                                 BorrowedPartnerAnswer* out);
+                                 BorrowedPartnerAnswer* out,
+                                 std::shared_ptr<const Engine>* engine);
   void RecommendCouponPairs(rpc::RecommendCouponPairsResponse& out, const std::string& api_key,
                             const rpc::RecommendCouponPairsRequest& request) override;
   void ExplainPair(rpc::ExplainPairResponse& out, const std::string& api_key,
@@ -82,6 +89,8 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
   // EventLog::Append: durable, checked against the model and applied before it returns.
   void RecordEvents(rpc::RecordEventsResponse& out, const std::string& api_key,
                     const rpc::RecordEventsRequest& request) override;
+  // Operator only: ServingModel::Reload.
+  void ReloadModel(rpc::ReloadModelResponse& out, const std::string& api_key) override;
 
   // The most events one RecordEvents call may carry (the IDL's limit).
   static constexpr std::size_t kMaxRecordEventsBatch = 10000;
@@ -98,14 +107,11 @@ class PartnerGraphHandler final : public rpc::PartnerGraphIf {
 
   // The freshness every answer carries: the last event sequence applied before it was computed
   // (nullopt without an event log).
-  std::optional<std::uint64_t> EventSequence() const;
+  std::optional<std::uint64_t> EventSequence(const Engine& engine) const;
 
-  std::shared_ptr<const Engine> engine_;
+  std::shared_ptr<ServingModel> model_;
   std::optional<ApiKeys> keys_;
-  std::shared_ptr<EventLog> events_;  // null: no events
-  std::shared_ptr<LiveState> live_;   // the Engine's, when events_ is set
   Principal loopback_;  // every caller, when there is no keys file
-  std::string model_description_;
   std::chrono::steady_clock::time_point started_;
   std::atomic<bool> draining_{false};
   std::shared_ptr<CallCounters> counters_ = std::make_shared<CallCounters>();

@@ -68,6 +68,19 @@ struct HealthResponse {
    */
   6: optional i64 event_sequence
   7: optional i64 event_log_sequence
+  /** The last event the model itself includes (`partnergraph build --events`; 0: none). */
+  8: optional i64 model_event_sequence
+}
+
+struct ReloadModelResponse {
+  /** The model now served: its folder and build date, as Health's `model`. */
+  1: string model
+  /** The last event the new model includes, and the events replayed past it before the swap. */
+  2: i64 model_event_sequence
+  3: i64 events_replayed
+  /** Seconds to open the new model, and to replay and swap (calls wait only in the last part). */
+  4: double open_seconds
+  5: double swap_seconds
 }
 
 struct StatsResponse {
@@ -593,5 +606,17 @@ service PartnerGraph {
    * without --events.
    */
   RecordEventsResponse RecordEvents(1: string api_key, 2: RecordEventsRequest request)
+      throws (1: InvalidArgument invalid, 2: PermissionDenied denied, 3: Unavailable unavailable)
+
+  /**
+   * Operator only. Opens the model folder the server was started with (--model) again, as
+   * `partnergraph build --out` published it, replays the event log past the new model's last
+   * event, and swaps to it in one step: calls keep being answered during the reload (by the old
+   * model until the swap, by the new one after), and no event is lost or applied twice. The old
+   * model stays in service when the new one cannot be opened (InvalidArgument naming the file
+   * or the event sequence at fault) or is not built from this server's event log (its
+   * event_sequence past the log's end). One reload at a time: a second call waits for the first.
+   */
+  ReloadModelResponse ReloadModel(1: string api_key)
       throws (1: InvalidArgument invalid, 2: PermissionDenied denied, 3: Unavailable unavailable)
 }

@@ -171,9 +171,14 @@ struct RpcServer::Impl {
 
 RpcServer::RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
                      ServerOptions options, std::shared_ptr<EventLog> events)
+    : RpcServer(std::make_shared<ServingModel>(std::move(engine), std::move(events)),
+                std::move(keys), std::move(options)) {}
+
+RpcServer::RpcServer(std::shared_ptr<ServingModel> model, std::optional<ApiKeys> keys,
+                     ServerOptions options)
     : impl_(std::make_unique<Impl>()) {
-  impl_->handler = std::make_shared<PartnerGraphHandler>(
-      std::move(engine), std::move(keys), options.attribution_jobs, std::move(events));
+  impl_->handler = std::make_shared<PartnerGraphHandler>(std::move(model), std::move(keys),
+                                                         options.attribution_jobs);
   impl_->options = std::move(options);
   impl_->state = std::make_shared<ConnectionState>(impl_->options);
 }

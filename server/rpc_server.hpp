@@ -49,6 +49,7 @@
 #include "partnergraph/engine/api_keys.hpp"
 #include "partnergraph/engine/engine.hpp"
 #include "partnergraph/events/event_log.hpp"
+#include "serving_model.hpp"
 
 namespace partnergraph::server {
 
@@ -99,6 +100,10 @@ class RpcServer {
   // Engine's LiveState and replayed); null: no events.
   RpcServer(std::shared_ptr<const Engine> engine, std::optional<ApiKeys> keys,
             ServerOptions options, std::shared_ptr<EventLog> events = nullptr);
+  // The same over a ServingModel (not null): the server answers from its current model, and
+  // ReloadModel swaps it (serving_model.hpp).
+  RpcServer(std::shared_ptr<ServingModel> model, std::optional<ApiKeys> keys,
+            ServerOptions options);
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;

@@ -138,6 +138,15 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
                  "Event log folder (RocksDB; created when absent): RecordEvents writes to it and "
                  "the log is replayed past the model's last event before the server listens "
                  "(docs/events.md)");
+  bool watch = false;
+  std::uint32_t watch_interval_ms = 2000;
+  app.add_flag("--watch", watch,
+               "Swap to a new model published at --model (`partnergraph build --out` of the same "
+               "folder) without a restart, replaying --events past it (docs/events.md)");
+  app.add_option("--watch-interval-ms", watch_interval_ms,
+                 "How often --watch looks at the model folder's manifest.json")
+      ->capture_default_str()
+      ->check(CLI::Range(50u, 3600000u));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   AttributionJobsOptions& jobs = options.attribution_jobs;
@@ -241,7 +250,13 @@ int RunServerMain(int argc, char** argv, const EngineOpener& open_engine) {
     spdlog::info("event log {}: replayed {} events ({}..{}] in {:.3f} s", events_dir, replay.events,
                  replay.from_sequence, replay.to_sequence, replay.seconds);
   }
-  RpcServer server(*engine, std::move(keys), options, std::move(events));
+  auto model = std::make_shared<ServingModel>(*engine, std::move(events), model_dir, open_engine,
+                                              engine_options);
+  if (watch) {
+    model->Watch(std::chrono::milliseconds(watch_interval_ms));
+    spdlog::info("watching {} every {} ms for a new model", model_dir, watch_interval_ms);
+  }
+  RpcServer server(model, std::move(keys), options);
   std::thread signals(WaitForSignals, &server);
 
   Status status = server.Run([&](int port) {

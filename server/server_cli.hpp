@@ -25,6 +25,7 @@
 
 #include "partnergraph/common/status.hpp"
 #include "partnergraph/engine/engine.hpp"
+#include "serving_model.hpp"
 
 namespace partnergraph::server {
 
@@ -35,8 +36,7 @@ enum ServerExitCode : int {
   kServerExitListen = 3,
 };
 
-using EngineOpener = std::function<Result<std::shared_ptr<const Engine>>(
-    const std::filesystem::path& model_dir, const EngineOptions& options)>;
+// EngineOpener: serving_model.hpp.
 
 // Runs the server command line; returns the process exit code.
 int RunServerMain(int argc, char** argv, const EngineOpener& open_engine);

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "partnergraph/engine/live_state.hpp"
+#include "serving_model.hpp"
 
 namespace partnergraph::server {
 
@@ -17,14 +18,7 @@ Result<std::shared_ptr<EventLog>> OpenServingEventLog(const std::filesystem::pat
     return Status::InvalidArgument(
         fmt::format("--events {}: this model takes no live events", dir.string()));
   }
-  EventHooks hooks;
-  hooks.check = [live](std::span<const Event> batch, const std::vector<bool>& recorded) {
-    return live->Check(batch, recorded);
-  };
-  hooks.apply = [live](EventSequence sequence, const Event& event) {
-    live->Apply(sequence, event);
-  };
-  PG_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log, EventLog::Open(dir, {}, std::move(hooks)));
+  PG_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log, EventLog::Open(dir, {}, LiveHooks(live)));
   const std::uint64_t from = live->model_sequence();
   if (log->last_sequence() < from) {
     return Status::InvalidArgument(fmt::format(

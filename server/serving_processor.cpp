@@ -146,10 +146,13 @@ void ServingProcessor::RecommendPartners(TProtocol* in, TProtocol* out, std::int
   if (events != nullptr) events->postRead(ctx, kFunction, bytes);
 
   thread_local BorrowedPartnerAnswer borrowed;
+  // The Engine `borrowed` points into: kept until the reply is written (a model swap may
+  // replace it meanwhile).
+  std::shared_ptr<const Engine> engine;
   rpc::PartnerGraph_RecommendPartners_result result;
   bool answered = false;
   try {
-    handler_->RecommendPartnersBorrowed(args.api_key, args.request, &borrowed);
+    handler_->RecommendPartnersBorrowed(args.api_key, args.request, &borrowed, &engine);
     answered = true;
   } catch (rpc::NotFound& e) {
     result.not_found = std::move(e);

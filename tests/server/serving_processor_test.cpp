@@ -163,6 +163,7 @@ TEST_CASE("a borrowed answer, precomputed or live, equals the generated serialis
     REQUIRE(page->merchants.size() == 6);
     int precomputed = 0, live = 0, partners = 0, counted = 0, suppressed = 0, unset_customers = 0;
     BorrowedPartnerAnswer borrowed;  // reused, as on a server thread
+    std::shared_ptr<const Engine> held;  // the Engine `borrowed` points into
     for (const auto& m : page->merchants) {
       for (int k : {1, 3, 10}) {
         for (const FilterVariant& filters : FilterVariants(*engine)) {
@@ -171,7 +172,7 @@ TEST_CASE("a borrowed answer, precomputed or live, equals the generated serialis
           request.merchant_id = m.merchant_id;
           request.__set_k(k);
           if (filters.wire != rpc::PartnerFilters{}) request.__set_filters(filters.wire);
-          handler.RecommendPartnersBorrowed("", request, &borrowed);
+          handler.RecommendPartnersBorrowed("", request, &borrowed, &held);
           auto views = engine->RecommendPartners(m.merchant_id, k, filters.view);
           REQUIRE(views.ok());
           (borrowed.precomputed ? precomputed : live)++;
@@ -218,8 +219,9 @@ TEST_CASE("the borrowed call refuses what the Engine refuses, with its message",
   server::PartnerGraphHandler handler(engine, std::move(keys).value());
 
   BorrowedPartnerAnswer borrowed;
+  std::shared_ptr<const Engine> held;
   auto fast = [&](const std::string& key, const rpc::RecommendPartnersRequest& request) {
-    return Outcome([&] { handler.RecommendPartnersBorrowed(key, request, &borrowed); });
+    return Outcome([&] { handler.RecommendPartnersBorrowed(key, request, &borrowed, &held); });
   };
   // What the Engine answers an operator for the same request, as "Type: message".
   auto engine_says = [&](const rpc::RecommendPartnersRequest& request, PartnerFiltersView f) {
@@ -295,7 +297,7 @@ TEST_CASE("the borrowed call refuses what the Engine refuses, with its message",
   // Set but all at their defaults: the precomputed answer.
   filtered.__set_filters(rpc::PartnerFilters{});
   CHECK(fast(*bakery_key, filtered).empty());
-  handler.RecommendPartnersBorrowed(*bakery_key, filtered, &borrowed);
+  handler.RecommendPartnersBorrowed(*bakery_key, filtered, &borrowed, &held);
   CHECK(borrowed.precomputed);
   // The copying method of the generated interface is not a way in: ServingProcessor answers
   // RecommendPartners.
