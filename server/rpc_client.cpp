@@ -187,7 +187,20 @@ Result<HealthInfo> RpcClient::Health() {
   out.caller_role = r.caller_role;
   if (r.__isset.event_sequence) out.event_sequence = r.event_sequence;
   if (r.__isset.event_log_sequence) out.event_log_sequence = r.event_log_sequence;
+  if (r.__isset.model_event_sequence) out.model_event_sequence = r.model_event_sequence;
   return out;
+}
+
+Result<ReloadInfo> RpcClient::ReloadModel() {
+  rpc::ReloadModelResponse r;
+  PG_RETURN_IF_ERROR(impl_->Invoke([&](rpc::PartnerGraphClient& c) {
+    c.ReloadModel(r, impl_->options.api_key);
+  }));
+  return ReloadInfo{.model = r.model,
+                    .model_event_sequence = r.model_event_sequence,
+                    .events_replayed = r.events_replayed,
+                    .open_seconds = r.open_seconds,
+                    .swap_seconds = r.swap_seconds};
 }
 
 Result<ServerStats> RpcClient::Stats() {

@@ -56,6 +56,16 @@ struct HealthInfo {
   // answers, and the log's last durable sequence (docs/events.md).
   std::optional<std::int64_t> event_sequence;
   std::optional<std::int64_t> event_log_sequence;
+  std::optional<std::int64_t> model_event_sequence;  // the last event the model includes
+};
+
+// ReloadModel's answer (partnergraph.thrift ReloadModelResponse).
+struct ReloadInfo {
+  std::string model;
+  std::int64_t model_event_sequence = 0;
+  std::int64_t events_replayed = 0;
+  double open_seconds = 0;
+  double swap_seconds = 0;
 };
 
 // RecordEvents' answer (partnergraph.thrift RecordEventsResponse).
@@ -193,6 +203,7 @@ class RpcClient {
   // `batch`), Unavailable when it runs without --events. InvalidArgument before sending when a
   // count does not fit the wire's i32 (order_line.quantity, policy_change.k_min).
   Result<RecordEventsResult> RecordEvents(std::span<const Event> batch);
+  Result<ReloadInfo> ReloadModel();
 
  private:
   struct Impl;

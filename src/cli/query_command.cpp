@@ -90,15 +90,50 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
         run([args](client::RpcClient& c) -> Status {
           PG_ASSIGN_OR_RETURN(client::HealthInfo h, c.Health());
           if (args->json) {
-            PrintJson({{"status", h.status},
-                       {"version", h.version},
-                       {"uptime_seconds", h.uptime_seconds},
-                       {"model", h.model},
-                       {"caller_role", h.caller_role}});
+            json j = {{"status", h.status},
+                      {"version", h.version},
+                      {"uptime_seconds", h.uptime_seconds},
+                      {"model", h.model},
+                      {"caller_role", h.caller_role}};
+            if (h.event_sequence) j["event_sequence"] = *h.event_sequence;
+            if (h.event_log_sequence) j["event_log_sequence"] = *h.event_log_sequence;
+            if (h.model_event_sequence) j["model_event_sequence"] = *h.model_event_sequence;
+            PrintJson(j);
           } else {
             std::printf("%s: partnergraph %s, up %llds, model %s, you are %s\n", h.status.c_str(),
                         h.version.c_str(), static_cast<long long>(h.uptime_seconds),
                         h.model.c_str(), h.caller_role.c_str());
+            if (h.event_sequence && h.event_log_sequence) {
+              std::printf("events: applied up to %lld of the log's %lld; the model includes up "
+                          "to %lld\n",
+                          static_cast<long long>(*h.event_sequence),
+                          static_cast<long long>(*h.event_log_sequence),
+                          static_cast<long long>(h.model_event_sequence.value_or(0)));
+            }
+          }
+          return Status::Ok();
+        });
+      });
+
+  query
+      ->add_subcommand("reload-model",
+                       "Swap to the model published again at the server's --model folder, "
+                       "replaying the events past it (operator; docs/events.md)")
+      ->callback([args, run] {
+        run([args](client::RpcClient& c) -> Status {
+          PG_ASSIGN_OR_RETURN(client::ReloadInfo r, c.ReloadModel());
+          if (args->json) {
+            PrintJson({{"model", r.model},
+                       {"model_event_sequence", r.model_event_sequence},
+                       {"events_replayed", r.events_replayed},
+                       {"open_seconds", r.open_seconds},
+                       {"swap_seconds", r.swap_seconds}});
+          } else {
+            std::printf("now serving %s: includes events up to %lld, %lld replayed; opened in "
+                        "%.3f s, swapped in %.3f s\n",
+                        r.model.c_str(), static_cast<long long>(r.model_event_sequence),
+                        static_cast<long long>(r.events_replayed), r.open_seconds,
+                        r.swap_seconds);
           }
           return Status::Ok();
         });

@@ -218,6 +218,21 @@ def main():
         check(swapped["m_bakery"][1]["email"] == 0 and swapped["m_bakery"][1]["sms"] ==
               expected["m_bakery"][1]["sms"],
               f"after the swap: email and sms reach as before it ({swapped['m_bakery'][1]})")
+
+        # The same through the CLI: `query reload-model` and the sequences in `query health`.
+        def cli(*words):
+            return subprocess.run([args.cli, "query", "--port", str(port), "--key", op, *words],
+                                  capture_output=True, text=True)
+        reloaded = cli("reload-model")
+        check(reloaded.returncode == 0 and "includes events up to 11, 23 replayed" in
+              reloaded.stdout, f"query reload-model: {reloaded.stdout.strip()}")
+        shown = cli("health")
+        check("events: applied up to 34 of the log's 34; the model includes up to 11" in
+              shown.stdout, f"query health: {shown.stdout.strip()}")
+        denied = subprocess.run([args.cli, "query", "--port", str(port), "--key", bakery,
+                                 "reload-model"], capture_output=True, text=True)
+        check(denied.returncode != 0 and "PermissionDenied" in denied.stderr,
+              f"query reload-model with a merchant key: {denied.stderr.strip()}")
     finally:
         check(server.stop() == 0, "the server stops cleanly")
 
