@@ -41,8 +41,6 @@ std::shared_ptr<const PrecomputedProfiles> PrecomputedProfiles::Compute(
       const MerchantInfo info = g.Merchant(m);
       p.category = info.category;
       p.region = info.region;
-      p.discoverable = info.policy.discoverable;
-      p.k_min = info.policy.k_min;
       const PermissionModel model_kind = info.policy.permission_model;
       auto customers = g.CustomersOf(m);
       p.customers = static_cast<std::uint32_t>(customers.size());

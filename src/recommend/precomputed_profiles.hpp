@@ -32,10 +32,6 @@ class PrecomputedProfiles {
 
   // m's profile; m must be one of the graph's merchants.
   const MerchantProfile& Profile(MerchantId m) const { return profiles_[m.value]; }
-  // The stricter (larger) k_min of a pair.
-  std::uint32_t PairKMin(MerchantId a, MerchantId b) const {
-    return std::max(profiles_[a.value].k_min, profiles_[b.value].k_min);
-  }
   // m's partner_graph_candidates largest shared-customer neighbours (customers desc,
   // merchant id asc); fewer when m has fewer, none when the option is 0.
   std::span<const MerchantId> GraphCandidates(MerchantId m) const {

@@ -134,7 +134,7 @@ TEST_CASE("the score: competition, and what the merchant view discloses", "[reco
                            w.shared_reach * plain.shared_reach + plain.long_tail_boost);
   CHECK(competitor.total == plain.total - w.competition_penalty);
   // Two shared customers, below the pair's k_min of 3: the merchant view reaches nobody.
-  REQUIRE(context.profiles->PairKMin(bakery, florist) == 3);
+  REQUIRE(context.live->PairKMin(bakery, florist) == 3);
   REQUIRE(context.profiles->Profile(florist).contactable > 0);  // c01's newsletter opt-in
   CHECK(scoring.ScorePair(bakery, florist, 0.0, 1.0, false, 2, Audience::kOperator).shared_reach >
         0.0);

@@ -31,26 +31,19 @@ std::optional<MerchantTier> ParseMerchantTier(std::string_view s);
 struct MerchantProfile {
   // Copies of the graph's fields that every candidate of a partner query reads, kept together
   // so that scoring a candidate touches one record instead of the graph's separate arrays.
+  // Policies (discoverable, k_min...) are not here: they change with events, and the
+  // recommenders read them from the live overlay (live_overlay.hpp).
   CategoryId category;
   RegionId region;
-  bool discoverable = true;
   MerchantTier tier = MerchantTier::kBronze;
   bool long_tail = true;          // outside the top RecommendOptions::long_tail_share
   std::uint32_t customers = 0;    // distinct customers
   double log1p_customers = 0;     // log1p(customers), which every score of the merchant divides by
-  std::uint32_t contactable = 0;  // customers it may contact on at least one channel
-  // Per ContactChannel (index = its value): customers it may contact on that channel
-  // (consent/contact_policy.hpp); each <= contactable.
+  // Customers it may contact on at least one channel, and per ContactChannel (index = its
+  // value; each <= contactable), under the model's consent records and policy: the live
+  // overlay's starting counts (events change the overlay's, never these).
+  std::uint32_t contactable = 0;
   std::array<std::uint32_t, kContactChannelCount> contactable_by_channel{};
-  std::uint32_t k_min = 20;       // its policy's k_min (merchant_policy.csv)
-  // contactable / customers, and the same rounded to tenths: the only form in which a
-  // merchant's consent figures enter a score another merchant sees (docs/privacy.md).
-  double contactable_share() const {
-    return customers == 0 ? 0.0 : static_cast<double>(contactable) / customers;
-  }
-  double disclosed_contactable_share() const {
-    return std::round(contactable_share() * 10.0) / 10.0;
-  }
 };
 
 struct PartnerFilters {
