@@ -33,6 +33,7 @@
 #include "commands.hpp"
 #include "partnergraph/common/time.hpp"
 #include "partnergraph/events/event_file.hpp"
+#include "partnergraph/events/event_log.hpp"
 #include "rpc_client.hpp"
 
 namespace partnergraph::cli {
@@ -64,6 +65,8 @@ struct AppendArgs {
 struct TailArgs {
   bool follow = false;
   int interval_ms = 1000;
+  std::string log;  // set: print the events of this log folder instead of the sequences
+  std::uint64_t last = 10;
 };
 
 // The exit code of a failed call: 3 when the server could not be reached, else 2.
@@ -350,7 +353,43 @@ void PrintSequences(std::pair<std::int64_t, std::int64_t> s, bool with_time) {
   std::fflush(stdout);
 }
 
+// `tail --log DIR`: the log's last events, read from its folder (a reader beside the server).
+int RunTailLog(const TailArgs& args) {
+  auto fail = [](const Status& s) {
+    std::fputs(fmt::format("partnergraph events tail: {}\n", s.ToString()).c_str(), stderr);
+    return s.IsNotFound() ? kExitUsage : ExitCodeOf(s);
+  };
+  Result<std::unique_ptr<EventLog>> log = EventLog::OpenReader(args.log);
+  if (!log.ok()) return fail(log.status());
+  if (args.follow) {
+    g_interrupted.store(false);
+    std::signal(SIGINT, OnInterrupt);
+  }
+  auto print = [](EventSequence seq, const Event& e) {
+    std::fputs(fmt::format("{} {}\n", seq, DescribeEvent(e)).c_str(), stdout);
+    return Status::Ok();
+  };
+  const EventSequence last = (*log)->last_sequence();
+  EventSequence shown = last > args.last ? last - args.last : 0;
+  if (Status s = (*log)->Replay(shown, print); !s.ok()) return fail(s);
+  std::fflush(stdout);
+  shown = last;
+  while (args.follow && !g_interrupted.load()) {
+    const auto wake = Clock::now() + std::chrono::milliseconds(args.interval_ms);
+    while (!g_interrupted.load() && Clock::now() < wake) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (g_interrupted.load()) break;
+    if (Status s = (*log)->Refresh(); !s.ok()) return fail(s);
+    if (Status s = (*log)->Replay(shown, print); !s.ok()) return fail(s);
+    std::fflush(stdout);
+    shown = std::max(shown, (*log)->last_sequence());
+  }
+  return kExitOk;
+}
+
 int RunTail(const ConnectArgs& connect, const TailArgs& args) {
+  if (!args.log.empty()) return RunTailLog(args);
   int exit_code = kExitOk;
   auto client = ConnectOrReport(connect, "events tail", exit_code);
   if (!client) return exit_code;
@@ -384,10 +423,10 @@ int RunTail(const ConnectArgs& connect, const TailArgs& args) {
   return kExitOk;
 }
 
-// The options of both subcommands.
-void AddConnectOptions(CLI::App& command, ConnectArgs& args) {
+// The options of both subcommands (tail needs --port only without --log).
+void AddConnectOptions(CLI::App& command, ConnectArgs& args, bool port_required = true) {
   command.add_option("--host", args.host, "Server address")->capture_default_str();
-  command.add_option("--port", args.port, "Server port")->required();
+  command.add_option("--port", args.port, "Server port")->required(port_required);
   auto* key = command.add_option("--key", args.key,
                                  "API key (else --key-file, else the environment variable "
                                  "PARTNERGRAPH_API_KEY)");
@@ -442,10 +481,16 @@ void AddEventsCommand(CLI::App& app, int& exit_code) {
   auto tail_args = std::make_shared<TailArgs>();
   auto* tail = events->add_subcommand(
       "tail",
-      "Print the server's event sequences: the last one applied to the answers and the log's "
-      "last durable one (Health). With --follow, print a line each time they change, until "
-      "SIGINT (exit 0). Exit: 2 the server keeps no event log, 3 server unreachable");
-  AddConnectOptions(*tail, *tail_connect);
+      "With --port: print the server's event sequences, the last one applied to the answers "
+      "and the log's last durable one (Health). With --log DIR: print the log's last events, "
+      "one line each (sequence, kind, id, time, fields), read from its folder beside a running "
+      "server. With --follow, keep printing changes until SIGINT (exit 0). Exit: 1 usage or no "
+      "log in DIR, 2 the server keeps no event log, 3 server unreachable");
+  AddConnectOptions(*tail, *tail_connect, /*port_required=*/false);  // 9090 by default
+  tail->add_option("--log", tail_args->log,
+                   "The event log folder (partnergraph-server --events DIR): print its events");
+  tail->add_option("-n,--last", tail_args->last, "With --log: how many of the last events")
+      ->capture_default_str();
   tail->add_flag("--follow", tail_args->follow, "Keep polling and print each change");
   tail->add_option("--interval-ms", tail_args->interval_ms, "Polling interval of --follow")
       ->check(CLI::Range(10, 3600000))

@@ -148,4 +148,105 @@ Status ValidateEventBatch(const std::vector<Event>& batch, Timestamp now,
   return Status::Ok();
 }
 
+namespace {
+
+// Appends " name=value", quoting the value when it holds a space, '=' or '"' (or is empty).
+void AppendField(std::string& out, std::string_view name, std::string_view value) {
+  out += ' ';
+  out += name;
+  out += '=';
+  if (!value.empty() && value.find_first_of(" =\"\t\n") == std::string_view::npos) {
+    out += value;
+    return;
+  }
+  out += '"';
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string Number(double v) { return fmt::format("{}", v); }
+
+}  // namespace
+
+std::string DescribeEvent(const Event& event) {
+  std::string out(ToString(event.kind()));
+  AppendField(out, "id", event.event_id);
+  AppendField(out, "ts", FormatTimestamp(event.ts()));
+  auto optional_text = [&](std::string_view name, const std::string& v) {
+    if (!v.empty()) AppendField(out, name, v);
+  };
+  switch (event.kind()) {
+    case EventKind::kOrderLine: {
+      const auto& e = std::get<OrderLineEvent>(event.body);
+      AppendField(out, "order_id", e.order_id);
+      AppendField(out, "customer_id", e.customer_id);
+      AppendField(out, "merchant_id", e.merchant_id);
+      AppendField(out, "sku_id", e.sku_id);
+      AppendField(out, "quantity", std::to_string(e.quantity));
+      AppendField(out, "price", Number(e.unit_price));
+      optional_text("channel", e.channel);
+      optional_text("device", e.device);
+      optional_text("region", e.region);
+      break;
+    }
+    case EventKind::kConsentChange: {
+      const auto& e = std::get<ConsentChangeEvent>(event.body);
+      AppendField(out, "customer_id", e.customer_id);
+      AppendField(out, "merchant_id", e.merchant_id);
+      AppendField(out, "channel", ToString(e.channel));
+      AppendField(out, "status", ToString(e.status));
+      optional_text("source", e.source);
+      break;
+    }
+    case EventKind::kEngagementActivity: {
+      const auto& e = std::get<EngagementActivityEvent>(event.body);
+      AppendField(out, "merchant_id", e.merchant_id);
+      AppendField(out, "event", e.activity);
+      if (e.points) AppendField(out, "points", Number(*e.points));
+      break;
+    }
+    case EventKind::kPolicyChange: {
+      const auto& e = std::get<PolicyChangeEvent>(event.body);
+      AppendField(out, "merchant_id", e.merchant_id);
+      if (e.permission_model) AppendField(out, "permission_model", ToString(*e.permission_model));
+      if (e.k_min) AppendField(out, "k_min", std::to_string(*e.k_min));
+      auto flag = [&](std::string_view name, const std::optional<bool>& v) {
+        if (v) AppendField(out, name, *v ? "true" : "false");
+      };
+      flag("share_overlaps", e.share_overlaps);
+      flag("discoverable", e.discoverable);
+      flag("allow_coupons", e.allow_coupons);
+      break;
+    }
+    case EventKind::kPartnershipChange: {
+      const auto& e = std::get<PartnershipChangeEvent>(event.body);
+      AppendField(out, "merchant_a", e.merchant_a);
+      AppendField(out, "merchant_b", e.merchant_b);
+      AppendField(out, "kind", ToString(e.kind));
+      AppendField(out, "change", e.removed ? "removed" : "added");
+      break;
+    }
+    case EventKind::kNewMerchant: {
+      const auto& e = std::get<NewMerchantEvent>(event.body);
+      AppendField(out, "merchant_id", e.merchant_id);
+      AppendField(out, "name", e.name);
+      AppendField(out, "category", e.category);
+      AppendField(out, "region", e.region);
+      break;
+    }
+    case EventKind::kNewSku: {
+      const auto& e = std::get<NewSkuEvent>(event.body);
+      AppendField(out, "sku_id", e.sku_id);
+      AppendField(out, "merchant_id", e.merchant_id);
+      AppendField(out, "category", e.category);
+      AppendField(out, "price", Number(e.price));
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace partnergraph

@@ -160,6 +160,17 @@ Result<std::unique_ptr<EventLog>> EventLog::OpenReader(const std::filesystem::pa
   return log;
 }
 
+Status EventLog::Refresh() {
+  if (reader_dir_.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("event log {}: Refresh is for a log opened with OpenReader", dir_.string()));
+  }
+  PG_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), dir_, "catching up"));
+  PG_ASSIGN_OR_RETURN(const EventSequence last, ReadLastSequence(*db_, dir_));
+  last_sequence_.store(last, std::memory_order_release);
+  return Status::Ok();
+}
+
 Status EventLog::RunExclusive(const std::function<Status()>& fn) {
   Writer w;
   w.exclusive = &fn;

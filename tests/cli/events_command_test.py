@@ -12,6 +12,8 @@ log (--events) on a model of datasets/tiny (docs/events.md "CLI: events append a
     client sends with the same id (a duplicate, not "other content"): every field crossed the wire;
   - a count beyond the wire's i32 is refused before sending;
   - `events tail` prints Health's sequences, `--follow` a line per change until SIGINT;
+  - `events tail --log DIR` prints the log's last events beside the running server, `--follow`
+    each new one;
   - exit codes: 1 usage, 2 bad input or refused, 3 unreachable; a server without --events.
 Exit status 0 when every check passed.
 """
@@ -323,6 +325,42 @@ def test_tail(cli, port, op, work):
             follow.wait()
 
 
+def test_tail_log(cli, port, op, log_dir, work):
+    """`tail --log DIR`: the log's last events, one line each, read beside the running server."""
+    seq = log_sequence(port, op)
+    r = cli.run("events", "tail", "--log", log_dir, "-n", "2")
+    lines = r.stdout.splitlines()
+    check(r.returncode == 0 and len(lines) == 2 and lines[0].startswith(f"{seq - 1} ") and
+          lines[1].startswith(f"{seq} consent_change id=follow/consent.csv:3 ") and
+          "customer_id=c07 merchant_id=m_bakery channel=email status=unsubscribed" in lines[1],
+          "tail --log -n 2: the log's last two events", detail(r))
+    r = cli.run("events", "tail", "--log", os.path.join(work, "no-log-here"))
+    check(r.returncode == 1 and "no event log in this folder" in r.stderr,
+          "tail --log of a folder without a log: exit 1, said", detail(r))
+
+    follow = subprocess.Popen([cli.binary, "events", "tail", "--log", log_dir, "-n", "0",
+                               "--follow", "--interval-ms", "50"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        f = write(os.path.join(work, "follow-log", "consent.csv"),
+                  "customer_id,merchant_id,channel,status,ts,source\n"
+                  "c08,m_bakery,sms,blocked,2026-11-01T10:00:00Z,call centre\n")
+        r = cli.run("events", "append", "--port", str(port), "--key", op, "--prefix", "fl/", f)
+        check(r.returncode == 0, "tail --log --follow: an event appended meanwhile", detail(r))
+        line = read_line(follow, 10)
+        check(line.startswith(f"{seq + 1} consent_change id=fl/consent.csv:2 ") and
+              'source="call centre"' in line,
+              f"tail --log --follow: the new event, a value with a space quoted: {line!r}")
+        follow.send_signal(signal.SIGINT)
+        code = follow.wait(timeout=10)
+        check(code == 0, f"tail --log --follow: SIGINT ends it, exit 0 (got {code})")
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait()
+
+
 def read_line(process, timeout_s):
     ready, _, _ = select.select([process.stdout], [], [], timeout_s)
     return process.stdout.readline() if ready else ""
@@ -400,6 +438,7 @@ def main():
         test_refusals(cli, server.port, op, bakery, files)
         test_every_kind(cli, server.port, op, files)
         test_tail(cli, server.port, op, files)
+        test_tail_log(cli, server.port, op, os.path.join(args.work_dir, "events"), files)
     finally:
         code = server.stop()
         check(code == 0, f"the server stops cleanly on SIGTERM (exit {code})")

@@ -160,6 +160,14 @@ class BatchEventIds {
   std::unordered_map<std::string_view, std::size_t> first_index_;
 };
 
+// One line for people (`partnergraph events tail --log`): the kind, the id, then every set field
+// as name=value in the native CSV's names and words, e.g.
+//   consent_change id=e1 ts=2026-12-07T10:00:00Z customer_id=c1 merchant_id=m1 channel=email
+//   status=unsubscribed source=web
+// A value with a space, '=' or '"' is quoted with '"' (inner '"' doubled), so a line splits back
+// into its fields.
+std::string DescribeEvent(const Event& event);
+
 // ValidateEvent over a batch (prefix "events[i]"), plus: an event id may appear once per batch.
 // The first error, naming the index.
 Status ValidateEventBatch(const std::vector<Event>& batch, Timestamp now,

@@ -97,6 +97,9 @@ class EventLog {
   // Append refuses (InvalidArgument). NotFound when `dir` holds no event log; the errors of
   // Open otherwise.
   static Result<std::unique_ptr<EventLog>> OpenReader(const std::filesystem::path& dir);
+  // A reader's catch-up with the writer: afterwards last_sequence() and Replay see the events
+  // that became durable since. InvalidArgument on a log opened with Open.
+  Status Refresh();
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
