@@ -44,6 +44,33 @@ ConsentState NextConsentState(const ConsentState& prev, ConsentStatus status,
   return next;
 }
 
+bool ConsentRecordIsLater(ConsentStatus status, Timestamp ts, ConsentStatus other,
+                          Timestamp other_ts) {
+  return ts > other_ts ||
+         (ts == other_ts && ConsentRestrictiveness(status) <= ConsentRestrictiveness(other));
+}
+
+ConsentState ConsentCell::state() const {
+  ConsentState s;
+  s.sales_block = latest_sales == ConsentStatus::kBlocked;
+  if (latest) s.status = s.sales_block ? ConsentStatus::kBlocked : *latest;
+  return s;
+}
+
+ConsentCell MergeConsentRecord(ConsentCell cell, ConsentStatus status, std::string_view source,
+                               Timestamp ts) {
+  if (!cell.latest || ConsentRecordIsLater(status, ts, *cell.latest, cell.latest_ts)) {
+    cell.latest = status;
+    cell.latest_ts = ts;
+  }
+  if (source == kSalesConsentSource &&
+      (!cell.latest_sales || ConsentRecordIsLater(status, ts, *cell.latest_sales, cell.sales_ts))) {
+    cell.latest_sales = status;
+    cell.sales_ts = ts;
+  }
+  return cell;
+}
+
 ContactChannelSet ContactableChannels(
     PermissionModel model,
     const std::array<std::optional<ConsentStatus>, kContactChannelCount>& statuses) {

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <random>
 #include <set>
+#include <vector>
 #include <string_view>
 #include <utility>
 
@@ -214,4 +217,59 @@ TEST_CASE("consent restrictiveness orders unsubscribed first and double opt-in l
   for (std::size_t i = 0; i < order.size(); ++i) {
     CHECK(ConsentRestrictiveness(order[i]) == static_cast<int>(i));
   }
+}
+
+namespace {
+
+struct Record {
+  ConsentStatus status;
+  std::string_view source;
+  Timestamp ts;
+};
+
+}  // namespace
+
+TEST_CASE("ConsentCell: any arrival order ends where the fold in time order ends", "[consent]") {
+  // Random small histories with many ties and sales records, merged in several random orders,
+  // against NextConsentState over the records sorted as the graph build sorts them (time, then
+  // the more restrictive last).
+  std::mt19937 rng(20261208);
+  const std::array<std::string_view, 3> sources = {"web", "sales", ""};
+  for (int history = 0; history < 2000; ++history) {
+    std::vector<Record> records(1 + rng() % 6);
+    for (Record& r : records) {
+      r = {static_cast<ConsentStatus>(rng() % 6), sources[rng() % sources.size()],
+           static_cast<Timestamp>(rng() % 4)};
+    }
+    std::vector<Record> sorted = records;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Record& a, const Record& b) {
+      if (a.ts != b.ts) return a.ts < b.ts;
+      return ConsentRestrictiveness(a.status) > ConsentRestrictiveness(b.status);
+    });
+    ConsentState folded;
+    for (const Record& r : sorted) folded = NextConsentState(folded, r.status, r.source);
+    for (int order = 0; order < 4; ++order) {
+      std::shuffle(records.begin(), records.end(), rng);
+      ConsentCell cell;
+      for (const Record& r : records) cell = MergeConsentRecord(cell, r.status, r.source, r.ts);
+      const ConsentState merged = cell.state();
+      INFO("history " << history << " order " << order);
+      REQUIRE(merged.status == folded.status);
+      REQUIRE(merged.sales_block == folded.sales_block);
+    }
+  }
+}
+
+TEST_CASE("ConsentCell: a sales block that arrives after a later opt-in still blocks",
+          "[consent]") {
+  ConsentCell cell;
+  cell = MergeConsentRecord(cell, ConsentStatus::kDoubleOptIn, "web", 200);
+  cell = MergeConsentRecord(cell, ConsentStatus::kBlocked, "sales", 100);
+  CHECK(cell.state().status == ConsentStatus::kBlocked);
+  CHECK(cell.state().sales_block);
+  // A sales lift dated between them, arriving last: the opt-in (the latest record) decides.
+  cell = MergeConsentRecord(cell, ConsentStatus::kUnclear, "sales", 150);
+  CHECK(cell.state().status == ConsentStatus::kDoubleOptIn);
+  CHECK_FALSE(cell.state().sales_block);
+  CHECK_FALSE(ConsentCell().state().status.has_value());
 }

@@ -75,6 +75,30 @@ struct ConsentState {
 ConsentState NextConsentState(const ConsentState& prev, ConsentStatus status,
                               std::string_view source);
 
+// Whether a record (`status` at `ts`) comes after `other` (at `other_ts`) in the order records
+// are folded: later in time, or at the same time at least as restrictive.
+bool ConsentRecordIsLater(ConsentStatus status, Timestamp ts, ConsentStatus other,
+                          Timestamp other_ts);
+
+// One (customer, merchant, channel)'s consent as its records decide it, in whatever order they
+// arrive: the latest record, and the latest record from source "sales" (ConsentRecordIsLater's
+// order for both). Folding the same records in that order with NextConsentState ends in the same
+// state(): the sales block holds exactly when the latest sales record is `blocked`, and the
+// status is then kBlocked, else the latest record's own status. The live overlay merges events
+// with it, so that a sales block recorded after a later-dated opt-in still blocks, as in a model
+// built from the same records (tests/consent/contact_policy_test.cpp checks every order).
+struct ConsentCell {
+  std::optional<ConsentStatus> latest;  // the latest record's status (nullopt: no record)
+  Timestamp latest_ts = 0;
+  std::optional<ConsentStatus> latest_sales;  // the latest "sales" record's status
+  Timestamp sales_ts = 0;
+  ConsentState state() const;
+};
+
+// `cell` with one more record, at any time.
+ConsentCell MergeConsentRecord(ConsentCell cell, ConsentStatus status, std::string_view source,
+                               Timestamp ts);
+
 // One bit per ContactChannel, bit i = channel with value i.
 using ContactChannelSet = std::bitset<kContactChannelCount>;
 
