@@ -8,7 +8,9 @@
 //            synced rocksdb::WriteBatches of the same events as the log writes them
 //            (events_support.hpp) into a fresh DIR/raw-<batch>; then `--connections` threads, one
 //            RpcClient each, calling RecordEvents with batches of that size. Each for `--seconds`.
-//            Per row: durable events/s, batches/s, ack p50/p99 (ms), and the ratio RPC / raw;
+//            Per row: durable events/s, batches/s, ack p50/p99 (ms), the ratio RPC / raw, and
+//            the CPU used (cores, and microseconds per event) by the raw writers, the server and
+//            the clients;
 //   partners RecommendPartners latency from `--partner-clients` threads (one connection each,
 //            `--partner-pause-ms` between calls) for `--seconds`: idle, then while the
 //            `--connections` event connections stream batches of `--load-batch`; p50/p99 and
@@ -416,7 +418,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1000.0))->capture_default_str();
   app.add_option("--pairs", o.max_pairs, "Most customer-merchant pairs taken from orders.csv")
       ->check(CLI::Range(1, 100000000))->capture_default_str();
-  app.add_flag("--quick", quick, "2 s per row (about 30 s in all)");
+  app.add_flag("--quick", quick, "2 s per row (about 20 s in all)");
   app.add_flag("--keep", o.keep, "Keep the scratch folder (the log, the server logs)");
   CLI11_PARSE(app, argc, argv);
   if (quick) o.seconds = 2;
@@ -474,12 +476,14 @@ int main(int argc, char** argv) {
 
   // 1 + 2: raw RocksDB, then RecordEvents, per batch size.
   // CPU columns: cores busy on average during the row (CPU seconds / wall seconds), of the
-  // server and of this process (the clients, or the raw writers), and the server's CPU
-  // microseconds per event recorded (only for a server this bench started).
+  // server and of this process (the clients, or the raw writers), and CPU microseconds per
+  // event written: of this process for raw (batches built and written), of the server for RPC
+  // (only for a server this bench started).
   std::printf("\n| batch | raw RocksDB events/s | RecordEvents events/s | ratio RPC / raw | RPC batches/s "
               "| RPC ack p50 ms | RPC ack p99 ms | raw batches/s | raw p50 ms | raw p99 ms "
-              "| raw: bench cores | RPC: server cores | RPC: bench cores | server CPU us/event |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+              "| raw: bench cores | raw: CPU us/event | RPC: server cores | RPC: bench cores "
+              "| RPC: server CPU us/event |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   std::optional<pg::bench::WriteRow> rpc_at_1000;
   std::optional<pg::bench::WriteRow> raw_at_1000;
@@ -498,8 +502,10 @@ int main(int argc, char** argv) {
     const pg::bench::WriteRow raw = pg::bench::DriveWriters(
         o.connections, o.seconds, size, make_batch,
         [&](int, const std::vector<pg::Event>& batch) { return raw_writer->Write(batch); });
+    const double raw_used = OwnCpuSeconds() - raw_cpu;
     const double raw_cores =
-        (OwnCpuSeconds() - raw_cpu) / std::chrono::duration<double>(Clock::now() - raw_begin).count();
+        raw_used / std::chrono::duration<double>(Clock::now() - raw_begin).count();
+    const double raw_events = static_cast<double>(raw.batches * size);
     raw_writer.reset();
     std::filesystem::remove_all(raw_dir);
     const auto rpc_begin = Clock::now();
@@ -518,11 +524,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     events_sent += rpc.batches * size;
-    std::printf("| %zu | %.0f | %.0f | %.2f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f "
-                "| %.2f | %.1f |\n",
+    std::printf("| %zu | %.0f | %.0f | %.2f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.1f "
+                "| %.2f | %.2f | %.1f |\n",
                 size, raw.events_per_s, rpc.events_per_s, rpc.events_per_s / raw.events_per_s,
                 rpc.batches_per_s, rpc.p50_ms, rpc.p99_ms, raw.batches_per_s, raw.p50_ms,
-                raw.p99_ms, raw_cores, server_used / rpc_wall,
+                raw.p99_ms, raw_cores, raw_events > 0 ? raw_used * 1e6 / raw_events : 0.0,
+                server_used / rpc_wall,
                 (OwnCpuSeconds() - rpc_cpu) / rpc_wall,
                 rpc_events > 0 ? server_used * 1e6 / rpc_events : 0.0);
     std::fflush(stdout);
