@@ -488,7 +488,7 @@ class WireEvent {
     if (!e.channel.empty()) b.__set_channel(e.channel);
     if (!e.device.empty()) b.__set_device(e.device);
     if (!e.region.empty()) b.__set_region(e.region);
-    w.__set_order_line(std::move(b));
+    w.__set_order_line(b);  // Thrift's setters copy
   }
   void Set(rpc::Event& w, const ConsentChangeEvent& e) {
     rpc::ConsentChangeEvent b;
@@ -498,7 +498,7 @@ class WireEvent {
     b.status = std::string(ToString(e.status));
     b.ts = FormatTimestamp(e.ts);
     if (!e.source.empty()) b.__set_source(e.source);
-    w.__set_consent_change(std::move(b));
+    w.__set_consent_change(b);
   }
   void Set(rpc::Event& w, const EngagementActivityEvent& e) {
     rpc::EngagementActivityEvent b;
@@ -506,7 +506,7 @@ class WireEvent {
     b.ts = FormatTimestamp(e.ts);
     b.activity = e.activity;
     if (e.points) b.__set_points(*e.points);
-    w.__set_engagement_activity(std::move(b));
+    w.__set_engagement_activity(b);
   }
   void Set(rpc::Event& w, const PolicyChangeEvent& e) {
     rpc::PolicyChangeEvent b;
@@ -517,7 +517,7 @@ class WireEvent {
     if (e.share_overlaps) b.__set_share_overlaps(*e.share_overlaps);
     if (e.discoverable) b.__set_discoverable(*e.discoverable);
     if (e.allow_coupons) b.__set_allow_coupons(*e.allow_coupons);
-    w.__set_policy_change(std::move(b));
+    w.__set_policy_change(b);
   }
   void Set(rpc::Event& w, const PartnershipChangeEvent& e) {
     rpc::PartnershipChangeEvent b;
@@ -526,7 +526,7 @@ class WireEvent {
     b.kind = std::string(ToString(e.kind));
     b.removed = e.removed;
     b.ts = FormatTimestamp(e.ts);
-    w.__set_partnership_change(std::move(b));
+    w.__set_partnership_change(b);
   }
   void Set(rpc::Event& w, const NewMerchantEvent& e) {
     rpc::NewMerchantEvent b;
@@ -535,7 +535,7 @@ class WireEvent {
     b.category = e.category;
     b.region = e.region;
     b.ts = FormatTimestamp(e.ts);
-    w.__set_new_merchant(std::move(b));
+    w.__set_new_merchant(b);
   }
   void Set(rpc::Event& w, const NewSkuEvent& e) {
     rpc::NewSkuEvent b;
@@ -544,7 +544,7 @@ class WireEvent {
     b.category = e.category;
     b.price = e.price;
     b.ts = FormatTimestamp(e.ts);
-    w.__set_new_sku(std::move(b));
+    w.__set_new_sku(b);
   }
 
   // OK, or the first count that the wire's i32 cannot carry.

@@ -30,7 +30,7 @@ Result<std::uint64_t> CatchUp(const EventLog& log, LiveState& live) {
 
 }  // namespace
 
-EventHooks LiveHooks(std::shared_ptr<LiveState> live) {
+EventHooks LiveHooks(const std::shared_ptr<LiveState>& live) {
   EventHooks hooks;
   hooks.check = [live](std::span<const Event> batch, const std::vector<bool>& recorded) {
     return live->Check(batch, recorded);

@@ -55,7 +55,7 @@ struct ReloadReport {
 
 // The event log's hooks for a model's LiveState: check every batch against it, apply every
 // durable event to it.
-EventHooks LiveHooks(std::shared_ptr<LiveState> live);
+EventHooks LiveHooks(const std::shared_ptr<LiveState>& live);
 
 class ServingModel {
  public:

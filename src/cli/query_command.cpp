@@ -81,7 +81,7 @@ void AddQueryCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   query->add_flag("--json", args->json, "Print one JSON document instead of text");
 
-  auto run = [args, &exit_code](std::function<Status(client::RpcClient&)> call) {
+  auto run = [args, &exit_code](const std::function<Status(client::RpcClient&)>& call) {
     exit_code = RunCall(*args, call);
   };
 
