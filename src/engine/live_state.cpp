@@ -4,7 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <functional>
 #include <variant>
+#include <vector>
 
 namespace partnergraph {
 namespace {
@@ -22,7 +27,71 @@ Status Unknown(std::size_t i, std::string_view field, std::string_view what, std
       fmt::format("events[{}].{}.{}: unknown {} \"{}\"", i, ToString(e.kind()), field, what, id));
 }
 
+// One writer's counter (Apply's thread): a plain add, readers load it relaxed.
+void Increment(std::atomic<std::uint64_t>& counter) {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 }  // namespace
+
+// A hash index of one of the graph's id tables (merchants or customers): Find(s) is the id whose
+// name is s, as the graph's Find* but with one probe on average instead of a binary search over
+// the sorted names. Layout: an open-addressing table (linear probing, a power of two in size, at
+// most 3/4 full) of 16-byte slots: the id, the name's length and its first kHeadBytes bytes, so
+// that a name of at most kHeadBytes (as "c0000042") is matched within the slot; a longer one is
+// confirmed against the graph's. Immutable once built.
+class LiveState::IdIndex {
+ public:
+  // Indexes ids 0..count-1 named name(i) (distinct, as the graph's tables are).
+  template <typename Name>
+  IdIndex(std::uint32_t count, const Name& name) {
+    std::size_t size = 16;
+    while (size * 3 < std::size_t{count} * 4) size *= 2;
+    slots_.resize(size);
+    shift_ = 64 - std::countr_zero(size);
+    for (std::uint32_t id = 0; id < count; ++id) {
+      const std::string_view s = name(id);
+      std::size_t i = Home(s);
+      while (slots_[i].id != kEmpty) i = (i + 1) & (slots_.size() - 1);
+      Slot& slot = slots_[i];
+      slot.id = id;
+      slot.length = static_cast<std::uint8_t>(std::min<std::size_t>(s.size(), kLongName));
+      std::memcpy(slot.head, s.data(), std::min(s.size(), kHeadBytes));
+    }
+  }
+
+  template <typename Name>
+  std::optional<std::uint32_t> Find(std::string_view s, const Name& name) const {
+    const auto length = static_cast<std::uint8_t>(std::min<std::size_t>(s.size(), kLongName));
+    const std::size_t head = std::min(s.size(), kHeadBytes);
+    for (std::size_t i = Home(s);; i = (i + 1) & (slots_.size() - 1)) {
+      const Slot& slot = slots_[i];
+      if (slot.id == kEmpty) return std::nullopt;
+      if (slot.length != length || std::memcmp(slot.head, s.data(), head) != 0) continue;
+      if (s.size() <= kHeadBytes || name(slot.id) == s) return slot.id;
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};  // above every id of a table
+  static constexpr std::size_t kHeadBytes = 11;
+  static constexpr std::size_t kLongName = kHeadBytes + 1;  // `length` of every longer name
+  struct Slot {
+    std::uint32_t id = kEmpty;
+    std::uint8_t length = 0;  // min(name's length, kLongName)
+    char head[kHeadBytes] = {};
+  };
+  static_assert(sizeof(Slot) == 16);
+
+  // The top bits of the name's hash, spread once more (std::hash's are not mixed).
+  std::size_t Home(std::string_view s) const {
+    return static_cast<std::size_t>((std::hash<std::string_view>()(s) * 0x9E3779B97F4A7C15ull) >>
+                                    shift_);
+  }
+
+  std::vector<Slot> slots_;
+  int shift_ = 64;
+};
 
 LiveState::LiveState(std::shared_ptr<const EcosystemGraph> graph,
                      std::shared_ptr<LiveOverlay> overlay, std::uint64_t model_sequence)
@@ -31,6 +100,22 @@ LiveState::LiveState(std::shared_ptr<const EcosystemGraph> graph,
       overlay_(std::move(overlay)),
       model_sequence_(model_sequence),
       applied_(model_sequence) {}
+
+LiveState::~LiveState() = default;
+
+std::optional<MerchantId> LiveState::ModelMerchant(std::string_view id) {
+  auto name = [this](std::uint32_t m) { return g_.Merchant(MerchantId(m)).external_id; };
+  if (!merchant_index_) merchant_index_ = std::make_unique<IdIndex>(g_.merchant_count(), name);
+  if (auto m = merchant_index_->Find(id, name)) return MerchantId(*m);
+  return std::nullopt;
+}
+
+std::optional<CustomerId> LiveState::ModelCustomer(std::string_view id) {
+  auto name = [this](std::uint32_t c) { return g_.Customer(CustomerId(c)).external_id; };
+  if (!customer_index_) customer_index_ = std::make_unique<IdIndex>(g_.customer_count(), name);
+  if (auto c = customer_index_->Find(id, name)) return CustomerId(*c);
+  return std::nullopt;
+}
 
 std::optional<std::string_view> LiveState::OwnerMerchant(const Event& event) {
   return std::visit(
@@ -128,20 +213,20 @@ Status LiveState::Check(std::span<const Event> batch, const std::vector<bool>& r
 void LiveState::Apply(std::uint64_t sequence, const Event& event) {
   if (sequence <= model_sequence_) return;
   ApplyChange(event);
-  applied_count_.fetch_add(1, std::memory_order_relaxed);
+  Increment(applied_count_);
   applied_.store(sequence, std::memory_order_release);
 }
 
 void LiveState::ApplyChange(const Event& event) {
-  auto skipped = [&] { skipped_count_.fetch_add(1, std::memory_order_relaxed); };
-  auto pending = [&] { pending_count_.fetch_add(1, std::memory_order_relaxed); };
-  auto changed = [&] { changed_count_.fetch_add(1, std::memory_order_relaxed); };
+  auto skipped = [&] { Increment(skipped_count_); };
+  auto pending = [&] { Increment(pending_count_); };
+  auto changed = [&] { Increment(changed_count_); };
   std::visit(Overloaded{[&](const OrderLineEvent&) { pending(); },
                         [&](const EngagementActivityEvent&) { pending(); },
                         [&](const ConsentChangeEvent& e) {
-                          auto m = g_.FindMerchant(e.merchant_id);
-                          auto c = g_.FindCustomer(e.customer_id);
-                          if (!m.ok() || !c.ok()) {
+                          const auto m = ModelMerchant(e.merchant_id);
+                          const auto c = m ? ModelCustomer(e.customer_id) : std::nullopt;
+                          if (!m || !c) {
                             // A customer or merchant no count of the model holds: the next model
                             // folds it.
                             pending();
@@ -151,8 +236,8 @@ void LiveState::ApplyChange(const Event& event) {
                           changed();
                         },
                         [&](const PolicyChangeEvent& e) {
-                          auto m = g_.FindMerchant(e.merchant_id);
-                          if (!m.ok()) {
+                          const auto m = ModelMerchant(e.merchant_id);
+                          if (!m) {
                             pending();
                             return;
                           }
@@ -166,9 +251,9 @@ void LiveState::ApplyChange(const Event& event) {
                           changed();
                         },
                         [&](const PartnershipChangeEvent& e) {
-                          auto a = g_.FindMerchant(e.merchant_a);
-                          auto b = g_.FindMerchant(e.merchant_b);
-                          if (!a.ok() || !b.ok()) {
+                          const auto a = ModelMerchant(e.merchant_a);
+                          const auto b = ModelMerchant(e.merchant_b);
+                          if (!a || !b) {
                             pending();
                             return;
                           }
@@ -176,7 +261,7 @@ void LiveState::ApplyChange(const Event& event) {
                           changed();
                         },
                         [&](const NewMerchantEvent& e) {
-                          if (g_.FindMerchant(e.merchant_id).ok() ||
+                          if (ModelMerchant(e.merchant_id) ||
                               !new_merchants_.insert(e.merchant_id).second) {
                             skipped();
                             return;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <mutex>
+#include <vector>
 
 namespace partnergraph {
 namespace {
@@ -46,12 +48,162 @@ MerchantPolicy UnpackPolicy(std::uint64_t word) {
   return p;
 }
 
+constexpr std::uint8_t kNoStatus = 0xff;  // a channel without any record
+// No valid (customer, merchant) pair: customer ids are below 2^32 - 1.
+constexpr std::uint64_t kEmptyKey = ~std::uint64_t{0};
+constexpr std::size_t kStatusCount = 6;    // ConsentStatus values 0..5
+constexpr std::size_t kModelCount = 5;     // PermissionModel values 0..4
+
+constexpr std::array<std::uint8_t, kContactChannelCount> NoRecords() {
+  std::array<std::uint8_t, kContactChannelCount> status{};
+  status.fill(kNoStatus);
+  return status;
+}
+
 }  // namespace
+
+// The consent overrides, for the writer alone: per (customer, merchant) pair that a consent
+// change named, the state of each of its kContactChannelCount channels, first copied from the
+// graph and then overwritten record by record. One lookup of the pair gives all its channels,
+// so a change costs one probe of a flat table, not one hash lookup per channel.
+//
+// Layout: the states (Pair, one 64-byte line each) in chunks of kChunkPairs, in order of first
+// use, never moved; an open-addressing table (linear probing, a power of two in size, at most
+// 3/4 full) of (key, index of the state), key = customer << 32 | merchant, kEmptyKey for a free
+// slot. Growing rehashes the 16-byte slots only. A Pair* stays valid for the table's life.
+class LiveOverlay::ConsentPairs {
+ public:
+  // The state of (c, m) on every channel.
+  struct alignas(64) Pair {
+    std::array<Timestamp, kContactChannelCount> ts{};  // of the record that holds (0: none)
+    // The status that decides (ConsentState::status), as its value; kNoStatus: no record.
+    std::array<std::uint8_t, kContactChannelCount> status = NoRecords();
+    // Bit i < kContactChannelCount: a sales block holds on channel i; kCustomerBit: c is one of
+    // m's customers (m's counts contain c).
+    std::uint8_t flags = 0;
+  };
+  static constexpr std::uint8_t kCustomerBit = 0x80;
+  static_assert(kContactChannelCount < 8, "a channel's sales-block bit must not be kCustomerBit");
+
+  explicit ConsentPairs(const EcosystemGraph& graph) : g_(graph), slots_(kInitialSlots) {
+    for (std::size_t model = 0; model < kModelCount; ++model) {
+      for (std::size_t status = 0; status <= kStatusCount; ++status) {
+        std::uint8_t bits = 0;
+        for (int i = 0; i < kContactChannelCount; ++i) {
+          const std::optional<ConsentStatus> s =
+              status == kStatusCount ? std::nullopt
+                                     : std::optional(static_cast<ConsentStatus>(status));
+          if (MayContact(static_cast<PermissionModel>(model), s, static_cast<ContactChannel>(i))) {
+            bits |= static_cast<std::uint8_t>(1u << i);
+          }
+        }
+        may_contact_[model][status] = bits;
+      }
+    }
+  }
+
+  // The state of (c, m) when an event named it, else nullptr.
+  Pair* Find(CustomerId c, MerchantId m) {
+    const std::uint64_t key = Key(c, m);
+    for (std::size_t i = Home(key);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i].key == key) return &At(slots_[i].index);
+      if (slots_[i].key == kEmptyKey) return nullptr;
+    }
+  }
+
+  // The graph's state of (c, m): every channel's record as the model holds it (the first entry
+  // of a channel, as EcosystemGraph::ConsentStatusOf), and whether c is one of m's customers.
+  Pair FromGraph(CustomerId c, MerchantId m) const {
+    Pair p;
+    const auto consents = g_.ConsentsOf(c);
+    const auto targets = consents.targets();
+    const GraphVertex v = g_.VertexOf(m);
+    std::uint8_t seen = 0;
+    for (auto it = std::lower_bound(targets.begin(), targets.end(), v);
+         it != targets.end() && *it == v; ++it) {
+      const ConsentEntry e = consents[static_cast<std::size_t>(it - targets.begin())];
+      const auto i = static_cast<std::size_t>(e.channel);
+      if ((seen >> i & 1) != 0) continue;
+      seen |= static_cast<std::uint8_t>(1u << i);
+      p.status[i] = static_cast<std::uint8_t>(e.status);
+      p.ts[i] = e.ts;
+      if (e.sales_block) p.flags |= static_cast<std::uint8_t>(1u << i);
+    }
+    // m's customers are sorted by vertex (ecosystem_graph.hpp).
+    const auto customers = g_.CustomersOf(m).targets();
+    if (std::binary_search(customers.begin(), customers.end(), g_.VertexOf(c))) {
+      p.flags |= kCustomerBit;
+    }
+    return p;
+  }
+
+  // Adds the state `p` of (c, m), which Find does not hold; returns where it is kept.
+  Pair& Insert(CustomerId c, MerchantId m, const Pair& p) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow();
+    const auto index = static_cast<std::uint32_t>(count_);
+    if (index % kChunkPairs == 0) chunks_.push_back(std::make_unique<Pair[]>(kChunkPairs));
+    Pair& kept = At(index);
+    kept = p;
+    ++count_;
+    Place(Slot{Key(c, m), index});
+    return kept;
+  }
+
+  // The channels a merchant running `model` may contact on with `p`'s statuses
+  // (ContactableChannels of them).
+  ContactChannelSet Channels(const Pair& p, PermissionModel model) const {
+    assert(static_cast<std::size_t>(model) < kModelCount);
+    const auto& allowed = may_contact_[static_cast<std::size_t>(model)];
+    unsigned bits = 0;
+    for (std::size_t i = 0; i < kContactChannelCount; ++i) {
+      const std::size_t status = p.status[i] == kNoStatus ? kStatusCount : p.status[i];
+      bits |= allowed[status] & (1u << i);
+    }
+    return ContactChannelSet(bits);
+  }
+
+ private:
+  static constexpr std::size_t kInitialSlots = 1024;
+  static constexpr std::size_t kChunkPairs = 4096;  // 256 KiB
+  struct Slot {
+    std::uint64_t key = kEmptyKey;
+    std::uint32_t index = 0;
+  };
+
+  static std::uint64_t Key(CustomerId c, MerchantId m) {
+    return std::uint64_t{c.value} << 32 | m.value;
+  }
+  // Fibonacci hashing: the top bits of key * 2^64/phi.
+  std::size_t Home(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >>
+                                    (64 - std::countr_zero(slots_.size())));
+  }
+  Pair& At(std::uint32_t index) { return chunks_[index / kChunkPairs][index % kChunkPairs]; }
+  void Place(const Slot& slot) {
+    std::size_t i = Home(slot.key);
+    while (slots_[i].key != kEmptyKey) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = slot;
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.key != kEmptyKey) Place(s);
+    }
+  }
+
+  const EcosystemGraph& g_;
+  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<Pair[]>> chunks_;
+  std::size_t count_ = 0;  // states kept
+  // [model][status value, kStatusCount for none]: bit i when MayContact on channel i.
+  std::array<std::array<std::uint8_t, kStatusCount + 1>, kModelCount> may_contact_{};
+};
 
 LiveOverlay::LiveOverlay(std::shared_ptr<const EcosystemGraph> graph,
                          std::vector<std::uint32_t> contactable,
                          std::vector<std::uint32_t> by_channel)
-    : graph_(std::move(graph)), g_(*graph_) {
+    : graph_(std::move(graph)), g_(*graph_), consent_(std::make_unique<ConsentPairs>(g_)) {
   const std::uint32_t n = g_.merchant_count();
   assert(contactable.size() == n);
   assert(by_channel.size() == std::size_t{n} * kContactChannelCount);
@@ -69,6 +221,8 @@ LiveOverlay::LiveOverlay(std::shared_ptr<const EcosystemGraph> graph,
   }
 }
 
+LiveOverlay::~LiveOverlay() = default;
+
 MerchantPolicy LiveOverlay::Policy(MerchantId m) const {
   return UnpackPolicy(policy_[m.value].load(std::memory_order_acquire));
 }
@@ -84,13 +238,6 @@ bool LiveOverlay::Touched(MerchantId m) const {
 std::uint64_t LiveOverlay::PairKey(MerchantId a, MerchantId b) {
   const auto [lo, hi] = std::minmax(a.value, b.value);
   return std::uint64_t{lo} << 32 | hi;
-}
-
-std::uint64_t LiveOverlay::ConsentKey(CustomerId c, MerchantId m, ContactChannel channel) {
-  // 32 bits of customer, 28 of merchant, 4 of channel: merchants are capped far below 2^28
-  // (graph_options.hpp), channels below 16.
-  return std::uint64_t{c.value} << 32 | std::uint64_t{m.value} << 4 |
-         static_cast<std::uint8_t>(channel);
 }
 
 LiveOverlay::RelationBits LiveOverlay::GraphRelations(MerchantId a, MerchantId b) const {
@@ -160,6 +307,8 @@ void LiveOverlay::Excluded(MerchantId m, bool include_partners,
 }
 
 void LiveOverlay::MarkTouched(MerchantId m) {
+  // Only the writer sets the flag: once set, nothing to do (most consent changes land here).
+  if ((flags_[m.value].load(std::memory_order_relaxed) & kTouchedFlag) != 0) return;
   const std::uint8_t before = flags_[m.value].fetch_or(kTouchedFlag, std::memory_order_acq_rel);
   if ((before & kTouchedFlag) == 0) touched_count_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -187,42 +336,14 @@ void LiveOverlay::SetRelation(MerchantId a, MerchantId b, PartnershipKind kind, 
   MarkTouched(b);
 }
 
-bool LiveOverlay::IsCustomerOf(CustomerId c, MerchantId m) const {
-  // m's customers are sorted by vertex (ecosystem_graph.hpp).
-  const auto targets = g_.CustomersOf(m).targets();
-  return std::binary_search(targets.begin(), targets.end(), g_.VertexOf(c));
-}
-
-LiveOverlay::ConsentRecord LiveOverlay::CurrentConsent(CustomerId c, MerchantId m,
-                                                       ContactChannel channel) const {
-  if (auto it = consent_.find(ConsentKey(c, m, channel)); it != consent_.end()) return it->second;
-  ConsentRecord r;
-  if (auto entry = g_.ConsentStatusOf(c, m, channel)) {
-    r.status = entry->status;
-    r.ts = entry->ts;
-    r.sales_block = entry->sales_block;
-  }
-  return r;
-}
-
-ContactChannelSet LiveOverlay::Channels(CustomerId c, MerchantId m, PermissionModel model) const {
-  std::array<std::optional<ConsentStatus>, kContactChannelCount> statuses;
-  for (int i = 0; i < kContactChannelCount; ++i) {
-    statuses[static_cast<std::size_t>(i)] =
-        CurrentConsent(c, m, static_cast<ContactChannel>(i)).status;
-  }
-  return ContactableChannels(model, statuses);
-}
-
 void LiveOverlay::MoveCounts(MerchantId m, ContactChannelSet before, ContactChannelSet after) {
   if (before == after) return;
+  // One writer: a plain load and store (no locked read-modify-write); readers see the old count
+  // or the new one.
   auto move = [](std::atomic<std::uint32_t>& count, bool was, bool is) {
     if (was == is) return;
-    if (is) {
-      count.fetch_add(1, std::memory_order_acq_rel);
-    } else {
-      count.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    const std::uint32_t n = count.load(std::memory_order_relaxed);
+    count.store(is ? n + 1 : n - 1, std::memory_order_release);
   };
   for (std::size_t i = 0; i < kContactChannelCount; ++i) {
     move(by_channel_[std::size_t{m.value} * kContactChannelCount + i], before[i], after[i]);
@@ -233,27 +354,48 @@ void LiveOverlay::MoveCounts(MerchantId m, ContactChannelSet before, ContactChan
 
 void LiveOverlay::SetConsent(CustomerId c, MerchantId m, ContactChannel channel,
                              ConsentStatus status, std::string_view source, Timestamp ts) {
-  const ConsentRecord before = CurrentConsent(c, m, channel);
-  if (before.status &&
-      (ts < before.ts || (ts == before.ts && ConsentRestrictiveness(status) >
-                                                 ConsentRestrictiveness(*before.status)))) {
+  const auto i = static_cast<std::size_t>(channel);
+  const auto bit = static_cast<std::uint8_t>(1u << i);
+  assert(i < kContactChannelCount && static_cast<std::size_t>(status) < kStatusCount);
+  ConsentPairs::Pair* pair = consent_->Find(c, m);
+  ConsentPairs::Pair from_graph;
+  if (pair == nullptr) from_graph = consent_->FromGraph(c, m);
+  const ConsentPairs::Pair& before = pair != nullptr ? *pair : from_graph;
+  if (before.status[i] != kNoStatus &&
+      (ts < before.ts[i] ||
+       (ts == before.ts[i] &&
+        ConsentRestrictiveness(status) >
+            ConsentRestrictiveness(static_cast<ConsentStatus>(before.status[i]))))) {
     return;  // a newer (or, at the same time, more restrictive) record stands
   }
-  const bool customer = IsCustomerOf(c, m);
+  if (pair == nullptr) pair = &consent_->Insert(c, m, from_graph);
   const PermissionModel model = Policy(m).permission_model;
-  const ContactChannelSet could = customer ? Channels(c, m, model) : ContactChannelSet();
-  const ConsentState next =
-      NextConsentState(ConsentState{before.status, before.sales_block}, status, source);
-  consent_[ConsentKey(c, m, channel)] = ConsentRecord{next.status, next.sales_block, ts};
-  if (customer) MoveCounts(m, could, Channels(c, m, model));
+  const bool customer = (pair->flags & ConsentPairs::kCustomerBit) != 0;
+  const ContactChannelSet could = customer ? consent_->Channels(*pair, model) : ContactChannelSet();
+  const ConsentState next = NextConsentState(
+      ConsentState{pair->status[i] == kNoStatus
+                       ? std::nullopt
+                       : std::optional(static_cast<ConsentStatus>(pair->status[i])),
+                   (pair->flags & bit) != 0},
+      status, source);
+  // NextConsentState always decides a status.
+  pair->status[i] = static_cast<std::uint8_t>(next.status.value_or(status));
+  pair->flags = next.sales_block ? static_cast<std::uint8_t>(pair->flags | bit)
+                                 : static_cast<std::uint8_t>(pair->flags & ~bit);
+  pair->ts[i] = ts;
+  if (customer) MoveCounts(m, could, consent_->Channels(*pair, model));
 }
 
 void LiveOverlay::SetPolicy(MerchantId m, const MerchantPolicy& policy) {
   const MerchantPolicy before = Policy(m);
   if (policy.permission_model != before.permission_model) {
     for (const CustomerLink& link : g_.CustomersOf(m)) {
-      MoveCounts(m, Channels(link.customer, m, before.permission_model),
-                 Channels(link.customer, m, policy.permission_model));
+      const ConsentPairs::Pair* pair = consent_->Find(link.customer, m);
+      const ConsentPairs::Pair from_graph =
+          pair != nullptr ? ConsentPairs::Pair() : consent_->FromGraph(link.customer, m);
+      const ConsentPairs::Pair& p = pair != nullptr ? *pair : from_graph;
+      MoveCounts(m, consent_->Channels(p, before.permission_model),
+                 consent_->Channels(p, policy.permission_model));
     }
   }
   policy_[m.value].store(PackPolicy(policy), std::memory_order_release);

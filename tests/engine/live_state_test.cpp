@@ -1,11 +1,21 @@
 // LiveState over a real model of datasets/tiny: what Check refuses (naming the event and field),
 // what Apply changes in the Engine's next answer, the model's sequence, and that a precomputed
-// answer is not served once an event changed what it was computed from.
+// answer is not served once an event changed what it was computed from; that Apply finds every
+// id of the model (short or long) and no other.
 #include "partnergraph/engine/live_state.hpp"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "partnergraph/engine/engine.hpp"
+#include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/ingest/loader.hpp"
+#include "test_paths.hpp"
 #include "tiny_model.hpp"
 
 using namespace partnergraph;
@@ -34,6 +44,51 @@ Event Policy(std::string id, std::string merchant, bool discoverable) {
   e.ts = kLater;
   e.discoverable = discoverable;
   return Event{std::move(id), e};
+}
+
+// A field of datasets/tiny renamed: customers c01.. and merchants m_.. get long ids that share
+// their first 24 bytes; anything else unchanged.
+std::string LongId(const std::string& field) {
+  if (field.size() == 3 && field[0] == 'c' && std::isdigit(static_cast<unsigned char>(field[1])) &&
+      std::isdigit(static_cast<unsigned char>(field[2]))) {
+    return "customer_with_a_long_id_" + field.substr(1);
+  }
+  if (field.rfind("m_", 0) == 0) return "merchant_with_a_long_id_" + field.substr(2);
+  return field;
+}
+
+// datasets/tiny with the ids of LongId, built into a graph once per process.
+std::shared_ptr<const EcosystemGraph> LongIdGraph() {
+  static std::shared_ptr<const EcosystemGraph> graph = [] {
+    const auto dir = testing::FreshTempDir("live_state_long_ids_" + std::to_string(::getpid()));
+    for (const auto& entry : std::filesystem::directory_iterator(testing::TinyDataset())) {
+      if (entry.path().extension() != ".csv") continue;
+      std::ifstream in(entry.path());
+      std::ofstream out(dir / entry.path().filename());
+      std::string line;
+      while (std::getline(in, line)) {
+        std::stringstream fields(line);
+        std::string field;
+        bool first = true;
+        while (std::getline(fields, field, ',')) {
+          out << (first ? "" : ",") << LongId(field);
+          first = false;
+        }
+        if (!line.empty() && line.back() == ',') out << ',';
+        out << '\n';
+      }
+    }
+    LoadReport report;
+    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
+    INFO(dataset.status().ToString());
+    REQUIRE(dataset.ok());
+    GraphBuilder builder{GraphOptions{}};
+    REQUIRE(builder.Build(*dataset).ok());
+    auto frozen = builder.Freeze();
+    REQUIRE(frozen.ok());
+    return std::shared_ptr<const EcosystemGraph>(std::move(*frozen));
+  }();
+  return graph;
 }
 
 bool HasPartner(const PartnerAnswer& answer, const std::string& id) {
@@ -134,4 +189,77 @@ TEST_CASE("an unsubscription lowers the coupon reach of the next answer", "[engi
   REQUIRE_FALSE(after->pairs.empty());
   for (const auto& pair : after->pairs) CHECK(pair.reach == 0);
   CHECK(live->applied_sequence() == sequence);
+}
+
+TEST_CASE("Apply finds every id of the model, long ones sharing their first bytes too, no other",
+          "[engine][live]") {
+  const auto graph = LongIdGraph();
+  const EcosystemGraph& g = *graph;
+  REQUIRE(g.FindCustomer("customer_with_a_long_id_01").ok());
+  const std::uint32_t n = g.merchant_count();
+  // Counts high enough that no change takes one below zero.
+  auto overlay = std::make_shared<LiveOverlay>(
+      graph, std::vector<std::uint32_t>(n, 1000),
+      std::vector<std::uint32_t>(std::size_t{n} * kContactChannelCount, 1000));
+  LiveState live(graph, overlay, 0);
+  std::uint64_t sequence = 0;
+  std::uint64_t known = 0;
+  // Every customer of every merchant, and every customer toward a merchant it never bought at.
+  for (std::uint32_t m = 0; m < n; ++m) {
+    const std::string merchant(g.Merchant(MerchantId(m)).external_id);
+    for (std::uint32_t c = 0; c < g.customer_count(); ++c) {
+      ++sequence;
+      live.Apply(sequence, Consent(std::to_string(sequence),
+                                   std::string(g.Customer(CustomerId(c)).external_id), merchant,
+                                   ContactChannel::kEmail, ConsentStatus::kUnsubscribed));
+      ++known;
+    }
+  }
+  CHECK(live.stats().changed == known);
+  CHECK(live.stats().pending == 0);
+  const MerchantId bakery = *g.FindMerchant("merchant_with_a_long_id_bakery");
+  CHECK(overlay->Touched(bakery));
+  CHECK(overlay->ContactableOn(bakery, ContactChannel::kEmail) < 1000);
+  // Not the model's: a near miss of a known id (same first bytes, same length or not), an id of
+  // datasets/tiny as it was, the empty id. Each is pending, and changes nothing.
+  const std::string bakery_id = "merchant_with_a_long_id_bakery";
+  const std::vector<std::pair<std::string, std::string>> unknown = {
+      {"customer_with_a_long_id_99", bakery_id}, {"customer_with_a_long_id_0", bakery_id},
+      {"customer_with_a_long_id_011", bakery_id}, {"c01", bakery_id},
+      {"", bakery_id}, {"customer_with_a_long_id_01", "merchant_with_a_long_id_bakerz"},
+      {"customer_with_a_long_id_01", "merchant_with_a_long_id_bakery22"},
+      {"customer_with_a_long_id_01", "m_bakery"}};
+  const std::uint32_t email = overlay->ContactableOn(bakery, ContactChannel::kEmail);
+  for (const auto& [customer, merchant] : unknown) {
+    ++sequence;
+    live.Apply(sequence, Consent(std::to_string(sequence), customer, merchant,
+                                 ContactChannel::kEmail, ConsentStatus::kDoubleOptIn));
+  }
+  CHECK(live.stats().pending == unknown.size());
+  CHECK(live.stats().changed == known);
+  CHECK(overlay->ContactableOn(bakery, ContactChannel::kEmail) == email);
+  // The same for a merchant's policy.
+  live.Apply(++sequence, Policy("p1", "merchant_with_a_long_id_bakerz", false));
+  CHECK(live.stats().pending == unknown.size() + 1);
+  live.Apply(++sequence, Policy("p2", bakery_id, false));
+  CHECK(live.stats().changed == known + 1);
+  CHECK_FALSE(overlay->Policy(bakery).discoverable);
+}
+
+TEST_CASE("Apply counts a near miss of a short id as pending", "[engine][live]") {
+  const auto engine = OpenTiny();
+  const std::shared_ptr<LiveState> live = engine->live();
+  std::uint64_t sequence = 0;
+  for (const char* customer : {"c011", "c0", "c1", "C01", "c01 "}) {
+    ++sequence;
+    live->Apply(sequence, Consent(std::to_string(sequence), customer, "m_bakery",
+                                  ContactChannel::kEmail, ConsentStatus::kUnsubscribed));
+  }
+  live->Apply(++sequence, Consent("m", "c01", "m_bakery3", ContactChannel::kEmail,
+                                  ConsentStatus::kUnsubscribed));
+  CHECK(live->stats().pending == sequence);
+  CHECK(live->stats().changed == 0);
+  live->Apply(++sequence, Consent("k", "c01", "m_bakery", ContactChannel::kEmail,
+                                  ConsentStatus::kUnsubscribed));
+  CHECK(live->stats().changed == 1);
 }

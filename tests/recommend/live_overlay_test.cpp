@@ -2,11 +2,20 @@
 // change them, and what the recommender's parts read from it.
 #include "partnergraph/recommend/live_overlay.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <tuple>
 
 #include "partner_scoring.hpp"
+#include "partnergraph/datagen/generator.hpp"
+#include "partnergraph/graph/graph_builder.hpp"
+#include "partnergraph/ingest/loader.hpp"
 #include "recommend_fixture.hpp"
+#include "test_paths.hpp"
 
 using namespace partnergraph;
 using partnergraph::recommend_internal::PartnerScoring;
@@ -31,6 +40,90 @@ void UnsubscribeEverywhere(LiveOverlay& live, CustomerId c, MerchantId m, Timest
 bool Contains(const std::vector<MerchantId>& v, MerchantId m) {
   return std::find(v.begin(), v.end(), m) != v.end();
 }
+
+// A generated ecosystem of 60 merchants and 1,200 customers (a few thousand customer-merchant
+// pairs: more than the overlay's first table holds), built once per process.
+std::shared_ptr<const EcosystemGraph> GeneratedGraph() {
+  static std::shared_ptr<const EcosystemGraph> graph = [] {
+    const auto dir = testing::FreshTempDir("live_overlay_data_" + std::to_string(::getpid()));
+    GeneratorOptions options;
+    options.merchants = 60;
+    options.order_lines_per_merchant = 60;
+    options.seed = 11;
+    GeneratorStats stats;
+    const Status generated = GenerateEcosystem(options, dir, &stats);
+    INFO(generated.ToString());
+    REQUIRE(generated.ok());
+    LoadReport report;
+    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
+    REQUIRE(dataset.ok());
+    GraphBuilder builder(GraphOptions{});
+    REQUIRE(builder.Build(*dataset).ok());
+    auto frozen = builder.Freeze();
+    REQUIRE(frozen.ok());
+    return std::shared_ptr<const EcosystemGraph>(*frozen);
+  }();
+  return graph;
+}
+
+// The consent rules of live_overlay.hpp written out per (customer, merchant, channel), the
+// simplest way: what the overlay's counts must equal after any sequence of changes.
+class ReferenceConsent {
+ public:
+  explicit ReferenceConsent(const EcosystemGraph& g) : g_(g) {}
+
+  void Set(CustomerId c, MerchantId m, ContactChannel channel, ConsentStatus status,
+           std::string_view source, Timestamp ts) {
+    const ConsentEntry before = Current(c, m, channel);
+    if (before.ts != kNone &&
+        (ts < before.ts || (ts == before.ts && ConsentRestrictiveness(status) >
+                                                   ConsentRestrictiveness(before.status)))) {
+      return;
+    }
+    const ConsentState next = NextConsentState(
+        before.ts == kNone ? ConsentState{} : ConsentState{before.status, before.sales_block},
+        status, source);
+    ConsentEntry& kept = records_[{c.value, m.value, static_cast<int>(channel)}];
+    kept.status = *next.status;
+    kept.sales_block = next.sales_block;
+    kept.ts = ts;
+  }
+
+  // m's customers contactable on each channel (index kContactChannelCount: on any) under `model`.
+  std::array<std::uint32_t, kContactChannelCount + 1> Count(MerchantId m, PermissionModel model,
+                                                            bool with_changes) const {
+    std::array<std::uint32_t, kContactChannelCount + 1> counts{};
+    for (const CustomerLink& link : g_.CustomersOf(m)) {
+      std::array<std::optional<ConsentStatus>, kContactChannelCount> statuses;
+      for (int i = 0; i < kContactChannelCount; ++i) {
+        const auto channel = static_cast<ContactChannel>(i);
+        const ConsentEntry e = with_changes ? Current(link.customer, m, channel)
+                                            : Graph(link.customer, m, channel);
+        if (e.ts != kNone) statuses[static_cast<std::size_t>(i)] = e.status;
+      }
+      const ContactChannelSet channels = ContactableChannels(model, statuses);
+      for (std::size_t i = 0; i < kContactChannelCount; ++i) counts[i] += channels[i] ? 1 : 0;
+      counts[kContactChannelCount] += channels.any() ? 1 : 0;
+    }
+    return counts;
+  }
+
+ private:
+  static constexpr Timestamp kNone = std::numeric_limits<Timestamp>::min();  // no record
+  ConsentEntry Graph(CustomerId c, MerchantId m, ContactChannel channel) const {
+    if (auto e = g_.ConsentStatusOf(c, m, channel)) return *e;
+    ConsentEntry none;
+    none.ts = kNone;
+    return none;
+  }
+  ConsentEntry Current(CustomerId c, MerchantId m, ContactChannel channel) const {
+    auto it = records_.find({c.value, m.value, static_cast<int>(channel)});
+    return it != records_.end() ? it->second : Graph(c, m, channel);
+  }
+
+  const EcosystemGraph& g_;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, ConsentEntry> records_;
+};
 
 }  // namespace
 
@@ -188,4 +281,74 @@ TEST_CASE("policy changes reach the partner query's filters and pair answers",
   policy.share_overlaps = false;
   live.SetPolicy(florist, policy);
   CHECK(scoring.OverlapReport(bakery, florist, Audience::kOperator).status().IsPermissionDenied());
+}
+
+TEST_CASE("random consent changes and permission models: the counts equal a recount",
+          "[recommend][live]") {
+  const auto graph = GeneratedGraph();
+  const EcosystemGraph& g = *graph;
+  RecommendModel model;
+  model.graph = graph;
+  const auto context = testing::TinyContext(std::move(model));
+  LiveOverlay& live = *context.live;
+  ReferenceConsent reference(g);
+  const std::uint32_t merchants = g.merchant_count();
+  std::vector<std::array<std::uint32_t, kContactChannelCount + 1>> model_counts(merchants);
+  std::uint64_t pairs = 0;
+  for (std::uint32_t m = 0; m < merchants; ++m) {
+    const MerchantId merchant(m);
+    model_counts[m] =
+        reference.Count(merchant, g.Merchant(merchant).policy.permission_model, false);
+    pairs += g.CustomersOf(MerchantId(m)).size();
+  }
+  REQUIRE(pairs > 2000);
+  // The overlay's counts = the model's + what the changes moved (the reference recounts both).
+  auto check_counts = [&] {
+    for (std::uint32_t i = 0; i < merchants; ++i) {
+      const MerchantId m(i);
+      const auto now = reference.Count(m, live.Policy(m).permission_model, true);
+      const auto& then = model_counts[i];
+      for (std::size_t c = 0; c <= kContactChannelCount; ++c) {
+        const std::uint32_t got = c == kContactChannelCount
+                                      ? live.Contactable(m)
+                                      : live.ContactableOn(m, static_cast<ContactChannel>(c));
+        const std::uint32_t profile =
+            c == kContactChannelCount
+                ? context.profiles->Profile(m).contactable
+                : context.profiles->Profile(m).contactable_by_channel[c];
+        INFO("merchant " << i << ", channel " << c);
+        REQUIRE(got == profile + now[c] - then[c]);
+      }
+    }
+  };
+  std::mt19937_64 rng(3);
+  constexpr ConsentStatus kStatuses[] = {
+      ConsentStatus::kUnclear,         ConsentStatus::kBlocked,     ConsentStatus::kUnsubscribed,
+      ConsentStatus::kConfirmedOptIn, ConsentStatus::kDoubleOptIn, ConsentStatus::kPending};
+  constexpr const char* kSources[] = {"web", "checkout", "sales"};
+  // Times in a narrow range: many changes arrive older than, or as old as, the record they meet.
+  constexpr Timestamp kBase = 1'700'000'000;
+  for (int step = 1; step <= 30000; ++step) {
+    const MerchantId m(static_cast<std::uint32_t>(rng() % merchants));
+    const auto customers = g.CustomersOf(m);
+    // Mostly m's customers (the counts move), sometimes anyone's (kept, counted nowhere).
+    const CustomerId c = !customers.empty() && rng() % 4 != 0
+                             ? customers[rng() % customers.size()].customer
+                             : CustomerId(static_cast<std::uint32_t>(rng() % g.customer_count()));
+    const auto channel = static_cast<ContactChannel>(rng() % kContactChannelCount);
+    const ConsentStatus status = kStatuses[rng() % 6];
+    const char* source = kSources[rng() % 3];
+    const Timestamp ts = kBase + static_cast<Timestamp>(rng() % 40);
+    live.SetConsent(c, m, channel, status, source, ts);
+    reference.Set(c, m, channel, status, source, ts);
+    if (step % 3000 == 0) {
+      // A new permission model for one merchant: its customers recounted with the changes.
+      const MerchantId p(static_cast<std::uint32_t>(rng() % merchants));
+      MerchantPolicy policy = live.Policy(p);
+      policy.permission_model = static_cast<PermissionModel>(rng() % 5);
+      live.SetPolicy(p, policy);
+    }
+    if (step % 10000 == 0) check_counts();
+  }
+  check_counts();
 }

@@ -50,6 +50,7 @@ class LiveState {
   // `model_sequence`: the last event sequence the model already includes (0: none).
   LiveState(std::shared_ptr<const EcosystemGraph> graph, std::shared_ptr<LiveOverlay> overlay,
             std::uint64_t model_sequence);
+  ~LiveState();
 
   // The merchant an event is about, for a merchant key's permission: the order's, consent's,
   // policy's or new SKU's merchant; nullopt for the operator's kinds (engagement, partnership,
@@ -76,6 +77,11 @@ class LiveState {
   // The merchant of a known SKU ("" when unknown).
   std::string_view SkuMerchant(std::string_view sku_id) const;
   void ApplyChange(const Event& event);
+  // The model's merchant or customer with this external id (nullopt: unknown), for Apply: through
+  // hash indexes of the graph's ids, each built by the first event that needs it (a few bytes
+  // per id), instead of the graph's binary search over the sorted ids.
+  std::optional<MerchantId> ModelMerchant(std::string_view id);
+  std::optional<CustomerId> ModelCustomer(std::string_view id);
 
   std::shared_ptr<const EcosystemGraph> graph_;
   const EcosystemGraph& g_;
@@ -89,6 +95,9 @@ class LiveState {
   // Introduced by events (the commit thread's alone).
   std::unordered_set<std::string> new_merchants_;
   std::unordered_map<std::string, std::string> new_sku_merchant_;
+  class IdIndex;  // live_state.cpp
+  std::unique_ptr<IdIndex> merchant_index_;
+  std::unique_ptr<IdIndex> customer_index_;
 };
 
 }  // namespace partnergraph

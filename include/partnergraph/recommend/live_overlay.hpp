@@ -47,6 +47,7 @@ class LiveOverlay {
               std::vector<std::uint32_t> by_channel);
   LiveOverlay(const LiveOverlay&) = delete;
   LiveOverlay& operator=(const LiveOverlay&) = delete;
+  ~LiveOverlay();
 
   // ---- Reads (any thread) ----
   MerchantPolicy Policy(MerchantId m) const;
@@ -84,23 +85,15 @@ class LiveOverlay {
   void SetRelation(MerchantId a, MerchantId b, PartnershipKind kind, bool present);
 
  private:
-  // One record of the consent overrides: the state of (customer, merchant, channel).
-  struct ConsentRecord {
-    std::optional<ConsentStatus> status;
-    bool sales_block = false;
-    Timestamp ts = 0;
-  };
+  // The consent overrides: per (customer, merchant) pair an event named, the state of each of its
+  // channels (live_overlay.cpp).
+  class ConsentPairs;
   // The declared relations of a pair, as bits (kPartnerBit...).
   using RelationBits = std::uint8_t;
 
   static std::uint64_t PairKey(MerchantId a, MerchantId b);
-  static std::uint64_t ConsentKey(CustomerId c, MerchantId m, ContactChannel channel);
-  ConsentRecord CurrentConsent(CustomerId c, MerchantId m, ContactChannel channel) const;
-  // The channels m (running `model`) may contact c on, with the overrides.
-  ContactChannelSet Channels(CustomerId c, MerchantId m, PermissionModel model) const;
   // Moves m's counts from c's channels `before` to `after`.
   void MoveCounts(MerchantId m, ContactChannelSet before, ContactChannelSet after);
-  bool IsCustomerOf(CustomerId c, MerchantId m) const;
   RelationBits GraphRelations(MerchantId a, MerchantId b) const;
   // The pair's bits (overridden or the graph's); takes the lock only when a or b has overrides.
   RelationBits Relations(MerchantId a, MerchantId b) const;
@@ -115,7 +108,7 @@ class LiveOverlay {
   std::unique_ptr<std::atomic<std::uint8_t>[]> flags_;        // kTouchedFlag, kRelationsFlag
   std::atomic<std::uint32_t> touched_count_{0};
   // Written and read by the writer only.
-  std::unordered_map<std::uint64_t, ConsentRecord> consent_;
+  std::unique_ptr<ConsentPairs> consent_;
   // Pair overrides, and per merchant the other merchants of its overridden pairs.
   mutable std::shared_mutex relations_mu_;
   std::unordered_map<std::uint64_t, RelationBits> relations_;
