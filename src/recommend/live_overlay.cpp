@@ -67,19 +67,25 @@ constexpr std::array<std::uint8_t, kContactChannelCount> NoRecords() {
 // graph and then overwritten record by record. One lookup of the pair gives all its channels,
 // so a change costs one probe of a flat table, not one hash lookup per channel.
 //
-// Layout: the states (Pair, one 64-byte line each) in chunks of kChunkPairs, in order of first
+// Layout: the states (Pair, two 64-byte lines each) in chunks of kChunkPairs, in order of first
 // use, never moved; an open-addressing table (linear probing, a power of two in size, at most
 // 3/4 full) of (key, index of the state), key = customer << 32 | merchant, kEmptyKey for a free
 // slot. Growing rehashes the 16-byte slots only. A Pair* stays valid for the table's life.
 class LiveOverlay::ConsentPairs {
  public:
   // The state of (c, m) on every channel.
+  // Per channel, the two registers of ConsentCell (contact_policy.hpp): the latest record and
+  // the latest "sales" record, so that records give the same state in any arrival order.
   struct alignas(64) Pair {
-    std::array<Timestamp, kContactChannelCount> ts{};  // of the record that holds (0: none)
-    // The status that decides (ConsentState::status), as its value; kNoStatus: no record.
+    std::array<Timestamp, kContactChannelCount> ts{};        // the latest record's (0: none)
+    std::array<Timestamp, kContactChannelCount> sales_ts{};  // the latest sales record's
+    // The latest record's own status, as its value; kNoStatus: no record.
     std::array<std::uint8_t, kContactChannelCount> status = NoRecords();
-    // Bit i < kContactChannelCount: a sales block holds on channel i; kCustomerBit: c is one of
-    // m's customers (m's counts contain c).
+    // The latest "sales" record's status; kNoStatus: none.
+    std::array<std::uint8_t, kContactChannelCount> sales = NoRecords();
+    // Bit i < kContactChannelCount: a sales block holds on channel i (sales[i] is blocked: the
+    // status that decides is then kBlocked); kCustomerBit: c is one of m's customers (m's counts
+    // contain c).
     std::uint8_t flags = 0;
   };
   static constexpr std::uint8_t kCustomerBit = 0x80;
@@ -125,9 +131,16 @@ class LiveOverlay::ConsentPairs {
       const auto i = static_cast<std::size_t>(e.channel);
       if ((seen >> i & 1) != 0) continue;
       seen |= static_cast<std::uint8_t>(1u << i);
+      // The graph keeps the state its records folded to, not their history: its latest record
+      // stands for both registers (a sales block is taken as dated then; docs/events.md says
+      // where that can differ from a rebuild).
       p.status[i] = static_cast<std::uint8_t>(e.status);
       p.ts[i] = e.ts;
-      if (e.sales_block) p.flags |= static_cast<std::uint8_t>(1u << i);
+      if (e.sales_block) {
+        p.flags |= static_cast<std::uint8_t>(1u << i);
+        p.sales[i] = static_cast<std::uint8_t>(ConsentStatus::kBlocked);
+        p.sales_ts[i] = e.ts;
+      }
     }
     // m's customers are sorted by vertex (ecosystem_graph.hpp).
     const auto customers = g_.CustomersOf(m).targets();
@@ -156,7 +169,10 @@ class LiveOverlay::ConsentPairs {
     const auto& allowed = may_contact_[static_cast<std::size_t>(model)];
     unsigned bits = 0;
     for (std::size_t i = 0; i < kContactChannelCount; ++i) {
-      const std::size_t status = p.status[i] == kNoStatus ? kStatusCount : p.status[i];
+      const std::size_t status =
+          p.status[i] == kNoStatus                 ? kStatusCount
+          : (p.flags >> i & 1u) != 0               ? static_cast<std::size_t>(ConsentStatus::kBlocked)
+                                                   : p.status[i];
       bits |= allowed[status] & (1u << i);
     }
     return ContactChannelSet(bits);
@@ -164,7 +180,7 @@ class LiveOverlay::ConsentPairs {
 
  private:
   static constexpr std::size_t kInitialSlots = 1024;
-  static constexpr std::size_t kChunkPairs = 4096;  // 256 KiB
+  static constexpr std::size_t kChunkPairs = 4096;  // 512 KiB
   struct Slot {
     std::uint64_t key = kEmptyKey;
     std::uint32_t index = 0;
@@ -361,28 +377,24 @@ void LiveOverlay::SetConsent(CustomerId c, MerchantId m, ContactChannel channel,
   ConsentPairs::Pair from_graph;
   if (pair == nullptr) from_graph = consent_->FromGraph(c, m);
   const ConsentPairs::Pair& before = pair != nullptr ? *pair : from_graph;
-  if (before.status[i] != kNoStatus &&
-      (ts < before.ts[i] ||
-       (ts == before.ts[i] &&
-        ConsentRestrictiveness(status) >
-            ConsentRestrictiveness(static_cast<ConsentStatus>(before.status[i]))))) {
-    return;  // a newer (or, at the same time, more restrictive) record stands
-  }
+  auto optional_status = [](std::uint8_t v) {
+    return v == kNoStatus ? std::nullopt : std::optional(static_cast<ConsentStatus>(v));
+  };
+  const ConsentCell was{optional_status(before.status[i]), before.ts[i],
+                        optional_status(before.sales[i]), before.sales_ts[i]};
+  const ConsentCell now = MergeConsentRecord(was, status, source, ts);
+  if (now == was) return;  // a later (or, at the same time, more restrictive) record stands
   if (pair == nullptr) pair = &consent_->Insert(c, m, from_graph);
   const PermissionModel model = Policy(m).permission_model;
   const bool customer = (pair->flags & ConsentPairs::kCustomerBit) != 0;
   const ContactChannelSet could = customer ? consent_->Channels(*pair, model) : ContactChannelSet();
-  const ConsentState next = NextConsentState(
-      ConsentState{pair->status[i] == kNoStatus
-                       ? std::nullopt
-                       : std::optional(static_cast<ConsentStatus>(pair->status[i])),
-                   (pair->flags & bit) != 0},
-      status, source);
-  // NextConsentState always decides a status.
-  pair->status[i] = static_cast<std::uint8_t>(next.status.value_or(status));
-  pair->flags = next.sales_block ? static_cast<std::uint8_t>(pair->flags | bit)
-                                 : static_cast<std::uint8_t>(pair->flags & ~bit);
-  pair->ts[i] = ts;
+  // MergeConsentRecord always keeps a latest record.
+  pair->status[i] = static_cast<std::uint8_t>(now.latest.value_or(status));
+  pair->ts[i] = now.latest_ts;
+  pair->sales[i] = now.latest_sales ? static_cast<std::uint8_t>(*now.latest_sales) : kNoStatus;
+  pair->sales_ts[i] = now.sales_ts;
+  pair->flags = now.state().sales_block ? static_cast<std::uint8_t>(pair->flags | bit)
+                                        : static_cast<std::uint8_t>(pair->flags & ~bit);
   if (customer) MoveCounts(m, could, consent_->Channels(*pair, model));
 }
 

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
+#include <string>
 #include <random>
 #include <tuple>
+#include <vector>
 
 #include "partner_scoring.hpp"
 #include "partnergraph/datagen/generator.hpp"
@@ -67,26 +69,19 @@ std::shared_ptr<const EcosystemGraph> GeneratedGraph() {
 }
 
 // The consent rules of live_overlay.hpp written out per (customer, merchant, channel), the
-// simplest way: what the overlay's counts must equal after any sequence of changes.
+// simplest way: every record kept, and the state recomputed by folding them in time order (at
+// the same time, the more restrictive last) with NextConsentState, whatever order they arrived
+// in. The model's folded state counts as one record at its time (from "sales" when it holds a
+// sales block), as the overlay takes it. What the overlay's counts must equal after any
+// sequence of changes.
 class ReferenceConsent {
  public:
   explicit ReferenceConsent(const EcosystemGraph& g) : g_(g) {}
 
   void Set(CustomerId c, MerchantId m, ContactChannel channel, ConsentStatus status,
            std::string_view source, Timestamp ts) {
-    const ConsentEntry before = Current(c, m, channel);
-    if (before.ts != kNone &&
-        (ts < before.ts || (ts == before.ts && ConsentRestrictiveness(status) >
-                                                   ConsentRestrictiveness(before.status)))) {
-      return;
-    }
-    const ConsentState next = NextConsentState(
-        before.ts == kNone ? ConsentState{} : ConsentState{before.status, before.sales_block},
-        status, source);
-    ConsentEntry& kept = records_[{c.value, m.value, static_cast<int>(channel)}];
-    kept.status = *next.status;
-    kept.sales_block = next.sales_block;
-    kept.ts = ts;
+    records_[{c.value, m.value, static_cast<int>(channel)}].push_back(
+        {status, std::string(source), ts});
   }
 
   // m's customers contactable on each channel (index kContactChannelCount: on any) under `model`.
@@ -118,11 +113,32 @@ class ReferenceConsent {
   }
   ConsentEntry Current(CustomerId c, MerchantId m, ContactChannel channel) const {
     auto it = records_.find({c.value, m.value, static_cast<int>(channel)});
-    return it != records_.end() ? it->second : Graph(c, m, channel);
+    const ConsentEntry graph = Graph(c, m, channel);
+    if (it == records_.end()) return graph;
+    std::vector<Record> all = it->second;
+    if (graph.ts != kNone) {
+      all.push_back({graph.status, graph.sales_block ? "sales" : "model", graph.ts});
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Record& a, const Record& b) {
+      if (a.ts != b.ts) return a.ts < b.ts;
+      return ConsentRestrictiveness(a.status) > ConsentRestrictiveness(b.status);
+    });
+    ConsentState state;
+    for (const Record& r : all) state = NextConsentState(state, r.status, r.source);
+    ConsentEntry e;
+    e.status = *state.status;
+    e.sales_block = state.sales_block;
+    e.ts = all.back().ts;
+    return e;
   }
 
+  struct Record {
+    ConsentStatus status;
+    std::string source;
+    Timestamp ts;
+  };
   const EcosystemGraph& g_;
-  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, ConsentEntry> records_;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, int>, std::vector<Record>> records_;
 };
 
 }  // namespace

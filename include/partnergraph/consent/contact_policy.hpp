@@ -93,6 +93,7 @@ struct ConsentCell {
   std::optional<ConsentStatus> latest_sales;  // the latest "sales" record's status
   Timestamp sales_ts = 0;
   ConsentState state() const;
+  bool operator==(const ConsentCell&) const = default;
 };
 
 // `cell` with one more record, at any time.
