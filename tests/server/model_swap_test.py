@@ -17,57 +17,31 @@ Exit status 0 when every check passed.
 """
 
 import argparse
-import datetime
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 
 from server_process import Server  # tests/server/server_process.py
-
-connect = None
-ttypes = None
-FAILURES = []
+import events_support as ev  # tests/server/events_support.py
+from events_support import check, health, record
 
 BAKERY_CUSTOMERS = ["c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10", "c12"]
 
 
-def check(condition, what):
-    print(("ok    " if condition else "FAIL  ") + what)
-    if not condition:
-        FAILURES.append(what)
-
-
-def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def consent(event_id, customer, channel, status="unsubscribed", merchant="m_bakery"):
-    return ttypes.Event(event_id=event_id, consent_change=ttypes.ConsentChangeEvent(
-        customer_id=customer, merchant_id=merchant, channel=channel, status=status, ts=now_iso(),
-        source="web"))
-
-
-def record(port, key, events):
-    with connect(port=port) as client:
-        return client.RecordEvents(key, ttypes.RecordEventsRequest(events=events))
-
-
-def health(port, key):
-    with connect(port=port) as client:
-        return client.Health(key)
+def consent(event_id, customer, channel, status="unsubscribed"):
+    return ev.consent(event_id, customer, "m_bakery", channel, status)
 
 
 def reload_model(port, key):
-    with connect(port=port) as client:
+    with ev.connect(port=port) as client:
         return client.ReloadModel(key)
 
 
 def state(port, key):
     """What the events change, for every merchant the test touches: reach per channel."""
-    with connect(port=port) as client:
+    with ev.connect(port=port) as client:
         out = {}
         for merchant in ["m_bakery", "m_florist", "m_wine"]:
             m = client.GetMerchant(key, merchant)
@@ -91,10 +65,10 @@ class Callers:
 
     def run(self):
         try:
-            with connect(port=self.port) as client:
+            with ev.connect(port=self.port) as client:
                 while not self.stop.is_set():
                     client.GetMerchant(self.key, "m_bakery")
-                    client.RecommendPartners(self.key, ttypes.RecommendPartnersRequest(
+                    client.RecommendPartners(self.key, ev.ttypes.RecommendPartnersRequest(
                         merchant_id="m_bakery", k=5))
                     with self.lock:
                         self.answers += 2
@@ -136,25 +110,13 @@ def main():
     parser.add_argument("--work-dir", required=True)
     args = parser.parse_args()
 
-    sys.path[:0] = [args.gen_py, args.client_dir]
-    global connect, ttypes
-    from partnergraph_client import connect  # noqa: E402
-    from partnergraph_rpc import ttypes  # noqa: E402
-
-    shutil.rmtree(args.work_dir, ignore_errors=True)
-    os.makedirs(args.work_dir)
-    model = os.path.join(args.work_dir, "model")
+    ev.load_client(args.gen_py, args.client_dir)
+    ttypes = ev.ttypes
+    model = ev.fresh_work_dir(args.cli, args.data, args.work_dir)
     events_dir = os.path.join(args.work_dir, "events")
-    subprocess.run([args.cli, "build", "--data", args.data, "--out", model], check=True,
-                   capture_output=True)
     keys_file = os.path.join(args.work_dir, "keys.tsv")
-
-    def add_key(role):
-        return subprocess.run([args.cli, "keys", "add", "--file", keys_file, "--role", role],
-                              check=True, capture_output=True, text=True).stdout.strip()
-
-    op = add_key("operator")
-    bakery = add_key("merchant:m_bakery")
+    op = ev.add_key(args.cli, keys_file, "operator")
+    bakery = ev.add_key(args.cli, keys_file, "merchant:m_bakery")
 
     server = Server(args.server, model, ["--keys", keys_file, "--events", events_dir])
     try:
@@ -286,8 +248,8 @@ def main():
     finally:
         check(server.stop() == 0, "the server stops cleanly")
 
-    print(f"{len(FAILURES)} failures" if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    print(f"{len(ev.FAILURES)} failures" if ev.FAILURES else "all checks passed")
+    return 1 if ev.FAILURES else 0
 
 
 if __name__ == "__main__":
