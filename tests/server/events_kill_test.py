@@ -42,7 +42,6 @@ Default 3 rounds; ctest runs --rounds 100 as a separate "slow" entry. Exit statu
 check passed.
 """
 
-import argparse
 import copy
 import csv
 import datetime
@@ -571,13 +570,7 @@ class Run:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--cli", required=True)
-    parser.add_argument("--gen-py", required=True)
-    parser.add_argument("--client-dir", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work-dir", required=True)
+    parser = events_support.argument_parser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rounds-per-log", type=int, default=10,
                         help="a fresh --events folder every this many rounds")

@@ -6,6 +6,7 @@ Call load_client() before anything that makes an event or a call: `connect` and 
 the generated package's, and they exist only once its folder is on sys.path.
 """
 
+import argparse
 import datetime
 import os
 import shutil
@@ -15,6 +16,15 @@ import sys
 connect = None
 ttypes = None
 FAILURES = []
+
+
+def argument_parser():
+    """The arguments every live-event test takes from ctest (tests/server/CMakeLists.txt): the
+    server and CLI binaries, the generated client, the dataset and a work folder."""
+    parser = argparse.ArgumentParser()
+    for name in ["--server", "--cli", "--gen-py", "--client-dir", "--data", "--work-dir"]:
+        parser.add_argument(name, required=True)
+    return parser
 
 
 def load_client(gen_py, client_dir):

@@ -15,7 +15,6 @@ ctest on a model of datasets/tiny:
 Exit status 0 when every check passed.
 """
 
-import argparse
 import os
 import signal
 import sys
@@ -58,13 +57,7 @@ def partner_ids(port, key):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--cli", required=True)
-    parser.add_argument("--gen-py", required=True)
-    parser.add_argument("--client-dir", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work-dir", required=True)
+    parser = events_support.argument_parser()
     args = parser.parse_args()
 
     global connect, ttypes

@@ -16,7 +16,6 @@ partnergraph-server with an event log, on a model of datasets/tiny:
 Exit status 0 when every check passed.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -101,13 +100,7 @@ def wait_for(condition, seconds=20):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--cli", required=True)
-    parser.add_argument("--gen-py", required=True)
-    parser.add_argument("--client-dir", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work-dir", required=True)
+    parser = ev.argument_parser()
     args = parser.parse_args()
 
     ev.load_client(args.gen_py, args.client_dir)
