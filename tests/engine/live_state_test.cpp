@@ -15,6 +15,7 @@
 #include "partnergraph/engine/engine.hpp"
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/ingest/loader.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 #include "tiny_model.hpp"
 
@@ -78,15 +79,7 @@ std::shared_ptr<const EcosystemGraph> LongIdGraph() {
         out << '\n';
       }
     }
-    LoadReport report;
-    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
-    INFO(dataset.status().ToString());
-    REQUIRE(dataset.ok());
-    GraphBuilder builder{GraphOptions{}};
-    REQUIRE(builder.Build(*dataset).ok());
-    auto frozen = builder.Freeze();
-    REQUIRE(frozen.ok());
-    return std::shared_ptr<const EcosystemGraph>(std::move(*frozen));
+    return testing::GraphOfFolder(dir);
   }();
   return graph;
 }

@@ -16,6 +16,7 @@
 #include "partnergraph/index/faiss_threads.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -35,15 +36,7 @@ std::shared_ptr<const EcosystemGraph> SmallGraph() {
     Status generated = GenerateEcosystem(options, dir, &stats);
     INFO(generated.ToString());
     REQUIRE(generated.ok());
-    LoadReport report;
-    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
-    INFO(dataset.status().ToString());
-    REQUIRE(dataset.ok());
-    GraphBuilder builder(GraphOptions{});
-    REQUIRE(builder.Build(*dataset).ok());
-    auto frozen = builder.Freeze();
-    REQUIRE(frozen.ok());
-    return std::shared_ptr<const EcosystemGraph>(*frozen);
+    return testing::GraphOfFolder(dir);
   }();
   return graph;
 }

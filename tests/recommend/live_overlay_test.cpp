@@ -17,6 +17,7 @@
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "recommend_fixture.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -56,14 +57,7 @@ std::shared_ptr<const EcosystemGraph> GeneratedGraph() {
     const Status generated = GenerateEcosystem(options, dir, &stats);
     INFO(generated.ToString());
     REQUIRE(generated.ok());
-    LoadReport report;
-    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
-    REQUIRE(dataset.ok());
-    GraphBuilder builder(GraphOptions{});
-    REQUIRE(builder.Build(*dataset).ok());
-    auto frozen = builder.Freeze();
-    REQUIRE(frozen.ok());
-    return std::shared_ptr<const EcosystemGraph>(*frozen);
+    return testing::GraphOfFolder(dir);
   }();
   return graph;
 }

@@ -22,6 +22,7 @@
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -45,14 +46,7 @@ std::shared_ptr<const EcosystemGraph> SmallGraph() {
     Status generated = GenerateEcosystem(options, dir, &stats);
     INFO(generated.ToString());
     REQUIRE(generated.ok());
-    LoadReport report;
-    auto dataset = LoadDataset(dir, LoadOptions{}, &report);
-    REQUIRE(dataset.ok());
-    GraphBuilder builder(GraphOptions{});
-    REQUIRE(builder.Build(*dataset).ok());
-    auto frozen = builder.Freeze();
-    REQUIRE(frozen.ok());
-    return std::shared_ptr<const EcosystemGraph>(*frozen);
+    return testing::GraphOfFolder(dir);
   }();
   return graph;
 }

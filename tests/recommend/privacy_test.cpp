@@ -10,6 +10,7 @@
 #include "partnergraph/graph/graph_builder.hpp"
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/partner_recommender.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 
 using namespace partnergraph;
@@ -75,16 +76,8 @@ std::filesystem::path WriteEcosystem(const std::string& name, bool moved) {
 }
 
 std::shared_ptr<const Recommender> Build(const std::filesystem::path& dir) {
-  LoadReport report;
-  auto dataset = LoadDataset(dir, LoadOptions{}, &report);
-  INFO(dataset.status().ToString());
-  REQUIRE(dataset.ok());
-  GraphBuilder builder{GraphOptions{}};
-  REQUIRE(builder.Build(*dataset).ok());
-  auto graph = builder.Freeze();
-  REQUIRE(graph.ok());
   RecommendModel model;
-  model.graph = std::shared_ptr<const EcosystemGraph>(std::move(*graph));
+  model.graph = testing::GraphOfFolder(dir);
   auto rec = Recommender::Create(std::move(model), RecommendOptions{});
   INFO(rec.status().ToString());
   REQUIRE(rec.ok());

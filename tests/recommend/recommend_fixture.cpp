@@ -10,6 +10,7 @@
 #include "partnergraph/ingest/loader.hpp"
 #include "partnergraph/recommend/embedding_index.hpp"
 #include "precomputed_profiles.hpp"
+#include "graph_of_folder.hpp"
 #include "test_paths.hpp"
 
 namespace partnergraph::testing {
@@ -36,15 +37,7 @@ std::shared_ptr<const VectorIndex> FlatIndex(const Embeddings& e) {
 
 std::shared_ptr<const EcosystemGraph> TinyGraph() {
   static std::shared_ptr<const EcosystemGraph> graph = [] {
-    LoadReport report;
-    auto dataset = LoadDataset(TinyDataset(), LoadOptions{}, &report);
-    INFO(dataset.status().ToString());
-    REQUIRE(dataset.ok());
-    GraphBuilder builder{GraphOptions{}};
-    REQUIRE(builder.Build(*dataset).ok());
-    auto frozen = builder.Freeze();
-    REQUIRE(frozen.ok());
-    return std::shared_ptr<const EcosystemGraph>(std::move(*frozen));
+    return GraphOfFolder(TinyDataset());
   }();
   return graph;
 }
