@@ -158,6 +158,16 @@ void CheckReply(const std::string& reply, bool compact) {
              rpc::PartnerGraph_JobResult_result r;
              r.read(p);
            }},
+          {"RecordEvents",
+           [](auto* p) {
+             rpc::PartnerGraph_RecordEvents_result r;
+             r.read(p);
+           }},
+          {"ReloadModel",
+           [](auto* p) {
+             rpc::PartnerGraph_ReloadModel_result r;
+             r.read(p);
+           }},
       };
       const auto result = results.find(name);
       if (result == results.end()) throw at::TApplicationException("reply to unknown " + name);
